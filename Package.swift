@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Layout and rationale: ../shared/DESIGN.md §2. Data flows one way: readers → ModelIR → writers/Runtime.
+let package = Package(
+    name: "wtool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "WTool", targets: ["WTool"]),
+        .executable(name: "wtool", targets: ["wtool"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages; module maps only, plus shims for macros.
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "ModelIR"),
+        .target(name: "SWMFormat", dependencies: ["ModelIR", "CZlib"]),
+        .target(name: "KerasFormat", dependencies: [
+            "ModelIR", "HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .target(name: "NPY"),
+        .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "Runtime", dependencies: ["ModelIR", "CBLAS"]),
+        .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
+        .target(name: "WTool", dependencies: [
+            "ModelIR", "SWMFormat", "KerasFormat", "Runtime", "ImageIO", "NPY", "Verify",
+        ]),
+        .executableTarget(name: "wtool", dependencies: [
+            "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "_TestSupport", dependencies: ["ModelIR"], path: "Tests/_TestSupport"),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "_TestSupport"]),
+        .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
+        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "_TestSupport"]),
+        .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "SWMFormat", "_TestSupport"]),
+        .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "_TestSupport"]),
+        .testTarget(name: "WToolTests", dependencies: ["WTool", "NPY", "_TestSupport"]),
+    ]
+)

@@ -1,0 +1,7 @@
+#ifndef WTOOL_CJPEG_SHIM_H
+#define WTOOL_CJPEG_SHIM_H
+// jpeglib.h needs FILE and size_t declared before it is included.
+#include <stdio.h>
+#include <stddef.h>
+#include <jpeglib.h>
+#endif

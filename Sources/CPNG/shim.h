@@ -1,0 +1,4 @@
+#ifndef WTOOL_CPNG_SHIM_H
+#define WTOOL_CPNG_SHIM_H
+#include <png.h>
+#endif
