@@ -19,11 +19,13 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Not "CZlib": ZIPFoundation already defines a module of that name.
+        .systemLibrary(name: "CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ModelIR"),
-        .target(name: "SWMFormat", dependencies: ["ModelIR", "CZlib"]),
+        .target(name: "FileSupport"),
+        .target(name: "SWMFormat", dependencies: ["ModelIR", "FileSupport", "CZlibShim"]),
         .target(name: "KerasFormat", dependencies: [
             "ModelIR", "HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
@@ -32,7 +34,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["ModelIR", "CBLAS"]),
         .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
         .target(name: "WTool", dependencies: [
-            "ModelIR", "SWMFormat", "KerasFormat", "Runtime", "ImageIO", "NPY", "Verify",
+            "ModelIR", "SWMFormat", "KerasFormat", "FileSupport",
         ]),
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -33,7 +33,7 @@ static inline hid_t chdf5_p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE
 // Silences libhdf5's own error-stack printing (H5Eset_auto2 with NULL); we translate errors ourselves.
 static inline void chdf5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-// Collects the innermost message of the current error stack into `buffer` (walk callback is C-only
+// Collects the most specific (deepest) message of the current error stack into `buffer` (walk callback is C-only
 // because it receives a `const H5E_error2_t *` through a `void *` cookie).
 typedef struct { char *buffer; size_t size; } chdf5_error_sink;
 static inline herr_t chdf5_error_walker(unsigned n, const H5E_error2_t *err, void *data) {
@@ -47,6 +47,22 @@ static inline void chdf5_last_error(char *buffer, size_t size) {
     if (size == 0) return;
     buffer[0] = 0;
     chdf5_error_sink sink = { buffer, size };
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, chdf5_error_walker, &sink);
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, chdf5_error_walker, &sink);
 }
+
+// H5Lget_info and H5Oget_info are versioned API macros (H5Lget_info1/2 from 1.12 on), which Swift
+// cannot see through; C resolves them for whichever libhdf5 is installed. Returns the H5L_type_t,
+// or -1 when the link does not exist or cannot be read.
+static inline int chdf5_link_type(hid_t loc, const char *name) {
+    H5L_info_t info;
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+    return (int)info.type;
+}
+
+// Refuses filter plugins: a hostile file must not make libhdf5 dlopen code. Plugins are a global
+// setting behind H5PLset_loading_state; 0 disables every plugin type.
+static inline herr_t chdf5_disable_plugins(void) { return H5PLset_loading_state(0); }
+
+// H5T_VARIABLE is `((size_t)(-1))`, which imports, but keep the intent visible at call sites.
+static inline size_t chdf5_variable_size(void) { return H5T_VARIABLE; }
 #endif

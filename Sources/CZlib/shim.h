@@ -1,4 +1,0 @@
-#ifndef WTOOL_CZLIB_SHIM_H
-#define WTOOL_CZLIB_SHIM_H
-#include <zlib.h>
-#endif

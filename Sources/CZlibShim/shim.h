@@ -1,0 +1,4 @@
+#ifndef WTOOL_CZLIBSHIM_H
+#define WTOOL_CZLIBSHIM_H
+#include <zlib.h>
+#endif

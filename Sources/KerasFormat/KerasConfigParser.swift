@@ -1,0 +1,266 @@
+import ModelIR
+
+/// Reads a Keras model config (the `model_config` root attribute of a legacy `.h5`, or `config.json`
+/// of a `.keras` zip; Keras 2 or Keras 3 flavour) into a `KerasModelStructure`.
+///
+/// Functional models follow their `inbound_nodes` (branches, layers called several times, nested
+/// models); Sequential models chain their layers. A nested model's layers become IR nodes named
+/// `outer/inner`, and its inputs are wired to the values that feed it.
+struct KerasConfigParser {
+    private var structure: KerasModelStructure
+    /// Maps a reference (qualified value name) to the value that really holds it (nested models'
+    /// outputs, nested models' inputs).
+    private var aliases: [String: String] = [:]
+
+    /// Parses `{"class_name": …, "config": {…}}` (the form both Keras versions save).
+    static func parse(_ root: JSONValue) throws -> KerasModelStructure {
+        guard let className = root["class_name"]?.string, let config = root["config"] else {
+            throw KerasError.badConfig("expected an object with 'class_name' and 'config'")
+        }
+        guard KerasLayerTable.modelClasses.contains(className) else {
+            throw KerasError.badConfig("the top-level object is a \(className), not a model")
+        }
+        let name = config["name"]?.string ?? "model"
+        var parser = KerasConfigParser(structure: KerasModelStructure(name: name, className: className))
+        let trainable = config["trainable"]?.bool ?? true
+        let (units, outputs) = try parser.parseModel(className: className, config: config, scope: [], inputValues: nil, trainable: trainable)
+        parser.structure.layers = units
+        parser.structure.outputs = outputs.map { parser.resolve($0) }
+        guard !parser.structure.inputs.isEmpty else { throw KerasError.badConfig("the model has no input layer") }
+        return parser.structure
+    }
+
+    private func resolve(_ value: String) -> String {
+        var v = value
+        var hops = 0
+        while let next = aliases[v], hops < 1000 { v = next; hops += 1 }
+        return v
+    }
+
+    private static func qualified(_ scope: [String], _ name: String) -> String {
+        (scope + [name]).joined(separator: "/")
+    }
+
+    private static func valueName(_ scope: [String], layer: String, node: Int, tensor: Int) -> String {
+        var name = qualified(scope, layer)
+        if node > 0 { name += "#\(node)" }
+        if tensor > 0 { name += ":\(tensor)" }
+        return name
+    }
+
+    /// Parses a Functional or Sequential model's config. Returns its layer units and output values.
+    /// - Parameter inputValues: for a nested model, the outer values its inputs are bound to.
+    private mutating func parseModel(className: String, config: JSONValue, scope: [String], inputValues: [String]?,
+                                     trainable: Bool) throws -> ([KerasLayerUnit], [String]) {
+        guard let layers = config["layers"]?.array else {
+            throw KerasError.badConfig("model '\(Self.qualified(scope, config["name"]?.string ?? "?"))' has no 'layers' list")
+        }
+        if className == "Sequential" {
+            return try parseSequential(layers: layers, config: config, scope: scope, inputValues: inputValues, trainable: trainable)
+        }
+        return try parseFunctional(layers: layers, config: config, scope: scope, inputValues: inputValues, trainable: trainable)
+    }
+
+    private static func layerName(_ layer: JSONValue) -> String? {
+        layer["name"]?.string ?? layer["config"]?["name"]?.string
+    }
+
+    private static func batchShape(_ config: JSONValue?) -> [Int]? {
+        guard let config else { return nil }
+        for key in ["batch_shape", "batch_input_shape"] {
+            if let dims = config[key]?.array {
+                return dims.map { $0.int ?? -1 }
+            }
+        }
+        return nil
+    }
+
+    private static func dtypeName(_ config: JSONValue?) -> String {
+        guard let dtype = config?["dtype"] else { return "float32" }
+        return dtype.string ?? dtype["config"]?["name"]?.string ?? "float32"
+    }
+
+    /// References (layer, node index, tensor index) in one inbound node, Keras 2 or Keras 3 style.
+    private static func references(in node: JSONValue) -> [(String, Int, Int)] {
+        if let args = node["args"] {
+            // Keras 3: {"args": [...], "kwargs": {...}} holding __keras_tensor__ objects anywhere.
+            var out: [(String, Int, Int)] = []
+            func walk(_ v: JSONValue) {
+                if let history = v["config"]?["keras_history"]?.array, v["class_name"]?.string == "__keras_tensor__",
+                   history.count >= 3, let l = history[0].string, let n = history[1].int, let t = history[2].int {
+                    out.append((l, n, t))
+                } else if let a = v.array {
+                    a.forEach(walk)
+                } else if let o = v.object, v["class_name"] == nil {
+                    o.keys.sorted().forEach { walk(o[$0]!) }
+                }
+            }
+            walk(args)
+            return out
+        }
+        // Keras 2: [[layer, node, tensor, kwargs], ...]
+        return (node.array ?? []).compactMap { entry in
+            guard let e = entry.array, e.count >= 3, let l = e[0].string, let n = e[1].int, let t = e[2].int else { return nil }
+            return (l, n, t)
+        }
+    }
+
+    private static func layerRefs(_ value: JSONValue?) -> [(String, Int, Int)] {
+        guard let list = value?.array else { return [] }
+        if list.count >= 3, let l = list[0].string, let n = list[1].int, let t = list[2].int { return [(l, n, t)] }
+        return list.compactMap { e in
+            guard let a = e.array, a.count >= 3, let l = a[0].string, let n = a[1].int, let t = a[2].int else { return nil }
+            return (l, n, t)
+        }
+    }
+
+    private mutating func addInput(scope: [String], name: String, config: JSONValue?, boundTo outer: String?) throws {
+        let value = Self.valueName(scope, layer: name, node: 0, tensor: 0)
+        if let outer {
+            aliases[value] = outer
+            return
+        }
+        guard let shape = Self.batchShape(config) else {
+            throw KerasError.badConfig("input layer '\(name)' has no batch_shape")
+        }
+        guard Self.dtypeName(config) == "float32" else {
+            throw KerasError.unsupportedOption(layer: name, detail: "input dtype \(Self.dtypeName(config)) is not supported (float32 only)")
+        }
+        structure.inputs.append(TensorInfo(name: value, dtype: .float32, shape: shape.enumerated().map { $0 == 0 ? -1 : $1 },
+                                           layout: shape.count == 4 ? .nhwc : .unspecified))
+    }
+
+    private mutating func parseFunctional(layers: [JSONValue], config: JSONValue, scope: [String], inputValues: [String]?,
+                                          trainable: Bool) throws -> ([KerasLayerUnit], [String]) {
+        let inputRefs = Self.layerRefs(config["input_layers"])
+        if let inputValues, inputValues.count != inputRefs.count {
+            throw KerasError.badConfig("nested model '\(scope.joined(separator: "/"))' takes \(inputRefs.count) inputs, called with \(inputValues.count)")
+        }
+        var units: [KerasLayerUnit] = []
+        var unitIndex: [String: Int] = [:]
+        for layer in layers {
+            guard let name = Self.layerName(layer), let cls = layer["class_name"]?.string else {
+                throw KerasError.badConfig("a layer entry has no name or class_name")
+            }
+            let layerConfig = layer["config"]
+            if cls == "InputLayer" {
+                let position = inputRefs.firstIndex { $0.0 == name }
+                try addInput(scope: scope, name: name, config: layerConfig, boundTo: position.flatMap { inputValues?[$0] })
+                unitIndex[name] = units.count
+                units.append(KerasLayerUnit(name: name, className: cls, trainable: false))
+                continue
+            }
+            let calls = layer["inbound_nodes"]?.array ?? []
+            let layerTrainable = trainable && (layerConfig?["trainable"]?.bool ?? true)
+            var unit = KerasLayerUnit(name: name, className: cls, trainable: layerTrainable)
+            for (callIndex, call) in calls.enumerated() {
+                let inputs = Self.references(in: call).map {
+                    resolve(Self.valueName(scope, layer: $0.0, node: $0.1, tensor: $0.2))
+                }
+                let value = Self.valueName(scope, layer: name, node: callIndex, tensor: 0)
+                if KerasLayerTable.modelClasses.contains(cls) {
+                    guard callIndex == 0 else {
+                        throw KerasError.unsupportedOption(layer: name, detail: "a nested model called more than once is not supported")
+                    }
+                    let (sub, outs) = try parseNested(cls: cls, name: name, config: layerConfig, scope: scope, inputs: inputs, trainable: layerTrainable)
+                    unit.sublayers = sub
+                    guard outs.count == 1 else {
+                        throw KerasError.unsupportedOption(layer: name, detail: "a nested model with \(outs.count) outputs is not supported")
+                    }
+                    aliases[value] = outs[0]
+                } else {
+                    try addLayerNode(&unit, cls: cls, config: layerConfig, scope: scope, call: callIndex, inputs: inputs, trainable: layerTrainable)
+                }
+            }
+            if calls.isEmpty, KerasLayerTable.modelClasses.contains(cls) {
+                throw KerasError.badConfig("nested model '\(name)' is never called")
+            }
+            unitIndex[name] = units.count
+            units.append(unit)
+        }
+        let outputs = Self.layerRefs(config["output_layers"]).map {
+            resolve(Self.valueName(scope, layer: $0.0, node: $0.1, tensor: $0.2))
+        }
+        guard !outputs.isEmpty else { throw KerasError.badConfig("model has no output_layers") }
+        return (units, outputs)
+    }
+
+    private mutating func parseSequential(layers: [JSONValue], config: JSONValue, scope: [String], inputValues: [String]?,
+                                          trainable: Bool) throws -> ([KerasLayerUnit], [String]) {
+        var units: [KerasLayerUnit] = []
+        var current: String
+        var rest = layers[...]
+        let modelName = config["name"]?.string ?? "sequential"
+        if let first = rest.first, first["class_name"]?.string == "InputLayer" {
+            let name = Self.layerName(first) ?? "\(modelName)_input"
+            try addInput(scope: scope, name: name, config: first["config"], boundTo: inputValues?.first)
+            current = resolve(Self.valueName(scope, layer: name, node: 0, tensor: 0))
+            rest = rest.dropFirst()
+        } else if let outer = inputValues?.first {
+            current = outer
+        } else {
+            // No InputLayer: the shape is on the first layer, the model's build_input_shape, or the
+            // first nested model's own input.
+            var shape = Self.batchShape(rest.first?["config"])
+            if shape == nil, let dims = config["build_input_shape"]?.array { shape = dims.map { $0.int ?? -1 } }
+            if shape == nil, let nested = rest.first?["config"]?["layers"]?.array?.first, nested["class_name"]?.string == "InputLayer" {
+                shape = Self.batchShape(nested["config"])
+            }
+            guard let shape else { throw KerasError.badConfig("Sequential model '\(modelName)' has no input shape") }
+            let name = "\(Self.layerName(rest.first ?? .null) ?? modelName)_input"
+            var cfg: [String: JSONValue] = ["batch_shape": .array(shape.map { $0 < 0 ? .null : .number(Double($0)) })]
+            cfg["dtype"] = .string("float32")
+            try addInput(scope: scope, name: name, config: .object(cfg), boundTo: nil)
+            current = Self.valueName(scope, layer: name, node: 0, tensor: 0)
+        }
+        for layer in rest {
+            guard let name = Self.layerName(layer), let cls = layer["class_name"]?.string else {
+                throw KerasError.badConfig("a layer entry has no name or class_name")
+            }
+            let layerConfig = layer["config"]
+            let layerTrainable = trainable && (layerConfig?["trainable"]?.bool ?? true)
+            var unit = KerasLayerUnit(name: name, className: cls, trainable: layerTrainable)
+            if KerasLayerTable.modelClasses.contains(cls) {
+                let (sub, outs) = try parseNested(cls: cls, name: name, config: layerConfig, scope: scope, inputs: [current], trainable: layerTrainable)
+                unit.sublayers = sub
+                guard outs.count == 1 else {
+                    throw KerasError.unsupportedOption(layer: name, detail: "a nested model with \(outs.count) outputs is not supported")
+                }
+                current = outs[0]
+            } else if cls == "InputLayer" {
+                throw KerasError.badConfig("Sequential model '\(modelName)' has an InputLayer after its first layer")
+            } else {
+                current = try addLayerNode(&unit, cls: cls, config: layerConfig, scope: scope, call: 0, inputs: [current], trainable: layerTrainable)
+            }
+            units.append(unit)
+        }
+        return (units, [current])
+    }
+
+    private mutating func parseNested(cls: String, name: String, config: JSONValue?, scope: [String], inputs: [String],
+                                      trainable: Bool) throws -> ([KerasLayerUnit], [String]) {
+        guard let config else { throw KerasError.badConfig("nested model '\(name)' has no config") }
+        let innerScope = scope + [name]
+        let (units, outputs) = try parseModel(className: cls, config: config, scope: innerScope, inputValues: inputs, trainable: trainable)
+        structure.submodels.append(Submodel(scope: innerScope, className: cls == "Model" ? "Functional" : cls, inputs: inputs, outputs: outputs))
+        return (units, outputs)
+    }
+
+    @discardableResult
+    private mutating func addLayerNode(_ unit: inout KerasLayerUnit, cls: String, config: JSONValue?, scope: [String], call: Int,
+                                       inputs: [String], trainable: Bool) throws -> String {
+        let op = try KerasLayerTable.op(className: cls, config: LayerConfig(layer: Self.qualified(scope, unit.name), values: config ?? .object([:])))
+        let qualifiedName = Self.qualified(scope, unit.name)
+        let nodeName = call == 0 ? qualifiedName : "\(qualifiedName)#\(call)"
+        let weightNames = op.weightRoles.map { "\(qualifiedName)/\($0)" }
+        if call == 0 {
+            unit.nodeName = nodeName
+            unit.weightNames = weightNames
+            for (w, (layout, roleTrainable)) in zip(weightNames, zip(KerasLayerTable.layouts(op), KerasLayerTable.trainableRoles(op))) {
+                structure.weightFacts[w] = (layout, trainable && roleTrainable)
+            }
+        }
+        structure.nodes.append(Node(name: nodeName, op: op, inputs: inputs, outputs: [nodeName], weights: weightNames, scope: scope))
+        return nodeName
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+import HDF5
+import ModelIR
+import ZIPFoundation
+
+/// The Keras file flavours wtool reads, told apart by content.
+public enum KerasFlavour: String, Sendable {
+    /// `model.save("x.h5")`: `model_config` + `model_weights` (Keras 2 or 3).
+    case legacyFullModel = "keras-h5"
+    /// `save_weights("x.h5")` (Keras 2) and Keras 1 era application files: `layer_names` at the root.
+    case legacyWeights = "keras-weights-h5"
+    /// Keras 3 `save_weights("x.weights.h5")`: `layers/<class>/vars/<i>`.
+    case keras3Weights = "keras-v3-weights"
+    /// Keras 3 `.keras` zip: `config.json` + `model.weights.h5`.
+    case kerasZip = "keras-v3"
+
+    var label: String {
+        switch self {
+        case .legacyFullModel: "a Keras .h5 model"
+        case .legacyWeights: "a weights-only Keras .h5 file"
+        case .keras3Weights: "a Keras 3 .weights.h5 file"
+        case .kerasZip: "a .keras archive"
+        }
+    }
+}
+
+/// Options for reading Keras files.
+public struct KerasReadOptions: Sendable {
+    /// A built-in architecture for weights-only files (`vgg16`, `vgg19`, …); also accepted for
+    /// full models, where the file's own config is used and this is ignored.
+    public var architecture: ApplicationSpec?
+
+    public init(architecture: ApplicationSpec? = nil) {
+        self.architecture = architecture
+    }
+}
+
+/// Reads every Keras flavour into a `Graph` with bound, validated weights.
+public enum KerasReader {
+    /// Largest `.keras` member wtool will inflate (zip bombs).
+    static let maxZipMember: UInt64 = 8 << 30
+
+    /// Which Keras flavour a file is, from its bytes; nil when it is neither HDF5 nor a zip.
+    public static func detect(path: String) throws -> KerasFlavour? {
+        let head = try readPrefix(path: path, count: 8)
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .kerasZip }
+        guard head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else { return nil }
+        let file = try H5File.open(path: path)
+        return try detect(file)
+    }
+
+    static func detect(_ file: H5File) throws -> KerasFlavour {
+        let root = file.root
+        if try root.hasAttribute("model_config") { return .legacyFullModel }
+        if try root.chunkedStringsAttribute("layer_names") != nil { return .legacyWeights }
+        if try root.contains("model_weights"), try root.group("model_weights").chunkedStringsAttribute("layer_names") != nil {
+            return .legacyWeights
+        }
+        if try root.contains("layers") || root.contains("vars") { return .keras3Weights }
+        throw KerasError.notKeras("an HDF5 file, but not a Keras model (no model_config, layer_names or layers group)")
+    }
+
+    static func readPrefix(path: String, count: Int) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw KerasError.notKeras(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        defer { try? handle.close() }
+        return Array((try? handle.read(upToCount: count)) ?? Data())
+    }
+
+    /// Reads `path` (any flavour) into a validated graph.
+    /// - Throws: `KerasError`, `HDF5Error` or `ModelIRError`, each one line.
+    public static func read(path: String, options: KerasReadOptions = KerasReadOptions()) throws -> Graph {
+        guard let flavour = try detect(path: path) else {
+            throw KerasError.notKeras("not a Keras file (neither HDF5 nor a .keras zip)")
+        }
+        if flavour == .kerasZip { return try readZip(path: path, options: options) }
+        let file = try H5File.open(path: path)
+        let root = file.root
+        var metadata = Metadata(sourceFormat: flavour.rawValue, producer: "keras")
+        metadata.kerasVersion = try? root.stringAttribute("keras_version")
+        metadata.backend = try? root.stringAttribute("backend")
+        switch flavour {
+        case .legacyFullModel:
+            let configText = try root.stringAttribute("model_config")
+            let structure = try KerasConfigParser.parse(try JSONValue.parse(Data(configText.utf8)))
+            var binder = KerasWeightBinder(structure: structure)
+            let weightsGroup = try root.contains("model_weights") ? try root.group("model_weights") : root
+            try binder.bindLegacy(group: weightsGroup)
+            return try finish(structure, binder.weights, metadata)
+        case .legacyWeights:
+            guard let spec = options.architecture else { throw KerasError.needsArchitecture(flavour: flavour.label) }
+            let structure = try Applications.structure(for: spec)
+            var binder = KerasWeightBinder(structure: structure)
+            let group = try root.chunkedStringsAttribute("layer_names") != nil ? root : try root.group("model_weights")
+            if metadata.kerasVersion == nil { metadata.kerasVersion = try? group.stringAttribute("keras_version") }
+            try binder.bindLegacy(group: group)
+            metadata.preprocessing = spec.architecture.preprocessing
+            return try finish(structure, binder.weights, metadata)
+        case .keras3Weights:
+            guard let spec = options.architecture else { throw KerasError.needsArchitecture(flavour: flavour.label) }
+            let structure = try Applications.structure(for: spec)
+            var binder = KerasWeightBinder(structure: structure)
+            try binder.bindKeras3(root: root)
+            metadata.preprocessing = spec.architecture.preprocessing
+            return try finish(structure, binder.weights, metadata)
+        case .kerasZip:
+            preconditionFailure("handled above")
+        }
+    }
+
+    private static func readZip(path: String, options: KerasReadOptions) throws -> Graph {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw KerasError.notKeras("not a readable .keras zip archive")
+        }
+        func member(_ name: String) throws -> Data? {
+            guard let entry = archive[name] else { return nil }
+            guard entry.uncompressedSize <= maxZipMember else {
+                throw KerasError.notKeras("archive member \(name) claims \(entry.uncompressedSize) bytes, more than wtool inflates")
+            }
+            var data = Data()
+            data.reserveCapacity(Int(entry.uncompressedSize))
+            do {
+                _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                    data.append(chunk)
+                    if data.count > Int(entry.uncompressedSize) { throw KerasError.notKeras("archive member \(name) inflates past its declared size") }
+                }
+            } catch let error as KerasError {
+                throw error
+            } catch {
+                throw KerasError.notKeras("archive member \(name) is damaged (\(error))")
+            }
+            return data
+        }
+        guard let config = try member("config.json") else { throw KerasError.notKeras("a zip archive without config.json (not a .keras model)") }
+        guard let weightsData = try member("model.weights.h5") else {
+            if archive["model.weights.npz"] != nil { throw KerasError.notKeras(".keras archives with .npz weights are not supported") }
+            throw KerasError.notKeras("the .keras archive has no model.weights.h5")
+        }
+        var metadata = Metadata(sourceFormat: KerasFlavour.kerasZip.rawValue, producer: "keras")
+        if let meta = try member("metadata.json"), let json = try? JSONValue.parse(meta) {
+            metadata.kerasVersion = json["keras_version"]?.string
+        }
+        let structure = try KerasConfigParser.parse(try JSONValue.parse(config))
+        let file = try weightsData.withUnsafeBytes { try H5File.open(image: $0, name: path + "/model.weights.h5") }
+        var binder = KerasWeightBinder(structure: structure)
+        try binder.bindKeras3(root: file.root)
+        _ = options
+        return try finish(structure, binder.weights, metadata)
+    }
+
+    private static func finish(_ structure: KerasModelStructure, _ weights: [String: Weight], _ metadata: Metadata) throws -> Graph {
+        var meta = metadata
+        if meta.preprocessing == nil { meta.preprocessing = Applications.preprocessing(forModelNamed: structure.name) }
+        let graph = structure.graph(weights: weights, metadata: meta)
+        let used = Set(graph.nodes.flatMap(\.weights))
+        for node in graph.nodes {
+            for w in node.weights where weights[w] == nil {
+                throw KerasError.weights(layer: node.name, detail: "weight '\(w.split(separator: "/").last ?? "")' is missing from the file")
+            }
+        }
+        if let extra = weights.keys.first(where: { !used.contains($0) }) {
+            throw KerasError.weights(layer: extra, detail: "the file has a weight no node uses")
+        }
+        try graph.validate()
+        return graph
+    }
+}

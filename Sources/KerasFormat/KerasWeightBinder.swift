@@ -1,0 +1,144 @@
+import HDF5
+import ModelIR
+
+/// Binds weights from an HDF5 file to a `KerasModelStructure`, strictly: a missing weight, an
+/// unused weight or a shape mismatch is an error naming the layer (DESIGN.md §7.7).
+struct KerasWeightBinder {
+    let structure: KerasModelStructure
+    private(set) var weights: [String: Weight] = [:]
+
+    init(structure: KerasModelStructure) {
+        self.structure = structure
+    }
+
+    // MARK: Legacy layout (`model.save("x.h5")`, `save_weights("x.h5")`, Keras 1 application files)
+
+    /// Binds from a group holding `layer_names` (the `model_weights` group, or the file root of a
+    /// weights-only file). Layers are paired by position among those that have weights, exactly
+    /// as Keras's `load_weights_from_hdf5_group` does; weights by position in `weight_names`.
+    /// Dataset names are never parsed.
+    mutating func bindLegacy(group: H5Group) throws {
+        guard let layerNames = try group.chunkedStringsAttribute("layer_names") else {
+            throw KerasError.notKeras("no 'layer_names' attribute in \(group.path)")
+        }
+        var fileLayers: [(name: String, datasets: [(String, H5Group)])] = []
+        for name in layerNames {
+            let layerGroup = try group.group(name)
+            let weightNames = try layerGroup.chunkedStringsAttribute("weight_names") ?? []
+            if !weightNames.isEmpty { fileLayers.append((name, weightNames.map { ($0, layerGroup) })) }
+        }
+        let modelLayers = structure.layers.filter(\.hasWeights)
+        guard fileLayers.count == modelLayers.count else {
+            throw KerasError.weights(layer: structure.name,
+                detail: "the file has weights for \(fileLayers.count) layers, the model has \(modelLayers.count) layers with weights")
+        }
+        for (fileLayer, unit) in zip(fileLayers, modelLayers) {
+            let expected = unit.legacyWeightOrder(facts: structure.weightFacts)
+            guard expected.count == fileLayer.datasets.count else {
+                throw KerasError.weights(layer: unit.name,
+                    detail: "the file's layer '\(fileLayer.name)' has \(fileLayer.datasets.count) weights, the model expects \(expected.count)")
+            }
+            for (weightName, (datasetName, layerGroup)) in zip(expected, fileLayer.datasets) {
+                try bind(weightName, dataset: try layerGroup.dataset(datasetName), layer: unit.name)
+            }
+        }
+    }
+
+    // MARK: Keras 3 layout (`.weights.h5`, and `model.weights.h5` inside `.keras`)
+
+    /// Binds from a Keras 3 weights store: `<container>/layers/<group>/vars/<i>`, where `<group>`
+    /// is the snake-cased class name made unique, and `vars` carries the real layer name.
+    mutating func bindKeras3(root: H5Group) throws {
+        try bindKeras3(container: root, units: structure.layers, path: "")
+    }
+
+    private mutating func bindKeras3(container: H5Group, units: [KerasLayerUnit], path: String) throws {
+        let layersGroup = try container.contains("layers") ? try container.group("layers") : nil
+        var byRealName: [String: String] = [:]
+        var groupNames: [String] = []
+        if let layersGroup {
+            groupNames = try layersGroup.childNames()
+            for child in groupNames {
+                let g = try layersGroup.group(child)
+                if try g.contains("vars") {
+                    let vars = try g.group("vars")
+                    if try vars.hasAttribute("name") { byRealName[try vars.stringAttribute("name")] = child }
+                }
+            }
+        }
+        var used: [String: Int] = [:]
+        var consumed = Set<String>()
+        for unit in units {
+            let snake = Self.snakeCase(unit.className)
+            let count = used[snake, default: 0]
+            used[snake] = count + 1
+            guard unit.hasWeights else { continue }
+            let fallback = count == 0 ? snake : "\(snake)_\(count)"
+            guard let layersGroup, let groupName = byRealName[unit.name] ?? (groupNames.contains(fallback) ? fallback : nil) else {
+                throw KerasError.weights(layer: unit.name, detail: "no group for it under \(path)/layers")
+            }
+            consumed.insert(groupName)
+            let group = try layersGroup.group(groupName)
+            if let sublayers = unit.sublayers {
+                try bindKeras3(container: group, units: sublayers, path: "\(path)/layers/\(groupName)")
+                continue
+            }
+            guard try group.contains("vars") else {
+                throw KerasError.weights(layer: unit.name, detail: "group \(path)/layers/\(groupName) has no vars")
+            }
+            let vars = try group.group("vars")
+            let present = try vars.childNames()
+            guard present.count == unit.weightNames.count else {
+                throw KerasError.weights(layer: unit.name, detail: "\(path)/layers/\(groupName)/vars holds \(present.count) variables, the layer has \(unit.weightNames.count)")
+            }
+            for (i, weightName) in unit.weightNames.enumerated() {
+                try bind(weightName, dataset: try vars.dataset(String(i)), layer: unit.name)
+            }
+        }
+        for child in groupNames where !consumed.contains(child) {
+            let g = try layersGroup!.group(child)
+            if try g.contains("vars"), try !g.group("vars").childNames().isEmpty {
+                throw KerasError.weights(layer: child, detail: "the file has weights in \(path)/layers/\(child) that no layer of the model uses")
+            }
+        }
+    }
+
+    /// Keras's `naming.to_snake_case`.
+    static func snakeCase(_ name: String) -> String {
+        let chars = Array(name.filter { $0.isLetter || $0.isNumber || $0 == "_" })
+        var out: [Character] = []
+        // "(.)([A-Z][a-z]+)" → "\1_\2"
+        for (i, c) in chars.enumerated() {
+            if i > 0, c.isUppercase, i + 1 < chars.count, chars[i + 1].isLowercase { out.append("_") }
+            out.append(c)
+        }
+        // "([a-z])([A-Z])" → "\1_\2"
+        var result: [Character] = []
+        for (i, c) in out.enumerated() {
+            if i > 0, c.isUppercase, out[i - 1].isLowercase { result.append("_") }
+            result.append(c)
+        }
+        return String(result).lowercased()
+    }
+
+    // MARK: Reading one dataset
+
+    private mutating func bind(_ weightName: String, dataset: H5Dataset, layer: String) throws {
+        let (type, shape, bytes) = try dataset.readLittleEndianBytes()
+        let dtype: DType
+        switch type {
+        case .float(4): dtype = .float32
+        case .float(8): dtype = .float64
+        case .float(2):
+            let tag = (try? dataset.hasAttribute("dtype")) == true ? (try? dataset.stringAttribute("dtype")) : nil
+            dtype = tag == "bfloat16" ? .bfloat16 : .float16
+        case .integer(2, false) where (try? dataset.stringAttribute("dtype")) == "bfloat16":
+            dtype = .bfloat16
+        default:
+            throw KerasError.weights(layer: layer, detail: "dataset \(dataset.path) holds \(type) values, not floating point")
+        }
+        let facts = structure.weightFacts[weightName]
+        weights[weightName] = Weight(info: TensorInfo(name: weightName, dtype: dtype, shape: shape, layout: facts?.layout ?? .unspecified),
+                                     data: TensorData(copying: bytes), trainable: facts?.trainable ?? true, source: dataset.path)
+    }
+}

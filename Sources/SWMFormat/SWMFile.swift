@@ -1,0 +1,99 @@
+import Foundation
+import ModelIR
+
+/// A `.swm` file opened for reading: mapped, header validated, tensors available as zero-copy views.
+///
+/// Opening reads only the header (schemas/swm.md §5); the graph JSON is decoded on first use and
+/// checksums are verified only by `verifyChecksums()` (`wtool check`).
+public final class SWMFile: @unchecked Sendable {
+    public let path: String
+    public let header: SWMHeader
+    private let mapping: MappedFile
+    private let index: [String: Int]
+    private let graphLock = NSLock()
+    private var cachedGraph: Graph?
+
+    /// Maps and validates `path`.
+    /// - Throws: `SWMError` describing the first rule the file breaks.
+    public init(path: String) throws {
+        self.path = path
+        mapping = try MappedFile(path: path)
+        header = try SWMHeader.parse(mapping.bytes)
+        index = Dictionary(uniqueKeysWithValues: header.tensors.enumerated().map { ($1.name, $0) })
+    }
+
+    public var tensors: [SWMTensorEntry] { header.tensors }
+
+    public var fileSize: Int { mapping.bytes.count }
+
+    /// A zero-copy view of a tensor's bytes; nil when no tensor has that name.
+    public func tensorData(named name: String) -> TensorData? {
+        guard let i = index[name] else { return nil }
+        return data(for: header.tensors[i])
+    }
+
+    func data(for entry: SWMTensorEntry) -> TensorData {
+        let slice = mapping.bytes[entry.fileOffset..<(entry.fileOffset + entry.byteLength)]
+        return TensorData(view: UnsafeRawBufferPointer(rebasing: slice), owner: mapping)
+    }
+
+    /// The model graph with weights as views into the mapping. Decoded and validated once.
+    public func graph() throws -> Graph {
+        graphLock.lock()
+        defer { graphLock.unlock() }
+        if let cachedGraph { return cachedGraph }
+        let json = Data(UnsafeRawBufferPointer(rebasing: mapping.bytes[header.graphRange]))
+        let document: SWMGraphDocument
+        do {
+            document = try JSONDecoder().decode(SWMGraphDocument.self, from: json)
+        } catch {
+            throw SWMError.invalidGraph(detail: "the graph JSON does not decode (\(SWMFile.describe(error)))")
+        }
+        var weights: [String: Weight] = [:]
+        for entry in header.tensors {
+            weights[entry.name] = Weight(info: entry.info, data: data(for: entry), trainable: entry.trainable,
+                                         source: document.weightSources[entry.name])
+        }
+        let graph = Graph(name: document.name, inputs: document.inputs, outputs: document.outputs, nodes: document.nodes,
+                          weights: weights, metadata: document.metadata)
+        let named = Set(graph.nodes.flatMap(\.weights))
+        if let orphan = header.tensors.first(where: { !named.contains($0.name) }) {
+            throw SWMError.invalidGraph(detail: "tensor '\(orphan.name)' is not used by any node")
+        }
+        do {
+            try graph.validate()
+        } catch let error as ModelIRError {
+            throw SWMError.invalidGraph(detail: error.description)
+        }
+        cachedGraph = graph
+        return graph
+    }
+
+    /// A tensor whose bytes do not match its recorded CRC-32.
+    public struct ChecksumFailure: Sendable, Equatable {
+        public var tensor: String
+        public var expected: UInt32
+        public var actual: UInt32
+    }
+
+    /// Recomputes every tensor's CRC-32; returns the tensors that fail (empty when all pass).
+    public func verifyChecksums(progress: ((Int, Int) -> Void)? = nil) -> [ChecksumFailure] {
+        var failures: [ChecksumFailure] = []
+        for (i, entry) in header.tensors.enumerated() {
+            let actual = swmCRC32(UnsafeRawBufferPointer(rebasing: mapping.bytes[entry.fileOffset..<(entry.fileOffset + entry.byteLength)]))
+            if actual != entry.crc32 { failures.append(ChecksumFailure(tensor: entry.name, expected: entry.crc32, actual: actual)) }
+            progress?(i + 1, header.tensors.count)
+        }
+        return failures
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let c): c.debugDescription
+        case DecodingError.keyNotFound(let k, let c): "missing key '\(k.stringValue)' at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.typeMismatch(_, let c): "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.valueNotFound(_, let c): "missing value at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+        default: "\(error)"
+        }
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import KerasFormat
+import ModelIR
+import SWMFormat
+
+/// How to read a model file.
+public struct LoadOptions: Sendable {
+    /// Built-in architecture for weights-only Keras files.
+    public var architecture: ApplicationSpec?
+    /// Cut the graph after this layer (`--until`).
+    public var until: String?
+
+    public init(architecture: ApplicationSpec? = nil, until: String? = nil) {
+        self.architecture = architecture
+        self.until = until
+    }
+}
+
+/// Reads any supported model file into a validated `Graph`.
+public enum ModelLoader {
+    /// Reads `path`. A `.swm` is mapped (weights are zero-copy views); Keras files are parsed.
+    /// - Throws: `WToolError` naming the file.
+    public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> (graph: Graph, format: ModelFormat) {
+        let format = try ModelFormat.detect(path: path)
+        var graph: Graph
+        do {
+            switch format {
+            case .swm:
+                graph = try SWMFile(path: path).graph()
+            case .keras:
+                graph = try KerasReader.read(path: path, options: KerasReadOptions(architecture: options.architecture))
+            case .onnx:
+                throw WToolError.unsupported(path: path, detail: "ONNX input is not supported yet")
+            }
+            if let until = options.until { graph = try graph.cut(after: until) }
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+        return (graph, format)
+    }
+}

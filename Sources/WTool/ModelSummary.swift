@@ -1,0 +1,153 @@
+import Foundation
+import ModelIR
+
+/// Keras's `model.summary()` for any graph: one row per top-level layer (a nested model is one
+/// row), output shapes, parameter counts, and the "Connected to" column for branching graphs.
+public struct ModelSummary: Sendable {
+    public struct Row: Sendable, Equatable {
+        public var name: String
+        public var type: String
+        /// Output shape with the batch axis as -1.
+        public var outputShape: [Int]
+        public var params: Int
+        /// Producers of this row's inputs, Keras style (`block1_conv1[0][0]`).
+        public var connectedTo: [String]
+    }
+
+    public var modelName: String
+    public var rows: [Row]
+    public var parameters: Graph.ParameterCount
+    public var inputs: [TensorInfo]
+    public var outputs: [TensorInfo]
+    /// Whether the graph is a plain chain (Keras then omits "Connected to").
+    public var isSequentialLike: Bool
+
+    /// - Throws: `ModelIRError` when shapes cannot be inferred.
+    public init(graph: Graph) throws {
+        let shapes = try graph.inferShapes()
+        modelName = graph.name
+        parameters = graph.parameterCount
+        inputs = graph.inputs
+        outputs = graph.outputs.map { TensorInfo(name: $0, shape: shapes[$0] ?? []) }
+
+        // The row that produces each value: a top-level node, an input, or a nested model.
+        var producer: [String: String] = [:]
+        for input in graph.inputs { producer[input.name] = input.name }
+        var rows: [Row] = []
+        var rowIndex: [String: Int] = [:]
+        let isSequentialModel = graph.metadata.extra["keras_class"] == "Sequential"
+        if !isSequentialModel {
+            for input in graph.inputs {
+                rowIndex[input.name] = rows.count
+                rows.append(Row(name: input.name, type: "InputLayer", outputShape: input.shape, params: 0, connectedTo: []))
+            }
+        }
+        let submodels = graph.metadata.submodels.filter { $0.scope.count == 1 }
+        for node in graph.nodes {
+            let top = node.scope.first
+            let rowName = top ?? node.name.split(separator: "#").first.map(String.init) ?? node.name
+            for output in node.outputs { producer[output] = rowName }
+            let connections = node.inputs.compactMap { producer[$0] }.filter { $0 != rowName }.map { "\($0)[0][0]" }
+            let params = graph.parameterCount(of: [node]).total
+            if let i = rowIndex[rowName] {
+                if top != nil || node.name.contains("#") {
+                    rows[i].params += node.name.contains("#") ? 0 : params
+                    rows[i].outputShape = shapes[node.outputs[0]] ?? rows[i].outputShape
+                    if node.scope.count > 0, node.inputs.contains(where: { producer[$0] != rowName }) {
+                        rows[i].connectedTo += connections.filter { !rows[i].connectedTo.contains($0) }
+                    }
+                }
+                continue
+            }
+            rowIndex[rowName] = rows.count
+            let type = top.flatMap { name in submodels.first { $0.scope == [name] }?.className } ?? node.op.kerasClassName
+            rows.append(Row(name: rowName, type: type, outputShape: shapes[node.outputs[0]] ?? [], params: params, connectedTo: connections))
+        }
+        self.rows = rows
+        var consumers: [String: Int] = [:]
+        for node in graph.nodes { for i in node.inputs { consumers[i, default: 0] += 1 } }
+        isSequentialLike = graph.inputs.count == 1 && graph.outputs.count == 1
+            && rows.allSatisfy { $0.connectedTo.count <= 1 } && consumers.values.allSatisfy { $0 <= 1 }
+    }
+
+    /// Keras's `readable_memory_size`: 1024-based units with two decimals.
+    public static func readableSize(_ bytes: Int) -> String {
+        var value = Double(bytes)
+        for unit in ["B", "KB", "MB", "GB"] {
+            if value < 1024 || unit == "GB" { return String(format: "%.2f %@", value, unit) }
+            value /= 1024
+        }
+        return String(format: "%.2f TB", value)
+    }
+
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0, i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    /// The table as Keras 3 prints it (box-drawing characters, thousands separators).
+    public func render() -> String {
+        var headers = ["Layer (type)", "Output Shape", "Param #"]
+        if !isSequentialLike { headers.append("Connected to") }
+        let cells: [[[String]]] = rows.map { row in
+            var c: [[String]] = [["\(row.name) (\(row.type))"], [Shape.kerasString(row.outputShape)], [Self.grouped(row.params)]]
+            if !isSequentialLike {
+                c.append(row.connectedTo.isEmpty ? ["-"] : row.connectedTo.enumerated().map { $0 < row.connectedTo.count - 1 ? $1 + "," : $1 })
+            }
+            return c
+        }
+        let minimum = isSequentialLike ? [31, 22, 13] : [25, 22, 12, 22]
+        let widths = headers.indices.map { col in
+            max(minimum[col], headers[col].count, cells.map { $0[col].map(\.count).max() ?? 0 }.max() ?? 0)
+        }
+        func line(_ left: String, _ fill: String, _ mid: String, _ right: String) -> String {
+            left + widths.map { String(repeating: fill, count: $0 + 2) }.joined(separator: mid) + right
+        }
+        func row(_ texts: [String], border: String) -> String {
+            border + texts.enumerated().map { col, text in
+                let pad = String(repeating: " ", count: widths[col] - text.count)
+                return " " + (col == 2 ? pad + text : text + pad) + " "
+            }.joined(separator: border) + border
+        }
+        var out = ["Model: \"\(modelName)\""]
+        out.append(line("┏", "━", "┳", "┓"))
+        out.append(row(headers, border: "┃"))
+        out.append(line("┡", "━", "╇", "┩"))
+        for (i, c) in cells.enumerated() {
+            let height = c.map(\.count).max() ?? 1
+            for k in 0..<height { out.append(row(c.map { k < $0.count ? $0[k] : "" }, border: "│")) }
+            out.append(i == cells.count - 1 ? line("└", "─", "┴", "┘") : line("├", "─", "┼", "┤"))
+        }
+        let p = parameters
+        out.append(" Total params: \(Self.grouped(p.total)) (\(Self.readableSize(p.total * 4)))")
+        out.append(" Trainable params: \(Self.grouped(p.trainable)) (\(Self.readableSize(p.trainable * 4)))")
+        out.append(" Non-trainable params: \(Self.grouped(p.nonTrainable)) (\(Self.readableSize(p.nonTrainable * 4)))")
+        return out.joined(separator: "\n")
+    }
+
+    /// The JSON form: `{"layers":[{"name","type","output_shape","params"}], "total_params",
+    /// "trainable_params", "non_trainable_params", "inputs", "outputs"}`; the batch axis is null.
+    public func json() -> String {
+        func shape(_ dims: [Int]) -> [Any] { dims.map { $0 < 0 ? NSNull() : $0 as Any } }
+        let object: [String: Any] = [
+            "model": modelName,
+            "layers": rows.map { row -> [String: Any] in
+                var d: [String: Any] = ["name": row.name, "type": row.type, "output_shape": shape(row.outputShape), "params": row.params]
+                if !isSequentialLike { d["connected_to"] = row.connectedTo }
+                return d
+            },
+            "total_params": parameters.total,
+            "trainable_params": parameters.trainable,
+            "non_trainable_params": parameters.nonTrainable,
+            "inputs": inputs.map { ["name": $0.name, "shape": Array(shape($0.shape).dropFirst()), "batch_shape": shape($0.shape)] },
+            "outputs": outputs.map { ["name": $0.name, "shape": Array(shape($0.shape).dropFirst()), "batch_shape": shape($0.shape)] },
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

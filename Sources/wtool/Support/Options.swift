@@ -1,0 +1,53 @@
+import ArgumentParser
+import KerasFormat
+import WTool
+
+/// Options that pick a built-in architecture for files that hold weights but no graph.
+struct ArchitectureOptions: ParsableArguments {
+    @Option(name: .long, help: "Built-in architecture for weights-only files (\(Applications.names.joined(separator: ", "))).")
+    var arch: String?
+
+    @Option(name: .long, help: "Input shape H,W,C for --arch (default 224,224,3).")
+    var inputShape: String?
+
+    @Flag(name: .long, help: "With --arch: include the classifier top (Flatten + Dense layers).")
+    var includeTop = false
+
+    @Option(name: .long, help: "With --arch and no top: global pooling, avg or max.")
+    var pooling: String?
+
+    @Option(name: .long, help: "With --arch --include-top: number of classes (default 1000).")
+    var classes: Int = 1000
+
+    func validate() throws {
+        if arch == nil, inputShape != nil || includeTop || pooling != nil {
+            throw ValidationError("--input-shape, --include-top and --pooling go with --arch")
+        }
+        if let inputShape, parsedShape(inputShape) == nil {
+            throw ValidationError("--input-shape must be H,W,C, e.g. 150,150,3")
+        }
+        if let pooling, !["avg", "max"].contains(pooling) { throw ValidationError("--pooling must be avg or max") }
+    }
+
+    private func parsedShape(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 3, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return parts.compactMap { $0 }
+    }
+
+    func spec() throws -> ApplicationSpec? {
+        guard let arch else { return nil }
+        do {
+            return try ApplicationSpec(name: arch, inputShape: inputShape.flatMap(parsedShape), includeTop: includeTop,
+                                       pooling: pooling, classes: classes)
+        } catch let error as KerasError {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `--until LAYER`.
+struct CutOptions: ParsableArguments {
+    @Option(name: .long, help: "Keep the graph only up to this layer (e.g. block4_pool).")
+    var until: String?
+}
