@@ -1,1 +1,0 @@
-// Temporary stand-in while this module is being written; delete when real files land.
