@@ -17,7 +17,7 @@ public enum KerasError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedOption(layer, d): "layer '\(layer)': \(d)"
         case let .weights(layer, d): "weights of layer '\(layer)': \(d)"
         case .needsArchitecture(let flavour):
-            "\(flavour) holds weights but no architecture; pass --arch NAME --input-shape H,W,C (architectures: \(Applications.names.joined(separator: ", ")))"
+            "\(flavour) holds weights but no architecture; pass --arch NAME --input-shape H,W,C (architectures: \(Applications.names.joined(separator: ", "))) or --config model.json"
         case .unknownArchitecture(let n): "unknown architecture '\(n)' (known: \(Applications.names.joined(separator: ", ")))"
         case .badArchitectureOptions(let d): d
         }

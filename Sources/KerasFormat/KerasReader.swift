@@ -29,9 +29,20 @@ public struct KerasReadOptions: Sendable {
     /// A built-in architecture for weights-only files (`vgg16`, `vgg19`, …); also accepted for
     /// full models, where the file's own config is used and this is ignored.
     public var architecture: ApplicationSpec?
+    /// A Keras model config (`model.to_json()`) for weights-only files; an alternative to
+    /// `architecture` for models that are not built in.
+    public var configJSON: Data?
 
-    public init(architecture: ApplicationSpec? = nil) {
+    public init(architecture: ApplicationSpec? = nil, configJSON: Data? = nil) {
         self.architecture = architecture
+        self.configJSON = configJSON
+    }
+
+    /// The structure for a weights-only file: from `configJSON`, else the built-in architecture.
+    func weightsOnlyStructure(flavour: KerasFlavour) throws -> (KerasModelStructure, String?) {
+        if let configJSON { return (try KerasConfigParser.parse(try JSONValue.parse(configJSON)), nil) }
+        guard let architecture else { throw KerasError.needsArchitecture(flavour: flavour.label) }
+        return (try Applications.structure(for: architecture), architecture.architecture.preprocessing)
     }
 }
 
@@ -89,20 +100,18 @@ public enum KerasReader {
             try binder.bindLegacy(group: weightsGroup)
             return try finish(structure, binder.weights, metadata)
         case .legacyWeights:
-            guard let spec = options.architecture else { throw KerasError.needsArchitecture(flavour: flavour.label) }
-            let structure = try Applications.structure(for: spec)
+            let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
             var binder = KerasWeightBinder(structure: structure)
             let group = try root.chunkedStringsAttribute("layer_names") != nil ? root : try root.group("model_weights")
             if metadata.kerasVersion == nil { metadata.kerasVersion = try? group.stringAttribute("keras_version") }
             try binder.bindLegacy(group: group)
-            metadata.preprocessing = spec.architecture.preprocessing
+            metadata.preprocessing = preprocessing
             return try finish(structure, binder.weights, metadata)
         case .keras3Weights:
-            guard let spec = options.architecture else { throw KerasError.needsArchitecture(flavour: flavour.label) }
-            let structure = try Applications.structure(for: spec)
+            let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
             var binder = KerasWeightBinder(structure: structure)
             try binder.bindKeras3(root: root)
-            metadata.preprocessing = spec.architecture.preprocessing
+            metadata.preprocessing = preprocessing
             return try finish(structure, binder.weights, metadata)
         case .kerasZip:
             preconditionFailure("handled above")

@@ -7,11 +7,14 @@ import SWMFormat
 public struct LoadOptions: Sendable {
     /// Built-in architecture for weights-only Keras files.
     public var architecture: ApplicationSpec?
+    /// Path of a Keras model config JSON (`model.to_json()`) for weights-only files.
+    public var configPath: String?
     /// Cut the graph after this layer (`--until`).
     public var until: String?
 
-    public init(architecture: ApplicationSpec? = nil, until: String? = nil) {
+    public init(architecture: ApplicationSpec? = nil, configPath: String? = nil, until: String? = nil) {
         self.architecture = architecture
+        self.configPath = configPath
         self.until = until
     }
 }
@@ -28,7 +31,14 @@ public enum ModelLoader {
             case .swm:
                 graph = try SWMFile(path: path).graph()
             case .keras:
-                graph = try KerasReader.read(path: path, options: KerasReadOptions(architecture: options.architecture))
+                var keras = KerasReadOptions(architecture: options.architecture)
+                if let configPath = options.configPath {
+                    guard let data = FileManager.default.contents(atPath: configPath) else {
+                        throw WToolError.unreadable(path: configPath, detail: "cannot read the config file")
+                    }
+                    keras.configJSON = data
+                }
+                graph = try KerasReader.read(path: path, options: keras)
             case .onnx:
                 throw WToolError.unsupported(path: path, detail: "ONNX input is not supported yet")
             }

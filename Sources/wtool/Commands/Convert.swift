@@ -50,12 +50,12 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        let spec = try architecture.spec()
+        let options = try architecture.loadOptions(until: cut.until)
         try reportingErrors(path: input) {
             if !force, FileManager.default.fileExists(atPath: output) {
                 throw WToolError.usage("\(output): already exists (use --force to overwrite)")
             }
-            let (graph, _) = try ModelLoader.load(path: input, options: LoadOptions(architecture: spec, until: cut.until))
+            let (graph, _) = try ModelLoader.load(path: input, options: options)
             let progress = ProgressLine("writing \(output)", quiet: quiet)
             do {
                 try SWMWriter(floatStorage: dtype.flatMap(DType.init(shortName:)))

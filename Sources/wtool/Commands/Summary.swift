@@ -26,9 +26,9 @@ struct Summary: ParsableCommand {
     var json = false
 
     func run() throws {
-        let spec = try architecture.spec()
+        let options = try architecture.loadOptions(until: cut.until)
         try reportingErrors(path: input) {
-            let (graph, _) = try ModelLoader.load(path: input, options: LoadOptions(architecture: spec, until: cut.until))
+            let (graph, _) = try ModelLoader.load(path: input, options: options)
             let summary = try ModelSummary(graph: graph)
             print(json ? summary.json() : summary.render())
         }

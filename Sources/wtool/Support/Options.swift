@@ -7,6 +7,9 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(name: .long, help: "Built-in architecture for weights-only files (\(Applications.names.joined(separator: ", "))).")
     var arch: String?
 
+    @Option(name: .long, help: "For weights-only files of other models: a Keras model config JSON (model.to_json()).")
+    var config: String?
+
     @Option(name: .long, help: "Input shape H,W,C for --arch (default 224,224,3).")
     var inputShape: String?
 
@@ -20,6 +23,7 @@ struct ArchitectureOptions: ParsableArguments {
     var classes: Int = 1000
 
     func validate() throws {
+        if arch != nil, config != nil { throw ValidationError("--arch and --config are alternatives; pass one") }
         if arch == nil, inputShape != nil || includeTop || pooling != nil {
             throw ValidationError("--input-shape, --include-top and --pooling go with --arch")
         }
@@ -33,6 +37,11 @@ struct ArchitectureOptions: ParsableArguments {
         let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 3, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         return parts.compactMap { $0 }
+    }
+
+    /// Load options for these flags plus an optional cut.
+    func loadOptions(until: String?) throws -> LoadOptions {
+        LoadOptions(architecture: try spec(), configPath: config, until: until)
     }
 
     func spec() throws -> ApplicationSpec? {
