@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "FileSupport"),
         .target(name: "SWMFormat", dependencies: ["ModelIR", "FileSupport", "CZlibShim"]),
         .target(name: "KerasFormat", dependencies: [
-            "ModelIR", "HDF5", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            "ModelIR", "HDF5", "FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .target(name: "NPY"),
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG"]),

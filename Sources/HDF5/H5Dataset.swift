@@ -33,6 +33,36 @@ public final class H5Dataset: H5Object {
         }
     }
 
+    /// Where the dataset's bytes lie in the file, when they can be used in place: contiguous
+    /// layout, no filters, little-endian fixed-width numbers, allocated storage exactly as large as
+    /// the logical size. Nil otherwise (then use `readLittleEndianBytes`). The caller must still
+    /// check the range against the file's size: the numbers come from the file.
+    public func contiguousStorage() throws -> (type: H5ElementType, shape: [Int], offset: Int, length: Int)? {
+        try checkSelfContained()
+        let dcpl = H5PropertyList(try h5call("H5Dget_create_plist", path: path) { H5Dget_create_plist(id) })
+        guard H5Pget_layout(dcpl.id) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl.id) == 0 else { return nil }
+        let fileType = H5Type(try h5call("H5Dget_type", path: path) { H5Dget_type(id) })
+        let type = try elementType()
+        switch type {
+        case .float(let b) where [2, 4, 8].contains(b), .integer(let b, _) where [1, 2, 4, 8].contains(b):
+            guard b == 1 || H5Tget_order(fileType.id) == H5T_ORDER_LE else { return nil }
+        default:
+            return nil
+        }
+        let shape = try shape()
+        var count = 1
+        for d in shape {
+            let (p, o) = count.multipliedReportingOverflow(by: d)
+            guard !o else { return nil }
+            count = p
+        }
+        let (length, overflow) = count.multipliedReportingOverflow(by: H5Tget_size(fileType.id))
+        guard !overflow, length > 0 else { return nil }
+        let offset = H5Dget_offset(id)
+        guard offset != haddr_t.max, offset < UInt64(Int.max), H5Dget_storage_size(id) == UInt64(length) else { return nil }
+        return (type, shape, Int(offset), length)
+    }
+
     /// Reads every element as little-endian bytes of the stored width (float16/32/64, integers),
     /// bit for bit, converting only the byte order if the file is big-endian.
     /// - Parameter maxBytes: refuse datasets larger than this.

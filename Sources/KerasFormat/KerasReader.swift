@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import HDF5
 import ModelIR
@@ -87,6 +88,7 @@ public enum KerasReader {
         }
         if flavour == .kerasZip { return try readZip(path: path, options: options) }
         let file = try H5File.open(path: path)
+        let mapping = try? MappedFile(path: path)
         let root = file.root
         var metadata = Metadata(sourceFormat: flavour.rawValue, producer: "keras")
         metadata.kerasVersion = try? root.stringAttribute("keras_version")
@@ -95,13 +97,13 @@ public enum KerasReader {
         case .legacyFullModel:
             let configText = try root.stringAttribute("model_config")
             let structure = try KerasConfigParser.parse(try JSONValue.parse(Data(configText.utf8)))
-            var binder = KerasWeightBinder(structure: structure)
+            var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             let weightsGroup = try root.contains("model_weights") ? try root.group("model_weights") : root
             try binder.bindLegacy(group: weightsGroup)
             return try finish(structure, binder.weights, metadata)
         case .legacyWeights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
-            var binder = KerasWeightBinder(structure: structure)
+            var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             let group = try root.chunkedStringsAttribute("layer_names") != nil ? root : try root.group("model_weights")
             if metadata.kerasVersion == nil { metadata.kerasVersion = try? group.stringAttribute("keras_version") }
             try binder.bindLegacy(group: group)
@@ -109,7 +111,7 @@ public enum KerasReader {
             return try finish(structure, binder.weights, metadata)
         case .keras3Weights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
-            var binder = KerasWeightBinder(structure: structure)
+            var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             try binder.bindKeras3(root: root)
             metadata.preprocessing = preprocessing
             return try finish(structure, binder.weights, metadata)

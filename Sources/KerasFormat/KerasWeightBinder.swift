@@ -1,3 +1,4 @@
+import FileSupport
 import HDF5
 import ModelIR
 
@@ -5,10 +6,14 @@ import ModelIR
 /// unused weight or a shape mismatch is an error naming the layer (DESIGN.md §7.7).
 struct KerasWeightBinder {
     let structure: KerasModelStructure
+    /// The source file mapped read-only, when it is a file on disk: contiguous datasets then become
+    /// views into it instead of copies.
+    let mapping: MappedFile?
     private(set) var weights: [String: Weight] = [:]
 
-    init(structure: KerasModelStructure) {
+    init(structure: KerasModelStructure, mapping: MappedFile? = nil) {
         self.structure = structure
+        self.mapping = mapping
     }
 
     // MARK: Legacy layout (`model.save("x.h5")`, `save_weights("x.h5")`, Keras 1 application files)
@@ -124,7 +129,15 @@ struct KerasWeightBinder {
     // MARK: Reading one dataset
 
     private mutating func bind(_ weightName: String, dataset: H5Dataset, layer: String) throws {
-        let (type, shape, bytes) = try dataset.readLittleEndianBytes()
+        let type: H5ElementType, shape: [Int], data: TensorData
+        if let mapping, let stored = try dataset.contiguousStorage(),
+           stored.offset <= mapping.bytes.count, stored.length <= mapping.bytes.count - stored.offset {
+            (type, shape) = (stored.type, stored.shape)
+            data = TensorData(view: UnsafeRawBufferPointer(rebasing: mapping.bytes[stored.offset..<(stored.offset + stored.length)]), owner: mapping)
+        } else {
+            let read = try dataset.readLittleEndianBytes()
+            (type, shape, data) = (read.type, read.shape, TensorData(copying: read.bytes))
+        }
         let dtype: DType
         switch type {
         case .float(4): dtype = .float32
@@ -139,6 +152,6 @@ struct KerasWeightBinder {
         }
         let facts = structure.weightFacts[weightName]
         weights[weightName] = Weight(info: TensorInfo(name: weightName, dtype: dtype, shape: shape, layout: facts?.layout ?? .unspecified),
-                                     data: TensorData(copying: bytes), trainable: facts?.trainable ?? true, source: dataset.path)
+                                     data: data, trainable: facts?.trainable ?? true, source: dataset.path)
     }
 }

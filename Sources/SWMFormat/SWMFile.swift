@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import ModelIR
 
@@ -9,7 +10,6 @@ public final class SWMFile: @unchecked Sendable {
     public let path: String
     public let header: SWMHeader
     private let mapping: MappedFile
-    private let index: [String: Int]
     private let graphLock = NSLock()
     private var cachedGraph: Graph?
 
@@ -17,9 +17,12 @@ public final class SWMFile: @unchecked Sendable {
     /// - Throws: `SWMError` describing the first rule the file breaks.
     public init(path: String) throws {
         self.path = path
-        mapping = try MappedFile(path: path)
+        do {
+            mapping = try MappedFile(path: path)
+        } catch let failure as MappedFile.Failure {
+            throw SWMError.io(path: path, detail: failure.detail)
+        }
         header = try SWMHeader.parse(mapping.bytes)
-        index = Dictionary(uniqueKeysWithValues: header.tensors.enumerated().map { ($1.name, $0) })
     }
 
     public var tensors: [SWMTensorEntry] { header.tensors }
@@ -28,7 +31,7 @@ public final class SWMFile: @unchecked Sendable {
 
     /// A zero-copy view of a tensor's bytes; nil when no tensor has that name.
     public func tensorData(named name: String) -> TensorData? {
-        guard let i = index[name] else { return nil }
+        guard let i = header.index[name] else { return nil }
         return data(for: header.tensors[i])
     }
 
@@ -42,7 +45,12 @@ public final class SWMFile: @unchecked Sendable {
         graphLock.lock()
         defer { graphLock.unlock() }
         if let cachedGraph { return cachedGraph }
-        let json = Data(UnsafeRawBufferPointer(rebasing: mapping.bytes[header.graphRange]))
+        let section = UnsafeRawBufferPointer(rebasing: mapping.bytes[header.graphRange])
+        let jsonBytes = UnsafeRawBufferPointer(rebasing: section[4...])
+        guard swmCRC32(jsonBytes) == section.le(0, as: UInt32.self) else {
+            throw SWMError.invalidGraph(detail: "graph checksum mismatch")
+        }
+        let json = Data(jsonBytes)
         let document: SWMGraphDocument
         do {
             document = try JSONDecoder().decode(SWMGraphDocument.self, from: json)

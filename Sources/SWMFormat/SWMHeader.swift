@@ -10,8 +10,10 @@ public struct SWMHeader: Sendable {
     public var tensors: [SWMTensorEntry]
     public var dataOffset: Int
     public var dataSize: Int
-    /// Byte range of the graph JSON within the file.
+    /// Byte range of the graph section (CRC-32 then JSON) within the file.
     public var graphRange: Range<Int>
+    /// Tensor index by name (names are unique: checked while parsing).
+    public var index: [String: Int]
 
     public static func parse(_ file: UnsafeRawBufferPointer) throws -> SWMHeader {
         let fileSize = file.count
@@ -56,8 +58,11 @@ public struct SWMHeader: Sendable {
         guard expectedHeader <= fileSize else {
             throw SWMError.truncated(detail: "header needs \(expectedHeader) bytes, file has \(fileSize)")
         }
-        guard graphSize >= 2 else { throw SWMError.corruptHeader(detail: "graph section is empty") }
-        guard swmCRC32(UnsafeRawBufferPointer(rebasing: file[SWMLayout.fixedHeaderSize..<expectedHeader])) == headerCRC else {
+        guard graphSize >= 6 else { throw SWMError.corruptHeader(detail: "graph section is empty") }
+        let graphStart = expectedHeader - graphSize
+        // The table, dims and strings are checked now; the graph JSON has its own CRC, checked
+        // when the graph is decoded, so opening costs no more than the tensor table.
+        guard swmCRC32(UnsafeRawBufferPointer(rebasing: file[SWMLayout.fixedHeaderSize..<graphStart])) == headerCRC else {
             throw SWMError.corruptHeader(detail: "header checksum mismatch")
         }
         guard dataOffset64 % UInt64(SWMLayout.pageSize) == 0, dataOffset64 >= UInt64(expectedHeader) else {
@@ -78,11 +83,9 @@ public struct SWMHeader: Sendable {
         let tableStart = SWMLayout.fixedHeaderSize
         let dimsStart = tableStart + SWMLayout.entrySize * tensorCount
         let stringsStart = dimsStart + 8 * dimsCount
-        let graphStart = stringsStart + stringsSize
 
         var entries: [SWMTensorEntry] = []
         entries.reserveCapacity(tensorCount)
-        var names = Set<String>()
         for i in 0..<tensorCount {
             let e = tableStart + i * SWMLayout.entrySize
             let offset = file.le(e, as: UInt64.self)
@@ -103,7 +106,6 @@ public struct SWMHeader: Sendable {
             guard let name = String(validating: nameBytes, as: UTF8.self) else {
                 throw SWMError.invalidTensor(name: label, detail: "name is not valid UTF-8")
             }
-            guard names.insert(name).inserted else { throw SWMError.invalidTensor(name: name, detail: "duplicate name") }
             guard let dtype = DType(rawValue: dtypeCode) else {
                 throw SWMError.invalidTensor(name: name, detail: "unknown dtype code \(dtypeCode)")
             }
@@ -139,11 +141,16 @@ public struct SWMHeader: Sendable {
             entries.append(SWMTensorEntry(name: name, dtype: dtype, shape: shape, layout: layout, trainable: flags & 1 == 1,
                                           crc32: crc, fileOffset: dataOffset + Int(offset), byteLength: Int(length)))
         }
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entries.count)
+        for (i, entry) in entries.enumerated() where index.updateValue(i, forKey: entry.name) != nil {
+            throw SWMError.invalidTensor(name: entry.name, detail: "duplicate name")
+        }
         let sorted = entries.filter { $0.byteLength > 0 }.sorted { $0.fileOffset < $1.fileOffset }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.fileOffset + a.byteLength > b.fileOffset {
             throw SWMError.invalidTensor(name: b.name, detail: "its bytes overlap tensor '\(a.name)'")
         }
         return SWMHeader(majorVersion: major, minorVersion: minor, tensors: entries, dataOffset: dataOffset, dataSize: dataSize,
-                         graphRange: graphStart..<(graphStart + graphSize))
+                         graphRange: graphStart..<(graphStart + graphSize), index: index)
     }
 }

@@ -45,35 +45,47 @@ public struct SWMWriter: Sendable {
         let dataOffset = (headerSize + SWMLayout.pageSize - 1) / SWMLayout.pageSize * SWMLayout.pageSize
         try output.writeZeros(dataOffset)
 
-        var crcs: [UInt32] = []
+        // Checksums of tensors stored as they are run on the other core while this one writes.
+        let background = ChecksumBox(count: planned.count)
+        let group = DispatchGroup()
+        let inPlace = planned.enumerated().filter { $1.storedType == $1.weight.info.dtype }.map { ($0, $1.weight.data) }
+        DispatchQueue.global(qos: .userInitiated).async(group: group) {
+            for (i, data) in inPlace { background.values[i] = swmCRC32(data.bytes) }
+        }
+        var crcs = [UInt32](repeating: 0, count: planned.count)
         var written = 0
-        for item in planned {
+        for (i, item) in planned.enumerated() {
             try output.writeZeros(item.offset - written)
             written = item.offset
-            let crc: UInt32
             if item.storedType == item.weight.info.dtype {
-                let bytes = item.weight.data.bytes
-                crc = swmCRC32(bytes)
-                try output.write(bytes)
-                written += bytes.count
+                try output.write(item.weight.data.bytes)
+                written += item.weight.data.count
             } else {
                 let floats = item.weight.data.floatArray(as: item.weight.info.dtype)
                 var converted = [UInt8](repeating: 0, count: floats.count * item.storedType.byteSize)
                 floats.withUnsafeBufferPointer { src in
                     converted.withUnsafeMutableBytes { DTypeConversion.fromFloat32(src, to: item.storedType, into: $0) }
                 }
-                crc = converted.withUnsafeBytes { swmCRC32($0) }
+                crcs[i] = converted.withUnsafeBytes { swmCRC32($0) }
                 try output.write(converted)
                 written += converted.count
             }
-            crcs.append(crc)
             progress?(written, dataSize)
         }
+        group.wait()
+        for (i, item) in planned.enumerated() where item.storedType == item.weight.info.dtype { crcs[i] = background.values[i] }
         try output.writeZeros(dataSize - written)
         let header = try buildHeader(graph: graph, planned: planned, crcs: crcs, dataSize: dataSize, dataOffset: dataOffset)
         headerSize = header.count
         try output.write(header, at: 0)
         try output.commit()
+    }
+
+    /// Per-tensor checksums filled in by the background task; each slot is written by one task and
+    /// read only after `DispatchGroup.wait()`.
+    private final class ChecksumBox: @unchecked Sendable {
+        var values: [UInt32]
+        init(count: Int) { values = Array(repeating: 0, count: count) }
     }
 
     private func buildHeader(graph: Graph, planned: [Planned], crcs: [UInt32], dataSize: Int, dataOffset: Int = 0) throws -> [UInt8] {
@@ -110,8 +122,12 @@ public struct SWMWriter: Sendable {
         for item in planned where item.storedType != item.weight.info.dtype {
             storedGraph.weights[item.name]?.info.dtype = item.storedType
         }
-        let graphJSON = try SWMGraphDocument(graph: storedGraph).encoded()
-        let body = table + dims + strings + graphJSON
+        let json = try SWMGraphDocument(graph: storedGraph).encoded()
+        var graphJSON: [UInt8] = []
+        graphJSON.appendLE(json.withUnsafeBytes { swmCRC32($0) })
+        graphJSON += json
+        let indexed = table + dims + strings
+        let body = indexed + graphJSON
         let headerSize = SWMLayout.fixedHeaderSize + body.count
         guard headerSize <= SWMLayout.maxHeaderSize else {
             throw SWMError.unsupported(detail: "the model's header would be \(headerSize) bytes, over the \(SWMLayout.maxHeaderSize)-byte cap")
@@ -127,7 +143,7 @@ public struct SWMWriter: Sendable {
         fixed.appendLE(UInt32(dimsCount))
         fixed.appendLE(UInt32(strings.count))
         fixed.appendLE(UInt32(graphJSON.count))
-        fixed.appendLE(body.withUnsafeBytes { swmCRC32($0) })
+        fixed.appendLE(indexed.withUnsafeBytes { swmCRC32($0) })
         fixed.appendLE(fixed.withUnsafeBytes { swmCRC32($0) })
         return fixed + body
     }

@@ -20,8 +20,9 @@ final class SWMHeaderValidationTests: XCTestCase {
     /// Recomputes header_crc32 and fixed_crc32 after an edit.
     func fixCRCs(_ bytes: inout [UInt8]) {
         let headerSize = Int(bytes.withUnsafeBytes { $0.le(16, as: UInt64.self) })
-        if headerSize <= bytes.count, headerSize >= 64 {
-            bytes.storeLE(bytes.withUnsafeBytes { swmCRC32(UnsafeRawBufferPointer(rebasing: $0[64..<headerSize])) }, at: 56)
+        let graphSize = Int(bytes.withUnsafeBytes { $0.le(52, as: UInt32.self) })
+        if headerSize <= bytes.count, headerSize - graphSize >= 64 {
+            bytes.storeLE(bytes.withUnsafeBytes { swmCRC32(UnsafeRawBufferPointer(rebasing: $0[64..<(headerSize - graphSize)])) }, at: 56)
         }
         bytes.storeLE(bytes.withUnsafeBytes { swmCRC32(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }, at: 60)
     }
@@ -63,7 +64,7 @@ final class SWMHeaderValidationTests: XCTestCase {
     func testChecksumsOfTheHeader() {
         expect(edited(fix: false) { $0[45] ^= 1 }, { $0 == .corruptHeader(detail: "fixed header checksum mismatch") })
         expect(edited(fix: false) { b in
-            b[70] ^= 1
+            b[70] ^= 1 // inside the tensor table
             b.storeLE(b.withUnsafeBytes { swmCRC32(UnsafeRawBufferPointer(rebasing: $0[0..<60])) }, at: 60)
         }, { $0 == .corruptHeader(detail: "header checksum mismatch") })
     }
@@ -136,13 +137,21 @@ final class SWMHeaderValidationTests: XCTestCase {
     func testGraphSectionDamageIsAGraphErrorNotACrash() throws {
         let h = try parse(Self.valid)
         var b = Self.valid
-        for i in h.graphRange.prefix(20) { b[i] = UInt8(ascii: "x") }
+        for i in h.graphRange.dropFirst(4).prefix(20) { b[i] = UInt8(ascii: "x") }
         fixCRCs(&b)
         let url = TestSupport.temporaryDirectory().appendingPathComponent("g.swm")
         try Data(b).write(to: url)
         let file = try SWMFile(path: url.path)
         XCTAssertThrowsError(try file.graph()) { error in
-            guard case SWMError.invalidGraph = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(error as? SWMError, .invalidGraph(detail: "graph checksum mismatch"))
+        }
+        // With its CRC fixed up, damaged JSON is still a graph error, not a crash.
+        b.storeLE(b.withUnsafeBytes { swmCRC32(UnsafeRawBufferPointer(rebasing: $0[(h.graphRange.lowerBound + 4)..<h.graphRange.upperBound])) },
+                  at: h.graphRange.lowerBound)
+        try Data(b).write(to: url)
+        XCTAssertThrowsError(try SWMFile(path: url.path).graph()) { error in
+            guard case SWMError.invalidGraph(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("does not decode"), detail)
         }
     }
 }

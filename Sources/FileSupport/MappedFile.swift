@@ -13,11 +13,11 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws {
         self.path = path
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw SWMError.io(path: path, detail: String(cString: strerror(errno))) }
+        guard fd >= 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
         defer { _ = Glibc.close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw SWMError.io(path: path, detail: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw SWMError.io(path: path, detail: "not a regular file") }
+        guard fstat(fd, &info) == 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw MappedFile.Failure(path: path, detail: "not a regular file") }
         let size = Int(info.st_size)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -25,9 +25,16 @@ public final class MappedFile: @unchecked Sendable {
         }
         let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let address, address != MAP_FAILED else {
-            throw SWMError.io(path: path, detail: "mmap failed: \(String(cString: strerror(errno)))")
+            throw MappedFile.Failure(path: path, detail: "mmap failed: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    /// Why a file could not be mapped.
+    public struct Failure: Error, CustomStringConvertible {
+        public var path: String
+        public var detail: String
+        public var description: String { "\(path): \(detail)" }
     }
 
     deinit {

@@ -1,0 +1,56 @@
+import Foundation
+import ModelIR
+import SWMFormat
+
+/// In-process timings behind `wtool bench`. Times are medians over repeated runs after a warm-up,
+/// from a monotonic clock; page-cache state is the caller's business (run once to warm it).
+public enum Benchmarks {
+    /// Median of `runs` timings of `body`, in seconds.
+    public static func median(runs: Int, warmup: Int = 1, _ body: () throws -> Void) rethrows -> Double {
+        for _ in 0..<warmup { try body() }
+        var samples: [Double] = []
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        samples.sort()
+        return samples[samples.count / 2]
+    }
+
+    public struct OpenTimings: Sendable {
+        /// `SWMFile(path:)`: map + validate the header.
+        public var openSeconds: Double
+        /// Reading every byte of every tensor through the zero-copy views.
+        public var touchSeconds: Double
+        /// Open plus decoding and validating the graph.
+        public var graphSeconds: Double
+        public var tensorBytes: Int
+        public var tensorCount: Int
+    }
+
+    /// Measures opening a `.swm` and touching all of its tensor bytes.
+    public static func openTimings(path: String, runs: Int) throws -> OpenTimings {
+        let file = try SWMFile(path: path)
+        let open = try median(runs: runs) { _ = try SWMFile(path: path) }
+        let graph = try median(runs: min(runs, 200)) { _ = try SWMFile(path: path).graph() }
+        var checksum: UInt64 = 0
+        let touch = median(runs: min(runs, 20)) {
+            for entry in file.tensors {
+                guard let data = file.tensorData(named: entry.name) else { continue }
+                checksum &+= touchBytes(data.bytes)
+            }
+        }
+        if checksum == 42 { print("") } // keeps the reads from being optimised away
+        return OpenTimings(openSeconds: open, touchSeconds: touch, graphSeconds: graph,
+                           tensorBytes: file.tensors.reduce(0) { $0 + $1.byteLength }, tensorCount: file.tensors.count)
+    }
+
+    static func touchBytes(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var sum: UInt64 = 0
+        let words = bytes.count / 8
+        for i in 0..<words { sum &+= bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
+        for i in (words * 8)..<bytes.count { sum &+= UInt64(bytes[i]) }
+        return sum
+    }
+}

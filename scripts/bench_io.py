@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""I/O benchmark for issue #2: .swm open/touch vs safetensors and h5py, and `wtool convert` vs cp+sync.
+
+Usage: python scripts/bench_io.py MODEL.h5 [--wtool .build/release/wtool] [--runs 7] [--json OUT]
+
+All measurements are on the same machine in one run, page cache warm (each file is read once
+first). Reported as medians; the ratios are what matter (machines are noisy).
+"""
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+
+import h5py
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import save_file
+
+
+def median_time(fn, runs, warmup=1):
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples)
+
+
+def h5_arrays(path):
+    out = {}
+    with h5py.File(path, "r") as f:
+        def visit(name, obj):
+            if isinstance(obj, h5py.Dataset):
+                out[name] = obj[()]
+        f.visititems(visit)
+    return out
+
+
+def touch(arr):
+    a = np.ascontiguousarray(arr)
+    return int(a.view(np.uint8).view(np.uint64).sum()) if a.nbytes % 8 == 0 else int(a.view(np.uint8).sum())
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("model")
+    ap.add_argument("--wtool", default=".build/release/wtool")
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+
+    work = tempfile.mkdtemp(prefix="wtool-bench-io-", dir=os.path.dirname(os.path.abspath(args.model)))
+    try:
+        swm = os.path.join(work, "model.swm")
+        st = os.path.join(work, "model.safetensors")
+        subprocess.run([args.wtool, "convert", args.model, swm, "--force", "--quiet"], check=True)
+        arrays = h5_arrays(args.model)
+        save_file({k.replace("/", "."): np.ascontiguousarray(v) for k, v in arrays.items()}, st)
+        for p in (args.model, swm, st):  # warm the page cache
+            with open(p, "rb") as f:
+                while f.read(1 << 24):
+                    pass
+
+        res = {}
+        w = json.loads(subprocess.run([args.wtool, "bench", swm, "--io", "--runs", "2000", "--json"],
+                                      check=True, capture_output=True, text=True).stdout)
+        res["swm_open_us"] = w["open_us"]
+        res["swm_open_graph_us"] = w["graph_us"]
+        res["swm_touch_ms"] = w["touch_ms"]
+
+        def st_open():
+            with safe_open(st, framework="numpy") as f:
+                f.keys()
+        res["safetensors_open_us"] = median_time(st_open, 2000) * 1e6
+
+        def st_touch():
+            with safe_open(st, framework="numpy") as f:
+                for k in f.keys():
+                    touch(f.get_tensor(k))
+        res["safetensors_open_touch_ms"] = median_time(st_touch, 30) * 1e3
+
+        def h5_open():
+            with h5py.File(args.model, "r") as f:
+                list(f.keys())
+        res["h5py_open_us"] = median_time(h5_open, 300) * 1e6
+
+        def h5_touch():
+            for v in h5_arrays(args.model).values():
+                touch(v)
+        res["h5py_open_read_touch_ms"] = median_time(h5_touch, 15) * 1e3
+
+        def convert():
+            subprocess.run([args.wtool, "convert", args.model, swm, "--force", "--quiet"], check=True)
+        res["wtool_convert_ms"] = median_time(convert, args.runs) * 1e3
+
+        def cp_sync():
+            dst = os.path.join(work, "copy.h5")
+            shutil.copyfile(args.model, dst)
+            subprocess.run(["sync"], check=True)
+            os.remove(dst)
+        res["cp_sync_ms"] = median_time(cp_sync, args.runs) * 1e3
+
+        res["ratio_open_swm_vs_safetensors"] = res["swm_open_us"] / res["safetensors_open_us"]
+        res["ratio_convert_vs_cp_sync"] = res["wtool_convert_ms"] / res["cp_sync_ms"]
+        res["model"] = os.path.basename(args.model)
+        res["model_bytes"] = os.path.getsize(args.model)
+
+        print(f"model {res['model']} ({res['model_bytes'] / 1e6:.1f} MB), medians, warm page cache")
+        print(f"  .swm open (mmap + header validation)      {res['swm_open_us']:10.1f} µs")
+        print(f"  .swm open + graph decode                  {res['swm_open_graph_us']:10.1f} µs")
+        print(f"  safetensors safe_open                     {res['safetensors_open_us']:10.1f} µs")
+        print(f"  h5py File open                            {res['h5py_open_us']:10.1f} µs")
+        print(f"  .swm touch every tensor byte              {res['swm_touch_ms']:10.2f} ms")
+        print(f"  safetensors open + get_tensor all + touch {res['safetensors_open_touch_ms']:10.2f} ms")
+        print(f"  h5py open + read all + touch              {res['h5py_open_read_touch_ms']:10.2f} ms")
+        print(f"  wtool convert (durable write)             {res['wtool_convert_ms']:10.1f} ms")
+        print(f"  cp + sync of the same file                {res['cp_sync_ms']:10.1f} ms")
+        print(f"  ratio open .swm / safe_open               {res['ratio_open_swm_vs_safetensors']:10.2f}  (target <= 1)")
+        print(f"  ratio convert / (cp + sync)               {res['ratio_convert_vs_cp_sync']:10.2f}  (target <= 2)")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(res, f, indent=1, sort_keys=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what wtool needs and is missing on this machine, and nothing else:
+#   - Debian -dev packages the Swift package links (libhdf5, OpenBLAS, libjpeg-turbo, libpng, zlib);
+#   - with --python: the Python reference tools (Keras, TensorFlow, tf2onnx, onnxruntime, h5py, …) in a
+#     virtual environment shared by checkouts on this machine: $WTOOL_CACHE/venv-<hash of requirements>.
+# Idempotent: a second run checks and returns in a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+WTOOL_CACHE=${WTOOL_CACHE:-$HOME/.cache/wtool}
+packages=(libhdf5-dev libopenblas-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config)
+optional=(graphviz)
+
+missing=()
+for p in "${packages[@]}" "${optional[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--python" ]; then
+  req_hash=$(sha256sum scripts/requirements.txt | cut -c1-12)
+  venv="$WTOOL_CACHE/venv-$req_hash"
+  if [ ! -x "$venv/bin/python" ] || [ ! -f "$venv/.complete" ]; then
+    echo "setup: creating the Python reference environment in $venv (a few minutes, once)" >&2
+    rm -rf "$venv"
+    mkdir -p "$WTOOL_CACHE"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r scripts/requirements.txt
+    touch "$venv/.complete"
+  fi
+  ln -sfn "$venv" .venv
+fi
