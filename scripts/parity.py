@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""The heavy parity stage: every model and flavour of the reference data (scripts/reference.py full)
+through the release `wtool`, checked against what Keras and h5py say.
+
+Usage: python scripts/parity.py --reference DIR [--wtool .build/release/wtool] [--report OUT.json]
+
+Checks, per model and flavour:
+  convert  `wtool convert` succeeds and `wtool check` passes on the result;
+  summary  `wtool summary --json`: total params = Keras's count_params(), output shape = Keras's;
+  tensors  every tensor in the .swm is bit-identical to what h5py reads from the source file
+           (read back with scripts/swm.py, an independent reader of the format).
+Ends with the line `parity: N passed, M failed`; exits 1 when anything failed.
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+
+import h5py
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import swm  # noqa: E402
+
+WEIGHTS_ONLY = {"weights.h5", "tfkeras-weights.h5"}
+
+
+class Checks:
+    def __init__(self):
+        self.results = []
+
+    def record(self, name, ok, detail=""):
+        self.results.append({"check": name, "ok": bool(ok), "detail": detail})
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}{'  ' + detail if detail else ''}", flush=True)
+        return ok
+
+
+def run(cmd):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr.strip()
+
+
+def arch_args(model, flavour):
+    if flavour not in WEIGHTS_ONLY:
+        return []
+    h, w, c = model["input_shape"][1:]
+    return ["--arch", model["name"], "--input-shape", f"{h},{w},{c}"]
+
+
+def check_tensors(checks, label, swm_path, source_path, records):
+    """Bit-exact: each dataset h5py reads equals the .swm tensor whose source is that dataset."""
+    s = swm.SWM(swm_path)
+    by_source = {t["source"]: name for name, t in s.tensors.items()}
+    mismatched = []
+    with h5py.File(source_path, "r") as f:
+        for r in records:
+            name = by_source.get(r["dataset_path"])
+            expected = np.ascontiguousarray(f[r["dataset_path"]][()]).tobytes()
+            if name is None or s.tensors[name]["bytes"] != expected:
+                mismatched.append(r["dataset_path"])
+    checks.record(f"{label}: tensors bit-identical to h5py", not mismatched and len(records) == len(s.tensors),
+                  f"{len(records)} tensors" + (f", differ: {mismatched[:3]}" if mismatched else ""))
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reference", required=True)
+    ap.add_argument("--wtool", default=".build/release/wtool")
+    ap.add_argument("--report")
+    args = ap.parse_args()
+    ref = args.reference
+    manifest = json.load(open(os.path.join(ref, "manifest.json")))
+    checks = Checks()
+    work = tempfile.mkdtemp(prefix="wtool-parity-")
+    started = time.time()
+
+    for model in manifest["models"]:
+        mdir = os.path.join(ref, model["dir"])
+        summary = json.load(open(os.path.join(mdir, model["summary"])))
+        print(f"{model['name']}: {summary['total_params']:,} params, output {model['output_shape']}", flush=True)
+        swm_by_flavour = {}
+        for flavour, fname in model["flavours"].items():
+            if flavour == "onnx":
+                continue
+            src = os.path.join(mdir, fname)
+            label = f"{model['name']} {flavour}"
+            out = os.path.join(work, f"{model['name']}.{flavour}.swm")
+            rc, _, err = run([args.wtool, "convert", src, out, "--force", "--quiet"] + arch_args(model, flavour))
+            if not checks.record(f"{label}: convert", rc == 0, err):
+                continue
+            rc, _, err = run([args.wtool, "check", out, "--quiet"])
+            checks.record(f"{label}: check", rc == 0, err)
+            rc, stdout, err = run([args.wtool, "summary", out, "--json"])
+            if checks.record(f"{label}: summary runs", rc == 0, err):
+                got = json.loads(stdout)
+                checks.record(f"{label}: total params", got["total_params"] == summary["total_params"],
+                              f"{got['total_params']} vs Keras {summary['total_params']}")
+                checks.record(f"{label}: trainable split",
+                              (got["trainable_params"], got["non_trainable_params"]) ==
+                              (summary["trainable_params"], summary["non_trainable_params"]),
+                              f"{got['trainable_params']}/{got['non_trainable_params']}")
+                checks.record(f"{label}: output shape", got["outputs"][0]["shape"] == model["output_shape"][1:],
+                              f"{got['outputs'][0]['shape']}")
+            tensors = model.get("tensors", {}).get(flavour)
+            if tensors:
+                records = json.load(open(os.path.join(mdir, tensors)))
+                swm_by_flavour[flavour] = check_tensors(checks, label, out, src, records)
+            else:
+                swm_by_flavour[flavour] = swm.SWM(out)
+        # .keras has no h5py table (its HDF5 sits inside a zip): compare with the Keras 3 .h5.
+        if "keras" in swm_by_flavour and "keras3.h5" in swm_by_flavour:
+            a, b = swm_by_flavour["keras"], swm_by_flavour["keras3.h5"]
+            same = a.tensors.keys() == b.tensors.keys() and all(a.tensors[k]["bytes"] == b.tensors[k]["bytes"] for k in a.tensors)
+            checks.record(f"{model['name']} keras: tensors identical to the Keras 3 .h5's", same, f"{len(a.tensors)} tensors")
+
+    passed = sum(r["ok"] for r in checks.results)
+    failed = len(checks.results) - passed
+    print(f"parity stage took {time.time() - started:.0f} s")
+    if args.report:
+        json.dump(checks.results, open(args.report, "w"), indent=1)
+    print(f"parity: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this):
+#   1. installs what is missing (scripts/setup.sh --python);
+#   2. unit tests: `swift test` (fast, offline, on the committed samples);
+#   3. release build of `wtool`;
+#   4. reference data from Keras itself (scripts/reference.py full), cached per script version in
+#      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation;
+#   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py.
+# Pass --unit to stop after step 2.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WTOOL_CACHE=${WTOOL_CACHE:-$HOME/.cache/wtool}
+export WTOOL_CACHE
+
+stage() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
+
+stage "set-up"
+bash scripts/setup.sh --python
+
+stage "unit tests"
+swift build --build-tests
+swift test --skip-build 2>&1 | tee /tmp/wtool-unit-tests.log | grep -Ev "^Test Case .* (started|passed)" || true
+if grep -qE "with [1-9][0-9]* failures|error: |Fatal error|Test run with .* failed" /tmp/wtool-unit-tests.log; then
+  echo "unit tests failed" >&2
+  exit 1
+fi
+grep -qE "Executed [0-9]+ tests, with 0 failures" /tmp/wtool-unit-tests.log || { echo "unit tests did not run" >&2; exit 1; }
+[ "${1:-}" = "--unit" ] && exit 0
+
+stage "release build"
+swift build -c release --product wtool
+
+stage "reference data"
+stamp=$(cat scripts/reference.py scripts/requirements.txt | sha256sum | cut -c1-16)
+ref="$WTOOL_CACHE/reference-$stamp"
+if [ ! -f "$ref/manifest.json" ]; then
+  rm -rf "$ref.tmp"
+  mkdir -p "$WTOOL_CACHE"
+  .venv/bin/python scripts/reference.py full --out "$ref.tmp"
+  mv "$ref.tmp" "$ref"
+else
+  echo "cached: $ref"
+fi
+
+stage "parity stage"
+.venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report /tmp/wtool-parity.json
