@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+import _TestSupport
+
+final class ConvertSummaryCheckTests: CLITestCase {
+    func testConvertThenSummaryAndCheck() throws {
+        let r = try wtool("convert", TestSupport.sample("mini_classifier/mini_classifier.keras3.h5"), "m.swm")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try wtool("check", "m.swm").status, 0)
+        let summary = try wtool("summary", "m.swm", "--json")
+        XCTAssertEqual(summary.status, 0, summary.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(summary.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["total_params"] as? Int, 34809)
+        XCTAssertEqual(json["non_trainable_params"] as? Int, 1976)
+        let table = try wtool("summary", "m.swm")
+        XCTAssertTrue(table.stdout.contains("│ mini_vgg (Functional)"), table.stdout)
+        XCTAssertTrue(table.stdout.contains(" Total params: 34,809 (135.97 KB)"), table.stdout)
+    }
+
+    func testSummaryTableMatchesKerasLayout() throws {
+        // Keras 3's own text for the same model, captured by scripts/reference.py.
+        let keras = try String(contentsOfFile: TestSupport.sample("mini/mini.summary.keras3.txt"), encoding: .utf8)
+        let ours = try wtool("summary", TestSupport.sample("mini/mini.keras3.h5")).stdout
+        for line in ours.split(separator: "\n") where line.contains("(Conv2D)") || line.contains("params:") {
+            let name = line.split(separator: "│").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? String(line)
+            XCTAssertTrue(keras.contains(name.components(separatedBy: "  ").first ?? name), "Keras has no '\(name)'")
+        }
+        XCTAssertTrue(keras.contains("Total params: 1,976"))
+        XCTAssertTrue(ours.contains("Total params: 1,976 (7.72 KB)"))
+    }
+
+    func testWeightsOnlyNeedsArchitectureAndCut() throws {
+        let r = try wtool("summary", TestSupport.sample("mini/mini.weights.h5"))
+        assertCleanFailure(r, mentions: "--arch")
+        let cut = try wtool("summary", TestSupport.sample("mini/mini.keras"), "--until", "block1_pool", "--json")
+        XCTAssertEqual(cut.status, 0, cut.stderr)
+        XCTAssertTrue(cut.stdout.contains("\"total_params\" : 808"), cut.stdout)
+        assertCleanFailure(try wtool("summary", TestSupport.sample("mini/mini.keras"), "--until", "nope"), mentions: "nope")
+    }
+
+    func testRefusesToOverwriteWithoutForce() throws {
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "m.swm").status, 0)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path("m.swm")))
+        assertCleanFailure(try wtool("convert", TestSupport.sample("mini/mini.keras"), "m.swm"), mentions: "already exists")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("m.swm"))), before)
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras"), "m.swm", "--force").status, 0)
+        XCTAssertEqual(directoryListing(), ["m.swm"])
+    }
+
+    func testBadInputsFailCleanlyAndWriteNothing() throws {
+        let source = try Data(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini/mini.keras3.h5")))
+        try source.prefix(source.count / 3).write(to: URL(fileURLWithPath: path("truncated.h5")))
+        try Data("this is not a model".utf8).write(to: URL(fileURLWithPath: path("text.h5")))
+        try Data().write(to: URL(fileURLWithPath: path("empty.h5")))
+        let cases: [(String, String)] = [
+            ("truncated.h5", "truncated.h5"),
+            ("text.h5", "not a .swm, Keras"),
+            ("empty.h5", "empty"),
+            ("missing.h5", "no such file"),
+            (TestSupport.sample("mini/unsupported.keras3.h5"), "Conv2DTranspose"),
+        ]
+        for (input, mention) in cases {
+            assertCleanFailure(try wtool("convert", input, "out.swm"), mentions: mention)
+            assertCleanFailure(try wtool("summary", input), mentions: mention)
+        }
+        XCTAssertFalse(directoryListing().contains { $0.hasPrefix("out.swm") }, "\(directoryListing())")
+    }
+
+    func testCheckCatchesDamage() throws {
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "m.swm").status, 0)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path("m.swm")))
+        bytes[bytes.count - 5] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path("flipped.swm")))
+        assertCleanFailure(try wtool("check", "flipped.swm"), mentions: "checksum")
+        var header = try Data(contentsOf: URL(fileURLWithPath: path("m.swm")))
+        header[20] ^= 0xFF
+        try header.write(to: URL(fileURLWithPath: path("header.swm")))
+        assertCleanFailure(try wtool("check", "header.swm"), mentions: "corrupt .swm header")
+        assertCleanFailure(try wtool("summary", "header.swm"), mentions: "header.swm")
+        assertCleanFailure(try wtool("check", TestSupport.sample("mini/mini.keras3.h5")), mentions: "not a .swm file")
+    }
+
+    func testHalfPrecisionConversion() throws {
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "h.swm", "--dtype", "f16").status, 0)
+        XCTAssertEqual(try wtool("check", "h.swm").status, 0)
+        let size16 = try FileManager.default.attributesOfItem(atPath: path("h.swm"))[.size] as? Int ?? 0
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "f.swm").status, 0)
+        let size32 = try FileManager.default.attributesOfItem(atPath: path("f.swm"))[.size] as? Int ?? 0
+        XCTAssertLessThan(size16, size32)
+        let bad = try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "x.swm", "--dtype", "f8")
+        XCTAssertNotEqual(bad.status, 0)
+    }
+}
