@@ -1,0 +1,64 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The file-level façade: `keras.utils.load_img(path, target_size=(h, w), interpolation=...)`
+/// plus `img_to_array` and `preprocess_input`, in Swift. Reading the file is the only I/O;
+/// decoding and resizing work on bytes (``ImageDecoder``, ``RGBImage/resized(height:width:method:)``).
+public enum ImageLoader {
+    /// Loads an image as Keras's `load_img(path, target_size=size, interpolation=resize)` does:
+    /// decode, convert to RGB, then resize to `size` if given and different.
+    /// - Parameters:
+    ///   - url: a file URL; the format is detected from the content, not the extension.
+    ///   - size: target `(height, width)`, or `nil` to keep the decoded size.
+    ///   - resize: the sampling used when resizing (Keras's default is nearest).
+    ///   - limits: caps on file size and pixel count.
+    /// - Throws: ``ImageIOError`` naming the file.
+    public static func load(url: URL, size: (height: Int, width: Int)? = nil, resize: ResizeMethod = .nearest,
+                            limits: DecodeLimits = DecodeLimits()) throws -> RGBImage {
+        let path = url.path
+        let bytes = try readFile(path: path, limit: limits.maxFileBytes)
+        let image = try ImageDecoder.decode(bytes, path: path, limits: limits)
+        guard let size else { return image }
+        return try image.resized(height: size.height, width: size.width, method: resize)
+    }
+
+    /// Preprocesses equally sized images into a float32 NHWC batch; see ``Preprocessing``.
+    public static func preprocess(images: [RGBImage], mode: PreprocessMode, rescale: Float? = nil) throws -> [Float] {
+        try Preprocessing(mode: mode, rescale: rescale).batch(images)
+    }
+
+    /// Reads a whole regular file, refusing files over `limit` bytes.
+    static func readFile(path: String, limit: Int) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ImageIOError.io(path: path, operation: "open", errno: errno) }
+        defer { _ = close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw ImageIOError.io(path: path, operation: "stat", errno: errno) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ImageIOError.io(path: path, operation: "read", errno: EISDIR)
+        }
+        let size = Int(info.st_size)
+        guard size <= limit else { throw ImageIOError.fileTooLarge(path: path, bytes: size, limit: limit) }
+        guard size > 0 else { throw ImageIOError.emptyFile(path: path) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var filled = 0
+        while filled < size {
+            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return read(fd, base + filled, size - filled)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ImageIOError.io(path: path, operation: "read", errno: errno)
+            }
+            if count == 0 { break }  // the file shrank while we read it
+            filled += count
+        }
+        bytes.removeLast(size - filled)
+        return bytes
+    }
+}
