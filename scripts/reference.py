@@ -1384,13 +1384,13 @@ def cmd_full(args):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="{samples,full}")
     s = sub.add_parser("samples", help="small committed samples (default: samples/)")
     s.add_argument("--out", default=str(REPO / "samples"))
     f = sub.add_parser("full", help="big reference files (not committed)")
     f.add_argument("--out", required=True)
     f.add_argument("--force", action="store_true", help="regenerate even if STAMP matches")
-    w = sub.add_parser("_tfkeras", help=argparse.SUPPRESS)
+    w = sub.add_parser("_tfkeras")  # internal: the tf_keras child process
     w.add_argument("job")
     args = ap.parse_args()
     if args.cmd == "_tfkeras":

@@ -44,3 +44,12 @@ fi
 
 stage "parity stage"
 .venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report /tmp/wtool-parity.json
+
+stage "hostile files (the HDF Group's CVE corpus)"
+corpus="../shared/corpus/hdf5-cve"
+if [ -d "$corpus" ]; then
+  python3 scripts/hostile_files.py --wtool .build/release/wtool "$corpus"
+else
+  echo "hostile files: $corpus is missing (it comes with the project's shared folder)" >&2
+  exit 1
+fi

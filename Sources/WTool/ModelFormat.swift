@@ -1,11 +1,19 @@
 import Foundation
-import KerasFormat
 
 /// Every model file format wtool knows, detected from content (magic bytes), not the extension.
+///
+/// Detection reads magic bytes only: deciding which Keras flavour an HDF5 file is means parsing it
+/// with libhdf5, which happens in the isolated reader, never here.
 public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
     case swm
-    case keras(KerasFlavour)
+    /// A Keras HDF5 file (`.h5`, `.weights.h5`) or `.keras` zip; the flavour is found when read.
+    case keras(KerasContainer)
     case onnx
+
+    public enum KerasContainer: String, Sendable {
+        case hdf5
+        case zip
+    }
 
     /// Detects the format of an existing file.
     /// - Throws: `WToolError.unreadable` or `.unknownFormat`.
@@ -22,18 +30,8 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
         try? handle.close()
         if head.isEmpty { throw WToolError.unknownFormat(path: path, detail: "the file is empty") }
         if head.starts(with: [0x89, 0x53, 0x57, 0x4D]) { return .swm }
-        if head.starts(with: [0x89, 0x48, 0x44, 0x46]) || head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            do {
-                guard let flavour = try KerasReader.detect(path: path) else {
-                    throw WToolError.unknownFormat(path: path, detail: "not a model file")
-                }
-                return .keras(flavour)
-            } catch let error as WToolError {
-                throw error
-            } catch {
-                throw WToolError.wrap(error, path: path)
-            }
-        }
+        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .keras(.hdf5) }
+        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .keras(.zip) }
         // ONNX is a protobuf ModelProto; its first field is usually ir_version (tag 0x08).
         if head.first == 0x08, path.lowercased().hasSuffix(".onnx") { return .onnx }
         throw WToolError.unknownFormat(path: path, detail: "not a .swm, Keras (.h5/.weights.h5/.keras) or ONNX file")
@@ -42,7 +40,8 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .swm: "swm"
-        case .keras(let f): f.rawValue
+        case .keras(.hdf5): "keras-hdf5"
+        case .keras(.zip): "keras-zip"
         case .onnx: "onnx"
         }
     }

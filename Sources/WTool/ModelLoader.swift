@@ -11,11 +11,30 @@ public struct LoadOptions: Sendable {
     public var configPath: String?
     /// Cut the graph after this layer (`--until`).
     public var until: String?
+    /// When set, HDF5-based files are parsed in a child process (see `IsolatedImporter`).
+    public var isolation: IsolatedImporter?
 
-    public init(architecture: ApplicationSpec? = nil, configPath: String? = nil, until: String? = nil) {
+    public init(architecture: ApplicationSpec? = nil, configPath: String? = nil, until: String? = nil,
+                isolation: IsolatedImporter? = nil) {
         self.architecture = architecture
         self.configPath = configPath
+        self.isolation = isolation
         self.until = until
+    }
+}
+
+extension LoadOptions {
+    /// These options as `_import` command-line arguments, for the isolated child.
+    public var importArguments: [String] {
+        var args: [String] = []
+        if let a = architecture {
+            args += ["--arch", a.architecture.rawValue, "--input-shape", a.inputShape.map(String.init).joined(separator: ",")]
+            if a.includeTop { args += ["--include-top", "--classes", String(a.classes)] }
+            if let p = a.pooling { args += ["--pooling", p] }
+        }
+        if let configPath { args += ["--config", configPath] }
+        if let until { args += ["--until", until] }
+        return args
     }
 }
 
@@ -31,6 +50,9 @@ public enum ModelLoader {
             case .swm:
                 graph = try SWMFile(path: path).graph()
             case .keras:
+                if let isolation = options.isolation {
+                    return (try isolation.importGraph(input: path, arguments: options.importArguments), format)
+                }
                 var keras = KerasReadOptions(architecture: options.architecture)
                 if let configPath = options.configPath {
                     guard let data = FileManager.default.contents(atPath: configPath) else {

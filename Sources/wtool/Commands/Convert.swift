@@ -29,6 +29,7 @@ struct Convert: ParsableCommand {
 
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var cut: CutOptions
+    @OptionGroup var isolation: IsolationOptions
 
     @Option(name: .long, help: "Storage type for float weights: f32, f16 or bf16 (default: keep).")
     var dtype: String?
@@ -54,6 +55,16 @@ struct Convert: ParsableCommand {
         try reportingErrors(path: input) {
             if !force, FileManager.default.fileExists(atPath: output) {
                 throw WToolError.usage("\(output): already exists (use --force to overwrite)")
+            }
+            if let importer = isolation.importer, case .keras = try ModelFormat.detect(path: input) {
+                // The isolated child parses the HDF5 file and writes OUT itself; we validate it.
+                try importer.importModel(input: input, output: output, overwrite: force,
+                                         arguments: options.importArguments + (dtype.map { ["--dtype", $0] } ?? []))
+                if !quiet {
+                    let graph = try ModelLoader.load(path: output).graph
+                    FileHandle.standardError.write(Data("wrote \(output): \(graph.nodes.count) layers, \(graph.parameterCount.total) parameters\n".utf8))
+                }
+                return
             }
             let (graph, _) = try ModelLoader.load(path: input, options: options)
             let progress = ProgressLine("writing \(output)", quiet: quiet)

@@ -21,12 +21,13 @@ struct Summary: ParsableCommand {
 
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var cut: CutOptions
+    @OptionGroup var isolation: IsolationOptions
 
     @Flag(name: .long, help: "Print JSON instead of the table.")
     var json = false
 
     func run() throws {
-        let options = try architecture.loadOptions(until: cut.until)
+        let options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
         try reportingErrors(path: input) {
             let (graph, _) = try ModelLoader.load(path: input, options: options)
             let summary = try ModelSummary(graph: graph)

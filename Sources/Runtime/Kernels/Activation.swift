@@ -1,0 +1,191 @@
+import Foundation
+import ModelIR
+
+/// Element-wise activations and softmax, as Keras 3 computes them in float32.
+///
+/// Standalone they match Keras `Activation`/`ReLU`/`LeakyReLU`/`Softmax` (ONNX `Relu`, `Clip`,
+/// `LeakyRelu`, `Sigmoid`, `HardSigmoid` with alpha 1/6, `Tanh`, `Softmax`, `Elu`, `Selu`,
+/// `Softplus`, `Gelu`); fused, they are the epilogue of Conv2D, DepthwiseConv2D, SeparableConv2D
+/// and Dense (bias add and activation in one pass over the output while it is still in cache).
+struct _ActivationKernel: _Kernel {
+    let activation: Activation
+
+    var bufferUse: _BufferUse { .inPlace }
+
+    func run(_ a: _KernelArguments) {
+        _Activations.apply(activation, source: a.inputs[0], destination: a.output, shape: a.outputShape, bias: nil,
+                           parallel: a.parallel)
+    }
+}
+
+/// A scalar function the generic loops specialise on, so each activation gets its own tight loop.
+protocol _ScalarFunction {
+    func callAsFunction(_ x: Float) -> Float
+}
+
+enum _Activations {
+    /// Whether `activation` can be applied to any set of whole rows (last-axis vectors) of a tensor
+    /// of rank `rank` independently: element-wise functions and softmax over the last axis.
+    static func isRowwise(_ activation: Activation, rank: Int) -> Bool {
+        if case .softmax(let axis) = activation { return axis == -1 || axis == rank - 1 }
+        return true
+    }
+
+    /// `destination[i] = activation(source[i] + bias[i % channels])` over a row-major tensor of
+    /// `shape` (channels = the last axis). `source` may equal `destination`.
+    static func apply(_ activation: Activation, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>,
+                      shape: [Int], bias: UnsafePointer<Float>?, parallel: _Parallel) {
+        let channels = shape.last ?? 1
+        let count = _elementCount(shape) ?? 0
+        guard count > 0, channels > 0 else { return }
+        let rows = count / channels
+        switch activation {
+        case .linear: map(Identity(), source, destination, rows, channels, bias, parallel)
+        case .relu: map(ReLU(), source, destination, rows, channels, bias, parallel)
+        case let .clippedReLU(maxValue, slope, threshold):
+            if maxValue == 6, slope == 0, threshold == 0 {
+                map(ReLU6(), source, destination, rows, channels, bias, parallel)
+            } else {
+                map(KerasReLU(maxValue: maxValue, negativeSlope: slope, threshold: threshold),
+                    source, destination, rows, channels, bias, parallel)
+            }
+        case .leakyReLU(let alpha): map(LeakyReLU(alpha: alpha), source, destination, rows, channels, bias, parallel)
+        case .sigmoid: map(Sigmoid(), source, destination, rows, channels, bias, parallel)
+        case .hardSigmoid: map(HardSigmoid(), source, destination, rows, channels, bias, parallel)
+        case .tanh: map(Tanh(), source, destination, rows, channels, bias, parallel)
+        case .swish: map(Swish(), source, destination, rows, channels, bias, parallel)
+        case .elu(let alpha): map(ELU(alpha: alpha), source, destination, rows, channels, bias, parallel)
+        case .selu: map(SELU(), source, destination, rows, channels, bias, parallel)
+        case .softplus: map(Softplus(), source, destination, rows, channels, bias, parallel)
+        case .gelu: map(GELU(), source, destination, rows, channels, bias, parallel)
+        case .softmax(let axis):
+            if bias != nil || UnsafePointer(destination) != source {
+                map(Identity(), source, destination, rows, channels, bias, parallel)
+            }
+            softmax(destination, shape: shape, axis: axis, parallel: parallel)
+        }
+    }
+
+    @inline(__always)
+    private static func map<F: _ScalarFunction>(_ f: F, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
+                                                _ rows: Int, _ channels: Int, _ bias: UnsafePointer<Float>?, _ parallel: _Parallel) {
+        if let bias {
+            parallel.forEachRange(rows, workPerItem: channels) { range in
+                for r in range {
+                    let s = source + r * channels, d = destination + r * channels
+                    for c in 0..<channels { d[c] = f(s[c] + bias[c]) }
+                }
+            }
+        } else {
+            if F.self == Identity.self, UnsafePointer(destination) == source { return }
+            let count = rows * channels
+            let block = 4096
+            parallel.forEachRange((count + block - 1) / block, workPerItem: block) { range in
+                let end = min(range.upperBound * block, count)
+                for i in range.lowerBound * block..<end { destination[i] = f(source[i]) }
+            }
+        }
+    }
+
+    /// Numerically stable softmax in place along `axis`: `exp(x − max) / Σ exp(x − max)`, like Keras.
+    static func softmax(_ data: UnsafeMutablePointer<Float>, shape: [Int], axis: Int, parallel: _Parallel) {
+        let rank = shape.count
+        let ax = axis < 0 ? axis + rank : axis
+        guard ax >= 0, ax < rank, let count = _elementCount(shape), count > 0 else { return }
+        let length = shape[ax]
+        let inner = _elementCount(Array(shape[(ax + 1)...])) ?? 1
+        let outer = count / (length * inner)
+        parallel.forEachRange(outer * inner, workPerItem: length * 3) { range in
+            for line in range {
+                let o = line / inner, i = line % inner
+                let base = data + o * length * inner + i
+                var maximum = -Float.infinity
+                for k in 0..<length { maximum = max(maximum, base[k * inner]) }
+                var sum: Float = 0
+                for k in 0..<length {
+                    let e = Foundation.exp(base[k * inner] - maximum)
+                    base[k * inner] = e
+                    sum += e
+                }
+                let scale = 1 / sum
+                for k in 0..<length { base[k * inner] *= scale }
+            }
+        }
+    }
+
+    struct Identity: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { x }
+    }
+    struct ReLU: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 }
+    }
+    struct ReLU6: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { min(x > 0 ? x : 0, 6) }
+    }
+    /// Keras `activations.relu(x, negative_slope, max_value, threshold)` step by step:
+    /// `x·[x > threshold]` (plain relu when threshold is 0), clipped to `[0, max_value]`, minus
+    /// `negative_slope · relu(threshold − x)`.
+    struct KerasReLU: _ScalarFunction {
+        let maxValue: Float?
+        let negativeSlope: Float
+        let threshold: Float
+        @inline(__always) func callAsFunction(_ x: Float) -> Float {
+            var y: Float = threshold != 0 ? (x > threshold ? x : 0) : (x > 0 ? x : 0)
+            if let maxValue { y = min(max(y, 0), maxValue) }
+            if negativeSlope != 0 {
+                let below = threshold - x
+                y -= negativeSlope * (below > 0 ? below : 0)
+            }
+            return y
+        }
+    }
+    struct LeakyReLU: _ScalarFunction {
+        let alpha: Float
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * x }
+    }
+    struct Sigmoid: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float {
+            if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
+            let e = Foundation.exp(x)
+            return e / (1 + e)
+        }
+    }
+    /// Keras 3 `hard_sigmoid`: `relu6(x + 3) / 6`.
+    struct HardSigmoid: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float {
+            let t = x + 3
+            return min(t > 0 ? t : 0, 6) / 6
+        }
+    }
+    struct Tanh: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.tanh(x) }
+    }
+    /// `x · sigmoid(x)` (Keras `swish`/`silu`).
+    struct Swish: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { x * Sigmoid()(x) }
+    }
+    struct ELU: _ScalarFunction {
+        let alpha: Float
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * Foundation.expm1(x) }
+    }
+    /// Keras `selu` with its fixed constants.
+    struct SELU: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float {
+            let alpha: Float = 1.67326324235437728481704299167
+            let scale: Float = 1.05070098735548049341933498529
+            return scale * (x > 0 ? x : alpha * Foundation.expm1(x))
+        }
+    }
+    /// `log(1 + exp(x))` written as `max(x, 0) + log1p(exp(−|x|))` so it never overflows.
+    struct Softplus: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float {
+            (x > 0 ? x : 0) + Foundation.log1p(Foundation.exp(-abs(x)))
+        }
+    }
+    /// Keras `gelu(approximate=False)`: `0.5 · x · (1 + erf(x / √2))`.
+    struct GELU: _ScalarFunction {
+        @inline(__always) func callAsFunction(_ x: Float) -> Float {
+            0.5 * x * (1 + Foundation.erf(x * 0.707106781186547524400844362105))
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import ModelIR
+
+/// Keras `Dense` / ONNX `Gemm` (or `MatMul` + `Add`): applies to the last axis of any input of rank
+/// ≥ 2 (`[..., in]` to `[..., units]`), IO kernel `[in, units]`, optional bias, fused activation.
+///
+/// The IO kernel is the GEMM's right-hand matrix as stored, so it is used in place; a single row
+/// goes to SGEMV.
+struct _DenseKernel: _Kernel {
+    let kernel: _FloatWeights
+    let bias: _FloatWeights?
+    let attributes: DenseAttributes
+
+    func run(_ a: _KernelArguments) {
+        let inShape = a.inputShapes[0]
+        let features = inShape.last ?? 0
+        let units = attributes.units
+        let rows = (_elementCount(inShape) ?? 0) / max(features, 1)
+        _BLAS.gemm(m: rows, n: units, k: features, a: a.inputs[0], lda: features, b: kernel.pointer, ldb: units,
+                   c: a.output, ldc: units)
+        let rank = a.outputShape.count
+        if _Activations.isRowwise(attributes.activation, rank: rank) {
+            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: [rows, units],
+                               bias: bias?.pointer, parallel: a.parallel)
+        } else {
+            _Activations.apply(.linear, source: a.output, destination: a.output, shape: [rows, units],
+                               bias: bias?.pointer, parallel: a.parallel)
+            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: a.outputShape,
+                               bias: nil, parallel: a.parallel)
+        }
+    }
+}

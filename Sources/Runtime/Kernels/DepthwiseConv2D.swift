@@ -1,0 +1,134 @@
+import ModelIR
+
+/// Keras `DepthwiseConv2D` / ONNX `Conv` with `group = C`: NHWC input `[N, H, W, C]`, HWCM kernel
+/// `[kh, kw, C, M]` (M = depth multiplier), optional bias `[C·M]`, fused activation; output
+/// `[N, OH, OW, C·M]` with output channel `c·M + m`, as in Keras.
+///
+/// A direct loop, vectorised over channels: flattened, the HWCM kernel of one tap is already in
+/// output-channel order, so it needs no repacking. Work is split over output rows (N·OH).
+struct _DepthwiseConv2DKernel: _Kernel {
+    let kernel: _FloatWeights
+    let bias: _FloatWeights?
+    let attributes: DepthwiseConv2DAttributes
+
+    func run(_ a: _KernelArguments) {
+        let g = _WindowGeometry(input: a.inputShapes[0], output: a.outputShape, kernel: attributes.kernelSize,
+                                strides: attributes.strides, dilations: attributes.dilations, padding: attributes.padding)
+        let outChannels = g.channels * attributes.depthMultiplier
+        let rowwise = _Activations.isRowwise(attributes.activation, rank: 4)
+        let activation = attributes.activation
+        let bias = self.bias?.pointer
+        let input = a.inputs[0], output = a.output
+        let kernel = self.kernel.pointer, multiplier = attributes.depthMultiplier
+        let rows = g.batch * g.outHeight
+        a.parallel.forEachRange(rows, workPerItem: g.outWidth * outChannels * g.kernelHeight * g.kernelWidth) { range in
+            Self.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier, rows: range,
+                               into: output + range.lowerBound * g.outWidth * outChannels)
+            let chunk = output + range.lowerBound * g.outWidth * outChannels
+            _Activations.apply(rowwise ? activation : .linear, source: chunk, destination: chunk,
+                               shape: [range.count * g.outWidth, outChannels], bias: bias, parallel: .serial)
+        }
+        if !rowwise {
+            _Activations.apply(activation, source: output, destination: output, shape: a.outputShape, bias: nil,
+                               parallel: a.parallel)
+        }
+    }
+
+    /// Depthwise convolution without bias of the output rows `rows` (indices over N·OH) into
+    /// `destination`, which holds those rows only (`rows.count · OW · C·M` floats).
+    static func depthwiseRows(_ input: UnsafePointer<Float>, _ g: _WindowGeometry, kernel: UnsafePointer<Float>,
+                              multiplier: Int, rows: Range<Int>, into destination: UnsafeMutablePointer<Float>) {
+        let c = g.channels
+        let outChannels = c * multiplier
+        for row in rows {
+            let b = row / g.outHeight, oy = row % g.outHeight
+            let outRow = destination + (row - rows.lowerBound) * g.outWidth * outChannels
+            for ox in 0..<g.outWidth {
+                let o = outRow + ox * outChannels
+                o.update(repeating: 0, count: outChannels)
+                for i in 0..<g.kernelHeight {
+                    let y = g.inputY(oy, i)
+                    if y < 0 || y >= g.height { continue }
+                    let line = input + (b * g.height + y) * g.width * c
+                    for j in 0..<g.kernelWidth {
+                        let x = g.inputX(ox, j)
+                        if x < 0 || x >= g.width { continue }
+                        let pixel = line + x * c
+                        let tap = kernel + (i * g.kernelWidth + j) * outChannels
+                        if multiplier == 1 {
+                            for ch in 0..<c { o[ch] += pixel[ch] * tap[ch] }
+                        } else {
+                            for ch in 0..<c {
+                                let v = pixel[ch]
+                                let base = ch * multiplier
+                                for m in 0..<multiplier { o[base + m] += v * tap[base + m] }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keras `SeparableConv2D`: the depthwise convolution above (HWCM kernel `[kh, kw, C, M]`, no bias)
+/// followed by a pointwise 1×1 convolution (HWIO `[1, 1, C·M, Cout]`, used in place as the GEMM's
+/// right-hand matrix), optional bias `[Cout]` and fused activation. ONNX has no single op: it is
+/// a grouped `Conv` and a 1×1 `Conv`.
+///
+/// Runs a chunk of output rows at a time: depthwise into scratch, then one SGEMM per chunk, so the
+/// intermediate never exists in full.
+struct _SeparableConv2DKernel: _Kernel {
+    let depthwiseKernel: _FloatWeights
+    let pointwiseKernel: _FloatWeights
+    let bias: _FloatWeights?
+    let attributes: SeparableConv2DAttributes
+    let scratchLimit: Int
+
+    private func geometry(_ input: [Int], _ output: [Int]) -> _WindowGeometry {
+        _WindowGeometry(input: input, output: output, kernel: attributes.kernelSize, strides: attributes.strides,
+                        dilations: attributes.dilations, padding: attributes.padding)
+    }
+
+    /// Output rows (of OW pixels each) per chunk.
+    private func rowsPerChunk(_ g: _WindowGeometry) -> Int {
+        let rowFloats = max(g.outWidth * g.channels * attributes.depthMultiplier, 1)
+        return max(1, min(g.batch * g.outHeight, scratchLimit / rowFloats))
+    }
+
+    func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
+        let g = geometry(inputShapes[0], outputShape)
+        return rowsPerChunk(g) * g.outWidth * g.channels * attributes.depthMultiplier
+    }
+
+    func run(_ a: _KernelArguments) {
+        let g = geometry(a.inputShapes[0], a.outputShape)
+        let mid = g.channels * attributes.depthMultiplier
+        let cout = attributes.filters
+        let rowwise = _Activations.isRowwise(attributes.activation, rank: 4)
+        let totalRows = g.batch * g.outHeight
+        let chunkRows = rowsPerChunk(g)
+        let input = a.inputs[0], scratch = a.scratch
+        let kernel = depthwiseKernel.pointer, multiplier = attributes.depthMultiplier
+        var row = 0
+        while row < totalRows {
+            let rows = min(chunkRows, totalRows - row)
+            let start = row
+            a.parallel.forEachRange(rows, workPerItem: g.outWidth * mid * g.kernelHeight * g.kernelWidth) { range in
+                _DepthwiseConv2DKernel.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier,
+                                                     rows: (start + range.lowerBound)..<(start + range.upperBound),
+                                                     into: scratch + range.lowerBound * g.outWidth * mid)
+            }
+            let pixels = rows * g.outWidth
+            let out = a.output + row * g.outWidth * cout
+            _BLAS.gemm(m: pixels, n: cout, k: mid, a: scratch, lda: mid, b: pointwiseKernel.pointer, ldb: cout, c: out, ldc: cout)
+            _Activations.apply(rowwise ? attributes.activation : .linear, source: out, destination: out,
+                               shape: [pixels, cout], bias: bias?.pointer, parallel: a.parallel)
+            row += rows
+        }
+        if !rowwise {
+            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: a.outputShape,
+                               bias: nil, parallel: a.parallel)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import ModelIR
+
+/// A weight as contiguous float32, as the kernels and BLAS read it.
+///
+/// An aligned f32 weight is a zero-copy view of the graph's bytes (often a mapped `.swm` file);
+/// other floating-point dtypes are converted once, at load, into owned 64-byte aligned memory.
+struct _FloatWeights: @unchecked Sendable {
+    let pointer: UnsafePointer<Float>
+    let count: Int
+    /// Keeps the memory behind `pointer` alive.
+    private let owner: AnyObject
+
+    /// Wraps `weight` for `node`, converting from its dtype when it is not float32.
+    /// - Throws: `RuntimeError.unsupportedWeightType` for integer and boolean weights.
+    init(_ weight: Weight, node: String, role: String) throws {
+        let dtype = weight.info.dtype
+        guard dtype.isFloatingPoint else {
+            throw RuntimeError.unsupportedWeightType(node: node, weight: role, dtype: dtype)
+        }
+        let count = weight.data.count / dtype.byteSize
+        if dtype == .float32, let base = weight.data.bytes.baseAddress,
+           Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            // The bytes are never written, so viewing them as Float cannot break aliasing rules.
+            self.pointer = base.assumingMemoryBound(to: Float.self)
+            self.count = count
+            self.owner = weight.data.owner
+            return
+        }
+        let buffer = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
+        let typed = buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+        DTypeConversion.toFloat32(weight.data.bytes, dtype: dtype, into: UnsafeMutableBufferPointer(start: typed, count: count))
+        self.pointer = UnsafePointer(typed)
+        self.count = count
+        self.owner = buffer
+    }
+
+    /// Owned copy of `values` (folded kernels, batch-norm coefficients).
+    init(copying values: [Float]) {
+        let buffer = OwnedBuffer(byteCount: values.count * MemoryLayout<Float>.stride)
+        let typed = buffer.pointer.bindMemory(to: Float.self, capacity: max(values.count, 1))
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { typed.update(from: base, count: values.count) }
+        }
+        self.pointer = UnsafePointer(typed)
+        self.count = values.count
+        self.owner = buffer
+    }
+
+    /// Whether this is a view of `data`'s bytes rather than a copy (tests check zero-copy loading).
+    func isView(of data: TensorData) -> Bool {
+        UnsafeRawPointer(pointer) == data.bytes.baseAddress
+    }
+
+    var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+}

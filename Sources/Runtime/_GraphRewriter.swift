@@ -1,0 +1,164 @@
+import ModelIR
+
+/// Inference-only rewrites that change results by float rounding at most:
+///
+/// - **BatchNormalization folding**: `Conv2D`/`DepthwiseConv2D`/`SeparableConv2D`/`Dense` with a
+///   linear activation whose output only feeds a BN over the channel axis becomes one node with
+///   kernel `W·s` and bias `(b − mean)·s + β`, `s = γ / sqrt(var + ε)` per output channel, computed
+///   in double and rounded once. The new weights are owned; the originals stay untouched.
+/// - **Activation fusion**: a standalone activation whose input only comes from such a node with a
+///   linear activation becomes that node's fused activation (Keras's `Conv → BN → Activation`).
+///
+/// A value that disappears (the convolution's output before the BN) is recorded in `eliminated`,
+/// so the executor can serve requests for it from an unrewritten program instead.
+struct _GraphRewriter {
+    var graph: Graph
+    /// Value name → why it no longer exists.
+    var eliminated: [String: String] = [:]
+
+    init(_ graph: Graph) { self.graph = graph }
+
+    /// Node indices that produce each value, and how many times each value is read.
+    private func usage() -> (producer: [String: Int], reads: [String: Int]) {
+        var producer: [String: Int] = [:], reads: [String: Int] = [:]
+        for (i, node) in graph.nodes.enumerated() {
+            for name in node.inputs { reads[name, default: 0] += 1 }
+            for name in node.outputs { producer[name] = i }
+        }
+        return (producer, reads)
+    }
+
+    /// The node producing `value` if it may absorb what follows it: one output, read once, not a
+    /// graph output, a linear activation.
+    private func absorbingProducer(of value: String, _ producer: [String: Int], _ reads: [String: Int]) -> Int? {
+        guard let p = producer[value], reads[value] == 1, !graph.outputs.contains(value),
+              graph.nodes[p].outputs == [value] else { return nil }
+        switch graph.nodes[p].op {
+        case .conv2D(let a): return a.activation == .linear ? p : nil
+        case .depthwiseConv2D(let a): return a.activation == .linear ? p : nil
+        case .separableConv2D(let a): return a.activation == .linear ? p : nil
+        case .dense(let a): return a.activation == .linear ? p : nil
+        default: return nil
+        }
+    }
+
+    mutating func foldBatchNormalization() throws {
+        let (producer, reads) = usage()
+        var removed = Set<Int>()
+        for (bi, bn) in graph.nodes.enumerated() {
+            guard case .batchNormalization(let attrs) = bn.op, bn.inputs.count == 1, bn.outputs.count == 1,
+                  let pi = absorbingProducer(of: bn.inputs[0], producer, reads) else { continue }
+            var node = graph.nodes[pi]
+            let stats = try batchNormScale(bn, attrs)
+            let roles = node.op.weightRoles
+            func load(_ role: String) throws -> [Float] {
+                guard let i = roles.firstIndex(of: role), i < node.weights.count, let w = graph.weights[node.weights[i]] else {
+                    throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: role))
+                }
+                guard w.info.dtype.isFloatingPoint else {
+                    throw RuntimeError.unsupportedWeightType(node: node.name, weight: role, dtype: w.info.dtype)
+                }
+                return w.data.floatArray(as: w.info.dtype)
+            }
+            let kernelRole: String, channels: Int, useBias: Bool
+            switch node.op {
+            case .conv2D(let a): (kernelRole, channels, useBias) = ("kernel", a.filters, a.useBias)
+            case .depthwiseConv2D(let a):
+                let c = node.weights.first.flatMap { graph.weights[$0]?.info.shape.dropLast().last } ?? 0
+                (kernelRole, channels, useBias) = ("depthwise_kernel", c * a.depthMultiplier, a.useBias)
+            case .separableConv2D(let a): (kernelRole, channels, useBias) = ("pointwise_kernel", a.filters, a.useBias)
+            case .dense(let a): (kernelRole, channels, useBias) = ("kernel", a.units, a.useBias)
+            default: continue
+            }
+            // Shape inference has checked this already; a mismatch here means the graph changed under us.
+            guard channels == stats.scale.count, channels > 0 else { continue }
+            let kernel = try load(kernelRole)
+            let bias = useBias ? try load("bias") : [Float](repeating: 0, count: channels)
+            // The output channel is the fastest axis of every kernel layout here (HWIO, HWCM, IO).
+            var folded = [Float](repeating: 0, count: kernel.count)
+            for i in 0..<kernel.count { folded[i] = Float(Double(kernel[i]) * stats.scale[i % channels]) }
+            var foldedBias = [Float](repeating: 0, count: channels)
+            for c in 0..<channels { foldedBias[c] = Float((Double(bias[c]) - stats.mean[c]) * stats.scale[c] + stats.beta[c]) }
+
+            let kernelIndex = roles.firstIndex(of: kernelRole) ?? 0
+            let oldKernel = graph.weights[node.weights[kernelIndex]]
+            let kernelName = uniqueWeightName("\(node.name)/\(kernelRole)+\(bn.name)")
+            let biasName = uniqueWeightName("\(node.name)/bias+\(bn.name)")
+            graph.weights[kernelName] = Weight(
+                info: TensorInfo(name: kernelName, shape: oldKernel?.info.shape ?? [kernel.count], layout: oldKernel?.info.layout ?? .unspecified),
+                data: TensorData(floats: folded), trainable: false, source: "folded \(bn.name) into \(node.name)")
+            graph.weights[biasName] = Weight(info: TensorInfo(name: biasName, shape: [channels], layout: .channel),
+                                             data: TensorData(floats: foldedBias), trainable: false,
+                                             source: "folded \(bn.name) into \(node.name)")
+            var weights = node.weights
+            weights[kernelIndex] = kernelName
+            if useBias { weights[roles.count - 1] = biasName } else { weights.append(biasName) }
+            switch node.op {
+            case .conv2D(var a): a.useBias = true; node.op = .conv2D(a)
+            case .depthwiseConv2D(var a): a.useBias = true; node.op = .depthwiseConv2D(a)
+            case .separableConv2D(var a): a.useBias = true; node.op = .separableConv2D(a)
+            case .dense(var a): a.useBias = true; node.op = .dense(a)
+            default: break
+            }
+            node.weights = weights
+            eliminated[bn.inputs[0]] = "batch normalization '\(bn.name)' was folded into '\(node.name)'"
+            node.outputs = bn.outputs
+            graph.nodes[pi] = node
+            removed.insert(bi)
+        }
+        graph.nodes = graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    mutating func fuseActivations() {
+        let (producer, reads) = usage()
+        var removed = Set<Int>()
+        for (ai, node) in graph.nodes.enumerated() {
+            guard case .activation(let activation) = node.op, node.inputs.count == 1, node.outputs.count == 1,
+                  let pi = absorbingProducer(of: node.inputs[0], producer, reads) else { continue }
+            var target = graph.nodes[pi]
+            switch target.op {
+            case .conv2D(var a): a.activation = activation; target.op = .conv2D(a)
+            case .depthwiseConv2D(var a): a.activation = activation; target.op = .depthwiseConv2D(a)
+            case .separableConv2D(var a): a.activation = activation; target.op = .separableConv2D(a)
+            case .dense(var a): a.activation = activation; target.op = .dense(a)
+            default: continue
+            }
+            eliminated[node.inputs[0]] = "activation '\(node.name)' was fused into '\(target.name)'"
+            target.outputs = node.outputs
+            graph.nodes[pi] = target
+            removed.insert(ai)
+        }
+        graph.nodes = graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Per-channel `γ / sqrt(var + ε)` in double, with mean and β.
+    private func batchNormScale(_ bn: Node, _ a: BatchNormAttributes) throws -> (scale: [Double], mean: [Double], beta: [Double]) {
+        var values: [String: [Double]] = [:]
+        for (role, name) in zip(bn.op.weightRoles, bn.weights) {
+            guard let w = graph.weights[name] else { throw RuntimeError.invalidGraph(.missingWeight(node: bn.name, weight: name)) }
+            guard w.info.dtype.isFloatingPoint else {
+                throw RuntimeError.unsupportedWeightType(node: bn.name, weight: role, dtype: w.info.dtype)
+            }
+            values[role] = w.data.floatArray(as: w.info.dtype).map(Double.init)
+        }
+        let mean = values["moving_mean"] ?? [], variance = values["moving_variance"] ?? []
+        let n = mean.count
+        let gamma = values["gamma"] ?? [Double](repeating: 1, count: n)
+        let beta = values["beta"] ?? [Double](repeating: 0, count: n)
+        guard variance.count == n, gamma.count == n, beta.count == n else {
+            throw RuntimeError.invalidGraph(.shapeMismatch(node: bn.name, detail: "batch-norm weights differ in length"))
+        }
+        let eps = Double(a.epsilon)
+        let scale = (0..<n).map { gamma[$0] / (variance[$0] + eps).squareRoot() }
+        return (scale, mean, beta)
+    }
+
+    private func uniqueWeightName(_ base: String) -> String {
+        var name = base, i = 1
+        while graph.weights[name] != nil {
+            name = "\(base)#\(i)"
+            i += 1
+        }
+        return name
+    }
+}

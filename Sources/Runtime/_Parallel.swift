@@ -1,0 +1,33 @@
+import Dispatch
+
+/// Splits non-BLAS kernel loops over the cores with `DispatchQueue.concurrentPerform`.
+///
+/// BLAS calls never run inside `forEachRange`: OpenBLAS has its own threads, and nesting the two
+/// would put four busy threads on two cores.
+struct _Parallel: Sendable {
+    /// Number of concurrent tasks for big loops (the core count, or `ExecutorOptions.threads`).
+    let workers: Int
+    /// Below this many touched floats a loop runs on the calling thread: a dispatch round trip
+    /// costs more than the work.
+    let minimumWork: Int
+
+    static let serial = _Parallel(workers: 1, minimumWork: .max)
+
+    /// Calls `body` on contiguous sub-ranges covering `0..<count`, concurrently when
+    /// `count × workPerItem` is large enough.
+    func forEachRange(_ count: Int, workPerItem: Int, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let (total, overflow) = count.multipliedReportingOverflow(by: max(workPerItem, 1))
+        let byWork = overflow ? Int.max : total / max(minimumWork, 1)
+        let tasks = min(count, workers, max(byWork, 1))
+        if tasks <= 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: tasks) { task in
+            let lower = count * task / tasks
+            let upper = count * (task + 1) / tasks
+            if lower < upper { body(lower..<upper) }
+        }
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import ModelIR
+import SWMFormat
+
+/// Runs the HDF5-based Keras readers in a short-lived child process (wtool itself, hidden
+/// subcommand `_import`) under a time and memory limit. libhdf5 crashes and hangs on malformed
+/// files (the HDF Group's own CVE corpus shows it); the child turns the file into a `.swm`, and
+/// the parent only maps a `.swm` that passed its own validation. DESIGN.md §1.
+public struct IsolatedImporter: Sendable {
+    /// The wtool executable to run as the child.
+    public var executable: URL
+    /// Wall-clock limit for the child, in seconds.
+    public var timeLimit: Double
+    /// Address-space limit the child sets on itself before opening the file, in bytes.
+    public var memoryLimit: Int
+
+    public init(executable: URL, timeLimit: Double = 120, memoryLimit: Int = 8 << 30) {
+        self.executable = executable
+        self.timeLimit = timeLimit
+        self.memoryLimit = memoryLimit
+    }
+
+    /// The name of the hidden subcommand the child runs.
+    public static let subcommand = "_import"
+
+    /// Has the child read `input` and write `output` as a `.swm` (atomically; `overwrite` as in
+    /// `convert --force`), then validates what it wrote.
+    /// - Parameter arguments: further `_import` options (`--arch …`, `--until …`, `--dtype …`).
+    /// - Throws: `WToolError` naming `input`: the child's own one-line error, or what killed it.
+    public func importModel(input: String, output: String, overwrite: Bool, arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = [Self.subcommand, input, output, "--memory-limit", String(memoryLimit)]
+            + (overwrite ? ["--force"] : []) + arguments
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"  // a crash is reported by the parent, in one line
+        process.environment = environment
+        let finished = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in finished.signal() }
+        do {
+            try process.run()
+        } catch {
+            throw WToolError.unreadable(path: input, detail: "cannot start the import process \(executable.path): \(error)")
+        }
+        // Drain stderr while waiting so a chatty child cannot block on a full pipe.
+        let stderrBox = DataBox()
+        let reader = DispatchQueue(label: "wtool.import.stderr")
+        reader.async { stderrBox.data = errorPipe.fileHandleForReading.readDataToEndOfFile() }
+        if finished.wait(timeout: .now() + timeLimit) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            reader.sync {}
+            Self.removeLeftovers(of: output)
+            throw WToolError.invalid(path: input, detail: String(format:
+                "reading this file took longer than %.0f s and was stopped; the file is malformed or hostile", timeLimit))
+        }
+        reader.sync {}
+        let message = String(decoding: stderrBox.data, as: UTF8.self)
+            .split(separator: "\n").last { $0.hasPrefix("error: ") }.map { String($0.dropFirst("error: ".count)) }
+        switch process.terminationReason {
+        case .uncaughtSignal:
+            Self.removeLeftovers(of: output)
+            throw WToolError.invalid(path: input, detail:
+                "the HDF5 library crashed while reading this file (\(Self.signalName(process.terminationStatus))); the file is malformed or hostile")
+        case .exit where process.terminationStatus != 0:
+            if let message {
+                // The child names the file already: `<input>: <what>`.
+                let detail = message.hasPrefix(input + ": ") ? String(message.dropFirst(input.count + 2)) : message
+                throw WToolError.invalid(path: input, detail: detail)
+            }
+            throw WToolError.invalid(path: input, detail: "the import process failed (exit \(process.terminationStatus))")
+        default:
+            break
+        }
+        // Trust boundary: the parent accepts only a .swm that passes its own validation.
+        do {
+            _ = try SWMFile(path: output).graph()
+        } catch {
+            try? FileManager.default.removeItem(atPath: output)
+            throw WToolError.invalid(path: input, detail: "the import process wrote an invalid .swm (\(error))")
+        }
+    }
+
+    /// Imports into a temporary `.swm` and returns its graph (weights mapped from it; the file is
+    /// unlinked at once and lives on only as the mapping).
+    public func importGraph(input: String, arguments: [String]) throws -> Graph {
+        let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? NSTemporaryDirectory()
+        let temporary = (directory as NSString).appendingPathComponent("wtool-import-\(getpid())-\(UUID().uuidString).swm")
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        try importModel(input: input, output: temporary, overwrite: true, arguments: arguments)
+        do {
+            return try SWMFile(path: temporary).graph()
+        } catch {
+            throw WToolError.wrap(error, path: input)
+        }
+    }
+
+    /// A child killed by a signal cannot remove its `OUT.tmp-XXXXXX`; the parent does.
+    static func removeLeftovers(of output: String) {
+        let directory = (output as NSString).deletingLastPathComponent
+        let prefix = (output as NSString).lastPathComponent + ".tmp-"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name))
+        }
+    }
+
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGSEGV: "SIGSEGV"
+        case SIGABRT: "SIGABRT"
+        case SIGBUS: "SIGBUS"
+        case SIGFPE: "SIGFPE"
+        case SIGILL: "SIGILL"
+        case SIGKILL: "SIGKILL, likely the memory limit"
+        case SIGXCPU: "SIGXCPU, the CPU-time limit"
+        default: "signal \(signal)"
+        }
+    }
+
+    /// Applies the child's own limits: address space and CPU time (the parent also keeps a
+    /// wall-clock limit). Call first thing in the `_import` subcommand.
+    public static func limitSelf(memoryBytes: Int, cpuSeconds: Int) {
+        var memory = rlimit(rlim_cur: rlim_t(memoryBytes), rlim_max: rlim_t(memoryBytes))
+        setrlimit(Int32(RLIMIT_AS.rawValue), &memory)
+        var cpu = rlimit(rlim_cur: rlim_t(cpuSeconds), rlim_max: rlim_t(cpuSeconds + 5))
+        setrlimit(Int32(RLIMIT_CPU.rawValue), &cpu)
+        var core = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(Int32(RLIMIT_CORE.rawValue), &core)
+    }
+}
+
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
+}
