@@ -8,21 +8,37 @@ import Darwin
 /// Reading and writing `.npy` files on disk. Parsing itself works on bytes
 /// (``NPYArray/init(npyBytes:path:)``); this type only does the file I/O.
 public enum NPYFile {
-    /// Reads a whole `.npy` file.
+    /// Reads a whole `.npy` file. The header is parsed and the file size checked against it
+    /// before the data buffer is allocated, so a hostile header cannot trigger a huge allocation,
+    /// and the data is read straight into the array (no second copy).
     /// - Parameter url: a file URL.
-    /// - Throws: ``NPYError/io(path:operation:errno:)`` if the file cannot be read, otherwise any
-    ///   parse error of ``NPYArray/init(npyBytes:path:)``, naming the file.
+    /// - Throws: ``NPYError/io(path:operation:errno:)`` if the file cannot be read, otherwise the
+    ///   errors of ``NPYArray/init(npyBytes:path:)``, naming the file.
     public static func read(contentsOf url: URL) throws -> NPYArray {
         let path = url.path
-        let bytes = try readAll(path: path)
-        return try bytes.withUnsafeBytes { try NPYArray(npyBytes: $0, path: path) }
+        let file = try _ReadableFile(path: path)
+        let prefix = try file.read(at: 0, count: min(file.size, 12 + NPYHeader.maxHeaderLength))
+        let header = try prefix.withUnsafeBytes { try NPYHeader.parse($0, path: path) }
+        let available = file.size - header.dataOffset
+        guard available >= header.dataByteCount else {
+            throw NPYError.truncatedData(path: path, expected: header.dataByteCount, actual: available)
+        }
+        guard available == header.dataByteCount else {
+            throw NPYError.trailingData(path: path, expected: header.dataByteCount, actual: available)
+        }
+        let data = try file.read(at: header.dataOffset, count: header.dataByteCount)
+        guard data.count == header.dataByteCount else {  // the file shrank while we read it
+            throw NPYError.truncatedData(path: path, expected: header.dataByteCount, actual: data.count)
+        }
+        return try NPYArray(shape: header.shape, dtype: header.dtype, data: data)
     }
 
     /// Reads only the header of a `.npy` file (at most the preamble plus the largest allowed header).
     public static func readHeader(contentsOf url: URL) throws -> NPYHeader {
         let path = url.path
-        let bytes = try readAll(path: path, limit: 12 + NPYHeader.maxHeaderLength)
-        return try bytes.withUnsafeBytes { try NPYHeader.parse($0, path: path) }
+        let file = try _ReadableFile(path: path)
+        let prefix = try file.read(at: 0, count: min(file.size, 12 + NPYHeader.maxHeaderLength))
+        return try prefix.withUnsafeBytes { try NPYHeader.parse($0, path: path) }
     }
 
     /// Writes `array` atomically: the bytes go to `<name>.tmp-XXXXXX` beside the destination,
@@ -36,30 +52,53 @@ public enum NPYFile {
         try bytes.withUnsafeBytes { try file.write($0) }
         try file.commit()
     }
+}
 
-    static func readAll(path: String, limit: Int = .max) throws -> [UInt8] {
+/// An open regular file for positioned reads; closed on deinit.
+final class _ReadableFile {
+    let path: String
+    let size: Int
+    private let fd: Int32
+
+    init(path: String) throws {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw NPYError.io(path: path, operation: "open", errno: errno) }
-        defer { _ = close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw NPYError.io(path: path, operation: "stat", errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw NPYError.io(path: path, operation: "open", errno: EISDIR) }
-        let size = min(Int(info.st_size), limit)
-        var bytes = [UInt8](repeating: 0, count: size)
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            _ = close(fd)
+            throw NPYError.io(path: path, operation: "stat", errno: code)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            _ = close(fd)
+            throw NPYError.io(path: path, operation: "open", errno: EISDIR)
+        }
+        self.path = path
+        self.size = Int(info.st_size)
+        self.fd = fd
+    }
+
+    deinit {
+        _ = close(fd)
+    }
+
+    /// Up to `count` bytes from `offset`; fewer only if the file ends sooner.
+    func read(at offset: Int, count: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
         var filled = 0
-        while filled < size {
-            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
+        while filled < count {
+            let result = bytes.withUnsafeMutableBytes { buffer -> Int in
                 guard let base = buffer.baseAddress else { return 0 }
-                return Glibc_read(fd, base + filled, size - filled)
+                return pread(fd, base + filled, count - filled, off_t(offset + filled))
             }
-            if count < 0 {
+            if result < 0 {
                 if errno == EINTR { continue }
                 throw NPYError.io(path: path, operation: "read", errno: errno)
             }
-            if count == 0 { break }  // the file shrank while we read it
-            filled += count
+            if result == 0 { break }
+            filled += result
         }
-        bytes.removeLast(size - filled)
+        bytes.removeLast(count - filled)
         return bytes
     }
 }
@@ -70,9 +109,3 @@ extension NPYArray {
         try NPYFile.write(self, to: url, version: version)
     }
 }
-
-#if canImport(Glibc)
-private let Glibc_read = Glibc.read
-#elseif canImport(Darwin)
-private let Glibc_read = Darwin.read
-#endif

@@ -76,6 +76,25 @@ final class NPYRoundTripTests: XCTestCase {
         XCTAssertEqual(try leftovers(), [])
     }
 
+    func testFileReadChecksSizesBeforeAllocating() throws {
+        // A header promising 4 TiB in a tiny file: rejected from the file size, nothing allocated.
+        let hostile = try NPYHeader(dtype: .float32, shape: [1 << 40]).encoded() + [1, 2, 3, 4]
+        let url = directory.appendingPathComponent("hostile.npy")
+        try Data(hostile).write(to: url)
+        XCTAssertThrowsError(try NPYFile.read(contentsOf: url)) { error in
+            XCTAssertEqual(error as? NPYError, .truncatedData(path: url.path, expected: 4 << 40, actual: 4))
+        }
+        let trailing = try NPYArray(shape: [1], floats: [1]).npyBytes() + [0]
+        try Data(trailing).write(to: url)
+        XCTAssertThrowsError(try NPYFile.read(contentsOf: url)) { error in
+            XCTAssertEqual(error as? NPYError, .trailingData(path: url.path, expected: 4, actual: 5))
+        }
+        XCTAssertEqual(try NPYFile.readHeader(contentsOf: url).shape, [1])
+        XCTAssertThrowsError(try NPYFile.read(contentsOf: directory)) { error in
+            XCTAssertEqual(error as? NPYError, .io(path: directory.path, operation: "open", errno: EISDIR))
+        }
+    }
+
     // MARK: Streaming
 
     func testStreamWriterMatchesWholeArrayWrite() throws {
