@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Quick start on a fresh machine: installs what is missing (Debian packages; the Python reference
+# tools unless --no-python), builds wtool in release mode, and runs the main job on a shipped
+# sample: convert a Keras model to .swm, print its summary, check it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${1:-}" = "--no-python" ]; then bash scripts/setup.sh; else bash scripts/setup.sh --python; fi
+swift build -c release --product wtool
+wtool=.build/release/wtool
+out=$(mktemp -d)/mini_classifier.swm
+set -x
+$wtool convert samples/mini_classifier/mini_classifier.keras3.h5 "$out"
+$wtool summary "$out"
+$wtool check "$out"
