@@ -22,6 +22,8 @@ public struct DecodeLimits: Sendable, Equatable {
 ///   map through PLTE (indices past its end give black, as in Pillow), interlaced files work.
 ///   16-bit PNGs are refused (Pillow's conversion of its `I;16` mode is not what a user wants).
 ///
+/// Neither EXIF orientation nor ICC profiles are applied: `load_img` applies neither.
+///
 /// Decoding is pure: it takes bytes and a name for messages. File reading is ``ImageLoader``'s.
 public enum ImageDecoder {
     /// Detects the format from the signature and decodes.
