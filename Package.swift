@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "Runtime", dependencies: ["ModelIR", "CBLAS"]),
         .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
         .target(name: "WTool", dependencies: [
-            "ModelIR", "SWMFormat", "KerasFormat", "FileSupport",
+            "ModelIR", "SWMFormat", "KerasFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
         ]),
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,5 +49,6 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "_TestSupport"]),
         .testTarget(name: "WToolTests", dependencies: ["WTool", "NPY", "_TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "_TestSupport"]),
     ]
 )

@@ -8,7 +8,11 @@ Checks, per model and flavour:
   convert  `wtool convert` succeeds and `wtool check` passes on the result;
   summary  `wtool summary --json`: total params = Keras's count_params(), output shape = Keras's;
   tensors  every tensor in the .swm is bit-identical to what h5py reads from the source file
-           (read back with scripts/swm.py, an independent reader of the format).
+           (read back with scripts/swm.py, an independent reader of the format);
+  verify   `wtool verify` on the real photos (JPEG/PNG decoding, resizing and preprocessing in
+           wtool, as Keras's load_img + preprocess_input) against Keras's outputs, from the .swm
+           and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image.
+Writes a markdown parity table (--table) for the README.
 Ends with the line `parity: N passed, M failed`; exits 1 when anything failed.
 """
 import argparse, json, os, subprocess, sys, tempfile, time
@@ -60,17 +64,44 @@ def check_tensors(checks, label, swm_path, source_path, records):
     return s
 
 
+def preprocess_args(model):
+    mode = model["preprocessing"]["mode"]
+    return ["--rescale", "1/255"] if mode == "rescale" else ["--preprocess", mode]
+
+
+def verify(checks, label, wtool, model_file, model, ref, extra):
+    mdir = os.path.join(ref, model["dir"])
+    rc, stdout, err = run([wtool, "verify", model_file, "--images", os.path.join(ref, "photos"),
+                           "--expected", os.path.join(mdir, "expected"), "--tolerance", str(TOLERANCE), "--json"]
+                          + preprocess_args(model) + extra)
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        checks.record(f"{label}: verify", False, err or stdout[:200])
+        return None
+    worst = report["worst_relative_error"]
+    n = len(report["images"])
+    checks.record(f"{label}: verify", rc == 0 and n == len(model["expected"]),
+                  f"{n} photos, worst max|Δ|/max|keras| = {worst:.2e}")
+    return worst
+
+
+TOLERANCE = 1e-4
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", required=True)
     ap.add_argument("--wtool", default=".build/release/wtool")
     ap.add_argument("--report")
+    ap.add_argument("--table", help="write the parity table (markdown) here")
     args = ap.parse_args()
     ref = args.reference
     manifest = json.load(open(os.path.join(ref, "manifest.json")))
     checks = Checks()
     work = tempfile.mkdtemp(prefix="wtool-parity-")
     started = time.time()
+    table = []
 
     for model in manifest["models"]:
         mdir = os.path.join(ref, model["dir"])
@@ -99,6 +130,10 @@ def main():
                               f"{got['trainable_params']}/{got['non_trainable_params']}")
                 checks.record(f"{label}: output shape", got["outputs"][0]["shape"] == model["output_shape"][1:],
                               f"{got['outputs'][0]['shape']}")
+            table.append((model["name"], flavour, "via .swm",
+                          verify(checks, f"{label} via .swm", args.wtool, out, model, ref, [])))
+            table.append((model["name"], flavour, "direct",
+                          verify(checks, f"{label} direct", args.wtool, src, model, ref, arch_args(model, flavour))))
             tensors = model.get("tensors", {}).get(flavour)
             if tensors:
                 records = json.load(open(os.path.join(mdir, tensors)))
@@ -116,6 +151,12 @@ def main():
     print(f"parity stage took {time.time() - started:.0f} s")
     if args.report:
         json.dump(checks.results, open(args.report, "w"), indent=1)
+    lines = ["| model | flavour | path | worst max\\|Δ\\|/max\\|keras\\| over the photos |", "|---|---|---|---|"]
+    for name, flavour, path, worst in table:
+        lines.append(f"| {name} | {flavour} | {path} | {'failed' if worst is None else f'{worst:.2e}'} |")
+    print("\n".join(lines))
+    if args.table:
+        open(args.table, "w").write("\n".join(lines) + "\n")
     print(f"parity: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -1,7 +1,10 @@
 import FileSupport
 import HDF5
+import ImageIO
 import KerasFormat
 import ModelIR
+import NPY
+import Runtime
 import SWMFormat
 
 /// Errors at the façade, each one line that names the file: `<file>: <what is wrong>`.
@@ -30,6 +33,10 @@ public enum WToolError: Error, CustomStringConvertible {
             return .invalid(path: path, detail: e.description)
         case let e as ModelIRError: return .invalid(path: path, detail: e.description)
         case let e as AtomicOutput.Failure: return .unreadable(path: e.path, detail: e.detail)
+        // These name their own file (an image, a .npy) in their description.
+        case let e as ImageIOError: return .invalid(path: path, detail: e.description)
+        case let e as NPYError: return .invalid(path: path, detail: e.description)
+        case let e as RuntimeError: return .unsupported(path: path, detail: e.description)
         default: return .invalid(path: path, detail: "\(error)")
         }
     }

@@ -25,6 +25,10 @@ enum Terminal {
         FileHandle.standardError.write(Data("error: \(line)\n".utf8))
     }
 
+    static func info(_ message: String) {
+        FileHandle.standardError.write(Data("\(message)\n".utf8))
+    }
+
     static func warning(_ message: String) {
         FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
     }

@@ -1,0 +1,87 @@
+import Foundation
+import ImageIO
+import ModelIR
+import Runtime
+
+/// How images become a model's input: the Keras `load_img` + `preprocess_input` steps.
+public struct ImageInputOptions: Sendable {
+    /// Target (height, width); nil uses the model's input size.
+    public var size: (height: Int, width: Int)?
+    public var resize: ResizeMethod
+    public var preprocessing: Preprocessing
+
+    public init(size: (height: Int, width: Int)? = nil, resize: ResizeMethod = .nearest, preprocessing: Preprocessing = Preprocessing()) {
+        self.size = size
+        self.resize = resize
+        self.preprocessing = preprocessing
+    }
+
+    /// The preprocessing a user asked for, else the one the model's metadata names (VGG → caffe),
+    /// else none. `rescale` ("1/255") and `mode` may be combined as ImageDataGenerator allows.
+    public static func preprocessing(mode: String?, rescale: String?, graph: Graph) throws -> Preprocessing {
+        let factor = try rescale.map { try Preprocessing.parseRescale($0) }
+        let name = mode ?? (factor == nil ? graph.metadata.preprocessing : nil) ?? "none"
+        guard let parsed = PreprocessMode(rawValue: name) else {
+            throw WToolError.usage("unknown preprocessing mode '\(name)' (use caffe, tf, torch or none)")
+        }
+        return Preprocessing(mode: parsed, rescale: factor)
+    }
+}
+
+/// A model ready to run: its graph and a prepared executor (kernels repacked once).
+public final class InferenceSession {
+    public let graph: Graph
+    public let executor: Executor
+
+    /// - Throws: the runtime's error for an op it cannot run, naming the node.
+    public init(graph: Graph) throws {
+        self.graph = graph
+        self.executor = try Executor(graph: graph)
+    }
+
+    /// The single NHWC input of a conv base, or a usage error.
+    public var imageInput: TensorInfo {
+        get throws {
+            guard graph.inputs.count == 1, let input = graph.inputs.first, input.shape.count == 4, input.shape[3] == 3 else {
+                throw WToolError.usage("the model does not take one RGB image input (inputs: \(graph.inputs.map { "\($0.name) \($0.shape)" }))")
+            }
+            return input
+        }
+    }
+
+    /// The (height, width) images are resized to.
+    public func imageSize(_ options: ImageInputOptions) throws -> (height: Int, width: Int) {
+        if let size = options.size { return size }
+        let shape = try imageInput.shape
+        guard shape[1] > 0, shape[2] > 0 else {
+            throw WToolError.usage("the model accepts any image size; pass --size H,W")
+        }
+        return (shape[1], shape[2])
+    }
+
+    /// Decodes, resizes and preprocesses images into one NHWC batch.
+    public func loadBatch(_ urls: [URL], options: ImageInputOptions) throws -> Tensor {
+        let size = try imageSize(options)
+        let images = try urls.map { try ImageLoader.load(url: $0, size: size, resize: options.resize) }
+        let data = try options.preprocessing.batch(images)
+        return Tensor(shape: [urls.count, size.height, size.width, 3], data: data)
+    }
+
+    /// Runs one batch through the graph.
+    public func run(_ batch: Tensor) throws -> Tensor {
+        try executor.run(input: batch)
+    }
+
+    /// Runs the graph and returns the named values too (per-layer comparison). Names may be
+    /// layer names; they are mapped to the value each layer produces.
+    public func run(_ batch: Tensor, layers: [String]) throws -> [String: Tensor] {
+        var valueFor: [String: String] = [:]
+        for layer in layers {
+            guard let node = graph.node(named: layer) else { throw WToolError.usage("no layer named '\(layer)'") }
+            valueFor[layer] = node.outputs[0]
+        }
+        let input = try imageInput.name
+        let values = try executor.run(inputs: [input: batch], outputs: Array(Set(valueFor.values)))
+        return valueFor.compactMapValues { values[$0] }
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import ImageIO
+import ModelIR
+import WTool
+
+/// Options that turn image files into a model input, as Keras's load_img + preprocess_input do.
+struct ImageOptions: ParsableArguments {
+    @Option(name: .long, help: "Preprocessing: caffe (VGG, ResNet), tf (MobileNet, Inception, Xception), torch or none. Default: what the model's architecture uses, else none.")
+    var preprocess: String?
+
+    @Option(name: .long, help: "Multiply pixels by F after preprocessing, like ImageDataGenerator(rescale=F); accepts 1/255.")
+    var rescale: String?
+
+    @Option(name: .long, help: "Resize images to H,W (default: the model's input size).")
+    var size: String?
+
+    @Option(name: .long, help: "Resize sampling: nearest (Keras's default) or bilinear.")
+    var resize: String = "nearest"
+
+    func validate() throws {
+        if let preprocess, PreprocessMode(rawValue: preprocess) == nil {
+            throw ValidationError("--preprocess must be caffe, tf, torch or none")
+        }
+        if let rescale, (try? Preprocessing.parseRescale(rescale)) == nil {
+            throw ValidationError("--rescale must be a number or a fraction such as 1/255")
+        }
+        if let size, parsedSize(size) == nil { throw ValidationError("--size must be H,W, e.g. 150,150") }
+        if ResizeMethod(rawValue: resize) == nil { throw ValidationError("--resize must be nearest or bilinear") }
+    }
+
+    private func parsedSize(_ text: String) -> (height: Int, width: Int)? {
+        let parts = text.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 && $0 <= 16384 }) else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    func inputOptions(for graph: Graph) throws -> ImageInputOptions {
+        ImageInputOptions(size: size.flatMap(parsedSize), resize: ResizeMethod(rawValue: resize) ?? .nearest,
+                          preprocessing: try ImageInputOptions.preprocessing(mode: preprocess, rescale: rescale, graph: graph))
+    }
+}
+
+extension Preprocessing {
+    var label: String {
+        let base = mode.rawValue
+        return rescale.map { "\(base), rescale \($0)" } ?? base
+    }
+}
