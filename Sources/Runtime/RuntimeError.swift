@@ -21,6 +21,8 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
     case shapeMismatch(ModelIRError)
     /// A planned buffer would exceed the address space (absurd input shapes).
     case tooLarge(value: String, shape: [Int])
+    /// The buffers planned for these input shapes exceed the machine's physical memory.
+    case insufficientMemory(neededBytes: Int, physicalBytes: Int)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
             "input '\(name)' with shape \(shape) and \(count) elements: \(reason)"
         case .shapeMismatch(let e): "the inputs do not fit the graph: \(e)"
         case let .tooLarge(value, shape): "value '\(value)' of shape \(shape) is too large to allocate"
+        case let .insufficientMemory(needed, physical):
+            "the inputs need \(needed / (1 << 20)) MiB of activation buffers, more than the \(physical / (1 << 20)) MiB of memory"
         }
     }
 }

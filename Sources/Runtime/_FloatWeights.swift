@@ -51,5 +51,9 @@ struct _FloatWeights: @unchecked Sendable {
         UnsafeRawPointer(pointer) == data.bytes.baseAddress
     }
 
+    /// Valid only while this value (which keeps the memory alive) is.
     var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+
+    /// A copy of the elements.
+    var array: [Float] { withExtendedLifetime(owner) { Array(buffer) } }
 }

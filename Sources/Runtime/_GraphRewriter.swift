@@ -73,6 +73,7 @@ struct _GraphRewriter {
             // Shape inference has checked this already; a mismatch here means the graph changed under us.
             guard channels == stats.scale.count, channels > 0 else { continue }
             let kernel = try load(kernelRole)
+            guard kernel.count % channels == 0 else { continue }
             let bias = useBias ? try load("bias") : [Float](repeating: 0, count: channels)
             // The output channel is the fastest axis of every kernel layout here (HWIO, HWCM, IO).
             var folded = [Float](repeating: 0, count: kernel.count)

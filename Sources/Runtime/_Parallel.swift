@@ -24,10 +24,21 @@ struct _Parallel: Sendable {
             body(0..<count)
             return
         }
-        DispatchQueue.concurrentPerform(iterations: tasks) { task in
-            let lower = count * task / tasks
-            let upper = count * (task + 1) / tasks
-            if lower < upper { body(lower..<upper) }
+        // The ranges are disjoint and `concurrentPerform` returns only when all are done, so the
+        // body and the pointers it captures never outlive this call nor race on an element.
+        withoutActuallyEscaping(body) { body in
+            let shared = _UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: tasks) { task in
+                let lower = count * task / tasks
+                let upper = count * (task + 1) / tasks
+                if lower < upper { shared.value(lower..<upper) }
+            }
         }
     }
+}
+
+/// Hands a value to `concurrentPerform`'s `@Sendable` closure; see `forEachRange` for why it is safe.
+private struct _UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -114,7 +114,7 @@ final class _Program: Sendable {
             return _GlobalPoolKernel(isMax: true)
         case .batchNormalization(let a):
             func values(_ role: String) throws -> [Float]? {
-                roles.contains(role) ? Array(try weight(role).buffer) : nil
+                roles.contains(role) ? try weight(role).array : nil
             }
             let mean = try values("moving_mean") ?? [], variance = try values("moving_variance") ?? []
             let c = try Self.coefficients(gamma: try values("gamma"), beta: try values("beta"), mean: mean, variance: variance,
