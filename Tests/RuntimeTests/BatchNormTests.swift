@@ -1,0 +1,130 @@
+import ModelIR
+import XCTest
+@testable import Runtime
+import _TestSupport
+
+/// Standalone inference-mode BatchNormalization, and folding it into the preceding layer.
+final class BatchNormTests: XCTestCase {
+    /// Adds BN weights (γ, β as the flags say; variance positive) and the node.
+    static func addBatchNorm(_ b: inout GraphBuilder, _ name: String, input: String, channels c: Int,
+                             scale: Bool = true, center: Bool = true, dtype: DType = .float32) {
+        var w: [String] = []
+        if scale { w.append(b.weight("\(name)/gamma", [c], values: TestSupport.randomFloats(c, seed: 11).map { 1 + $0 * 0.5 }, dtype: dtype)) }
+        if center { w.append(b.weight("\(name)/beta", [c], dtype: dtype)) }
+        w.append(b.weight("\(name)/mean", [c], dtype: dtype))
+        w.append(b.weight("\(name)/var", [c], values: TestSupport.randomFloats(c, seed: 12).map { 0.5 + abs($0) }, dtype: dtype))
+        b.node(name, .batchNormalization(BatchNormAttributes(epsilon: 1e-3, center: center, scale: scale)), [input], weights: w)
+    }
+
+    func testStandaloneBatchNorm() throws {
+        for (i, (scale, center)) in [(true, true), (false, true), (true, false), (false, false)].enumerated() {
+            for shape in [[3, 4, 5, 6], [2, 7]] {
+                var b = GraphBuilder()
+                b.input("x", [-1] + shape.dropFirst())
+                Self.addBatchNorm(&b, "bn", input: "x", channels: shape.last!, scale: scale, center: center)
+                try checkAgainstReference(b.graph(outputs: ["bn"]), inputShapes: ["x": shape],
+                                          options: i % 2 == 0 ? ExecutorOptions() : stressOptions(), "scale \(scale) center \(center)")
+            }
+        }
+    }
+
+    /// Graphs `layer → BN` for each foldable layer kind, with and without the layer's bias.
+    static func foldableGraphs() -> [(String, Graph, [Int])] {
+        var graphs: [(String, Graph, [Int])] = []
+        for useBias in [true, false] {
+            var b = GraphBuilder()
+            b.input("x", [-1, -1, -1, 3])
+            var w = [b.weight("k", [3, 3, 3, 6])]
+            if useBias { w.append(b.weight("b", [6])) }
+            b.node("conv", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], padding: .same, useBias: useBias)), ["x"], weights: w)
+            addBatchNorm(&b, "bn", input: "conv", channels: 6)
+            graphs.append(("conv bias \(useBias)", b.graph(outputs: ["bn"]), [2, 7, 6, 3]))
+
+            b = GraphBuilder()
+            b.input("x", [-1, -1, -1, 4])
+            w = [b.weight("k", [3, 3, 4, 2])]
+            if useBias { w.append(b.weight("b", [8])) }
+            b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2],
+                                                                     padding: .same, useBias: useBias)), ["x"], weights: w)
+            addBatchNorm(&b, "bn", input: "dw", channels: 8, scale: useBias)
+            graphs.append(("depthwise bias \(useBias)", b.graph(outputs: ["bn"]), [1, 9, 8, 4]))
+
+            b = GraphBuilder()
+            b.input("x", [-1, -1, -1, 4])
+            w = [b.weight("dk", [3, 3, 4, 1]), b.weight("pk", [1, 1, 4, 5])]
+            if useBias { w.append(b.weight("b", [5])) }
+            b.node("sep", .separableConv2D(SeparableConv2DAttributes(filters: 5, kernelSize: [3, 3], padding: .valid, useBias: useBias)),
+                   ["x"], weights: w)
+            addBatchNorm(&b, "bn", input: "sep", channels: 5, center: useBias)
+            graphs.append(("separable bias \(useBias)", b.graph(outputs: ["bn"]), [3, 6, 7, 4]))
+
+            b = GraphBuilder()
+            b.input("x", [-1, 10])
+            w = [b.weight("k", [10, 7])]
+            if useBias { w.append(b.weight("b", [7])) }
+            b.node("dense", .dense(DenseAttributes(units: 7, useBias: useBias)), ["x"], weights: w)
+            addBatchNorm(&b, "bn", input: "dense", channels: 7, dtype: .float16)
+            graphs.append(("dense bias \(useBias)", b.graph(outputs: ["bn"]), [4, 10]))
+        }
+        return graphs
+    }
+
+    /// Folded and unfolded executions agree to 1e-6 relative, and both match the reference.
+    func testFoldingIsExact() throws {
+        for (label, graph, shape) in Self.foldableGraphs() {
+            let folded = try Executor(graph: graph)
+            let unfolded = try Executor(graph: graph, options: ExecutorOptions(foldBatchNormalization: false))
+            XCTAssertEqual(folded.program.steps.count, 1, "\(label): BN was not folded")
+            XCTAssertEqual(unfolded.program.steps.count, 2)
+            XCTAssertEqual(Set(folded.rewrittenValues.keys), [graph.nodes[0].name])
+            let x = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: 3))
+            let a = try folded.run(input: x), b = try unfolded.run(input: x)
+            assertClose(a, RefTensor(b), tolerance: 1e-6, "\(label) folded vs unfolded")
+            try checkAgainstReference(graph, inputShapes: ["x": shape], label)
+        }
+    }
+
+    /// What must not be folded: a BN after a non-linear activation, a layer output read twice, a
+    /// layer output that is a graph output.
+    func testFoldingOnlyWhenExact() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, 5, 5, 2])
+        b.node("conv", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [1, 1], activation: .relu)), ["x"],
+               weights: [b.weight("k", [1, 1, 2, 3]), b.weight("b", [3])])
+        Self.addBatchNorm(&b, "bn", input: "conv", channels: 3)
+        b.node("conv2", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [1, 1], useBias: false)), ["bn"], weights: [b.weight("k2", [1, 1, 3, 3])])
+        Self.addBatchNorm(&b, "bn2", input: "conv2", channels: 3)
+        b.node("sum", .add, ["bn2", "conv2"])
+        let graph = b.graph(outputs: ["sum"])
+        let e = try Executor(graph: graph)
+        XCTAssertEqual(e.program.steps.count, 5)
+        XCTAssertTrue(e.rewrittenValues.isEmpty)
+        try checkAgainstReference(graph, inputShapes: ["x": [2, 5, 5, 2]])
+
+        var c = GraphBuilder()
+        c.input("x", [-1, 5, 5, 2])
+        c.node("conv", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [1, 1], useBias: false)), ["x"], weights: [c.weight("k", [1, 1, 2, 3])])
+        Self.addBatchNorm(&c, "bn", input: "conv", channels: 3)
+        XCTAssertEqual(try Executor(graph: c.graph(outputs: ["bn"])).program.steps.count, 1)
+        XCTAssertEqual(try Executor(graph: c.graph(outputs: ["bn", "conv"])).program.steps.count, 2)
+    }
+
+    /// Keras's Conv → BN → Activation('relu') becomes one node; the removed values are still served.
+    func testFoldThenFuseAndServeRemovedValues() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, -1, 3])
+        b.node("conv", .conv2D(Conv2DAttributes(filters: 4, kernelSize: [3, 3], padding: .same)), ["x"],
+               weights: [b.weight("k", [3, 3, 3, 4]), b.weight("b", [4])])
+        Self.addBatchNorm(&b, "bn", input: "conv", channels: 4)
+        b.node("relu", .activation(.relu), ["bn"])
+        let graph = b.graph(outputs: ["relu"])
+        let e = try Executor(graph: graph)
+        XCTAssertEqual(e.program.steps.count, 1)
+        XCTAssertEqual(Set(e.rewrittenValues.keys), ["conv", "bn"])
+        let x = Tensor(shape: [2, 6, 5, 3], data: TestSupport.randomFloats(180, seed: 9))
+        let all = try e.run(inputs: ["x": x], outputs: ["conv", "bn", "relu"])
+        let ref = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x)])
+        for name in ["conv", "bn", "relu"] { assertClose(all[name]!, ref[name]!, name) }
+        assertClose(try e.run(input: x), ref["relu"]!)
+    }
+}

@@ -1,0 +1,204 @@
+import Dispatch
+import ModelIR
+import XCTest
+@testable import Runtime
+import _TestSupport
+
+/// Whole graphs against the naive executor, intermediate values, buffer planning and reuse,
+/// zero-copy weights and dtype conversion.
+final class GraphTests: XCTestCase {
+    /// conv → BN → relu → pool → conv → flatten → dense(relu) → dense(softmax).
+    static func sequentialGraph() -> Graph {
+        var b = GraphBuilder()
+        b.input("image", [-1, 12, 10, 3])
+        b.node("conv1", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], padding: .same)), ["image"],
+               weights: [b.weight("conv1/k", [3, 3, 3, 6]), b.weight("conv1/b", [6])])
+        BatchNormTests.addBatchNorm(&b, "bn1", input: "conv1", channels: 6)
+        b.node("relu1", .activation(.relu), ["bn1"])
+        b.node("pool1", .maxPool2D(Pool2DAttributes(poolSize: [2, 2], strides: [2, 2])), ["relu1"])
+        b.node("conv2", .conv2D(Conv2DAttributes(filters: 5, kernelSize: [3, 3], strides: [2, 1], padding: .valid, activation: .relu)),
+               ["pool1"], weights: [b.weight("conv2/k", [3, 3, 6, 5]), b.weight("conv2/b", [5])])
+        b.node("flatten", .flatten, ["conv2"])
+        b.node("fc1", .dense(DenseAttributes(units: 11, activation: .relu)), ["flatten"],
+               weights: [b.weight("fc1/k", [2 * 3 * 5, 11]), b.weight("fc1/b", [11])])
+        b.node("predictions", .dense(DenseAttributes(units: 4, activation: .softmax(axis: -1))), ["fc1"],
+               weights: [b.weight("fc2/k", [11, 4]), b.weight("fc2/b", [4])])
+        return b.graph(outputs: ["predictions"])
+    }
+
+    /// Two inputs; branches joined by Add and Concatenate; padding, depthwise, average pooling,
+    /// global pooling; a dead branch nothing reads.
+    static func branchingGraph() -> Graph {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, -1, 4])
+        b.input("y", [-1, -1, -1, 3])
+        b.node("a", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], padding: .same)), ["x"],
+               weights: [b.weight("a/k", [3, 3, 4, 6]), b.weight("a/b", [6])])
+        b.node("b", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [1, 1], useBias: false)), ["x"], weights: [b.weight("b/k", [1, 1, 4, 6])])
+        b.node("sum", .add, ["a", "b"])
+        b.node("relu", .activation(.relu6), ["sum"])
+        b.node("c", .conv2D(Conv2DAttributes(filters: 2, kernelSize: [3, 3], padding: .same, useBias: false)), ["y"],
+               weights: [b.weight("c/k", [3, 3, 3, 2])])
+        b.node("cat", .concatenate(axis: -1), ["relu", "c", "x"])
+        b.node("pad", .zeroPadding2D(top: 1, bottom: 0, left: 0, right: 1), ["cat"])
+        b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2])), ["pad"],
+               weights: [b.weight("dw/k", [3, 3, 12, 2]), b.weight("dw/b", [24])])
+        BatchNormTests.addBatchNorm(&b, "dwbn", input: "dw", channels: 24)
+        b.node("swish", .activation(.swish), ["dwbn"])
+        b.node("avg", .averagePool2D(Pool2DAttributes(poolSize: [2, 2], strides: [1, 1], padding: .same)), ["swish"])
+        b.node("gate", .activation(.sigmoid), ["avg"])
+        b.node("scaled", .multiply, ["avg", "gate"])
+        b.node("unused", .activation(.tanh), ["scaled"])
+        b.node("gap", .globalAveragePool2D(keepDims: false), ["scaled"])
+        b.node("out", .dense(DenseAttributes(units: 3, activation: .softmax(axis: -1))), ["gap"],
+               weights: [b.weight("out/k", [24, 3]), b.weight("out/b", [3])])
+        return b.graph(outputs: ["out"])
+    }
+
+    func testSequentialGraph() throws {
+        let graph = Self.sequentialGraph()
+        for options in [ExecutorOptions(), stressOptions(), ExecutorOptions(foldBatchNormalization: false, fuseActivations: false, threads: 1)] {
+            try checkAgainstReference(graph, inputShapes: ["image": [3, 12, 10, 3]], options: options, "\(options)")
+            try checkAgainstReference(graph, inputShapes: ["image": [1, 12, 10, 3]], options: options, "\(options)")
+        }
+    }
+
+    func testBranchingGraph() throws {
+        let graph = Self.branchingGraph()
+        for options in [ExecutorOptions(), stressOptions()] {
+            try checkAgainstReference(graph, inputShapes: ["x": [2, 7, 9, 4], "y": [2, 7, 9, 3]], options: options)
+            try checkAgainstReference(graph, inputShapes: ["x": [1, 10, 6, 4], "y": [1, 10, 6, 3]], options: options)
+        }
+    }
+
+    func testTestSupportSmallGraph() throws {
+        try checkAgainstReference(TestSupport.smallGraph(), inputShapes: ["input": [2, 8, 8, 3]])
+    }
+
+    /// Every value of the branching graph at once, including those folding and fusion removed,
+    /// each matching the naive executor: the per-layer "which layer diverges first" report.
+    func testEveryIntermediateValue() throws {
+        let graph = Self.branchingGraph()
+        let names = graph.inputs.map(\.name) + graph.nodes.map(\.name)
+        let x = Tensor(shape: [2, 5, 6, 4], data: TestSupport.randomFloats(240, seed: 1))
+        let y = Tensor(shape: [2, 5, 6, 3], data: TestSupport.randomFloats(180, seed: 2))
+        let executor = try Executor(graph: graph)
+        XCTAssertFalse(executor.rewrittenValues.isEmpty)
+        let got = try executor.run(inputs: ["x": x, "y": y], outputs: names)
+        let want = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x), "y": RefTensor(y)])
+        for name in names { assertClose(got[name]!, want[name]!, name) }
+        // The optimised program still answers the graph output alone.
+        assertClose(try executor.run(inputs: ["x": x, "y": y], outputs: ["out"])["out"]!, want["out"]!)
+    }
+
+    /// Only what the requested values depend on runs; inputs they do not need may be omitted.
+    func testOnlyNeededNodesRun() throws {
+        let graph = Self.branchingGraph()
+        let executor = try Executor(graph: graph)
+        let y = Tensor(shape: [1, 4, 4, 3], data: TestSupport.randomFloats(48, seed: 5))
+        let got = try executor.run(inputs: ["y": y], outputs: ["c"])
+        let want = try NaiveExecutor.run(graph, inputs: ["y": RefTensor(y), "x": RefTensor(zeros: [1, 4, 4, 4])])
+        assertClose(got["c"]!, want["c"]!)
+        XCTAssertEqual(try executor.memoryPlan(inputShapes: ["y": [1, 4, 4, 3]], outputs: ["c"]).steps, 1)
+        XCTAssertThrowsError(try executor.run(inputs: ["y": y], outputs: ["out"])) { error in
+            XCTAssertEqual(error as? RuntimeError, .missingInput("x"))
+        }
+    }
+
+    /// One executor run at changing batch and spatial sizes gives what fresh executors give.
+    func testBufferReuseAcrossShapes() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, -1, 3])
+        b.node("c1", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu)), ["x"],
+               weights: [b.weight("c1/k", [3, 3, 3, 8]), b.weight("c1/b", [8])])
+        b.node("p1", .maxPool2D(Pool2DAttributes(poolSize: [2, 2], strides: [2, 2], padding: .same)), ["c1"])
+        b.node("c2", .conv2D(Conv2DAttributes(filters: 5, kernelSize: [3, 3], strides: [2, 2], padding: .same, useBias: false)), ["p1"],
+               weights: [b.weight("c2/k", [3, 3, 8, 5])])
+        BatchNormTests.addBatchNorm(&b, "bn", input: "c2", channels: 5)
+        b.node("r", .activation(.relu), ["bn"])
+        let graph = b.graph(outputs: ["r"])
+        let shared = try Executor(graph: graph, options: ExecutorOptions(scratchBytes: 4096))
+        for (i, shape) in [[2, 12, 12, 3], [3, 9, 13, 3], [1, 20, 17, 3], [2, 12, 12, 3], [5, 4, 4, 3]].enumerated() {
+            let x = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: UInt64(i)))
+            let again = try shared.run(input: x)
+            let fresh = try Executor(graph: graph, options: ExecutorOptions(scratchBytes: 4096)).run(input: x)
+            XCTAssertEqual(again.shape, fresh.shape)
+            assertClose(again, RefTensor(fresh), tolerance: 1e-6, "shape \(shape)")
+            try checkAgainstReference(graph, inputShapes: ["x": shape], "shape \(shape)")
+        }
+    }
+
+    /// A chain of eight equal layers needs two activation buffers, not nine; a standalone
+    /// activation works in place.
+    func testLivenessReusesBuffers() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, -1, 8])
+        var last = "x"
+        for i in 0..<8 {
+            last = b.node("conv\(i)", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, useBias: false)), [last],
+                          weights: [b.weight("k\(i)", [3, 3, 8, 8])])
+            last = b.node("relu\(i)", .activation(.relu), [last])
+        }
+        let graph = b.graph(outputs: [last])
+        let activation = 2 * 16 * 16 * 8 * 4
+        for fuse in [true, false] {
+            let executor = try Executor(graph: graph, options: ExecutorOptions(fuseActivations: fuse))
+            let plan = try executor.memoryPlan(inputShapes: ["x": [2, 16, 16, 8]])
+            XCTAssertEqual(plan.arenaBytes, 2 * activation, "fuse \(fuse)")
+            XCTAssertEqual(plan.unsharedBytes, (fuse ? 9 : 17) * activation)
+        }
+        try checkAgainstReference(graph, inputShapes: ["x": [2, 16, 16, 8]], options: ExecutorOptions(fuseActivations: false))
+    }
+
+    /// Aligned f32 weights are used where they lie; other dtypes are converted once, and a
+    /// misaligned f32 view is copied. All give the reference result.
+    func testWeightsAreZeroCopyOrConvertedOnce() throws {
+        for dtype in [DType.float32, .float16, .bfloat16, .float64] {
+            var b = GraphBuilder()
+            b.input("x", [-1, 6, 6, 3])
+            b.node("conv", .conv2D(Conv2DAttributes(filters: 4, kernelSize: [3, 3])), ["x"],
+                   weights: [b.weight("k", [3, 3, 3, 4], dtype: dtype), b.weight("b", [4], dtype: dtype)])
+            b.node("dense", .dense(DenseAttributes(units: 3, useBias: false)), ["conv"], weights: [b.weight("d", [4, 3], dtype: dtype)])
+            let graph = b.graph(outputs: ["dense"])
+            let executor = try Executor(graph: graph)
+            let conv = try XCTUnwrap(executor.program.steps[0].kernel as? _Conv2DKernel)
+            XCTAssertEqual(conv.kernel.isView(of: graph.weights["k"]!.data), dtype == .float32, "\(dtype)")
+            XCTAssertEqual(conv.kernel.count, 108)
+            try checkAgainstReference(graph, inputShapes: ["x": [2, 6, 6, 3]], "\(dtype)")
+        }
+        // A view starting two bytes into a buffer is not Float-aligned: it must be copied, not read in place.
+        let floats = TestSupport.randomFloats(12, seed: 4)
+        let backing = TensorData(byteCount: 48 + 2) { raw in
+            floats.withUnsafeBytes { raw.baseAddress!.advanced(by: 2).copyMemory(from: $0.baseAddress!, byteCount: 48) }
+        }
+        let misaligned = TensorData(view: UnsafeRawBufferPointer(rebasing: backing.bytes[2...]), owner: backing.owner)
+        var b = GraphBuilder()
+        b.input("x", [-1, 4])
+        b.node("dense", .dense(DenseAttributes(units: 3, useBias: false)), ["x"], weights: ["w"])
+        b.weights["w"] = Weight(info: TensorInfo(name: "w", shape: [4, 3]), data: misaligned)
+        let executor = try Executor(graph: b.graph(outputs: ["dense"]))
+        let dense = try XCTUnwrap(executor.program.steps[0].kernel as? _DenseKernel)
+        XCTAssertFalse(dense.kernel.isView(of: misaligned))
+        try checkAgainstReference(b.graph(outputs: ["dense"]), inputShapes: ["x": [2, 4]])
+    }
+
+    func testEmptyBatch() throws {
+        let executor = try Executor(graph: Self.sequentialGraph())
+        let out = try executor.run(input: Tensor(shape: [0, 12, 10, 3], data: []))
+        XCTAssertEqual(out, Tensor(shape: [0, 4], data: []))
+    }
+
+    /// Concurrent callers are serialised and each gets its own correct result.
+    func testConcurrentRuns() throws {
+        let graph = Self.sequentialGraph()
+        let executor = try Executor(graph: graph)
+        let inputs = (0..<4).map { Tensor(shape: [$0 + 1, 12, 10, 3], data: TestSupport.randomFloats(($0 + 1) * 360, seed: UInt64($0))) }
+        let expected = try inputs.map { try Executor(graph: graph).run(input: $0) }
+        let results = UnsafeMutableBufferPointer<Tensor?>.allocate(capacity: 4)
+        results.initialize(repeating: nil)
+        defer { results.deallocate() }
+        nonisolated(unsafe) let slots = results
+        DispatchQueue.concurrentPerform(iterations: 4) { i in slots[i] = try? executor.run(input: inputs[i]) }
+        for i in 0..<4 { assertClose(try XCTUnwrap(results[i]), RefTensor(expected[i]), tolerance: 1e-6) }
+    }
+}
