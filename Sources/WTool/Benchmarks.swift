@@ -1,5 +1,6 @@
 import Foundation
 import ModelIR
+import Runtime
 import SWMFormat
 
 /// In-process timings behind `wtool bench`. Times are medians over repeated runs after a warm-up,
@@ -52,5 +53,38 @@ public enum Benchmarks {
         for i in 0..<words { sum &+= bytes.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) }
         for i in (words * 8)..<bytes.count { sum &+= UInt64(bytes[i]) }
         return sum
+    }
+}
+
+extension Benchmarks {
+    public struct InferenceTimings: Sendable {
+        /// Reading the model and preparing the executor (kernels repacked), once.
+        public var loadSeconds: Double
+        /// Median time of one batch.
+        public var batchSeconds: Double
+        public var batch: Int
+        public var inputShape: [Int]
+        public var secondsPerImage: Double { batchSeconds / Double(batch) }
+    }
+
+    /// Times `runs` batches of `batch` random images (after two warm-up batches).
+    public static func inference(path: String, options: LoadOptions, batch: Int, runs: Int, size: (Int, Int)?) throws -> InferenceTimings {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let graph = try ModelLoader.load(path: path, options: options).graph
+        let session = try InferenceSession(graph: graph)
+        let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        var shape = try session.imageInput.shape
+        shape[0] = batch
+        if let size { shape[1] = size.0; shape[2] = size.1 }
+        guard shape.allSatisfy({ $0 > 0 }) else { throw WToolError.usage("the model accepts any image size; pass --size H,W") }
+        var state: UInt32 = 12345
+        let count = shape.reduce(1, *)
+        let data = (0..<count).map { _ -> Float in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(state >> 8) / Float(1 << 24) * 255 - 128
+        }
+        let input = Tensor(shape: shape, data: data)
+        let seconds = try median(runs: runs, warmup: 2) { _ = try session.run(input) }
+        return InferenceTimings(loadSeconds: loadSeconds, batchSeconds: seconds, batch: batch, inputShape: shape)
     }
 }

@@ -4,12 +4,17 @@ import WTool
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time loading a model in-process (median of repeated runs after a warm-up).",
+        abstract: "Time a model in-process: inference per batch, or with --io, file opening.",
         discussion: """
+            Inference: loads the model (load_ms), runs two warm-up batches of random images at the model's \
+            input size, then reports the median of --runs batches (ms_per_batch, ms_per_image). \
+            scripts/bench_runtime.py runs it next to onnxruntime and Keras.
+
             --io measures a .swm file's open (map + header validation), graph decoding, and reading every \
             tensor byte through the zero-copy views. scripts/bench_io.py runs it next to h5py and safetensors.
 
-            Example:
+            Examples:
+              wtool bench vgg16.swm --batch 20 --runs 10 --json
               wtool bench vgg16.swm --io --runs 1000 --json
             """
     )
@@ -20,33 +25,65 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Measure file opening and tensor access.")
     var io = false
 
-    @Option(name: .long, help: "Repetitions (the median is reported).")
-    var runs: Int = 200
+    @Option(name: .long, help: "Repetitions (the median is reported); default 10, or 1000 with --io.")
+    var runs: Int?
+
+    @Option(name: .long, help: "Images per batch.")
+    var batch: Int = 1
+
+    @Option(name: .long, help: "Image size H,W (default: the model's input size).")
+    var size: String?
+
+    @OptionGroup var architecture: ArchitectureOptions
+    @OptionGroup var isolation: IsolationOptions
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
     func validate() throws {
-        guard runs > 0 else { throw ValidationError("--runs must be positive") }
-        guard io else { throw ValidationError("pass --io (inference timing comes with the runtime)") }
+        if let runs, runs <= 0 { throw ValidationError("--runs must be positive") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        if let size, parsedSize(size) == nil { throw ValidationError("--size must be H,W") }
+    }
+
+    private func parsedSize(_ text: String) -> (Int, Int)? {
+        let parts = text.split(separator: ",").compactMap { Int($0) }
+        return parts.count == 2 && parts.allSatisfy { $0 > 0 } ? (parts[0], parts[1]) : nil
+    }
+
+    private func emit(_ object: [String: Any]) throws {
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
     }
 
     func run() throws {
+        guard io else { return try runInference() }
+        let runs = self.runs ?? 1000
         try reportingErrors(path: input) {
             guard try ModelFormat.detect(path: input) == .swm else {
                 throw WToolError.unknownFormat(path: input, detail: "--io measures .swm files; convert first")
             }
             let t = try Benchmarks.openTimings(path: input, runs: runs)
             if json {
-                let object: [String: Any] = [
-                    "open_us": t.openSeconds * 1e6, "graph_us": t.graphSeconds * 1e6, "touch_ms": t.touchSeconds * 1e3,
-                    "tensor_bytes": t.tensorBytes, "tensors": t.tensorCount,
-                ]
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                try emit(["open_us": t.openSeconds * 1e6, "graph_us": t.graphSeconds * 1e6, "touch_ms": t.touchSeconds * 1e3,
+                          "tensor_bytes": t.tensorBytes, "tensors": t.tensorCount])
             } else {
                 print(String(format: "open %.1f µs, open+graph %.1f µs, touch all %d tensors (%.1f MB) %.2f ms",
                              t.openSeconds * 1e6, t.graphSeconds * 1e6, t.tensorCount, Double(t.tensorBytes) / 1e6, t.touchSeconds * 1e3))
+            }
+        }
+    }
+
+    private func runInference() throws {
+        let options = try architecture.loadOptions(until: nil, isolation: isolation.importer)
+        try reportingErrors(path: input) {
+            let t = try Benchmarks.inference(path: input, options: options, batch: batch, runs: runs ?? 10, size: size.flatMap(parsedSize))
+            if json {
+                try emit(["load_ms": t.loadSeconds * 1e3, "ms_per_batch": t.batchSeconds * 1e3, "ms_per_image": t.secondsPerImage * 1e3,
+                          "batch": t.batch, "input_shape": t.inputShape])
+            } else {
+                print(String(format: "input %@: load %.1f ms, %.2f ms per batch of %d, %.2f ms per image",
+                             "\(t.inputShape)", t.loadSeconds * 1e3, t.batchSeconds * 1e3, t.batch, t.secondsPerImage * 1e3))
             }
         }
     }
