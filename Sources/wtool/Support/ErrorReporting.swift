@@ -62,3 +62,48 @@ final class ProgressLine {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
+
+/// A progress bar for counted work (images done/total, images/s, ETA) on stderr, only when it is
+/// a terminal and not quiet.
+final class ProgressBar {
+    private let total: Int
+    private let enabled: Bool
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var drawn = false
+
+    init(total: Int, quiet: Bool) {
+        self.total = total
+        self.enabled = !quiet && Terminal.stderrIsTerminal
+    }
+
+    func update(done: Int) {
+        guard enabled, Date().timeIntervalSince(lastDraw) > 0.2 || done == total else { return }
+        lastDraw = Date()
+        let elapsed = Date().timeIntervalSince(start)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let width = 30
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let text = String(format: "\r%@ %d/%d images  %.1f img/s  ETA %@", bar, done, total, rate, Self.clock(eta))
+        FileHandle.standardError.write(Data(text.utf8))
+        drawn = true
+    }
+
+    /// Clears the bar, prints something, and lets the next update redraw.
+    func interrupt(_ body: () -> Void) {
+        if enabled && drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        body()
+    }
+
+    func finish() {
+        guard enabled && drawn else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+}
