@@ -61,12 +61,18 @@ public final class Executor: @unchecked Sendable {
         let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
         self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated, scratchLimit: scratchLimit)
 
+        _ = _BLASCore.name
         let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
         if options.threads != nil || ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
             _BLAS.setThreads(threads)
         }
         self.parallel = _Parallel(workers: threads, minimumWork: max(options.minimumParallelWork, 1))
     }
+
+    /// OpenBLAS's kernel family in use (`SkylakeX`, `Haswell`, …), for benchmark reports. When
+    /// OpenBLAS does not recognise the CPU, the executor selects the family the CPU's features
+    /// allow instead of OpenBLAS's SSE3 fallback (see `OPENBLAS_CORETYPE`).
+    public static var blasCore: String { _BLASCore.name }
 
     /// Names of the graph inputs, in order.
     public var inputNames: [String] { graph.inputs.map(\.name) }
