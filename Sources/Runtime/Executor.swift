@@ -121,8 +121,7 @@ public final class Executor: @unchecked Sendable {
             guard let t = inputs[info.name] else { continue }
             try Self.check(t, against: info)
         }
-        let (prog, key, plan) = try preparePlan(inputShapes: inputs.mapValues(\.shape), outputs: outputs)
-        _ = key
+        let (prog, plan) = try preparePlan(inputShapes: inputs.mapValues(\.shape), outputs: outputs)
         let needed = (plan.arenaCount + plan.scratchCount) * MemoryLayout<Float>.stride
         let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         guard needed <= physical else { throw RuntimeError.insufficientMemory(neededBytes: needed, physicalBytes: physical) }
@@ -186,9 +185,7 @@ public final class Executor: @unchecked Sendable {
 
     // MARK: - Internals (called with `lock` held)
 
-    private func preparePlan(inputShapes: [String: [Int]], outputs: [String]) throws
-        -> (program: _Program, key: PlanKey, plan: _MemoryPlan)
-    {
+    private func preparePlan(inputShapes: [String: [Int]], outputs: [String]) throws -> (program: _Program, plan: _MemoryPlan) {
         var useReference = false
         for name in outputs {
             if program.valueIDs[name] != nil { continue }
@@ -214,13 +211,13 @@ public final class Executor: @unchecked Sendable {
         }
         let key = PlanKey(reference: useReference, inputShapes: prog.graphInputs.map { inputShapes[prog.valueNames[$0]] ?? [] },
                           outputs: outputIDs.sorted())
-        if let plan = plans[key] { return (prog, key, plan) }
+        if let plan = plans[key] { return (prog, plan) }
         var byID: [Int: [Int]] = [:]
         for v in prog.graphInputs { if let s = inputShapes[prog.valueNames[v]] { byID[v] = s } }
         let plan = try _MemoryPlan(program: prog, inputShapes: byID, outputs: outputIDs)
         if plans.count >= 16 { plans.removeAll() }
         plans[key] = plan
-        return (prog, key, plan)
+        return (prog, plan)
     }
 
     /// Rank, channel count and element count of an input tensor against the graph's declaration.
