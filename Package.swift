@@ -12,6 +12,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian's -dev packages; module maps only, plus shims for macros.
@@ -29,12 +30,17 @@ let package = Package(
         .target(name: "KerasFormat", dependencies: [
             "ModelIR", "HDF5", "FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // Only the generated onnx.pb.swift (scripts/generate_onnx_proto.sh); its types are `package`.
+        .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "ONNXFormat", dependencies: [
+            "ModelIR", "ONNXProto", "FileSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "NPY"),
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG"]),
         .target(name: "Runtime", dependencies: ["ModelIR", "CBLAS"]),
         .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
         .target(name: "WTool", dependencies: [
-            "ModelIR", "SWMFormat", "KerasFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
+            "ModelIR", "SWMFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
         ]),
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -45,6 +51,9 @@ let package = Package(
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
         .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "_TestSupport"]),
         .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "SWMFormat", "_TestSupport"]),
+        .testTarget(name: "ONNXFormatTests", dependencies: [
+            "ONNXFormat", "ONNXProto", "Runtime", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "_TestSupport"]),
