@@ -12,6 +12,8 @@ static inline hid_t chdf5_native_int32(void) { return H5T_NATIVE_INT32; }
 static inline hid_t chdf5_native_uint8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t chdf5_c_s1(void) { return H5T_C_S1; }
 static inline hid_t chdf5_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+// The writer stores what h5py stores: little-endian IEEE floats (f64 for Keras's empty `weight_names`).
+static inline hid_t chdf5_ieee_f64le(void) { return H5T_IEEE_F64LE; }
 
 // File access flags are `(H5CHECK H5OPEN 0x0000u)`: also calls, also dropped.
 static inline unsigned chdf5_acc_rdonly(void) { return H5F_ACC_RDONLY; }
@@ -29,6 +31,11 @@ static inline hid_t chdf5_p_file_create(void) { return H5P_FILE_CREATE; }
 static inline hid_t chdf5_p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t chdf5_p_link_access(void) { return H5P_LINK_ACCESS; }
 static inline hid_t chdf5_p_attribute_create(void) { return H5P_ATTRIBUTE_CREATE; }
+static inline hid_t chdf5_p_group_create(void) { return H5P_GROUP_CREATE; }
+
+// H5F_OBJ_ALL is an OR of five macros, which Swift does not import; the writer counts what is still
+// open before closing a file it wrote.
+static inline unsigned chdf5_obj_all(void) { return H5F_OBJ_ALL; }
 
 // Silences libhdf5's own error-stack printing (H5Eset_auto2 with NULL); we translate errors ourselves.
 static inline void chdf5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }

@@ -105,12 +105,12 @@ public final class H5Dataset: H5Object {
 
 /// An open HDF5 file; its root group is `root`.
 public final class H5File {
-    private let handle: H5Handle
+    let handle: H5Handle
     public let root: H5Group
     /// The path the file was opened from (or the name given to an in-memory image).
     public let name: String
 
-    private init(fileID: hid_t, name: String) throws {
+    init(fileID: hid_t, name: String) throws {
         self.handle = H5Handle(id: fileID, close: H5Fclose)
         self.name = name
         let rootID = try h5call("H5Gopen2") { H5Gopen2(fileID, "/", chdf5_p_default()) }

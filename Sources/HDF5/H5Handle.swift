@@ -3,14 +3,23 @@ import CHDF5
 /// Owns one HDF5 identifier and closes it with the matching `H5*close` when released.
 public class H5Handle {
     public let id: hid_t
-    private let close: (hid_t) -> herr_t
+    private let closeFunction: (hid_t) -> herr_t
+    private var isOpen = true
 
     init(id: hid_t, close: @escaping (hid_t) -> herr_t) {
         self.id = id
-        self.close = close
+        self.closeFunction = close
     }
 
-    deinit { _ = close(id) }
+    /// Closes the identifier now and reports a failure, which `deinit` cannot (a writer needs to
+    /// know that its last metadata reached the file). Later calls do nothing.
+    func close(_ operation: String, path: String? = nil) throws {
+        guard isOpen else { return }
+        isOpen = false
+        try h5call(operation, path: path) { closeFunction(id) }
+    }
+
+    deinit { if isOpen { _ = closeFunction(id) } }
 }
 
 /// An HDF5 datatype handle (`H5Tclose`).

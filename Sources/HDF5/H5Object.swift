@@ -159,7 +159,7 @@ public final class H5Group: H5Object {
         }
     }
 
-    private func childPath(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
+    func childPath(_ name: String) -> String { path == "/" ? "/" + name : path + "/" + name }
 
     /// Opens a child group, following `/`-separated paths one hard link at a time.
     public func group(_ name: String) throws -> H5Group {
