@@ -138,6 +138,16 @@ struct KerasConfigParser {
         }
         var units: [KerasLayerUnit] = []
         var unitIndex: [String: Int] = [:]
+        // A nested model is called once (more is refused below), so any reference to it means that
+        // call. The number differs by writer: tf_keras counts the model's own construction as node
+        // 0 (its call is node 1); Keras 3 does in `output_layers` but not in `inbound_nodes`.
+        let nestedModels = Set(layers.compactMap { layer -> String? in
+            guard let cls = layer["class_name"]?.string, KerasLayerTable.modelClasses.contains(cls) else { return nil }
+            return Self.layerName(layer)
+        })
+        func value(_ ref: (String, Int, Int)) -> String {
+            resolve(Self.valueName(scope, layer: ref.0, node: nestedModels.contains(ref.0) ? 0 : ref.1, tensor: ref.2))
+        }
         for layer in layers {
             guard let name = Self.layerName(layer), let cls = layer["class_name"]?.string else {
                 throw KerasError.badConfig("a layer entry has no name or class_name")
@@ -154,9 +164,7 @@ struct KerasConfigParser {
             let layerTrainable = trainable && (layerConfig?["trainable"]?.bool ?? true)
             var unit = KerasLayerUnit(name: name, className: cls, trainable: layerTrainable)
             for (callIndex, call) in calls.enumerated() {
-                let inputs = Self.references(in: call).map {
-                    resolve(Self.valueName(scope, layer: $0.0, node: $0.1, tensor: $0.2))
-                }
+                let inputs = Self.references(in: call).map(value)
                 let value = Self.valueName(scope, layer: name, node: callIndex, tensor: 0)
                 if KerasLayerTable.modelClasses.contains(cls) {
                     guard callIndex == 0 else {
@@ -178,9 +186,7 @@ struct KerasConfigParser {
             unitIndex[name] = units.count
             units.append(unit)
         }
-        let outputs = Self.layerRefs(config["output_layers"]).map {
-            resolve(Self.valueName(scope, layer: $0.0, node: $0.1, tensor: $0.2))
-        }
+        let outputs = Self.layerRefs(config["output_layers"]).map(value)
         guard !outputs.isEmpty else { throw KerasError.badConfig("model has no output_layers") }
         return (units, outputs)
     }

@@ -152,3 +152,180 @@ enum KerasLayerTable {
         }
     }
 }
+
+// MARK: - IR → Keras (the reverse of `op(className:config:)`, used by `KerasH5Writer`)
+
+/// One Keras layer to write: its class and the config keys that define it. `name`, `trainable`
+/// and `dtype` are added by the writer.
+struct KerasLayerSpec: Equatable {
+    var className: String
+    var config: [String: JSONValue]
+}
+
+/// How one IR op is spelled in Keras: the layer itself, plus a `ZeroPadding2D` before it when
+/// its explicit padding has no Keras form, plus an activation layer after it when its fused
+/// activation has no Keras name (ops imported from ONNX can have both).
+struct KerasLayerSpelling {
+    var padding: KerasLayerSpec?
+    var layer: KerasLayerSpec
+    var activation: KerasLayerSpec?
+}
+
+extension KerasLayerTable {
+    /// The `activation` string both Keras 3 and tf_keras resolve to `activation`, or nil when it
+    /// needs its own layer (`LeakyReLU`, `ReLU(max_value:)`, `Softmax(axis:)` …).
+    static func activationName(_ activation: Activation) -> String? {
+        switch activation {
+        case .linear: "linear"
+        case .relu: "relu"
+        case .clippedReLU(6, 0, 0): "relu6"
+        case .clippedReLU: nil
+        case .leakyReLU: nil
+        case .sigmoid: "sigmoid"
+        case .hardSigmoid: "hard_sigmoid"
+        case .tanh: "tanh"
+        case .softmax(-1): "softmax"
+        case .softmax: nil
+        case .swish: "swish"
+        case .elu(1): "elu"
+        case .elu: nil
+        case .selu: "selu"
+        case .softplus: "softplus"
+        case .gelu: "gelu"
+        }
+    }
+
+    /// A standalone activation layer: the class `Op.kerasClassName` names for `.activation(a)`.
+    static func activationLayer(_ activation: Activation, node: String, target: KerasTarget) throws -> KerasLayerSpec {
+        switch activation {
+        case let .clippedReLU(maxValue, slope, threshold):
+            return KerasLayerSpec(className: "ReLU", config: [
+                "max_value": maxValue.map(JSONValue.float) ?? .null, "negative_slope": .float(slope), "threshold": .float(threshold),
+            ])
+        case .leakyReLU(let alpha):
+            // tf_keras knows only `alpha`; Keras 3 renamed it `negative_slope` and still accepts `alpha`.
+            return KerasLayerSpec(className: "LeakyReLU", config: [target == .keras3 ? "negative_slope" : "alpha": .float(alpha)])
+        case .softmax(let axis):
+            return KerasLayerSpec(className: "Softmax", config: ["axis": .int(axis)])
+        default:
+            guard let name = activationName(activation) else {
+                throw KerasError.unsupportedOption(layer: node, detail: "activation \(activation) has no Keras layer that wtool reads back")
+            }
+            return KerasLayerSpec(className: "Activation", config: ["activation": .string(name)])
+        }
+    }
+
+    /// Keras's `padding` for a window op, and the explicit pads a `ZeroPadding2D` must add first
+    /// when the op's pads are neither `valid` nor what `same` gives for `inputShape` (NHWC).
+    private static func windowPadding(_ padding: Padding2D, kernel: [Int], strides: [Int], dilations: [Int],
+                                      inputShape: [Int]?) -> (keras: String, pads: (Int, Int, Int, Int)?) {
+        switch padding {
+        case .same: return ("same", nil)
+        case let .explicit(top, bottom, left, right):
+            if padding.isValid { return ("valid", nil) }
+            if let shape = inputShape, shape.count == 4, shape[1] > 0, shape[2] > 0, kernel.count == 2, strides.count == 2, dilations.count == 2 {
+                let same = Padding2D.same.resolve(height: shape[1], width: shape[2], kernel: (kernel[0], kernel[1]),
+                                                  stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]))
+                if same == (top, bottom, left, right) { return ("same", nil) }
+            }
+            return ("valid", (top, bottom, left, right))
+        }
+    }
+
+    private static func zeroPadding(_ pads: (Int, Int, Int, Int)) -> KerasLayerSpec {
+        KerasLayerSpec(className: "ZeroPadding2D", config: [
+            "padding": .array([.ints([pads.0, pads.1]), .ints([pads.2, pads.3])]), "data_format": .string("channels_last"),
+        ])
+    }
+
+    /// The fused activation's Keras name, or `linear` plus a separate layer.
+    private static func fused(_ activation: Activation, node: String, target: KerasTarget) throws -> (JSONValue, KerasLayerSpec?) {
+        if let name = activationName(activation) { return (.string(name), nil) }
+        return (.string("linear"), try activationLayer(activation, node: node, target: target))
+    }
+
+    /// The Keras layer(s) computing `op`, for a node whose input has shape `inputShape` (used to
+    /// recognise explicit pads that equal `same`).
+    /// - Throws: `KerasError.unsupportedOption` naming `node` when Keras has no exact equivalent.
+    static func spelling(for op: Op, node: String, inputShape: [Int]?, target: KerasTarget) throws -> KerasLayerSpelling {
+        let channelsLast: JSONValue = .string("channels_last")
+        switch op {
+        case .conv2D(let a):
+            let (padding, pads) = windowPadding(a.padding, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations, inputShape: inputShape)
+            let (activation, after) = try fused(a.activation, node: node, target: target)
+            return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: "Conv2D", config: [
+                "filters": .int(a.filters), "kernel_size": .ints(a.kernelSize), "strides": .ints(a.strides), "padding": .string(padding),
+                "data_format": channelsLast, "dilation_rate": .ints(a.dilations), "groups": .int(a.groups),
+                "activation": activation, "use_bias": .bool(a.useBias),
+            ]), activation: after)
+        case .depthwiseConv2D(let a):
+            let (padding, pads) = windowPadding(a.padding, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations, inputShape: inputShape)
+            let (activation, after) = try fused(a.activation, node: node, target: target)
+            return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: "DepthwiseConv2D", config: [
+                "kernel_size": .ints(a.kernelSize), "strides": .ints(a.strides), "padding": .string(padding),
+                "depth_multiplier": .int(a.depthMultiplier), "data_format": channelsLast, "dilation_rate": .ints(a.dilations),
+                "activation": activation, "use_bias": .bool(a.useBias),
+            ]), activation: after)
+        case .separableConv2D(let a):
+            let (padding, pads) = windowPadding(a.padding, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations, inputShape: inputShape)
+            let (activation, after) = try fused(a.activation, node: node, target: target)
+            return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: "SeparableConv2D", config: [
+                "filters": .int(a.filters), "kernel_size": .ints(a.kernelSize), "strides": .ints(a.strides), "padding": .string(padding),
+                "depth_multiplier": .int(a.depthMultiplier), "data_format": channelsLast, "dilation_rate": .ints(a.dilations),
+                "activation": activation, "use_bias": .bool(a.useBias),
+            ]), activation: after)
+        case .dense(let a):
+            let (activation, after) = try fused(a.activation, node: node, target: target)
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Dense", config: [
+                "units": .int(a.units), "activation": activation, "use_bias": .bool(a.useBias),
+            ]), activation: after)
+        case .maxPool2D(let a), .averagePool2D(let a):
+            let isMax: Bool
+            if case .maxPool2D = op { isMax = true } else { isMax = false }
+            var (padding, pads) = windowPadding(a.padding, kernel: a.poolSize, strides: a.strides, dilations: [1, 1], inputShape: inputShape)
+            if !isMax, a.countIncludePad, padding == "same" {
+                // Keras's `same` average leaves padded cells out of the divisor; counting them is
+                // zero padding followed by a `valid` average, which needs the pads spelled out.
+                guard let shape = inputShape, shape.count == 4, shape[1] > 0, shape[2] > 0 else {
+                    throw KerasError.unsupportedOption(layer: node, detail: "average pooling that counts padded cells needs a known input size to be written for Keras")
+                }
+                let p = a.padding.resolve(height: shape[1], width: shape[2], kernel: (a.poolSize[0], a.poolSize[1]),
+                                          stride: (a.strides[0], a.strides[1]), dilation: (1, 1))
+                (padding, pads) = ("valid", (p.top, p.bottom, p.left, p.right))
+            }
+            if pads != nil, isMax || !a.countIncludePad {
+                throw KerasError.unsupportedOption(layer: node, detail: "\(isMax ? "max" : "average") pooling with explicit padding \(a.padding) has no Keras equivalent")
+            }
+            return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: isMax ? "MaxPooling2D" : "AveragePooling2D", config: [
+                "pool_size": .ints(a.poolSize), "strides": .ints(a.strides), "padding": .string(padding), "data_format": channelsLast,
+            ]), activation: nil)
+        case .globalAveragePool2D(let keep), .globalMaxPool2D(let keep):
+            let isMax: Bool
+            if case .globalMaxPool2D = op { isMax = true } else { isMax = false }
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: isMax ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D", config: [
+                "data_format": channelsLast, "keepdims": .bool(keep),
+            ]), activation: nil)
+        case .batchNormalization(let a):
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "BatchNormalization", config: [
+                "axis": .int(a.axis), "epsilon": .float(a.epsilon), "center": .bool(a.center), "scale": .bool(a.scale),
+                "momentum": .number(0.99),
+            ]), activation: nil)
+        case let .zeroPadding2D(top, bottom, left, right):
+            return KerasLayerSpelling(padding: nil, layer: zeroPadding((top, bottom, left, right)), activation: nil)
+        case .flatten:
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Flatten", config: ["data_format": channelsLast]), activation: nil)
+        case .reshape(let target):
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Reshape", config: ["target_shape": .ints(target)]), activation: nil)
+        case .dropout(let rate):
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Dropout", config: ["rate": .float(rate)]), activation: nil)
+        case .activation(let a):
+            return KerasLayerSpelling(padding: nil, layer: try activationLayer(a, node: node, target: target), activation: nil)
+        case .add:
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Add", config: [:]), activation: nil)
+        case .multiply:
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Multiply", config: [:]), activation: nil)
+        case .concatenate(let axis):
+            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Concatenate", config: ["axis": .int(axis)]), activation: nil)
+        }
+    }
+}

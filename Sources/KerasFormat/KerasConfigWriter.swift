@@ -1,0 +1,505 @@
+import ModelIR
+
+/// Which Keras a written `.h5` is for. Keras 3 (`keras.models.load_model`) and tf_keras read the
+/// legacy format with a few differences; `both` uses the spellings both accept.
+///
+/// | | `both` | `keras2` (tf_keras) | `keras3` |
+/// |---|---|---|---|
+/// | `InputLayer` shape key | `batch_input_shape` | `batch_input_shape` | `batch_shape` |
+/// | `inbound_nodes` | `[[["layer", 0, 0, {}]]]` | same | `{"args": [__keras_tensor__…], "kwargs": {}}` |
+/// | a nested model's call, referenced by a later layer | — | node index 1 | node index 0 |
+/// | weight names | `layer/kernel:0` | `layer/kernel:0` | `layer/kernel` |
+/// | `LeakyReLU` slope key | `alpha` | `alpha` | `negative_slope` |
+///
+/// The one thing no spelling satisfies both with is a layer that reads a nested model's output
+/// inside a Functional model (tf_keras counts the nested model's own construction call, Keras 3
+/// does not); `both` refuses such graphs and names `--keras 2` and `--keras 3`.
+public enum KerasTarget: String, Sendable, CaseIterable {
+    case both
+    case keras2 = "2"
+    case keras3 = "3"
+
+    /// The `keras_version` attribute written: the first release of the format followed. Loaders
+    /// only test it against `"1"` (Keras 1 weights are converted on load).
+    var formatVersion: String { self == .keras3 ? "3.0.0" : "2.0.0" }
+}
+
+/// Builds the Keras side of a `.h5` from a `Graph`: the `model_config` JSON and, for each entry of
+/// the top model's `model.layers`, its weights in the order Keras's legacy loader pairs them. The
+/// reverse of `KerasConfigParser`; how each op is spelled lives in `KerasLayerTable`.
+///
+/// Nodes sharing a scope become a nested model (`Graph.metadata.submodels` says Functional or
+/// Sequential); `name#k` nodes are the k-th call of layer `name`. Layers are ordered exactly as
+/// Keras orders `model.layers` when it rebuilds the model (its `map_graph`: by depth from the
+/// outputs, ties by discovery order), because legacy weights are paired with layers by position.
+struct KerasConfigWriter {
+    /// One entry of `model.layers` of the top model with its weights: IR weight names paired with
+    /// the dataset names written (`weight_names`), in Keras's order.
+    struct FileLayer {
+        var name: String
+        var weights: [(weight: String, dataset: String)]
+    }
+
+    let graph: Graph
+    let target: KerasTarget
+    private let shapes: [String: [Int]]
+
+    init(graph: Graph, target: KerasTarget) throws {
+        self.graph = graph
+        self.target = target
+        self.shapes = try graph.inferShapes()
+    }
+
+    /// The model config (`{"class_name", "config"}`) and the weight layout.
+    /// - Throws: `KerasError` naming the node that has no Keras spelling.
+    func build() throws -> (config: JSONValue, layers: [FileLayer]) {
+        let top = try buildModel(scope: [], name: graph.name, nodes: graph.nodes, inputs: graph.inputs.map(\.name),
+                                 outputs: graph.outputs, wantsSequential: graph.metadata.extra["keras_class"] == "Sequential",
+                                 parentTrainable: true)
+        let config = JSONValue.object(["class_name": .string(top.className), "config": try modelConfig(top)])
+        let layers = top.layers.filter { !(top.isSequential && $0.isInput) }.map { layer -> FileLayer in
+            let unit = layer.unit
+            let order = unit.legacyWeightOrder(facts: top.facts)
+            return FileLayer(name: layer.name, weights: datasetNames(order, owner: layer))
+        }
+        return (config, layers)
+    }
+
+    // MARK: The Keras model being built
+
+    private enum LayerKind {
+        case input(shape: [Int])
+        case op(KerasLayerSpec, weights: [String], roles: [String])
+        case model(KModel)
+    }
+
+    /// One call of a layer: the values it reads and produces.
+    private struct Call {
+        var inputs: [String]
+        var outputs: [String]
+        /// Merge layers and multi-input models take a list as their single argument.
+        var takesList: Bool
+    }
+
+    private final class KLayer {
+        let name: String
+        let kind: LayerKind
+        var calls: [Call] = []
+        var trainable = true
+        init(name: String, kind: LayerKind) {
+            self.name = name
+            self.kind = kind
+        }
+
+        var isInput: Bool { if case .input = kind { return true } else { return false } }
+        var model: KModel? { if case .model(let m) = kind { return m } else { return nil } }
+        var className: String {
+            switch kind {
+            case .input: "InputLayer"
+            case .op(let spec, _, _): spec.className
+            case .model(let m): m.className
+            }
+        }
+
+        /// The reader's view of this layer, whose `legacyWeightOrder` is the order Keras pairs.
+        var unit: KerasLayerUnit {
+            switch kind {
+            case .input: KerasLayerUnit(name: name, className: className, trainable: false)
+            case .op(_, let weights, _): KerasLayerUnit(name: name, className: className, trainable: trainable, weightNames: weights)
+            case .model(let m): KerasLayerUnit(name: name, className: className, trainable: trainable,
+                                               sublayers: m.layers.filter { !(m.isSequential && $0.isInput) }.map(\.unit))
+            }
+        }
+    }
+
+    private final class KModel {
+        let name: String
+        var className = "Functional"
+        var isSequential: Bool { className == "Sequential" }
+        var inputs: [String] = []
+        var outputs: [String] = []
+        var layers: [KLayer] = []
+        var trainable = true
+        /// Per IR weight: its layout and whether Keras will see it as trainable.
+        var facts: [String: (layout: Layout, trainable: Bool)] = [:]
+        init(name: String) { self.name = name }
+
+        /// Whether the layers (in build order) form a chain Sequential can express: one input,
+        /// one output, each layer called once on the previous layer's only output.
+        var isChain: Bool {
+            guard inputs.count == 1, outputs.count == 1 else { return false }
+            var current = inputs[0]
+            for layer in layers where !layer.isInput {
+                guard layer.calls.count == 1, layer.calls[0].inputs == [current], layer.calls[0].outputs.count == 1 else { return false }
+                current = layer.calls[0].outputs[0]
+            }
+            return current == outputs[0]
+        }
+
+        /// Marks every layer inside a frozen model as frozen, as `model.trainable = False` does.
+        func freeze() {
+            trainable = false
+            for layer in layers {
+                layer.trainable = false
+                layer.model?.freeze()
+            }
+            for key in facts.keys { facts[key]!.trainable = false }
+        }
+    }
+
+    /// Builds the model for `scope` from the nodes in its subtree.
+    private func buildModel(scope: [String], name: String, nodes: [Node], inputs: [String], outputs: [String],
+                            wantsSequential: Bool, parentTrainable: Bool) throws -> KModel {
+        let model = KModel(name: name)
+        model.inputs = inputs
+        model.outputs = outputs
+        var names = NameTable()
+        var layersByName: [String: KLayer] = [:]
+        var built: [KLayer] = []
+        let prefix = scope.isEmpty ? "" : scope.joined(separator: "/") + "/"
+
+        for (i, input) in inputs.enumerated() {
+            let wanted = scope.isEmpty ? input : (i == 0 ? "input_layer" : "input_layer_\(i)")
+            let layer = KLayer(name: names.claim(wanted), kind: .input(shape: shapes[input] ?? []))
+            layer.trainable = false
+            layer.calls = [Call(inputs: [], outputs: [input], takesList: false)]
+            built.append(layer)
+        }
+
+        var doneScopes = Set<String>()
+        for node in nodes {
+            if node.scope.count > scope.count, node.scope.starts(with: scope) {
+                let child = node.scope[scope.count]
+                guard doneScopes.insert(child).inserted else { continue }
+                let childScope = scope + [child]
+                let childNodes = nodes.filter { $0.scope.starts(with: childScope) }
+                let (childInputs, childOutputs) = boundary(of: childNodes, scope: childScope, within: nodes, modelOutputs: outputs)
+                let sub = try buildModel(scope: childScope, name: names.claim(child), nodes: childNodes, inputs: childInputs,
+                                         outputs: childOutputs,
+                                         wantsSequential: graph.metadata.submodels.first { $0.scope == childScope }?.className == "Sequential",
+                                         parentTrainable: parentTrainable)
+                let layer = KLayer(name: sub.name, kind: .model(sub))
+                layer.calls = [Call(inputs: childInputs, outputs: childOutputs, takesList: childInputs.count > 1)]
+                layer.trainable = sub.trainable
+                built.append(layer)
+                model.facts.merge(sub.facts) { a, _ in a }
+                continue
+            }
+            guard node.scope == scope else { continue }
+            let local = node.name.hasPrefix(prefix) ? String(node.name.dropFirst(prefix.count)) : node.name
+            // `name#k` is call k of layer `name` (how the reader names repeated calls).
+            if let hash = local.lastIndex(of: "#"), Int(local[local.index(after: hash)...]) != nil,
+               let shared = layersByName[String(local[..<hash])], case .op(_, let weights, _) = shared.kind, weights == node.weights {
+                addCall(node, to: shared)
+                continue
+            }
+            let inputShape = node.inputs.first.flatMap { shapes[$0] }
+            let spelling = try KerasLayerTable.spelling(for: node.op, node: node.name, inputShape: inputShape, target: target)
+            let base = names.claim(local)
+            let layer = KLayer(name: base, kind: .op(spelling.layer, weights: node.weights, roles: node.op.weightRoles))
+            layer.trainable = trainable(of: node, parentTrainable: parentTrainable)
+            for (weight, roleTrainable) in zip(node.weights, KerasLayerTable.trainableRoles(node.op)) {
+                model.facts[weight] = (graph.weights[weight]?.info.layout ?? .unspecified, layer.trainable && roleTrainable)
+            }
+            var value = node.inputs
+            if let padding = spelling.padding {
+                let pad = KLayer(name: names.claim(base + "_pad"), kind: .op(padding, weights: [], roles: []))
+                pad.trainable = parentTrainable
+                let padded = "\u{0}pad:" + node.name
+                pad.calls = [Call(inputs: value, outputs: [padded], takesList: false)]
+                layersByName[pad.name] = pad
+                built.append(pad)
+                value = [padded]
+            }
+            var produced = node.outputs
+            var post: KLayer?
+            if let activation = spelling.activation {
+                post = KLayer(name: names.claim(base + "_activation"), kind: .op(activation, weights: [], roles: []))
+                post!.trainable = parentTrainable
+                produced = ["\u{0}act:" + node.name]
+                post!.calls = [Call(inputs: produced, outputs: node.outputs, takesList: false)]
+            }
+            layer.calls = [Call(inputs: value, outputs: produced, takesList: node.op.takesList)]
+            layersByName[base] = layer
+            built.append(layer)
+            if let post {
+                layersByName[post.name] = post
+                built.append(post)
+            }
+        }
+
+        model.layers = built
+        if wantsSequential, model.isChain { model.className = "Sequential" }
+        // A model is frozen when it has weights training would update and none of them is trainable.
+        let (candidates, trainableCandidates) = Self.trainableCounts(built)
+        if !parentTrainable || (candidates > 0 && trainableCandidates == 0) { model.freeze() }
+        model.layers = try order(built, model: model)
+        return model
+    }
+
+    /// Layers with weights training would update, and how many of them are trainable.
+    private static func trainableCounts(_ layers: [KLayer]) -> (Int, Int) {
+        var total = 0, trainable = 0
+        for layer in layers {
+            switch layer.kind {
+            case .op(_, let weights, let roles):
+                guard zip(weights, roles).contains(where: { $0.1 != "moving_mean" && $0.1 != "moving_variance" }) else { continue }
+                total += 1
+                if layer.trainable { trainable += 1 }
+            case .model(let m):
+                let (t, k) = trainableCounts(m.layers)
+                total += t
+                trainable += k
+            case .input:
+                break
+            }
+        }
+        return (total, trainable)
+    }
+
+    /// Adds another call of a shared layer.
+    private func addCall(_ node: Node, to layer: KLayer) {
+        layer.calls.append(Call(inputs: node.inputs, outputs: node.outputs, takesList: node.op.takesList))
+    }
+
+    /// A layer is frozen (`trainable: false`) when it has weights training would update and none of
+    /// them is trainable in the graph; weightless layers follow their model.
+    private func trainable(of node: Node, parentTrainable: Bool) -> Bool {
+        guard parentTrainable else { return false }
+        let candidates = zip(node.weights, KerasLayerTable.trainableRoles(node.op)).filter(\.1).map(\.0)
+        // Only moving statistics (or nothing): Keras keeps those non-trainable either way.
+        guard !candidates.isEmpty else { return true }
+        return candidates.contains { graph.weights[$0]?.trainable ?? true }
+    }
+
+    /// The values a nested model takes and gives: those its nodes read but do not produce, and
+    /// those it produces that something outside reads (or the model returns). Orders follow the
+    /// reader's `Submodel` when it lists the same values.
+    private func boundary(of nodes: [Node], scope: [String], within all: [Node], modelOutputs: [String]) -> ([String], [String]) {
+        let produced = Set(nodes.flatMap(\.outputs))
+        var inputs: [String] = []
+        for node in nodes { for v in node.inputs where !produced.contains(v) && !inputs.contains(v) { inputs.append(v) } }
+        let inside = Set(nodes.map(\.name))
+        var readOutside = Set(graph.outputs).union(modelOutputs)
+        for node in all where !inside.contains(node.name) { readOutside.formUnion(node.inputs) }
+        for node in graph.nodes where !inside.contains(node.name) { readOutside.formUnion(node.inputs) }
+        var outputs = nodes.flatMap(\.outputs).filter { readOutside.contains($0) }
+        if let sub = graph.metadata.submodels.first(where: { $0.scope == scope }) {
+            if Set(sub.inputs) == Set(inputs), sub.inputs.count == inputs.count { inputs = sub.inputs }
+            if Set(sub.outputs) == Set(outputs), sub.outputs.count == outputs.count { outputs = sub.outputs }
+        }
+        return (inputs, outputs)
+    }
+
+    // MARK: Keras's layer order
+
+    private struct NodeKey: Hashable {
+        var layer: String
+        var call: Int
+    }
+
+    /// `model.layers` as Keras computes it for a rebuilt model (`map_graph` in Keras 3's
+    /// `ops/function.py`, `_map_graph_network` in tf_keras): a depth-first walk from the outputs
+    /// numbers layers by first visit; a node's depth is one more than the deepest node reading it;
+    /// layers sort by depth, deepest (nearest the inputs) first, then by visit number. Layers the
+    /// outputs do not depend on are not part of a Keras model and are dropped.
+    private func order(_ layers: [KLayer], model: KModel) throws -> [KLayer] {
+        var producer: [String: NodeKey] = [:]
+        var byName: [String: KLayer] = [:]
+        for layer in layers {
+            byName[layer.name] = layer
+            for (k, call) in layer.calls.enumerated() { for v in call.outputs { producer[v] = NodeKey(layer: layer.name, call: k) } }
+        }
+        func parents(_ key: NodeKey) -> [NodeKey] { byName[key.layer]!.calls[key.call].inputs.compactMap { producer[$0] } }
+
+        if model.isSequential || (layers.filter(\.isInput).count == layers.count) { return layers }
+        var finished = Set<NodeKey>()
+        var visitOrder: [String: Int] = [:]
+        var decreasingDepth: [NodeKey] = []
+        func visit(_ value: String) throws {
+            guard let key = producer[value] else {
+                throw KerasError.badConfig("value '\(value)' of model '\(model.name)' has no producer")
+            }
+            if finished.contains(key) { return }
+            if visitOrder[key.layer] == nil { visitOrder[key.layer] = visitOrder.count }
+            for parent in byName[key.layer]!.calls[key.call].inputs { try visit(parent) }
+            finished.insert(key)
+            decreasingDepth.append(key)
+        }
+        for output in model.outputs { try visit(output) }
+
+        var nodeDepth: [NodeKey: Int] = [:]
+        var layerDepth: [String: Int] = [:]
+        for key in decreasingDepth.reversed() {
+            var depth = nodeDepth[key] ?? 0
+            depth = max(depth, layerDepth[key.layer] ?? 0)
+            layerDepth[key.layer] = depth
+            nodeDepth[key] = depth
+            for parent in parents(key) { nodeDepth[parent] = max(depth + 1, nodeDepth[parent] ?? 0) }
+        }
+        for layer in layers where layer.isInput && layerDepth[layer.name] == nil {
+            layerDepth[layer.name] = 0
+            visitOrder[layer.name] = -1
+        }
+        return layers.filter { layerDepth[$0.name] != nil }.sorted { a, b in
+            let (da, db) = (layerDepth[a.name]!, layerDepth[b.name]!)
+            return da != db ? da > db : visitOrder[a.name]! < visitOrder[b.name]!
+        }
+    }
+
+    // MARK: JSON
+
+    private func modelConfig(_ model: KModel) throws -> JSONValue {
+        var config: [String: JSONValue] = ["name": .string(model.name), "trainable": .bool(model.trainable)]
+        if model.isSequential {
+            config["layers"] = .array(try model.layers.map { try layerEntry($0, in: model) })
+            return .object(config)
+        }
+        config["layers"] = .array(try model.layers.map { try layerEntry($0, in: model) })
+        let refs = model.inputs.map { ref(to: $0, in: model) }
+        let outs = try model.outputs.map { value -> JSONValue in
+            try checked(ref(to: value, in: model), value: value, model: model)
+        }
+        config["input_layers"] = refs.count == 1 ? triple(refs[0]) : .array(refs.map(triple))
+        config["output_layers"] = outs.count == 1 ? outs[0] : .array(outs)
+        return .object(config)
+    }
+
+    private func layerEntry(_ layer: KLayer, in model: KModel) throws -> JSONValue {
+        var entry: [String: JSONValue] = ["class_name": .string(layer.className)]
+        switch layer.kind {
+        case .input(let shape):
+            var config: [String: JSONValue] = ["name": .string(layer.name), "dtype": .string("float32"), "sparse": .bool(false)]
+            config[target == .keras3 ? "batch_shape" : "batch_input_shape"] = .shape(shape)
+            entry["config"] = .object(config)
+        case .op(let spec, _, _):
+            var config = spec.config
+            config["name"] = .string(layer.name)
+            config["trainable"] = .bool(layer.trainable)
+            config["dtype"] = .string("float32")
+            entry["config"] = .object(config)
+        case .model(let sub):
+            entry["config"] = try modelConfig(sub)
+        }
+        if !model.isSequential {
+            entry["name"] = .string(layer.name)
+            entry["inbound_nodes"] = .array(try layer.calls.filter { !$0.inputs.isEmpty }.map { try inboundNode($0, in: model) })
+        }
+        return .object(entry)
+    }
+
+    /// Where a value comes from inside `model`: layer, node index, tensor index, and whether that
+    /// layer is a nested model (whose node numbering differs between Keras versions).
+    private struct Reference {
+        var layer: String
+        var node: Int
+        var tensor: Int
+        var nested: KModel?
+    }
+
+    private func ref(to value: String, in model: KModel) -> Reference {
+        for layer in model.layers {
+            for (k, call) in layer.calls.enumerated() {
+                if let t = call.outputs.firstIndex(of: value) { return Reference(layer: layer.name, node: k, tensor: t, nested: layer.model) }
+            }
+        }
+        return Reference(layer: value, node: 0, tensor: 0, nested: nil)
+    }
+
+    private func triple(_ r: Reference) -> JSONValue { .array([.string(r.layer), .int(r.node), .int(r.tensor)]) }
+
+    /// Node index of a reference to a nested model's (only) call, per target.
+    private func checked(_ r: Reference, value: String, model: KModel, inbound: Bool = false) throws -> JSONValue {
+        guard let nested = r.nested else { return inbound ? legacy(r) : triple(r) }
+        // tf_keras counts the nested model's construction as node 0 everywhere. Keras 3 does not
+        // for layer inputs; for `output_layers` it does, but only for Functional models.
+        let keras2 = 1
+        let keras3 = inbound || nested.isSequential ? 0 : 1
+        let index: Int
+        switch target {
+        case .keras2: index = keras2
+        case .keras3: index = keras3
+        case .both:
+            guard keras2 == keras3 else {
+                throw KerasError.unsupportedOption(layer: nested.name,
+                    detail: "Keras 3 and tf_keras number a nested model's calls differently, and '\(model.name)' reads its output; write with --keras 2 or --keras 3")
+            }
+            index = keras2
+        }
+        var adjusted = r
+        adjusted.node = index
+        return inbound ? legacy(adjusted) : triple(adjusted)
+    }
+
+    private func legacy(_ r: Reference) -> JSONValue { .array([.string(r.layer), .int(r.node), .int(r.tensor), .object([:])]) }
+
+    private func inboundNode(_ call: Call, in model: KModel) throws -> JSONValue {
+        let refs = call.inputs.map { ref(to: $0, in: model) }
+        if target == .keras3 {
+            let tensors = try zip(refs, call.inputs).map { r, value -> JSONValue in
+                let history = try checked(r, value: value, model: model, inbound: true)
+                return .object(["class_name": .string("__keras_tensor__"), "config": .object([
+                    "shape": .shape(shapes[value] ?? []), "dtype": .string("float32"),
+                    "keras_history": .array(Array((history.array ?? []).prefix(3))),
+                ])])
+            }
+            let args: JSONValue = call.takesList ? .array([.array(tensors)]) : .array(tensors)
+            return .object(["args": args, "kwargs": .object([:])])
+        }
+        return .array(try zip(refs, call.inputs).map { try checked($0, value: $1, model: model, inbound: true) })
+    }
+
+    // MARK: Weights
+
+    /// Dataset names for a top-level layer's weights: `layer/role:0` (tf_keras's variable names)
+    /// or `layer/role` (Keras 3's paths), with the innermost layer's name; repeated names get
+    /// `_1`, `_2` as TensorFlow's name scopes would.
+    private func datasetNames(_ order: [String], owner: KLayer) -> [(weight: String, dataset: String)] {
+        var layerOf: [String: (String, String)] = [:]
+        func collect(_ layer: KLayer) {
+            switch layer.kind {
+            case .op(_, let weights, let roles): for (w, r) in zip(weights, roles) where layerOf[w] == nil { layerOf[w] = (layer.name, r) }
+            case .model(let m): m.layers.forEach(collect)
+            case .input: break
+            }
+        }
+        collect(owner)
+        var used = Set<String>()
+        return order.map { weight in
+            let (layer, role) = layerOf[weight] ?? (owner.name, weight.split(separator: "/").last.map(String.init) ?? weight)
+            var scopeName = layer
+            var k = 1
+            func name(_ s: String) -> String { target == .keras3 ? "\(s)/\(role)" : "\(s)/\(role):0" }
+            while used.contains(name(scopeName)) { scopeName = "\(layer)_\(k)"; k += 1 }
+            used.insert(name(scopeName))
+            return (weight, name(scopeName))
+        }
+    }
+}
+
+/// Layer names unique within one model and valid as TensorFlow name scopes (tf_keras uses them
+/// as such: letters, digits, `_`, `.`, `-`; Keras 3 forbids `/`). Names from Keras files pass
+/// through unchanged; names from other formats are cleaned and made unique with `_1`, `_2`.
+private struct NameTable {
+    private var taken = Set<String>()
+
+    mutating func claim(_ wanted: String) -> String {
+        var clean = String(wanted.map { $0.isASCII && ($0.isLetter || $0.isNumber || "_.-".contains($0)) ? $0 : "_" })
+        if clean.isEmpty || !(clean.first!.isLetter || clean.first!.isNumber || clean.first == ".") { clean = "layer" + clean }
+        var name = clean
+        var k = 1
+        while taken.contains(name) { name = "\(clean)_\(k)"; k += 1 }
+        taken.insert(name)
+        return name
+    }
+}
+
+private extension Op {
+    /// Merge layers are called on a list of tensors.
+    var takesList: Bool {
+        switch self {
+        case .add, .multiply, .concatenate: true
+        default: false
+        }
+    }
+}
