@@ -50,8 +50,10 @@ public struct ONNXWriter: Sendable {
 
     /// Writes `graph` to `path` (and `path.data` when the weights go external).
     /// - Parameter overwrite: replace existing files; otherwise an existing file is an error.
+    /// - Returns: the path of the external data file, when one was written.
     /// - Throws: `ONNXError`, or `AtomicOutput.Failure` for I/O.
-    public func write(_ graph: Graph, to path: String, overwrite: Bool = false) throws {
+    @discardableResult
+    public func write(_ graph: Graph, to path: String, overwrite: Bool = false) throws -> String? {
         let dataName = (path as NSString).lastPathComponent + ".data"
         let dataPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(dataName)
         let output = try AtomicOutput(destination: path, overwrite: overwrite)
@@ -70,6 +72,7 @@ public struct ONNXWriter: Sendable {
         try output.write(try encode(model))
         try dataOutput?.commit()
         try output.commit()
+        return dataOutput == nil ? nil : dataPath
     }
 
     private struct ExternalTensor {

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Every model file format wtool knows, detected from content (magic bytes), not the extension.
+/// Every model file format wtool knows, detected from content (magic bytes), not the extension
+/// (ONNX, which has no magic, is recognised by its first protobuf fields or its `.onnx` name).
 ///
 /// Detection reads magic bytes only: deciding which Keras flavour an HDF5 file is means parsing it
 /// with libhdf5, which happens in the isolated reader, never here.
@@ -32,9 +33,16 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
         if head.starts(with: [0x89, 0x53, 0x57, 0x4D]) { return .swm }
         if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .keras(.hdf5) }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .keras(.zip) }
-        // ONNX is a protobuf ModelProto; its first field is usually ir_version (tag 0x08).
-        if head.first == 0x08, path.lowercased().hasSuffix(".onnx") { return .onnx }
-        throw WToolError.unknownFormat(path: path, detail: "not a .swm, Keras (.h5/.weights.h5/.keras) or ONNX file")
+        if looksLikeONNX(head) || path.lowercased().hasSuffix(".onnx") { return .onnx }
+        throw WToolError.unknownFormat(path: path, detail: "not a .swm, Keras (.h5/.weights.h5/.keras) or ONNX (.onnx) file")
+    }
+
+    /// An ONNX `ModelProto` starts with `ir_version` (field 1, a small varint), then another
+    /// top-level field: producer_name (2) … graph (7), opset_import (8) or metadata_props (14). A
+    /// `.onnx` name alone also counts, so a damaged model gets the ONNX reader's precise error.
+    static func looksLikeONNX(_ head: [UInt8]) -> Bool {
+        guard head.count >= 3, head[0] == 0x08, (1...64).contains(head[1]) else { return false }
+        return [0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72].contains(head[2])
     }
 
     public var description: String {

@@ -1,6 +1,7 @@
 import Foundation
 import KerasFormat
 import ModelIR
+import ONNXFormat
 import SWMFormat
 
 /// How to read a model file.
@@ -40,7 +41,9 @@ extension LoadOptions {
 
 /// Reads any supported model file into a validated `Graph`.
 public enum ModelLoader {
-    /// Reads `path`. A `.swm` is mapped (weights are zero-copy views); Keras files are parsed.
+    /// Reads `path`. A `.swm` is mapped (weights are zero-copy views); Keras files are parsed; ONNX
+    /// files are parsed in this process (pure Swift protobuf, no C parser to isolate; size-capped at
+    /// protobuf's 2 GiB, external data mapped from the model's folder only).
     /// - Throws: `WToolError` naming the file.
     public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> (graph: Graph, format: ModelFormat) {
         let format = try ModelFormat.detect(path: path)
@@ -62,7 +65,7 @@ public enum ModelLoader {
                 }
                 graph = try KerasReader.read(path: path, options: keras)
             case .onnx:
-                throw WToolError.unsupported(path: path, detail: "ONNX input is not supported yet")
+                graph = try ONNXReader.read(path: path)
             }
             if let until = options.until { graph = try graph.cut(after: until) }
         } catch {

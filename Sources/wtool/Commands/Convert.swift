@@ -19,6 +19,8 @@ struct Convert: ParsableCommand {
               wtool convert vgg16.h5 vgg16-f16.swm --dtype f16
               wtool convert vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 vgg16.swm --arch vgg16 --input-shape 150,150,3
               wtool convert vgg16.keras base4.swm --until block4_pool
+              wtool convert vgg16.h5 vgg16.onnx                 # ONNX, opset 17, NHWC in and out like tf2onnx
+              wtool convert vgg16.onnx vgg16.swm                # tf2onnx exports read into NHWC/HWIO
               wtool convert vgg16.swm vgg16.h5                  # Keras .h5 that Keras 3 and tf_keras load
               wtool convert vgg16.swm vgg16_weights.h5 --weights-only
 
@@ -29,15 +31,16 @@ struct Convert: ParsableCommand {
             """
     )
 
-    @Argument(help: "The model to read (.h5, .weights.h5, .keras, .swm).")
+    @Argument(help: "The model to read (.h5, .weights.h5, .keras, .onnx, .swm).")
     var input: String
 
-    @Argument(help: "The file to write (.swm, or .h5 for Keras).")
+    @Argument(help: "The file to write (.swm, .onnx, or .h5 for Keras).")
     var output: String
 
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var cut: CutOptions
     @OptionGroup var isolation: IsolationOptions
+    @OptionGroup var onnx: ONNXOutputOptions
 
     @Option(name: .long, help: "Storage type for float weights: f32, f16 or bf16 (default: keep).")
     var dtype: String?
@@ -60,9 +63,10 @@ struct Convert: ParsableCommand {
         }
         let ext = (output as NSString).pathExtension.lowercased()
         let writesKeras = ["h5", "hdf5"].contains(ext)
-        guard ext == "swm" || writesKeras else {
-            throw ValidationError("cannot write '.\(ext)' files; the output must end in .swm or .h5")
+        guard ext == "swm" || writesKeras || ext == "onnx" else {
+            throw ValidationError("cannot write '.\(ext)' files; the output must end in .swm, .onnx or .h5")
         }
+        try onnx.check(writesONNX: ext == "onnx", dtype: dtype)
         if let keras, KerasTarget(rawValue: keras) == nil { throw ValidationError("--keras must be both, 2 or 3") }
         if !writesKeras, keras != nil || weightsOnly { throw ValidationError("--keras and --weights-only go with a .h5 output") }
         if writesKeras, dtype != nil { throw ValidationError("--dtype goes with a .swm output (Keras .h5 weights are float32)") }
@@ -98,6 +102,10 @@ struct Convert: ParsableCommand {
             }
             if ["h5", "hdf5"].contains((output as NSString).pathExtension.lowercased()) {
                 try writeKeras(options: options)
+                return
+            }
+            if (output as NSString).pathExtension.lowercased() == "onnx" {
+                try onnx.write(input: input, output: output, options: options, isolation: isolation.importer, force: force, quiet: quiet)
                 return
             }
             if let importer = isolation.importer, case .keras = try ModelFormat.detect(path: input) {
