@@ -13,6 +13,6 @@ struct WToolCommand: ParsableCommand {
               wtool check vgg16.swm
             """,
         version: "0.1.0",
-        subcommands: [Convert.self, Summary.self, Check.self, Run.self, VerifyCommand.self, Features.self, Bench.self, Import.self]
+        subcommands: [Convert.self, Summary.self, Check.self, Run.self, VerifyCommand.self, Features.self, Bench.self, Diff.self, GraphCommand.self, Import.self]
     )
 }
