@@ -12,6 +12,10 @@ Checks, per model and flavour:
   verify   `wtool verify` on the real photos (JPEG/PNG decoding, resizing and preprocessing in
            wtool, as Keras's load_img + preprocess_input) against Keras's outputs, from the .swm
            and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image.
+  h5 out   `wtool convert` (.swm -> Keras .h5, full and --weights-only) loaded by Keras 3 AND
+           tf_keras (scripts/keras_h5_check.py), predictions on the reference inputs against
+           Keras's outputs: max|Δ|/max|keras| ≤ 1e-5 (`check_h5_export`); plus the writer's
+           fixtures (every mapped layer class, nested models) per --keras target.
 Writes a markdown parity table (--table) for the README.
 Ends with the line `parity: N passed, M failed`; exits 1 when anything failed.
 """
@@ -86,6 +90,78 @@ def verify(checks, label, wtool, model_file, model, ref, extra):
     return worst
 
 
+H5_TOLERANCE = 1e-5
+H5_LOADERS = (("3", "Keras 3"), ("2", "tf_keras"))
+
+
+def keras_h5_check(model_file, keras, inputs, expected, extra=()):
+    """Runs scripts/keras_h5_check.py (one Keras per process); returns its JSON report."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras_h5_check.py")
+    rc, stdout, err = run([sys.executable, script, model_file, "--keras", keras, "--inputs", inputs,
+                           "--expected", expected, "--tolerance", str(H5_TOLERANCE)] + list(extra))
+    try:
+        return json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "loaded": False, "error": (err or stdout)[-300:]}
+
+
+def record_h5_load(checks, table, label, row, report, params=None):
+    detail = (f"{report.get('keras')}: max|Δ|/max|keras| = {report['worst_relative']:.2e}"
+              if report.get("loaded") and "worst_relative" in report else report.get("error", "did not load"))
+    if "fresh_relative" in report:
+        detail += f" (fresh weights: {report['fresh_relative']:.2e})"
+    ok = report.get("ok", False) and (params is None or report.get("params") == params)
+    checks.record(label, ok, detail + ("" if params is None or report.get("params") == params
+                                       else f", {report.get('params')} params vs {params}"))
+    table.append(row + (report.get("worst_relative") if report.get("loaded") else None,))
+
+
+def check_h5_export(checks, table, wtool, model, ref, work):
+    """Keras .h5 out: the .swm of the Keras 3 file -> `wtool convert out.h5` (and --weights-only),
+    then Keras 3 and tf_keras each load it and predict the reference inputs."""
+    name, mdir = model["name"], os.path.join(ref, model["dir"])
+    source = model["flavours"].get("keras3.h5")
+    if not source:
+        return
+    inputs, expected = os.path.join(mdir, "inputs"), os.path.join(mdir, "expected")
+    swm_file, h5, weights = (os.path.join(work, f"{name}.export.{ext}") for ext in ("swm", "h5", "weights-only.h5"))
+    rc, _, err = run([wtool, "convert", os.path.join(mdir, source), swm_file, "--force", "--quiet"])
+    if not checks.record(f"{name} h5 out: .swm from the Keras 3 file", rc == 0, err):
+        return
+    rc, _, err = run([wtool, "convert", swm_file, h5, "--force", "--quiet"])
+    if checks.record(f"{name} h5 out: wtool convert .swm -> .h5", rc == 0, err):
+        rc, _, err = run([wtool, "diff", swm_file, h5])
+        checks.record(f"{name} h5 out: wtool diff .swm .h5 finds nothing", rc == 0, err)
+        for keras, label in H5_LOADERS:
+            record_h5_load(checks, table, f"{name} h5 out: {label} load_model + predict", (name, ".h5 by wtool", f"{label} load_model"),
+                           keras_h5_check(h5, keras, inputs, expected), params=model["total_params"])
+    rc, _, err = run([wtool, "convert", swm_file, weights, "--weights-only", "--force", "--quiet"])
+    if checks.record(f"{name} h5 out: wtool convert --weights-only", rc == 0, err) and os.path.exists(h5):
+        for keras, label in H5_LOADERS:
+            record_h5_load(checks, table, f"{name} h5 out: {label} load_weights + predict",
+                           (name, "weights-only .h5 by wtool", f"{label} load_weights"),
+                           keras_h5_check(weights, keras, inputs, expected, ["--config-from", h5]))
+
+
+def check_h5_export_fixtures(checks, table, wtool, work):
+    """The writer's fixtures (Tests/KerasFormatTests/Fixtures/writer, saved by Keras): every layer
+    class wtool maps, and a nested Functional model read by a later layer, which needs --keras 2 or 3."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "KerasFormatTests", "Fixtures", "writer")
+    cases = [("zoo.keras3", "both", ("3", "2")), ("nested.keras3", "3", ("3",)), ("nested.keras3", "2", ("2",)),
+             ("nested.tfkeras", "3", ("3",)), ("nested.tfkeras", "2", ("2",))]
+    for fixture, target, loaders in cases:
+        folder = os.path.join(root, fixture)
+        out = os.path.join(work, f"{fixture}.{target}.h5")
+        rc, _, err = run([wtool, "convert", os.path.join(folder, "model.h5"), out, "--keras", target, "--force", "--quiet"])
+        if not checks.record(f"{fixture} h5 out --keras {target}: convert", rc == 0, err):
+            continue
+        for keras in loaders:
+            label = dict(H5_LOADERS)[keras]
+            record_h5_load(checks, table, f"{fixture} h5 out --keras {target}: {label} load_model + predict",
+                           (fixture, f".h5 by wtool --keras {target}", f"{label} load_model"),
+                           keras_h5_check(out, keras, os.path.join(folder, "inputs"), os.path.join(folder, "expected")))
+
+
 TOLERANCE = 1e-4
 
 
@@ -145,6 +221,9 @@ def main():
             a, b = swm_by_flavour["keras"], swm_by_flavour["keras3.h5"]
             same = a.tensors.keys() == b.tensors.keys() and all(a.tensors[k]["bytes"] == b.tensors[k]["bytes"] for k in a.tensors)
             checks.record(f"{model['name']} keras: tensors identical to the Keras 3 .h5's", same, f"{len(a.tensors)} tensors")
+        check_h5_export(checks, table, args.wtool, model, ref, work)
+
+    check_h5_export_fixtures(checks, table, args.wtool, work)
 
     # The seed's workflow: flow_from_directory + conv_base.predict, and the --until cut.
     feat = manifest.get("features")
