@@ -45,6 +45,8 @@ let package = Package(
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // An app written against the WTool product only (Examples/ClassifyFolder/README.md).
+        .executableTarget(name: "ClassifyFolder", dependencies: ["WTool"], path: "Examples/ClassifyFolder", exclude: ["README.md"]),
 
         .target(name: "_TestSupport", dependencies: ["ModelIR"], path: "Tests/_TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "_TestSupport"]),

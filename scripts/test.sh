@@ -5,7 +5,8 @@
 #   3. release build of `wtool`;
 #   4. reference data from Keras itself (scripts/reference.py full), cached per script version in
 #      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation;
-#   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py.
+#   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py;
+#      before the release build, the example app (Examples/ClassifyFolder) runs on the samples.
 # Pass --unit to stop after step 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,14 @@ grep -Ev "^Test Case .* (started|passed)" "$log" || true
 rm -f "$log"
 [ "$rc" -eq 0 ] || { echo "unit tests failed (swift test exit $rc)" >&2; exit "$rc"; }
 [ "${1:-}" = "--unit" ] && exit 0
+
+stage "example app (Examples/ClassifyFolder, built with the unit tests)"
+example=$(mktemp -d)
+.build/debug/wtool convert samples/mini_classifier/mini_classifier.keras3.h5 "$example/mini_classifier.swm" --quiet
+.build/debug/ClassifyFolder "$example/mini_classifier.swm" samples/photos --rescale 1/255
+.build/debug/ClassifyFolder "$example/mini_classifier.swm" samples/photos --rescale 1/255 --json >"$example/scores.jsonl"
+.venv/bin/python scripts/check_classify_folder.py "$example/scores.jsonl" samples/mini_classifier/expected
+rm -rf "$example"
 
 stage "release build"
 swift build -c release --product wtool
