@@ -15,7 +15,8 @@ Checks, per model and flavour:
   h5 out   `wtool convert` (.swm -> Keras .h5, full and --weights-only) loaded by Keras 3 AND
            tf_keras (scripts/keras_h5_check.py), predictions on the reference inputs against
            Keras's outputs: max|Δ|/max|keras| ≤ 1e-5 (`check_h5_export`); plus the writer's
-           fixtures (every mapped layer class, nested models) per --keras target.
+           fixtures (every mapped layer class, nested models) per --keras target, and
+           ResNet50 (`check_resnet50`: also `wtool graph` rendered to SVG by Graphviz).
 Writes a markdown parity table (--table) for the README.
 Ends with the line `parity: N passed, M failed`; exits 1 when anything failed.
 """
@@ -162,6 +163,27 @@ def check_h5_export_fixtures(checks, table, wtool, work):
                            keras_h5_check(out, keras, os.path.join(folder, "inputs"), os.path.join(folder, "expected")))
 
 
+def check_resnet50(checks, table, wtool, work):
+    """keras.applications.ResNet50 (weights=None, seeded BatchNormalization statistics) saved by
+    Keras 3: `wtool graph` renders it with Graphviz, and wtool's .h5 of it (176 layers, branches)
+    loads in Keras 3 and tf_keras with Keras's predictions."""
+    folder = os.path.join(work, "resnet50")
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "writer_fixtures.py")
+    rc, _, err = run([sys.executable, script, "--resnet50", folder])
+    if not checks.record("resnet50: saved by Keras 3 (weights=None)", rc == 0, "" if rc == 0 else err[-300:]):
+        return
+    source, svg, h5 = os.path.join(folder, "model.h5"), os.path.join(work, "resnet50.svg"), os.path.join(work, "resnet50.h5")
+    rc, _, err = run([wtool, "graph", source, "--out", svg, "--force"])
+    drawn = open(svg).read().count('class="node"') if rc == 0 else 0
+    checks.record("resnet50: wtool graph renders an SVG with Graphviz", rc == 0 and drawn == 176 + 2 and "conv5_block3_add" in open(svg).read(),
+                  err or f"{drawn} boxes (176 layers, input, output)")
+    rc, _, err = run([wtool, "convert", source, h5, "--force", "--quiet"])
+    if checks.record("resnet50 h5 out: convert", rc == 0, err):
+        for keras, label in H5_LOADERS:
+            record_h5_load(checks, table, f"resnet50 h5 out: {label} load_model + predict", ("resnet50", ".h5 by wtool", f"{label} load_model"),
+                           keras_h5_check(h5, keras, os.path.join(folder, "inputs"), os.path.join(folder, "expected")))
+
+
 TOLERANCE = 1e-4
 
 
@@ -224,6 +246,7 @@ def main():
         check_h5_export(checks, table, args.wtool, model, ref, work)
 
     check_h5_export_fixtures(checks, table, args.wtool, work)
+    check_resnet50(checks, table, args.wtool, work)
 
     # The seed's workflow: flow_from_directory + conv_base.predict, and the --until cut.
     feat = manifest.get("features")

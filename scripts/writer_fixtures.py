@@ -11,6 +11,11 @@ Keras itself with model.save("x.h5"), plus seeded inputs and Keras's predictions
                     reads (Keras 3 and tf_keras number that call differently).
   nested.tfkeras/   the same architecture saved by tf_keras (run in a child process).
 Each folder: model.h5, inputs/<k>.npy (1,H,W,3) float32, expected/<k>.npy = model.predict.
+
+    python scripts/writer_fixtures.py --resnet50 DIR
+
+writes the same for keras.applications.ResNet50(weights=None) with seeded BatchNormalization
+statistics (about 100 MB, so not committed; the parity stage makes it in its work folder).
 """
 import argparse
 import os
@@ -61,7 +66,11 @@ def nested(keras, L):
     return keras.Model(x_in, z, name="nested"), (8, 8, 3)
 
 
-def save(keras, build, folder):
+def resnet50(keras, L):
+    return keras.applications.ResNet50(weights=None, input_shape=(224, 224, 3)), (224, 224, 3)
+
+
+def save(keras, build, folder, count=3):
     import numpy as np
     keras.utils.set_random_seed(7)
     L = keras.layers
@@ -74,7 +83,7 @@ def save(keras, build, folder):
     os.makedirs(os.path.join(folder, "inputs"), exist_ok=True)
     os.makedirs(os.path.join(folder, "expected"), exist_ok=True)
     model.save(os.path.join(folder, "model.h5"))
-    for k in range(3):
+    for k in range(count):
         x = rng.uniform(-1, 1, (1,) + shape).astype("float32")
         np.save(os.path.join(folder, "inputs", f"{k}.npy"), x)
         np.save(os.path.join(folder, "expected", f"{k}.npy"), model.predict(x, verbose=0).astype("float32"))
@@ -84,6 +93,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="Tests/KerasFormatTests/Fixtures/writer")
     ap.add_argument("--tfkeras", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--resnet50", metavar="DIR", help="write keras.applications.ResNet50 (weights=None) to DIR instead")
     args = ap.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.tfkeras:
@@ -93,6 +103,9 @@ def main():
         return 0
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
+    if args.resnet50:
+        save(keras, resnet50, args.resnet50, count=2)
+        return 0
     save(keras, zoo, os.path.join(args.out, "zoo.keras3"))
     save(keras, nested, os.path.join(args.out, "nested.keras3"))
     return subprocess.call([sys.executable, __file__, "--out", args.out, "--tfkeras"])
