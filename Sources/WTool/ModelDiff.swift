@@ -6,7 +6,8 @@ import ModelIR
 ///
 /// Tensors are matched by weight name (the names every reader gives, `layer/kernel`); tensors
 /// left over on both sides are then matched by node and role (the second weight of node `fc1`),
-/// which pairs models whose weights were named differently, e.g. after an ONNX round trip.
+/// and what is still left by position in weight order when the counts and shapes agree — which
+/// pairs models whose weights were named differently, e.g. a Keras file and its ONNX export.
 ///
 /// Tolerance policy: for a matched pair of equal shapes, with `a` the first model's values and `b`
 /// the second's (both read as float32),
@@ -171,6 +172,17 @@ public struct ModelDiff: Sendable {
                     pairs[index].1 = other
                     matchedB.insert(other)
                 }
+            }
+        }
+        // Still left on both sides, the same number with the same shapes in weight order (another
+        // format's names for the same layers): pair by position, as Keras's legacy loader does.
+        let leftA = pairs.filter { $0.1 == nil }.map(\.0)
+        let leftB = namesB.filter { !matchedB.contains($0) }
+        if !leftA.isEmpty, leftA.count == leftB.count,
+           zip(leftA, leftB).allSatisfy({ a.weights[$0]!.info.shape == b.weights[$1]!.info.shape }) {
+            for (x, y) in zip(leftA, leftB) {
+                if let index = pairs.firstIndex(where: { $0.0 == x }) { pairs[index].1 = y }
+                matchedB.insert(y)
             }
         }
         var out = pairs.map { name, other -> TensorComparison in

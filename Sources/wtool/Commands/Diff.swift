@@ -6,7 +6,8 @@ struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare two models of any formats: graph changes and, per weight tensor, shape, dtype and value differences.",
         discussion: """
-            Tensors are matched by weight name (then by node and position, for models named differently). For each \
+            Tensors are matched by weight name, then by node and position, then by order when counts and shapes agree \
+            (models named differently, e.g. a Keras file and its ONNX export). For each \
             pair of equal shapes: max|Δ| = max|a − b| and rel = max|Δ| / max|a|, with A the reference. A tensor \
             differs when max|Δ| > --tolerance (default 0: bit-equal values), or its dtype, shape or trainability \
             changed. Graph changes: inputs, outputs, nodes added or removed, a node's op, attributes, inputs or weights.
