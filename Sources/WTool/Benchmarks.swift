@@ -19,6 +19,7 @@ public enum Benchmarks {
         return samples[samples.count / 2]
     }
 
+    /// What opening a `.swm` costs (medians, seconds).
     public struct OpenTimings: Sendable {
         /// `SWMFile(path:)`: map + validate the header.
         public var openSeconds: Double
@@ -26,7 +27,9 @@ public enum Benchmarks {
         public var touchSeconds: Double
         /// Open plus decoding and validating the graph.
         public var graphSeconds: Double
+        /// Bytes of tensor data in the file.
         public var tensorBytes: Int
+        /// Number of tensors in the file.
         public var tensorCount: Int
     }
 
@@ -57,13 +60,17 @@ public enum Benchmarks {
 }
 
 extension Benchmarks {
+    /// What running a model costs (seconds).
     public struct InferenceTimings: Sendable {
         /// Reading the model and preparing the executor (kernels repacked), once.
         public var loadSeconds: Double
         /// Median time of one batch.
         public var batchSeconds: Double
+        /// Images per batch.
         public var batch: Int
+        /// The NHWC input shape timed, batch first.
         public var inputShape: [Int]
+        /// Median batch time divided by the batch size.
         public var secondsPerImage: Double { batchSeconds / Double(batch) }
     }
 

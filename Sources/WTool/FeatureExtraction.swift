@@ -22,6 +22,7 @@ public struct FeatureExtraction {
     public struct Item: Sendable, Equatable {
         /// Path relative to the dataset folder, `class/…/file.jpg`, as Keras's `filenames`.
         public var relativePath: String
+        /// Index of its class in the sorted class-folder names (Keras's `class_indices`).
         public var classIndex: Int
     }
 

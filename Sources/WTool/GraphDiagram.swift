@@ -6,9 +6,11 @@ import ModelIR
 /// shape, parameters), edges along the data flow so branches and merges show, nested models as
 /// labelled clusters, inputs and outputs as ovals.
 public struct GraphDiagram: Sendable {
+    /// The graph drawn.
     public let graph: Graph
     private let shapes: [String: [Int]]
 
+    /// A diagram of `graph`.
     /// - Throws: `ModelIRError` when the graph's shapes cannot be inferred.
     public init(graph: Graph) throws {
         self.graph = graph

@@ -7,9 +7,12 @@ import Runtime
 public struct ImageInputOptions: Sendable {
     /// Target (height, width); nil uses the model's input size.
     public var size: (height: Int, width: Int)?
+    /// Resampling used to reach `size` (`nearest`, Keras's `load_img` default, or `bilinear`).
     public var resize: ResizeMethod
+    /// `preprocess_input` mode and optional `rescale`, applied after resizing.
     public var preprocessing: Preprocessing
 
+    /// Options with Keras's defaults: the model's size, nearest resizing, no preprocessing.
     public init(size: (height: Int, width: Int)? = nil, resize: ResizeMethod = .nearest, preprocessing: Preprocessing = Preprocessing()) {
         self.size = size
         self.resize = resize
@@ -30,9 +33,12 @@ public struct ImageInputOptions: Sendable {
 
 /// A model ready to run: its graph and a prepared executor (kernels repacked once).
 public final class InferenceSession {
+    /// The graph being run.
     public let graph: Graph
+    /// The prepared runtime (BatchNormalization folded, kernels repacked).
     public let executor: Executor
 
+    /// Prepares `graph` for running.
     /// - Throws: the runtime's error for an op it cannot run, naming the node.
     public init(graph: Graph) throws {
         self.graph = graph

@@ -14,6 +14,7 @@ public struct IsolatedImporter: Sendable {
     /// Address-space limit the child sets on itself before opening the file, in bytes.
     public var memoryLimit: Int
 
+    /// An importer that runs `executable` (wtool itself) with these limits.
     public init(executable: URL, timeLimit: Double = 120, memoryLimit: Int = 8 << 30) {
         self.executable = executable
         self.timeLimit = timeLimit

@@ -147,9 +147,13 @@ public struct ModelTensor: Sendable {
         self.data = weight.data
     }
 
+    /// The element type as stored (f32, or f16/bf16 in a half-precision `.swm`).
     public var dtype: DType { info.dtype }
+    /// The dimensions, outermost first.
     public var shape: [Int] { info.shape }
+    /// What the axes mean (HWIO, IO, C, …).
     public var layout: Layout { info.layout }
+    /// The number of elements.
     public var elementCount: Int { info.elementCount ?? 0 }
 
     /// The raw bytes, without a copy. Valid while this value is alive.

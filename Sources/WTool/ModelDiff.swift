@@ -20,12 +20,19 @@ import ModelIR
 /// a tensor is on one side only, or the graph changed. The worst element's flat index is kept
 /// for the report.
 public struct ModelDiff: Sendable {
+    /// How a graph element changed from the first model to the second.
     public enum Change: String, Sendable {
-        case added, removed, changed
+        /// Only in the second model.
+        case added
+        /// Only in the first model.
+        case removed
+        /// In both, different.
+        case changed
     }
 
     /// One difference in the graph.
     public struct GraphChange: Sendable, Equatable {
+        /// Added, removed or changed.
         public var change: Change
         /// A node name, or `input NAME` / `output NAME` / `graph`.
         public var subject: String
@@ -35,25 +42,45 @@ public struct ModelDiff: Sendable {
 
     /// One tensor, compared.
     public struct TensorComparison: Sendable, Equatable {
+        /// The verdict for one tensor under the tolerance policy.
         public enum Status: String, Sendable {
-            case same, changed, added, removed
+            /// Same shape, dtype and trainability, values within the tolerance.
+            case same
+            /// In both models, differing beyond the tolerance or in shape, dtype or trainability.
+            case changed
+            /// Only in the second model.
+            case added
+            /// Only in the first model.
+            case removed
         }
 
+        /// The first model's name for it (the second's for an added tensor).
         public var name: String
         /// The other side's name when the pair was matched by node and role.
         public var otherName: String?
+        /// The verdict.
         public var status: Status
+        /// Shape in the first model (nil when added).
         public var shapeA: [Int]?
+        /// Shape in the second model (nil when removed).
         public var shapeB: [Int]?
+        /// Element type in the first model.
         public var dtypeA: DType?
+        /// Element type in the second model.
         public var dtypeB: DType?
+        /// Trainability in the first model.
         public var trainableA: Bool?
+        /// Trainability in the second model.
         public var trainableB: Bool?
-        /// Values compared (same shape): the metrics of the policy above.
+        /// max|a − b| (values compared only for equal shapes).
         public var maxAbs: Double?
+        /// maxAbs / max|a|.
         public var maxRelative: Double?
+        /// Elements whose |a − b| exceeds the tolerance.
         public var differingElements: Int?
+        /// Flat (row-major) index of the largest difference, when there is one.
         public var worstIndex: Int?
+        /// Number of elements (of the first model's tensor when both exist).
         public var elementCount: Int
 
         /// What changed besides values (`shape`, `dtype`, `trainable`).
@@ -66,9 +93,11 @@ public struct ModelDiff: Sendable {
         }
     }
 
+    /// Differences of inputs, outputs and nodes, in the first model's node order.
     public var graphChanges: [GraphChange]
     /// Every tensor of both models, in the first model's weight order, then those only in the second.
     public var tensors: [TensorComparison]
+    /// The largest |a − b| per element that still counts as the same.
     public var tolerance: Double
 
     /// Whether anything differs beyond the tolerance.

@@ -6,13 +6,18 @@ import Foundation
 /// Detection reads magic bytes only: deciding which Keras flavour an HDF5 file is means parsing it
 /// with libhdf5, which happens in the isolated reader, never here.
 public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
+    /// wtool's own mappable format (schemas/swm.md).
     case swm
     /// A Keras HDF5 file (`.h5`, `.weights.h5`) or `.keras` zip; the flavour is found when read.
     case keras(KerasContainer)
+    /// An ONNX `ModelProto`.
     case onnx
 
+    /// The container a Keras model comes in.
     public enum KerasContainer: String, Sendable {
+        /// HDF5: legacy `.h5` (full model or weights only) or Keras 3 `.weights.h5`.
         case hdf5
+        /// The Keras 3 `.keras` zip archive.
         case zip
     }
 
@@ -45,6 +50,7 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
         return [0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72].contains(head[2])
     }
 
+    /// A short name: `swm`, `keras-hdf5`, `keras-zip`, `onnx`.
     public var description: String {
         switch self {
         case .swm: "swm"

@@ -15,6 +15,7 @@ public struct LoadOptions: Sendable {
     /// When set, HDF5-based files are parsed in a child process (see `IsolatedImporter`).
     public var isolation: IsolatedImporter?
 
+    /// Options for `ModelLoader.load`; the defaults read a full model in this process.
     public init(architecture: ApplicationSpec? = nil, configPath: String? = nil, until: String? = nil,
                 isolation: IsolatedImporter? = nil) {
         self.architecture = architecture

@@ -4,24 +4,34 @@ import ModelIR
 /// Keras's `model.summary()` for any graph: one row per top-level layer (a nested model is one
 /// row), output shapes, parameter counts, and the "Connected to" column for branching graphs.
 public struct ModelSummary: Sendable {
+    /// One row of the table: a top-level layer, an input, or a whole nested model.
     public struct Row: Sendable, Equatable {
+        /// The layer's (or nested model's) name.
         public var name: String
+        /// Keras's class name (`Conv2D`, `InputLayer`, `Functional`, …).
         public var type: String
         /// Output shape with the batch axis as -1.
         public var outputShape: [Int]
+        /// Weights of the row (a nested model counts all of its layers').
         public var params: Int
         /// Producers of this row's inputs, Keras style (`block1_conv1[0][0]`).
         public var connectedTo: [String]
     }
 
+    /// The graph's name (Keras's model name).
     public var modelName: String
+    /// The rows in Keras's order.
     public var rows: [Row]
+    /// Total, trainable and non-trainable parameter counts.
     public var parameters: Graph.ParameterCount
+    /// The graph inputs.
     public var inputs: [TensorInfo]
+    /// The graph outputs with their inferred shapes.
     public var outputs: [TensorInfo]
     /// Whether the graph is a plain chain (Keras then omits "Connected to").
     public var isSequentialLike: Bool
 
+    /// Builds the summary of `graph`.
     /// - Throws: `ModelIRError` when shapes cannot be inferred.
     public init(graph: Graph) throws {
         let shapes = try graph.inferShapes()

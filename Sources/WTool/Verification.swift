@@ -7,21 +7,30 @@ import Verify
 /// `wtool verify`: runs images through a model and compares with reference `.npy` outputs
 /// (Keras's), image by image and, when the references include them, layer by layer.
 public struct Verification {
+    /// One intermediate layer compared with its reference.
     public struct LayerResult: Sendable {
+        /// The layer's name.
         public var layer: String
+        /// max|Δ|, relative error and cosine against the reference.
         public var metrics: ParityMetrics
     }
 
+    /// One image: the model's output compared with the reference, and its layers when available.
     public struct ImageResult: Sendable {
+        /// The image's file name.
         public var image: String
+        /// The output's metrics against the reference.
         public var metrics: ParityMetrics
         /// Intermediate layers in graph order (with `perLayer`).
         public var layers: [LayerResult]
     }
 
+    /// The model being verified.
     public let session: InferenceSession
+    /// How images become its input.
     public let input: ImageInputOptions
 
+    /// A verification of `session` with images prepared by `input`.
     public init(session: InferenceSession, input: ImageInputOptions) {
         self.session = session
         self.input = input

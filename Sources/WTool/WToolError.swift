@@ -9,12 +9,18 @@ import SWMFormat
 
 /// Errors at the façade, each one line that names the file: `<file>: <what is wrong>`.
 public enum WToolError: Error, CustomStringConvertible {
+    /// The file is missing, a directory, or cannot be read or written.
     case unreadable(path: String, detail: String)
+    /// The bytes are no format wtool knows.
     case unknownFormat(path: String, detail: String)
+    /// A known format with content that is wrong (bad header, bad config, weights that do not fit).
     case invalid(path: String, detail: String)
+    /// Well formed, but something wtool cannot handle (a layer, an op, an option).
     case unsupported(path: String, detail: String)
+    /// A request that does not fit the model or the options (no file involved).
     case usage(String)
 
+    /// The one-line message: `<file>: <what is wrong>`.
     public var description: String {
         switch self {
         case let .unreadable(p, d), let .unknownFormat(p, d), let .invalid(p, d), let .unsupported(p, d): "\(p): \(d)"
