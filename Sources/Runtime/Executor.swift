@@ -5,8 +5,8 @@ import ModelIR
 /// spatial size the graph allows (a conv base built for 150×150 runs at 224×224 too).
 ///
 /// Preparation happens once, in `init`: the graph is validated; inference-mode BatchNormalization
-/// is folded into the preceding convolution or dense layer and standalone activations are fused
-/// into it (see ``ExecutorOptions``); every weight becomes float32 — an aligned f32 weight is used
+/// and standalone activations after a convolution or dense layer become part of that layer's
+/// epilogue (see ``ExecutorOptions``); every weight becomes float32 — an aligned f32 weight is used
 /// in place, zero-copy (often a view of a mapped `.swm` file), other dtypes are converted once.
 /// Convolution kernels stay in their HWIO layout, which is already the GEMM's right-hand matrix.
 ///
@@ -56,10 +56,15 @@ public final class Executor: @unchecked Sendable {
         do { try graph.validate() } catch let e as ModelIRError { throw RuntimeError.invalidGraph(e) }
 
         var rewriter = _GraphRewriter(graph)
-        if options.foldBatchNormalization { try rewriter.foldBatchNormalization() }
+        switch options.batchNormalization {
+        case .separate: break
+        case .epilogue: try rewriter.fuseBatchNormalization(intoWeights: false)
+        case .weights: try rewriter.fuseBatchNormalization(intoWeights: true)
+        }
         if options.fuseActivations { rewriter.fuseActivations() }
         let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
-        self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated, scratchLimit: scratchLimit)
+        self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated,
+                                    batchNormEpilogues: rewriter.batchNormEpilogues, scratchLimit: scratchLimit)
 
         _ = _BLASCore.name
         let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)

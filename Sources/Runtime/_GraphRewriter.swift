@@ -2,10 +2,11 @@ import ModelIR
 
 /// Inference-only rewrites that change results by float rounding at most:
 ///
-/// - **BatchNormalization folding**: `Conv2D`/`DepthwiseConv2D`/`SeparableConv2D`/`Dense` with a
-///   linear activation whose output only feeds a BN over the channel axis becomes one node with
-///   kernel `W·s` and bias `(b − mean)·s + β`, `s = γ / sqrt(var + ε)` per output channel, computed
-///   in double and rounded once. The new weights are owned; the originals stay untouched.
+/// - **BatchNormalization fusion**: a `Conv2D`/`DepthwiseConv2D`/`SeparableConv2D`/`Dense` with a
+///   linear activation whose output only feeds a BN over the channel axis absorbs the BN, either
+///   into its epilogue (`batchNormEpilogues`: Keras's float32 `inv` and shift, weights untouched) or
+///   into new owned weights: kernel `W·s` and bias `(b − mean)·s + β`, `s = γ / sqrt(var + ε)` per
+///   output channel, computed in double and rounded once.
 /// - **Activation fusion**: a standalone activation whose input only comes from such a node with a
 ///   linear activation becomes that node's fused activation (Keras's `Conv → BN → Activation`).
 ///
@@ -15,6 +16,8 @@ struct _GraphRewriter {
     var graph: Graph
     /// Value name → why it no longer exists.
     var eliminated: [String: String] = [:]
+    /// Node name → the float32 `inv` and shift of the BN fused into its epilogue.
+    var batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:]
 
     init(_ graph: Graph) { self.graph = graph }
 
@@ -42,13 +45,37 @@ struct _GraphRewriter {
         }
     }
 
-    mutating func foldBatchNormalization() throws {
+    /// Fuses each foldable BN (see the type's summary) into its producer's epilogue or weights.
+    mutating func fuseBatchNormalization(intoWeights: Bool) throws {
         let (producer, reads) = usage()
         var removed = Set<Int>()
         for (bi, bn) in graph.nodes.enumerated() {
             guard case .batchNormalization(let attrs) = bn.op, bn.inputs.count == 1, bn.outputs.count == 1,
                   let pi = absorbingProducer(of: bn.inputs[0], producer, reads) else { continue }
             var node = graph.nodes[pi]
+            if !intoWeights {
+                func values(_ role: String) throws -> [Float]? {
+                    guard let i = bn.op.weightRoles.firstIndex(of: role), i < bn.weights.count else { return nil }
+                    guard let w = graph.weights[bn.weights[i]] else {
+                        throw RuntimeError.invalidGraph(.missingWeight(node: bn.name, weight: bn.weights[i]))
+                    }
+                    guard w.info.dtype.isFloatingPoint else {
+                        throw RuntimeError.unsupportedWeightType(node: bn.name, weight: role, dtype: w.info.dtype)
+                    }
+                    return w.data.floatArray(as: w.info.dtype)
+                }
+                let mean = try values("moving_mean") ?? [], variance = try values("moving_variance") ?? []
+                let gamma = try values("gamma"), beta = try values("beta")
+                guard variance.count == mean.count, gamma.map({ $0.count == mean.count }) ?? true,
+                      beta.map({ $0.count == mean.count }) ?? true else { continue }
+                let c = _BatchNormKernel.coefficients(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: attrs.epsilon)
+                batchNormEpilogues[node.name] = c
+                eliminated[bn.inputs[0]] = "batch normalization '\(bn.name)' was fused into the epilogue of '\(node.name)'"
+                node.outputs = bn.outputs
+                graph.nodes[pi] = node
+                removed.insert(bi)
+                continue
+            }
             let stats = try batchNormScale(bn, attrs)
             let roles = node.op.weightRoles
             func load(_ role: String) throws -> [Float] {

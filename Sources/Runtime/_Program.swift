@@ -24,7 +24,8 @@ final class _Program: Sendable {
     let eliminated: [String: String]
 
     /// - Parameter graph: already validated.
-    init(graph: Graph, eliminated: [String: String], scratchLimit: Int) throws {
+    init(graph: Graph, eliminated: [String: String], batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:],
+         scratchLimit: Int) throws {
         self.graph = graph
         self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
@@ -47,7 +48,9 @@ final class _Program: Sendable {
                                                reason: "nodes with \(node.outputs.count) outputs are not supported (one output each)")
             }
             let inputs = node.inputs.map(id)
-            let kernel = try Self.lower(node, graph: graph, rank: declared[node.outputs[0]]?.count ?? 4, scratchLimit: scratchLimit)
+            let batchNorm = batchNormEpilogues[node.name].map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
+            let kernel = try Self.lower(node, graph: graph, rank: declared[node.outputs[0]]?.count ?? 4, batchNorm: batchNorm,
+                                        scratchLimit: scratchLimit)
             let out = id(node.outputs[0])
             steps.append(Step(node: node, kernel: kernel, inputs: inputs, output: out,
                               weightShapes: node.weights.map { graph.weights[$0]?.info.shape ?? [] }))
@@ -62,7 +65,8 @@ final class _Program: Sendable {
     }
 
     /// Binds one node's weights and attributes to its kernel.
-    private static func lower(_ node: Node, graph: Graph, rank: Int, scratchLimit: Int) throws -> any _Kernel {
+    private static func lower(_ node: Node, graph: Graph, rank: Int, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
+                              scratchLimit: Int) throws -> any _Kernel {
         let roles = node.op.weightRoles
         func weight(_ role: String) throws -> _FloatWeights {
             guard let i = roles.firstIndex(of: role), i < node.weights.count, let w = graph.weights[node.weights[i]] else {
@@ -88,22 +92,25 @@ final class _Program: Sendable {
             try checkActivation(a.activation)
             let k = try weight("kernel")
             try checkBLAS(k.count, a.filters)
-            return _Conv2DKernel(kernel: k, bias: a.useBias ? try weight("bias") : nil, attributes: a, scratchLimit: scratchLimit)
+            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
+            return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit)
         case .depthwiseConv2D(let a):
             try checkActivation(a.activation)
-            return _DepthwiseConv2DKernel(kernel: try weight("depthwise_kernel"), bias: a.useBias ? try weight("bias") : nil,
-                                          attributes: a)
+            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
+            return _DepthwiseConv2DKernel(kernel: try weight("depthwise_kernel"), epilogue: epilogue, attributes: a)
         case .separableConv2D(let a):
             try checkActivation(a.activation)
             let p = try weight("pointwise_kernel")
             try checkBLAS(p.count)
+            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
             return _SeparableConv2DKernel(depthwiseKernel: try weight("depthwise_kernel"), pointwiseKernel: p,
-                                          bias: a.useBias ? try weight("bias") : nil, attributes: a, scratchLimit: scratchLimit)
+                                          epilogue: epilogue, attributes: a, scratchLimit: scratchLimit)
         case .dense(let a):
             try checkActivation(a.activation)
             let k = try weight("kernel")
             try checkBLAS(k.count)
-            return _DenseKernel(kernel: k, bias: a.useBias ? try weight("bias") : nil, attributes: a)
+            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
+            return _DenseKernel(kernel: k, epilogue: epilogue, attributes: a)
         case .maxPool2D(let a):
             return _Pool2DKernel(kind: .max, attributes: a)
         case .averagePool2D(let a):

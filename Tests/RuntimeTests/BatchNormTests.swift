@@ -69,19 +69,37 @@ final class BatchNormTests: XCTestCase {
         return graphs
     }
 
-    /// Folded and unfolded executions agree to 1e-6 relative, and both match the reference.
+    /// Folded weights agree with the separate BN to 1e-6 relative; the epilogue gives the very same
+    /// floats as the separate BN (the same float32 operations in the same order). All match the reference.
     func testFoldingIsExact() throws {
         for (label, graph, shape) in Self.foldableGraphs() {
-            let folded = try Executor(graph: graph)
-            let unfolded = try Executor(graph: graph, options: ExecutorOptions(foldBatchNormalization: false))
-            XCTAssertEqual(folded.program.steps.count, 1, "\(label): BN was not folded")
-            XCTAssertEqual(unfolded.program.steps.count, 2)
-            XCTAssertEqual(Set(folded.rewrittenValues.keys), [graph.nodes[0].name])
+            let separate = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .separate))
+            XCTAssertEqual(separate.program.steps.count, 2)
             let x = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: 3))
-            let a = try folded.run(input: x), b = try unfolded.run(input: x)
-            assertClose(a, RefTensor(b), tolerance: 1e-6, "\(label) folded vs unfolded")
-            try checkAgainstReference(graph, inputShapes: ["x": shape], label)
+            let unfolded = try separate.run(input: x)
+            for mode in [BatchNormalizationFusion.weights, .epilogue] {
+                let folded = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: mode))
+                XCTAssertEqual(folded.program.steps.count, 1, "\(label): BN was not folded (\(mode))")
+                XCTAssertEqual(Set(folded.rewrittenValues.keys), [graph.nodes[0].name])
+                let y = try folded.run(input: x)
+                if mode == .epilogue {
+                    XCTAssertEqual(y, unfolded, "\(label): epilogue vs separate")
+                } else {
+                    assertClose(y, RefTensor(unfolded), tolerance: 1e-6, "\(label) folded vs unfolded")
+                }
+                try checkAgainstReference(graph, inputShapes: ["x": shape], options: ExecutorOptions(batchNormalization: mode), label)
+            }
         }
+    }
+
+    /// Folding into weights makes owned kernels; the epilogue leaves the graph's weights in place.
+    func testEpilogueKeepsWeightsZeroCopy() throws {
+        let (_, graph, _) = Self.foldableGraphs()[0]
+        let epilogue = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .epilogue))
+        let weights = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .weights))
+        let k = graph.weights["k"]!.data
+        XCTAssertTrue(try XCTUnwrap(epilogue.program.steps[0].kernel as? _Conv2DKernel).kernel.isView(of: k))
+        XCTAssertFalse(try XCTUnwrap(weights.program.steps[0].kernel as? _Conv2DKernel).kernel.isView(of: k))
     }
 
     /// What must not be folded: a BN after a non-linear activation, a layer output read twice, a
@@ -126,5 +144,7 @@ final class BatchNormTests: XCTestCase {
         let ref = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x)])
         for name in ["conv", "bn", "relu"] { assertClose(all[name]!, ref[name]!, name) }
         assertClose(try e.run(input: x), ref["relu"]!)
+        // The value after the BN comes from the unfused program, equal to the fused output before relu.
+        XCTAssertEqual(all["relu"]!.data, all["bn"]!.data.map { max($0, 0) })
     }
 }

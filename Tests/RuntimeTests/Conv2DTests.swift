@@ -47,6 +47,8 @@ final class Conv2DTests: XCTestCase {
                    weights: [b.weight("k", [1, 1, 6 / groups, 9]), b.weight("b", [9])])
             let graph = b.graph(outputs: ["conv"])
             try checkAgainstReference(graph, inputShapes: ["x": [2, 5, 7, 6]])
+            // 330 rows: two chunks of at most 256 rows, each followed by its epilogue.
+            try checkAgainstReference(graph, inputShapes: ["x": [3, 10, 11, 6]], options: stressOptions())
             let plan = try Executor(graph: graph).memoryPlan(inputShapes: ["x": [2, 5, 7, 6]])
             XCTAssertEqual(plan.scratchBytes, 0)
         }

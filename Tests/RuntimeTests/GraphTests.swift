@@ -57,7 +57,7 @@ final class GraphTests: XCTestCase {
 
     func testSequentialGraph() throws {
         let graph = Self.sequentialGraph()
-        for options in [ExecutorOptions(), stressOptions(), ExecutorOptions(foldBatchNormalization: false, fuseActivations: false, threads: 1)] {
+        for options in [ExecutorOptions(), stressOptions(), ExecutorOptions(batchNormalization: .separate, fuseActivations: false, threads: 1), ExecutorOptions(batchNormalization: .weights)] {
             try checkAgainstReference(graph, inputShapes: ["image": [3, 12, 10, 3]], options: options, "\(options)")
             try checkAgainstReference(graph, inputShapes: ["image": [1, 12, 10, 3]], options: options, "\(options)")
         }

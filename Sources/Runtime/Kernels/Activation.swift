@@ -31,36 +31,39 @@ enum _Activations {
         return true
     }
 
-    /// `destination[i] = activation(source[i] + bias[i % channels])` over a row-major tensor of
-    /// `shape` (channels = the last axis). `source` may equal `destination`.
+    /// `destination[i] = activation((source[i] + bias[c]) · scale[c] + shift[c])`, `c = i % channels`,
+    /// over a row-major tensor of `shape` (channels = the last axis); absent vectors are skipped
+    /// (`scale` and `shift` come together). `source` may equal `destination`.
     static func apply(_ activation: Activation, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>,
-                      shape: [Int], bias: UnsafePointer<Float>?, parallel: _Parallel) {
+                      shape: [Int], bias: UnsafePointer<Float>?, scale: UnsafePointer<Float>? = nil,
+                      shift: UnsafePointer<Float>? = nil, parallel: _Parallel) {
         let channels = shape.last ?? 1
         let count = _elementCount(shape) ?? 0
         guard count > 0, channels > 0 else { return }
         let rows = count / channels
+        let affine = _Affine(bias: bias, scale: scale, shift: shift)
         switch activation {
-        case .linear: map(Identity(), source, destination, rows, channels, bias, parallel)
-        case .relu: map(ReLU(), source, destination, rows, channels, bias, parallel)
+        case .linear: map(Identity(), source, destination, rows, channels, affine, parallel)
+        case .relu: map(ReLU(), source, destination, rows, channels, affine, parallel)
         case let .clippedReLU(maxValue, slope, threshold):
             if maxValue == 6, slope == 0, threshold == 0 {
-                map(ReLU6(), source, destination, rows, channels, bias, parallel)
+                map(ReLU6(), source, destination, rows, channels, affine, parallel)
             } else {
                 map(KerasReLU(maxValue: maxValue, negativeSlope: slope, threshold: threshold),
-                    source, destination, rows, channels, bias, parallel)
+                    source, destination, rows, channels, affine, parallel)
             }
-        case .leakyReLU(let alpha): map(LeakyReLU(alpha: alpha), source, destination, rows, channels, bias, parallel)
-        case .sigmoid: map(Sigmoid(), source, destination, rows, channels, bias, parallel)
-        case .hardSigmoid: map(HardSigmoid(), source, destination, rows, channels, bias, parallel)
-        case .tanh: map(Tanh(), source, destination, rows, channels, bias, parallel)
-        case .swish: map(Swish(), source, destination, rows, channels, bias, parallel)
-        case .elu(let alpha): map(ELU(alpha: alpha), source, destination, rows, channels, bias, parallel)
-        case .selu: map(SELU(), source, destination, rows, channels, bias, parallel)
-        case .softplus: map(Softplus(), source, destination, rows, channels, bias, parallel)
-        case .gelu: map(GELU(), source, destination, rows, channels, bias, parallel)
+        case .leakyReLU(let alpha): map(LeakyReLU(alpha: alpha), source, destination, rows, channels, affine, parallel)
+        case .sigmoid: map(Sigmoid(), source, destination, rows, channels, affine, parallel)
+        case .hardSigmoid: map(HardSigmoid(), source, destination, rows, channels, affine, parallel)
+        case .tanh: map(Tanh(), source, destination, rows, channels, affine, parallel)
+        case .swish: map(Swish(), source, destination, rows, channels, affine, parallel)
+        case .elu(let alpha): map(ELU(alpha: alpha), source, destination, rows, channels, affine, parallel)
+        case .selu: map(SELU(), source, destination, rows, channels, affine, parallel)
+        case .softplus: map(Softplus(), source, destination, rows, channels, affine, parallel)
+        case .gelu: map(GELU(), source, destination, rows, channels, affine, parallel)
         case .softmax(let axis):
-            if bias != nil || UnsafePointer(destination) != source {
-                map(Identity(), source, destination, rows, channels, bias, parallel)
+            if !affine.isIdentity || UnsafePointer(destination) != source {
+                map(Identity(), source, destination, rows, channels, affine, parallel)
             }
             softmax(destination, shape: shape, axis: axis, parallel: parallel)
         }
@@ -68,15 +71,8 @@ enum _Activations {
 
     @inline(__always)
     private static func map<F: _ScalarFunction>(_ f: F, _ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<Float>,
-                                                _ rows: Int, _ channels: Int, _ bias: UnsafePointer<Float>?, _ parallel: _Parallel) {
-        if let bias {
-            parallel.forEachRange(rows, workPerItem: channels) { range in
-                for r in range {
-                    let s = source + r * channels, d = destination + r * channels
-                    for c in 0..<channels { d[c] = f(s[c] + bias[c]) }
-                }
-            }
-        } else {
+                                                _ rows: Int, _ channels: Int, _ affine: _Affine, _ parallel: _Parallel) {
+        if affine.isIdentity {
             if F.self == Identity.self, UnsafePointer(destination) == source { return }
             let count = rows * channels
             let block = 4096
@@ -84,7 +80,32 @@ enum _Activations {
                 let end = min(range.upperBound * block, count)
                 for i in range.lowerBound * block..<end { destination[i] = f(source[i]) }
             }
+            return
         }
+        // One loop per combination, so each stays a straight vectorisable line.
+        parallel.forEachRange(rows, workPerItem: channels) { range in
+            for r in range {
+                let s = source + r * channels, d = destination + r * channels
+                switch (affine.bias, affine.scale, affine.shift) {
+                case let (bias?, scale?, shift?):
+                    for c in 0..<channels { d[c] = f((s[c] + bias[c]) * scale[c] + shift[c]) }
+                case let (nil, scale?, shift?):
+                    for c in 0..<channels { d[c] = f(s[c] * scale[c] + shift[c]) }
+                case let (bias?, _, _):
+                    for c in 0..<channels { d[c] = f(s[c] + bias[c]) }
+                default:
+                    for c in 0..<channels { d[c] = f(s[c]) }
+                }
+            }
+        }
+    }
+
+    /// Per-channel `(x + bias) · scale + shift` before the activation.
+    struct _Affine {
+        let bias: UnsafePointer<Float>?
+        let scale: UnsafePointer<Float>?
+        let shift: UnsafePointer<Float>?
+        var isIdentity: Bool { bias == nil && (scale == nil || shift == nil) }
     }
 
     /// Numerically stable softmax in place along `axis`: `exp(x − max) / Σ exp(x − max)`, like Keras.

@@ -12,7 +12,8 @@ import ModelIR
 /// a 1×1 stride-1 unpadded convolution needs no patches at all (the input is the matrix).
 struct _Conv2DKernel: _Kernel {
     let kernel: _FloatWeights
-    let bias: _FloatWeights?
+    /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
+    let epilogue: _Epilogue
     let attributes: Conv2DAttributes
     /// Bound on the im2col chunk, in floats.
     let scratchLimit: Int
@@ -46,27 +47,26 @@ struct _Conv2DKernel: _Kernel {
         let groups = attributes.groups
         let cout = attributes.filters
         let groupIn = g.channels / groups, groupOut = cout / groups
-        let rowwise = _Activations.isRowwise(attributes.activation, rank: 4)
-        let bias = self.bias?.pointer
         let input = a.inputs[0]
 
         func epilogue(_ row: Int, _ rows: Int) {
-            let chunk = a.output + row * cout
-            if rowwise {
-                _Activations.apply(attributes.activation, source: chunk, destination: chunk, shape: [rows, cout],
-                                   bias: bias, parallel: a.parallel)
-            } else if bias != nil {
-                _Activations.apply(.linear, source: chunk, destination: chunk, shape: [rows, cout], bias: bias, parallel: a.parallel)
-            }
+            self.epilogue.apply(a.output + row * cout, rows: rows, channels: cout, rank: 4, parallel: a.parallel)
         }
 
         let m = g.outputPixels
         if isPointwise(g) {
-            for group in 0..<groups {
-                _BLAS.gemm(m: m, n: groupOut, k: groupIn, a: input + group * groupIn, lda: g.channels,
-                           b: kernel.pointer + group * groupOut, ldb: cout, c: a.output + group * groupOut, ldc: cout)
+            // Rows in chunks of about a quarter of the scratch bound, so the epilogue finds them in cache.
+            let chunkRows = max(256, scratchLimit / 4 / max(cout, 1))
+            var row = 0
+            while row < m {
+                let rows = min(chunkRows, m - row)
+                for group in 0..<groups {
+                    _BLAS.gemm(m: rows, n: groupOut, k: groupIn, a: input + row * g.channels + group * groupIn, lda: g.channels,
+                               b: kernel.pointer + group * groupOut, ldb: cout, c: a.output + row * cout + group * groupOut, ldc: cout)
+                }
+                epilogue(row, rows)
+                row += rows
             }
-            epilogue(0, m)
         } else {
             let k = patchWidth(g)
             let chunkRows = rowsPerChunk(g)
@@ -83,10 +83,7 @@ struct _Conv2DKernel: _Kernel {
                 row += rows
             }
         }
-        if !rowwise {
-            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: a.outputShape,
-                               bias: nil, parallel: a.parallel)
-        }
+        self.epilogue.finish(a.output, shape: a.outputShape, parallel: a.parallel)
     }
 
     /// Writes the patch rows `rows` (output pixels in N·OH·OW order) of channel group `group` into

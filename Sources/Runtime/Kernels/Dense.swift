@@ -7,7 +7,8 @@ import ModelIR
 /// goes to SGEMV.
 struct _DenseKernel: _Kernel {
     let kernel: _FloatWeights
-    let bias: _FloatWeights?
+    /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
+    let epilogue: _Epilogue
     let attributes: DenseAttributes
 
     func run(_ a: _KernelArguments) {
@@ -17,15 +18,7 @@ struct _DenseKernel: _Kernel {
         let rows = (_elementCount(inShape) ?? 0) / max(features, 1)
         _BLAS.gemm(m: rows, n: units, k: features, a: a.inputs[0], lda: features, b: kernel.pointer, ldb: units,
                    c: a.output, ldc: units)
-        let rank = a.outputShape.count
-        if _Activations.isRowwise(attributes.activation, rank: rank) {
-            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: [rows, units],
-                               bias: bias?.pointer, parallel: a.parallel)
-        } else {
-            _Activations.apply(.linear, source: a.output, destination: a.output, shape: [rows, units],
-                               bias: bias?.pointer, parallel: a.parallel)
-            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: a.outputShape,
-                               bias: nil, parallel: a.parallel)
-        }
+        epilogue.apply(a.output, rows: rows, channels: units, rank: a.outputShape.count, parallel: a.parallel)
+        epilogue.finish(a.output, shape: a.outputShape, parallel: a.parallel)
     }
 }

@@ -8,30 +8,24 @@ import ModelIR
 /// output-channel order, so it needs no repacking. Work is split over output rows (N·OH).
 struct _DepthwiseConv2DKernel: _Kernel {
     let kernel: _FloatWeights
-    let bias: _FloatWeights?
+    /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
+    let epilogue: _Epilogue
     let attributes: DepthwiseConv2DAttributes
 
     func run(_ a: _KernelArguments) {
         let g = _WindowGeometry(input: a.inputShapes[0], output: a.outputShape, kernel: attributes.kernelSize,
                                 strides: attributes.strides, dilations: attributes.dilations, padding: attributes.padding)
         let outChannels = g.channels * attributes.depthMultiplier
-        let rowwise = _Activations.isRowwise(attributes.activation, rank: 4)
-        let activation = attributes.activation
-        let bias = self.bias?.pointer
+        let epilogue = self.epilogue
         let input = a.inputs[0], output = a.output
         let kernel = self.kernel.pointer, multiplier = attributes.depthMultiplier
         let rows = g.batch * g.outHeight
         a.parallel.forEachRange(rows, workPerItem: g.outWidth * outChannels * g.kernelHeight * g.kernelWidth) { range in
-            Self.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier, rows: range,
-                               into: output + range.lowerBound * g.outWidth * outChannels)
             let chunk = output + range.lowerBound * g.outWidth * outChannels
-            _Activations.apply(rowwise ? activation : .linear, source: chunk, destination: chunk,
-                               shape: [range.count * g.outWidth, outChannels], bias: bias, parallel: .serial)
+            Self.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier, rows: range, into: chunk)
+            epilogue.apply(chunk, rows: range.count * g.outWidth, channels: outChannels, rank: 4, parallel: .serial)
         }
-        if !rowwise {
-            _Activations.apply(activation, source: output, destination: output, shape: a.outputShape, bias: nil,
-                               parallel: a.parallel)
-        }
+        epilogue.finish(output, shape: a.outputShape, parallel: a.parallel)
     }
 
     /// Depthwise convolution without bias of the output rows `rows` (indices over N·OH) into
@@ -81,7 +75,8 @@ struct _DepthwiseConv2DKernel: _Kernel {
 struct _SeparableConv2DKernel: _Kernel {
     let depthwiseKernel: _FloatWeights
     let pointwiseKernel: _FloatWeights
-    let bias: _FloatWeights?
+    /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
+    let epilogue: _Epilogue
     let attributes: SeparableConv2DAttributes
     let scratchLimit: Int
 
@@ -105,7 +100,6 @@ struct _SeparableConv2DKernel: _Kernel {
         let g = geometry(a.inputShapes[0], a.outputShape)
         let mid = g.channels * attributes.depthMultiplier
         let cout = attributes.filters
-        let rowwise = _Activations.isRowwise(attributes.activation, rank: 4)
         let totalRows = g.batch * g.outHeight
         let chunkRows = rowsPerChunk(g)
         let input = a.inputs[0], scratch = a.scratch
@@ -122,13 +116,9 @@ struct _SeparableConv2DKernel: _Kernel {
             let pixels = rows * g.outWidth
             let out = a.output + row * g.outWidth * cout
             _BLAS.gemm(m: pixels, n: cout, k: mid, a: scratch, lda: mid, b: pointwiseKernel.pointer, ldb: cout, c: out, ldc: cout)
-            _Activations.apply(rowwise ? attributes.activation : .linear, source: out, destination: out,
-                               shape: [pixels, cout], bias: bias?.pointer, parallel: a.parallel)
+            epilogue.apply(out, rows: pixels, channels: cout, rank: 4, parallel: a.parallel)
             row += rows
         }
-        if !rowwise {
-            _Activations.apply(attributes.activation, source: a.output, destination: a.output, shape: a.outputShape,
-                               bias: nil, parallel: a.parallel)
-        }
+        epilogue.finish(a.output, shape: a.outputShape, parallel: a.parallel)
     }
 }
