@@ -13,6 +13,18 @@ struct _Parallel: Sendable {
 
     static let serial = _Parallel(workers: 1, minimumWork: .max)
 
+    /// The product of work estimates, saturating instead of trapping (window sizes come from the
+    /// graph and are not bounded by any weight).
+    static func work(_ factors: Int...) -> Int {
+        var total = 1
+        for f in factors {
+            let (p, overflow) = total.multipliedReportingOverflow(by: max(f, 0))
+            if overflow { return .max }
+            total = p
+        }
+        return total
+    }
+
     /// Calls `body` on contiguous sub-ranges covering `0..<count`, concurrently when
     /// `count × workPerItem` is large enough.
     func forEachRange(_ count: Int, workPerItem: Int, _ body: (Range<Int>) -> Void) {

@@ -117,4 +117,23 @@ final class ErrorTests: XCTestCase {
             guard case .tooLarge? = error as? RuntimeError else { return XCTFail("\(error)") }
         }
     }
+
+    /// Window sizes and pads are not bounded by any weight: absurd ones give an answer or an
+    /// error, not an arithmetic trap.
+    func testAbsurdAttributes() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, -1, 2])
+        b.node("pool", .averagePool2D(Pool2DAttributes(poolSize: [1 << 40, 1 << 40], strides: [1, 1], padding: .same,
+                                                       countIncludePad: true)), ["x"])
+        b.node("max", .maxPool2D(Pool2DAttributes(poolSize: [1 << 40, 1 << 40], strides: [1, 1], padding: .same)), ["x"])
+        b.node("pad", .zeroPadding2D(top: 1 << 40, bottom: 1 << 40, left: 1 << 40, right: 1 << 40), ["x"])
+        let e = try Executor(graph: b.graph(outputs: ["pool", "max", "pad"]))
+        let x = Tensor(shape: [1, 2, 3, 2], data: (0..<12).map(Float.init))
+        let out = try e.run(inputs: ["x": x], outputs: ["pool", "max"])
+        XCTAssertEqual(out["max"]!.data, (0..<12).map { Float($0 % 2 == 0 ? 10 : 11) })
+        XCTAssertEqual(out["pool"]!.shape, [1, 2, 3, 2])
+        XCTAssertThrowsError(try e.run(inputs: ["x": x], outputs: ["pad"])) { error in
+            guard case .tooLarge? = error as? RuntimeError else { return XCTFail("\(error)") }
+        }
+    }
 }

@@ -20,7 +20,7 @@ struct _DepthwiseConv2DKernel: _Kernel {
         let input = a.inputs[0], output = a.output
         let kernel = self.kernel.pointer, multiplier = attributes.depthMultiplier
         let rows = g.batch * g.outHeight
-        a.parallel.forEachRange(rows, workPerItem: g.outWidth * outChannels * g.kernelHeight * g.kernelWidth) { range in
+        a.parallel.forEachRange(rows, workPerItem: _Parallel.work(g.outWidth, outChannels, g.kernelHeight, g.kernelWidth)) { range in
             let chunk = output + range.lowerBound * g.outWidth * outChannels
             Self.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier, rows: range, into: chunk)
             epilogue.apply(chunk, rows: range.count * g.outWidth, channels: outChannels, rank: 4, parallel: .serial)
@@ -108,7 +108,7 @@ struct _SeparableConv2DKernel: _Kernel {
         while row < totalRows {
             let rows = min(chunkRows, totalRows - row)
             let start = row
-            a.parallel.forEachRange(rows, workPerItem: g.outWidth * mid * g.kernelHeight * g.kernelWidth) { range in
+            a.parallel.forEachRange(rows, workPerItem: _Parallel.work(g.outWidth, mid, g.kernelHeight, g.kernelWidth)) { range in
                 _DepthwiseConv2DKernel.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier,
                                                      rows: (start + range.lowerBound)..<(start + range.upperBound),
                                                      into: scratch + range.lowerBound * g.outWidth * mid)

@@ -17,7 +17,7 @@ struct _Pool2DKernel: _Kernel {
         let c = g.channels
         let input = a.inputs[0], output = a.output
         let kind = self.kind, includePad = attributes.countIncludePad
-        a.parallel.forEachRange(g.batch * g.outHeight, workPerItem: g.outWidth * c * g.kernelHeight * g.kernelWidth) { range in
+        a.parallel.forEachRange(g.batch * g.outHeight, workPerItem: _Parallel.work(g.outWidth, c, g.kernelHeight, g.kernelWidth)) { range in
             for row in range {
                 let b = row / g.outHeight, oy = row % g.outHeight
                 let y0 = max(g.inputY(oy, 0), 0), y1 = min(g.inputY(oy, 0) + g.kernelHeight, g.height)
@@ -42,8 +42,8 @@ struct _Pool2DKernel: _Kernel {
                         }
                     }
                     if kind == .average {
-                        let count = includePad ? g.kernelHeight * g.kernelWidth : (y1 - y0) * (x1 - x0)
-                        let scale = 1 / Float(count)
+                        let count = includePad ? Double(g.kernelHeight) * Double(g.kernelWidth) : Double((y1 - y0) * (x1 - x0))
+                        let scale = Float(1 / count)
                         for ch in 0..<c { o[ch] *= scale }
                     }
                 }
