@@ -4,16 +4,35 @@ import ModelIR
 public enum Architecture: String, Sendable, CaseIterable {
     case vgg16
     case vgg19
+    case resnet50
+    case inceptionV3 = "inception_v3"
+    case xception
+    case mobilenet
 
     /// keras.applications' `preprocess_input` mode for the family.
     public var preprocessing: String {
         switch self {
-        case .vgg16, .vgg19: "caffe"
+        case .vgg16, .vgg19, .resnet50: "caffe"
+        case .inceptionV3, .xception, .mobilenet: "tf"
         }
     }
 
     /// keras.applications' default input size.
-    public var defaultInputShape: [Int] { [224, 224, 3] }
+    public var defaultInputShape: [Int] {
+        switch self {
+        case .inceptionV3, .xception: [299, 299, 3]
+        default: [224, 224, 3]
+        }
+    }
+
+    /// The smallest height and width keras.applications accepts (`obtain_input_shape`'s `min_size`).
+    public var minimumInputSize: Int {
+        switch self {
+        case .inceptionV3: 75
+        case .xception: 71
+        default: 32
+        }
+    }
 }
 
 /// An architecture plus the constructor arguments keras.applications takes.
@@ -25,21 +44,28 @@ public struct ApplicationSpec: Sendable, Equatable {
     /// `pooling` when `includeTop` is false: nil, `avg` or `max`.
     public var pooling: String?
     public var classes: Int
+    /// MobileNet's width multiplier `alpha` (filters become `int(filters * alpha)`); 1 elsewhere.
+    public var alpha: Double
 
-    public init(architecture: Architecture, inputShape: [Int]? = nil, includeTop: Bool = false, pooling: String? = nil, classes: Int = 1000) {
+    public init(architecture: Architecture, inputShape: [Int]? = nil, includeTop: Bool = false, pooling: String? = nil,
+                classes: Int = 1000, alpha: Double = 1) {
         self.architecture = architecture
         self.inputShape = inputShape ?? architecture.defaultInputShape
         self.includeTop = includeTop
         self.pooling = pooling
         self.classes = classes
+        self.alpha = alpha
     }
 
-    /// Parses `--arch NAME`.
-    public init(name: String, inputShape: [Int]?, includeTop: Bool = false, pooling: String? = nil, classes: Int = 1000) throws {
-        guard let arch = Architecture(rawValue: name.lowercased().replacingOccurrences(of: "-", with: "_")) else {
+    /// Parses `--arch NAME` (`inception_v3`, `inception-v3` and `InceptionV3` are all accepted).
+    /// - Throws: `KerasError.unknownArchitecture`.
+    public init(name: String, inputShape: [Int]?, includeTop: Bool = false, pooling: String? = nil, classes: Int = 1000,
+                alpha: Double = 1) throws {
+        let key = name.lowercased().replacingOccurrences(of: "-", with: "_")
+        guard let arch = Architecture(rawValue: key) ?? (key == "inceptionv3" ? .inceptionV3 : nil) else {
             throw KerasError.unknownArchitecture(name)
         }
-        self.init(architecture: arch, inputShape: inputShape, includeTop: includeTop, pooling: pooling, classes: classes)
+        self.init(architecture: arch, inputShape: inputShape, includeTop: includeTop, pooling: pooling, classes: classes, alpha: alpha)
     }
 }
 
@@ -49,66 +75,47 @@ public enum Applications {
 
     /// The Keras structure of `spec`, built as the Keras config keras.applications would save, so
     /// layer names and weight order match its files exactly.
+    /// - Throws: `KerasError.badArchitectureOptions` for arguments keras.applications rejects too.
     static func structure(for spec: ApplicationSpec) throws -> KerasModelStructure {
+        try KerasConfigParser.parse(try config(for: spec))
+    }
+
+    /// The Functional config of `spec` (what `model.get_config()` would give, layers in `model.layers` order).
+    static func config(for spec: ApplicationSpec) throws -> JSONValue {
+        try validate(spec)
+        switch spec.architecture {
+        case .vgg16: return try VGG.config(spec: spec, blocks: [2, 2, 3, 3, 3], name: "vgg16")
+        case .vgg19: return try VGG.config(spec: spec, blocks: [2, 2, 4, 4, 4], name: "vgg19")
+        case .resnet50: return ResNet.config(spec: spec, blocks: [3, 4, 6, 3], name: "resnet50")
+        case .inceptionV3: return InceptionV3.config(spec: spec)
+        case .xception: return Xception.config(spec: spec)
+        case .mobilenet: return MobileNet.config(spec: spec)
+        }
+    }
+
+    private static func validate(_ spec: ApplicationSpec) throws {
         guard spec.inputShape.count == 3, spec.inputShape.allSatisfy({ $0 > 0 }) else {
             throw KerasError.badArchitectureOptions("--input-shape must be three positive integers H,W,C")
+        }
+        let minimum = spec.architecture.minimumInputSize
+        guard spec.inputShape[0] >= minimum, spec.inputShape[1] >= minimum else {
+            throw KerasError.badArchitectureOptions("\(spec.architecture.rawValue) needs an input of at least \(minimum)×\(minimum) (as keras.applications)")
         }
         if let pooling = spec.pooling, !["avg", "max"].contains(pooling) {
             throw KerasError.badArchitectureOptions("--pooling must be avg or max")
         }
-        let config: JSONValue
-        switch spec.architecture {
-        case .vgg16: config = try VGG.config(spec: spec, blocks: [2, 2, 3, 3, 3], name: "vgg16")
-        case .vgg19: config = try VGG.config(spec: spec, blocks: [2, 2, 4, 4, 4], name: "vgg19")
+        guard spec.classes > 0 else { throw KerasError.badArchitectureOptions("--classes must be positive") }
+        guard spec.alpha > 0, spec.alpha.isFinite else { throw KerasError.badArchitectureOptions("--alpha must be positive") }
+        if spec.alpha != 1, spec.architecture != .mobilenet {
+            throw KerasError.badArchitectureOptions("--alpha applies to mobilenet only")
         }
-        return try KerasConfigParser.parse(config)
     }
 
-    /// Preprocessing mode when a model's name says which family it is (`vgg16`, `resnet50`, …).
+    /// Preprocessing mode when a model's name says which family it is (`vgg16`, `resnet50`,
+    /// `mobilenet_1.00_224`, …).
     static func preprocessing(forModelNamed name: String) -> String? {
-        Architecture(rawValue: name.lowercased())?.preprocessing
+        let lower = name.lowercased()
+        if let arch = Architecture(rawValue: lower) { return arch.preprocessing }
+        return lower.hasPrefix("mobilenet_") ? Architecture.mobilenet.preprocessing : nil
     }
-}
-
-/// Builds a Functional model config the way keras.applications code would produce it.
-struct FunctionalConfigBuilder {
-    private(set) var layers: [JSONValue] = []
-    let name: String
-    let inputName = "input_layer"
-
-    init(name: String, inputShape: [Int]) {
-        self.name = name
-        let shape: [JSONValue] = [.null] + inputShape.map { .number(Double($0)) }
-        layers.append(.object([
-            "class_name": .string("InputLayer"), "name": .string(inputName),
-            "config": .object(["batch_shape": .array(shape), "dtype": .string("float32"), "name": .string(inputName)]),
-            "inbound_nodes": .array([]),
-        ]))
-    }
-
-    /// Adds a layer called on `inputs` (layer names) and returns its name.
-    @discardableResult
-    mutating func add(_ className: String, _ name: String, _ config: [String: JSONValue], inputs: [String]) -> String {
-        var cfg = config
-        cfg["name"] = .string(name)
-        let refs: [JSONValue] = inputs.map { .array([.string($0), .number(0), .number(0), .object([:])]) }
-        layers.append(.object([
-            "class_name": .string(className), "name": .string(name), "config": .object(cfg),
-            "inbound_nodes": .array([.array(refs)]),
-        ]))
-        return name
-    }
-
-    func config(output: String) -> JSONValue {
-        .object([
-            "class_name": .string("Functional"),
-            "config": .object([
-                "name": .string(name), "layers": .array(layers),
-                "input_layers": .array([.array([.string(inputName), .number(0), .number(0)])]),
-                "output_layers": .array([.array([.string(output), .number(0), .number(0)])]),
-            ]),
-        ])
-    }
-
-    static func ints(_ values: Int...) -> JSONValue { .array(values.map { .number(Double($0)) }) }
 }
