@@ -52,7 +52,13 @@ struct KerasWeightBinder {
     // MARK: Keras 3 layout (`.weights.h5`, and `model.weights.h5` inside `.keras`)
 
     /// Binds from a Keras 3 weights store: `<container>/layers/<group>/vars/<i>`, where `<group>`
-    /// is the snake-cased class name made unique, and `vars` carries the real layer name.
+    /// is the snake-cased class name made unique by a counter over `model.layers` in order, and
+    /// `vars` carries the real layer name as an attribute.
+    ///
+    /// The group is found by that path first — Keras's own `load_weights` reads nothing else, so
+    /// a file whose layers were auto-named in a busy session (`conv2d_94` where a fresh model has
+    /// `conv2d`) still binds as Keras binds it — and by the `name` attribute only when the path
+    /// does not exist (a config whose class names are aliases Keras 3 would have canonicalised).
     mutating func bindKeras3(root: H5Group) throws {
         try bindKeras3(container: root, units: structure.layers, path: "")
     }
@@ -78,11 +84,13 @@ struct KerasWeightBinder {
             let count = used[snake, default: 0]
             used[snake] = count + 1
             guard unit.hasWeights else { continue }
-            let fallback = count == 0 ? snake : "\(snake)_\(count)"
-            guard let layersGroup, let groupName = byRealName[unit.name] ?? (groupNames.contains(fallback) ? fallback : nil) else {
+            let positional = count == 0 ? snake : "\(snake)_\(count)"
+            guard let layersGroup, let groupName = groupNames.contains(positional) ? positional : byRealName[unit.name] else {
                 throw KerasError.weights(layer: unit.name, detail: "no group for it under \(path)/layers")
             }
-            consumed.insert(groupName)
+            guard consumed.insert(groupName).inserted else {
+                throw KerasError.weights(layer: unit.name, detail: "its group \(path)/layers/\(groupName) is already bound to another layer")
+            }
             let group = try layersGroup.group(groupName)
             if let sublayers = unit.sublayers {
                 try bindKeras3(container: group, units: sublayers, path: "\(path)/layers/\(groupName)")
