@@ -33,6 +33,7 @@ extension LoadOptions {
             args += ["--arch", a.architecture.rawValue, "--input-shape", a.inputShape.map(String.init).joined(separator: ",")]
             if a.includeTop { args += ["--include-top", "--classes", String(a.classes)] }
             if let p = a.pooling { args += ["--pooling", p] }
+            if a.alpha != 1 { args += ["--alpha", String(a.alpha)] }
         }
         if let configPath { args += ["--config", configPath] }
         if let until { args += ["--until", until] }

@@ -23,11 +23,15 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(name: .long, help: "With --arch --include-top: number of classes (default 1000).")
     var classes: Int = 1000
 
+    @Option(name: .long, help: "With --arch mobilenet: the width multiplier alpha (default 1.0; Keras's are 0.25, 0.5, 0.75, 1.0).")
+    var alpha: Double?
+
     func validate() throws {
         if arch != nil, config != nil { throw ValidationError("--arch and --config are alternatives; pass one") }
-        if arch == nil, inputShape != nil || includeTop || pooling != nil {
-            throw ValidationError("--input-shape, --include-top and --pooling go with --arch")
+        if arch == nil, inputShape != nil || includeTop || pooling != nil || alpha != nil {
+            throw ValidationError("--input-shape, --include-top, --pooling and --alpha go with --arch")
         }
+        if let alpha, !(alpha > 0 && alpha.isFinite) { throw ValidationError("--alpha must be a positive number") }
         if let inputShape, parsedShape(inputShape) == nil {
             throw ValidationError("--input-shape must be H,W,C, e.g. 150,150,3")
         }
@@ -49,7 +53,7 @@ struct ArchitectureOptions: ParsableArguments {
         guard let arch else { return nil }
         do {
             return try ApplicationSpec(name: arch, inputShape: inputShape.flatMap(parsedShape), includeTop: includeTop,
-                                       pooling: pooling, classes: classes)
+                                       pooling: pooling, classes: classes, alpha: alpha ?? 1)
         } catch let error as KerasError {
             throw ValidationError(error.description)
         }
