@@ -30,7 +30,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swm  # noqa: E402
 
-WEIGHTS_ONLY = {"weights.h5", "tfkeras-weights.h5"}
+WEIGHTS_ONLY = {"weights.h5", "tfkeras-weights.h5", "weights-offset.h5"}
 
 
 class Checks:
@@ -49,10 +49,23 @@ def run(cmd):
 
 
 def arch_args(model, flavour):
+    """`--arch` and its options for weights-only flavours: from the manifest's keras.applications
+    constructor arguments when it records them, else the model's name and input shape (vgg16)."""
     if flavour not in WEIGHTS_ONLY:
         return []
     h, w, c = model["input_shape"][1:]
-    return ["--arch", model["name"], "--input-shape", f"{h},{w},{c}"]
+    arch = model.get("arch")
+    if not arch:
+        return ["--arch", model["name"], "--input-shape", f"{h},{w},{c}"]
+    a = arch["args"]
+    args = ["--arch", arch["name"], "--input-shape", ",".join(str(d) for d in a["input_shape"])]
+    if a.get("include_top", True):
+        args += ["--include-top", "--classes", str(a.get("classes", 1000))]
+    elif a.get("pooling"):
+        args += ["--pooling", a["pooling"]]
+    if a.get("alpha", 1.0) != 1.0:
+        args += ["--alpha", str(a["alpha"])]
+    return args
 
 
 def check_tensors(checks, label, swm_path, source_path, records):
