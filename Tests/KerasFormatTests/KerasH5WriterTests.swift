@@ -192,6 +192,23 @@ final class KerasH5WriterTests: XCTestCase {
         XCTAssertEqual(back.nodes, graph.nodes)
     }
 
+    func testHalfPrecisionWeightsAreWidenedExactly() throws {
+        var graph = try KerasReader.read(path: TestSupport.sample("mini/mini.keras3.h5"))
+        for (name, weight) in graph.weights {
+            let halves = weight.data.floatArray(as: .float32).map(DTypeConversion.floatToHalf)
+            graph.weights[name]?.info.dtype = .float16
+            graph.weights[name]?.data = halves.withUnsafeBytes { TensorData(copying: $0) }
+        }
+        try KerasH5Writer().write(graph, to: path("h.h5"))
+        let back = try KerasReader.read(path: path("h.h5"))
+        XCTAssertEqual(back.weights.count, graph.weights.count)
+        for (name, weight) in graph.weights {
+            let read = try XCTUnwrap(back.weights[name])
+            XCTAssertEqual(read.info.dtype, .float32, "Keras layers hold float32")
+            XCTAssertEqual(read.data.floatArray(as: .float32), weight.data.floatArray(as: .float16), name)
+        }
+    }
+
     func testSameGraphGivesSameBytes() throws {
         let graph = try KerasReader.read(path: fixture("zoo.keras3"))
         try KerasH5Writer().write(graph, to: path("a.h5"))
