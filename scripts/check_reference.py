@@ -73,7 +73,7 @@ def check_model(keras, base, m, work):
 
     # the stored inputs are what load_img + preprocessing gives today, bit for bit
     pp = m["preprocessing"]
-    mode = "caffe" if pp["mode"] == "caffe" else "divide255"
+    mode = pp["mode"] if pp["mode"] in ("caffe", "tf") else "divide255"
     photos = {p["stem"]: base / "photos" / p["file"] for p in MANIFEST["photos"]}
     rebuilt = [(ref.preprocess(mode, ref.keras_load(photos[s], target_size=tuple(pp["target_size"]),
                                                      interpolation=pp["interpolation"])),
@@ -96,6 +96,10 @@ def check_model(keras, base, m, work):
         fresh = keras.models.clone_model(loaded)
         fresh.load_weights(fl["weights.h5"])
         row(name, f"Keras 3 clone + load_weights {fl['weights.h5'].name}", run_all(fresh))
+    if "weights-offset.h5" in fl:
+        fresh = keras.models.clone_model(loaded)
+        fresh.load_weights(fl["weights-offset.h5"])
+        row(name, f"Keras 3 clone + load_weights {fl['weights-offset.h5'].name}", run_all(fresh))
 
     # per-layer outputs, from the reloaded Keras 3 .h5
     if m.get("per_layer"):

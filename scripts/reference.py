@@ -326,6 +326,21 @@ MINI_INPUT = (32, 32, 3)
 VGG_INPUT = (150, 150, 3)
 SEED_MINI, SEED_MINI_HEAD, SEED_VGG, SEED_HEAD, SEED_UNSUPPORTED = 0, 1, 16, 17, 99
 
+# The seed's other keras.applications models (issue #5), weights=None, at small input sizes so CI
+# stays fast (odd sizes on purpose: `same` padding then pads unevenly), plus one MobileNet with
+# its Conv2D + Reshape head. name: (constructor, kwargs, input shape, preprocess_input mode, seed,
+# `wtool --arch` name). The kwargs are keras.applications' own and go into the manifest.
+ZOO = {
+    "vgg19": ("VGG19", {"include_top": False}, (112, 112, 3), "caffe", 19, "vgg19"),
+    "resnet50": ("ResNet50", {"include_top": False}, (128, 128, 3), "caffe", 50, "resnet50"),
+    "inception_v3": ("InceptionV3", {"include_top": False}, (139, 139, 3), "tf", 3, "inception_v3"),
+    "xception": ("Xception", {"include_top": False}, (117, 117, 3), "tf", 71, "xception"),
+    "mobilenet": ("MobileNet", {"include_top": False, "alpha": 1.0}, (128, 128, 3), "tf", 224,
+                  "mobilenet"),
+    "mobilenet_050_top": ("MobileNet", {"include_top": True, "alpha": 0.5, "classes": 10},
+                          (128, 128, 3), "tf", 225, "mobilenet"),
+}
+
 
 def build_mini(K):
     L = K.layers
@@ -378,6 +393,9 @@ def build_arch(K, arch):
         return build_classifier(K, build_vgg16(K), 256, "sequential", VGG_INPUT)
     if arch == "unsupported":
         return build_unsupported(K)
+    if arch in ZOO:
+        ctor, kwargs, shape = ZOO[arch][:3]
+        return getattr(K.applications, ctor)(weights=None, input_shape=shape, **kwargs)
     raise ValueError(arch)
 
 
@@ -441,6 +459,85 @@ def load_weights_npz(path):
             assert int(i) == len(out[name]), key
             out[name].append(z[key])
     return out
+
+
+def zoo_weights(K, model, seed, calibration):
+    """Seeded weights for the deep ZOO models that keep activations O(1) through 100+ layers.
+
+    Kernels N(0, sqrt(2/fan_in)) with the true fan-in (kh*kw for depthwise kernels), biases
+    N(0, 0.01). BatchNormalization: gamma 1 + N(0, 0.1) and beta N(0, 0.1) where the layer has
+    them, moving_mean small (N(0, 0.1) * rms of its input) and moving_variance the second
+    moment of its input * U(0.8, 1.25), measured on `calibration` (the model's own
+    preprocessed photos) in one training-mode pass (batch statistics upstream; updating all BNs
+    from inference-mode passes instead oscillates and diverges on these depths). No statistic is
+    a default value, and in inference every BN output's second moment stays between about
+    0.25 and 1.6. Using the channel means and variances instead (what training would converge to)
+    makes these random ReLU networks amplify float32 rounding about 1.1x per layer: Keras's own
+    float32 output then differs from a float64 forward pass by 5e-5 to 7e-5 (max|d|/max|y|) on
+    ResNet50 and InceptionV3, against 2.6e-6 to 4.2e-6 for all five with these statistics."""
+    rng = np.random.default_rng(seed)
+    out, bns = {}, []
+    for layer in leaf_layers(K, model):
+        current = layer.get_weights()
+        if not current:
+            continue
+        cls = layer.__class__.__name__
+        if cls == "BatchNormalization":
+            c = current[0].shape[0]
+            arrays = []
+            if layer.scale:
+                arrays.append(1.0 + 0.1 * rng.standard_normal(c))
+            if layer.center:
+                arrays.append(0.1 * rng.standard_normal(c))
+            arrays += [np.zeros(c), np.ones(c)]  # set from the calibration below
+            bns.append(layer)
+        else:
+            arrays = []
+            for i, w in enumerate(current):
+                if w.ndim < 2:
+                    arrays.append(rng.normal(0.0, 0.01, size=w.shape))
+                    continue
+                depthwise = (cls == "DepthwiseConv2D" or (cls == "SeparableConv2D" and i == 0))
+                fan_in = int(np.prod(w.shape[:2] if depthwise else w.shape[:-1]))
+                arrays.append(rng.normal(0.0, np.sqrt(2.0 / fan_in), size=w.shape))
+        out[layer.name] = [a.astype(np.float32) for a in arrays]
+    if not bns:  # VGG19
+        return out
+    noise = {bn.name: (rng.standard_normal(out[bn.name][-1].shape[0]),
+                       rng.uniform(0.8, 1.25, out[bn.name][-1].shape[0])) for bn in bns}
+    probe = K.Model(model.inputs, [bn.input for bn in bns])
+    apply_weights(K, model, out)
+    for bn, x in zip(bns, probe(calibration, training=True)):
+        x = np.asarray(x, dtype=np.float64)
+        second = np.maximum(np.mean(np.square(x), axis=tuple(range(x.ndim - 1))), 1e-4)
+        mean_noise, var_factor = noise[bn.name]
+        out[bn.name][-2] = (0.1 * np.sqrt(second) * mean_noise).astype(np.float32)
+        out[bn.name][-1] = (second * var_factor).astype(np.float32)
+    return out
+
+
+def save_offset_named_weights(keras, arch, weights, path):
+    """A Keras 3 .weights.h5 of `arch` built after three unnamed Conv2D + BatchNormalization
+    pairs in the same session, so its auto-named layers are conv2d_3, conv2d_4, ... where a
+    fresh model has conv2d, conv2d_1, ...: each `vars` group's `name` attribute then names a
+    different layer of the fresh model. Keras binds such files by position (saving_lib ignores
+    names, asserted below); wtool --arch must too."""
+    keras.backend.clear_session()
+    x = keras.Input((8, 8, 3))
+    for _ in range(3):
+        x = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3)(x))
+    ctor, kwargs, shape = ZOO[arch][:3]
+    model = getattr(keras.applications, ctor)(weights=None, input_shape=shape, **kwargs)
+    weighted = [layer for layer in leaf_layers(keras, model) if layer.get_weights()]
+    assert len(weighted) == len(weights) and weighted[0].name != next(iter(weights)), weighted[0].name
+    for layer, arrays in zip(weighted, weights.values()):
+        layer.set_weights(arrays)
+    model.save_weights(path)
+    fresh = build_arch(keras, arch)
+    fresh.load_weights(path)
+    for a, b in zip(fresh.get_weights(), model.get_weights()):
+        assert np.array_equal(a, b)
+    return weighted[0].name
 
 
 def model_weights(arch, K):
@@ -537,6 +634,8 @@ def preprocess(mode, x):
     x = np.array(x, dtype=np.float32)[None]
     if mode == "caffe":
         y = keras.applications.vgg16.preprocess_input(x.copy())
+    elif mode == "tf":
+        y = keras.applications.mobilenet.preprocess_input(x.copy())
     elif mode == "divide255":
         y = x / 255.0
     else:
@@ -556,6 +655,11 @@ PREPROCESSING = {
         "mode": "rescale",
         "keras": "x / 255.0 (numpy float32 / python float: float32 division)",
         "formula": "float32(x) / float32(255)",
+    },
+    "tf": {
+        "mode": "tf",
+        "keras": "keras.applications.{mobilenet,inception_v3,xception}.preprocess_input",
+        "formula": "x /= float32(127.5); x -= float32(1) (in place, float32 arithmetic)",
     },
     "multiply255": {
         "mode": "rescale",
@@ -979,12 +1083,12 @@ def onnx_structure(path, title, keras_tensors=None):
 
 
 def produce_model(keras, arch, out_dir, stem, flavours, inputs, per_layer_stems, workdir,
-                  expected_name="expected", summary_prefix=""):
+                  expected_name="expected", summary_prefix="", weights=None):
     """Builds `arch` with its seeded weights in Keras 3, saves the Keras 3 flavours, has
     tf_keras save its flavours from the same weights, and writes expected outputs.
     Returns the manifest entry (paths relative to out_dir's parent)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    weights = model_weights(arch, keras)
+    weights = weights or model_weights(arch, keras)
     model = build_arch(keras, arch)
     apply_weights(keras, model, weights)
     npz = Path(workdir) / f"{arch}.weights.npz"
@@ -1370,6 +1474,35 @@ def cmd_full(args):
         "class_indices": "class_indices.json"}
     log(f"features: {info['samples']} images in {info['batches']} batches, "
         f"classes {info['class_indices']}")
+
+    for name, (ctor, kwargs, shape, mode, seed, arch_name) in ZOO.items():
+        size = shape[:2]
+        log(f"{name}: keras.applications.{ctor}(weights=None, input_shape={shape}, {kwargs})")
+        inputs = {s: preprocess(mode, keras_load(path, target_size=size))
+                  for s, path in photo_paths.items()}
+        model = build_arch(keras, name)
+        weights = zoo_weights(keras, model, seed, np.concatenate(list(inputs.values())))
+        _, entry = produce_model(
+            keras, name, out / name, name,
+            ["keras3.h5", "tfkeras.h5", "weights.h5", "tfkeras-weights.h5", "onnx"],
+            inputs, per_layer[:1], work, weights=weights)
+        if name == "inception_v3":
+            path = out / name / f"{name}.offset-names.weights.h5"
+            first = save_offset_named_weights(keras, name, weights, path)
+            entry["flavours"]["weights-offset.h5"] = rel(path, out / name)
+            entry["offset_names"] = {"flavour": "weights-offset.h5", "first_conv": first,
+                                     "note": "Keras 3 save_weights of a model auto-named after "
+                                             "three other Conv2D/BN pairs; Keras binds it by position"}
+            log(f"{name}: {path.name} (first conv named {first}; Keras reloads it by position)")
+        entry["preprocessing"] = {**PREPROCESSING[mode], "target_size": list(size),
+                                  "interpolation": "nearest", "color_mode": "rgb"}
+        entry["arch"] = {"name": arch_name, "constructor": f"keras.applications.{ctor}",
+                         "args": {"weights": None, "input_shape": list(shape), **kwargs}}
+        manifest["models"].append(entry)
+        for stem in list(entry["expected"])[:2]:
+            y = np.load(out / name / entry["expected"][stem])
+            log(f"{name} {stem}: output {y.shape} max {np.abs(y).max():.4g} "
+                f"mean {y.mean():.4g} nonzero {np.count_nonzero(y) / y.size:.2f}")
 
     write_json(out / "manifest.json", manifest)
     (out / "STAMP").write_text(stamp + "\n")
