@@ -62,7 +62,8 @@ final class Conv2DTests: XCTestCase {
         b.node("conv", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu)), ["x"],
                weights: [b.weight("k", [3, 3, 4, 8]), b.weight("b", [8])])
         let graph = b.graph(outputs: ["conv"])
-        let options = ExecutorOptions(scratchBytes: 36 * 4 * 37)  // 37 patch rows per chunk
+        // (36 patch + 8 output floats) × 37 rows: chunks of 37 rows, the last one partial.
+        let options = ExecutorOptions(scratchBytes: (36 + 8) * 4 * 37)
         try checkAgainstReference(graph, inputShapes: ["x": [2, 17, 19, 4]], options: options)
         let plan = try Executor(graph: graph, options: options).memoryPlan(inputShapes: ["x": [2, 17, 19, 4]])
         XCTAssertEqual(plan.scratchBytes, 36 * 4 * 37)

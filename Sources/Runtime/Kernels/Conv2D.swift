@@ -33,8 +33,11 @@ struct _Conv2DKernel: _Kernel {
         g.kernelHeight * g.kernelWidth * (g.channels / attributes.groups)
     }
 
+    /// Patch rows per chunk: the bound covers a chunk's patches *and* its output rows, which the
+    /// epilogue revisits, so a thin kernel (the first layer's K = 27) does not make a chunk whose
+    /// output falls out of cache.
     private func rowsPerChunk(_ g: _WindowGeometry) -> Int {
-        max(1, min(g.outputPixels, scratchLimit / max(patchWidth(g), 1)))
+        max(1, min(g.outputPixels, scratchLimit / max(patchWidth(g) + attributes.filters, 1)))
     }
 
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
