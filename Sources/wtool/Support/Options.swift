@@ -11,10 +11,10 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(name: .long, help: "For weights-only files of other models: a Keras model config JSON (model.to_json()).")
     var config: String?
 
-    @Option(name: .long, help: "Input shape H,W,C for --arch (default 224,224,3).")
+    @Option(name: .long, help: "Input shape H,W,C for --arch (default: keras.applications', 224,224,3, or 299,299,3 for inception_v3 and xception).")
     var inputShape: String?
 
-    @Flag(name: .long, help: "With --arch: include the classifier top (Flatten + Dense layers).")
+    @Flag(name: .long, help: "With --arch: include the classifier top (keras.applications' include_top=True).")
     var includeTop = false
 
     @Option(name: .long, help: "With --arch and no top: global pooling, avg or max.")
