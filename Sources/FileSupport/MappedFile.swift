@@ -10,9 +10,12 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
 
     /// Maps `path` read-only (`PROT_READ`, `MAP_PRIVATE`). An empty file maps to an empty buffer.
+    /// Anything but a regular file (a directory, a FIFO, a device) is refused.
     public init(path: String) throws {
         self.path = path
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO with no writer would otherwise block forever before fstat
+        // can refuse it; on a regular file the flag changes nothing.
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
         defer { _ = Glibc.close(fd) }
         var info = stat()

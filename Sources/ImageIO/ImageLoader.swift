@@ -33,7 +33,8 @@ public enum ImageLoader {
 
     /// Reads a whole regular file, refusing files over `limit` bytes.
     static func readFile(path: String, limit: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO would block the open itself; fstat below refuses it instead.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw ImageIOError.io(path: path, operation: "open", errno: errno) }
         defer { _ = close(fd) }
         var info = stat()

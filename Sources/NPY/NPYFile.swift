@@ -61,7 +61,8 @@ final class _ReadableFile {
     private let fd: Int32
 
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO would block the open itself; fstat below refuses it instead.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw NPYError.io(path: path, operation: "open", errno: errno) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
