@@ -65,14 +65,24 @@ struct KerasConfigParser {
         layer["name"]?.string ?? layer["config"]?["name"]?.string
     }
 
-    private static func batchShape(_ config: JSONValue?) -> [Int]? {
+    private static func batchShape(_ config: JSONValue?) throws -> [Int]? {
         guard let config else { return nil }
         for key in ["batch_shape", "batch_input_shape"] {
             if let dims = config[key]?.array {
-                return dims.map { $0.int ?? -1 }
+                return try dimensions(dims, key: key)
             }
         }
         return nil
+    }
+
+    /// A shape list: `null` is an unknown dimension (-1); anything else must be a non-negative
+    /// integer (a huge or fractional number must not quietly become "unknown").
+    private static func dimensions(_ dims: [JSONValue], key: String) throws -> [Int] {
+        try dims.map { dim in
+            if dim.isNull { return -1 }
+            guard let n = dim.int, n >= 0 else { throw KerasError.badConfig("\(key) has a dimension that is not a non-negative integer") }
+            return n
+        }
     }
 
     private static func dtypeName(_ config: JSONValue?) -> String {
@@ -120,7 +130,7 @@ struct KerasConfigParser {
             aliases[value] = outer
             return
         }
-        guard let shape = Self.batchShape(config) else {
+        guard let shape = try Self.batchShape(config) else {
             throw KerasError.badConfig("input layer '\(name)' has no batch_shape")
         }
         guard Self.dtypeName(config) == "float32" else {
@@ -207,10 +217,10 @@ struct KerasConfigParser {
         } else {
             // No InputLayer: the shape is on the first layer, the model's build_input_shape, or the
             // first nested model's own input.
-            var shape = Self.batchShape(rest.first?["config"])
-            if shape == nil, let dims = config["build_input_shape"]?.array { shape = dims.map { $0.int ?? -1 } }
+            var shape = try Self.batchShape(rest.first?["config"])
+            if shape == nil, let dims = config["build_input_shape"]?.array { shape = try Self.dimensions(dims, key: "build_input_shape") }
             if shape == nil, let nested = rest.first?["config"]?["layers"]?.array?.first, nested["class_name"]?.string == "InputLayer" {
-                shape = Self.batchShape(nested["config"])
+                shape = try Self.batchShape(nested["config"])
             }
             guard let shape else { throw KerasError.badConfig("Sequential model '\(modelName)' has no input shape") }
             let name = "\(Self.layerName(rest.first ?? .null) ?? modelName)_input"

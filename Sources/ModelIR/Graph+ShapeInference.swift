@@ -7,12 +7,22 @@ extension Graph {
     public func inferShapes(inputShapes: [String: [Int]] = [:]) throws -> [String: [Int]] {
         var shapes: [String: [Int]] = [:]
         for input in inputs {
-            shapes[input.name] = inputShapes[input.name] ?? input.shape
+            let shape = inputShapes[input.name] ?? input.shape
+            if let bad = shape.first(where: { $0 < -1 || $0 > ShapeInference.maxExtent }) {
+                throw ModelIRError.invalidShape(tensor: input.name,
+                    detail: "shape \(shape) has dimension \(bad); dimensions are -1 (unknown) or 0…2^60")
+            }
+            shapes[input.name] = shape
         }
         for node in nodes {
             var inShapes: [[Int]] = []
             for name in node.inputs {
                 guard let s = shapes[name] else { throw ModelIRError.danglingInput(node: node.name, input: name) }
+                // Outputs may outgrow the bound (filters, units and padding add up); the node that
+                // reads one refuses it, so each node's arithmetic below works on bounded sizes.
+                if let bad = s.first(where: { $0 > ShapeInference.maxExtent }) {
+                    throw ModelIRError.shapeMismatch(node: node.name, detail: "input '\(name)' has shape \(s); dimension \(bad) is over 2^60")
+                }
                 inShapes.append(s)
             }
             var weightShapes: [[Int]] = []
@@ -29,6 +39,19 @@ extension Graph {
 
 /// Output shapes per op, with the weight-shape checks that make a binding strict.
 public enum ShapeInference {
+    /// The largest dimension, window size, stride, dilation, padding and effective window
+    /// (`(kernel − 1) · dilation + 1`) shape inference accepts: 2⁶⁰. Far past any real model, and
+    /// small enough that the sums below, and the runtime's window arithmetic on them, cannot
+    /// overflow `Int`: a hostile file gets an error, never a trap.
+    public static let maxExtent = 1 << 60
+
+    /// `(kernel − 1) · dilation + 1`, or nil when it would exceed `maxExtent`.
+    static func effectiveWindow(kernel: Int, dilation: Int) -> Int? {
+        let (span, overflow) = (kernel - 1).multipliedReportingOverflow(by: dilation)
+        guard !overflow, span < maxExtent else { return nil }
+        return span + 1
+    }
+
     /// Output size of one spatial axis of a window op.
     public static func windowOutput(_ size: Int, kernel: Int, stride: Int, dilation: Int, padBefore: Int, padAfter: Int) -> Int {
         guard size >= 0 else { return -1 }
@@ -41,8 +64,16 @@ public enum ShapeInference {
                         padding: Padding2D) throws -> (Int, Int) {
         guard input.count == 4 else { throw ModelIRError.inputRankMismatch(node: node.name, expected: 4, actual: input) }
         guard kernel.count == 2, strides.count == 2, dilations.count == 2,
-              kernel.allSatisfy({ $0 > 0 }), strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 })
-        else { throw ModelIRError.invalidAttribute(node: node.name, detail: "kernel, strides and dilations must be two positive integers") }
+              (kernel + strides + dilations).allSatisfy({ $0 > 0 && $0 <= maxExtent })
+        else { throw ModelIRError.invalidAttribute(node: node.name, detail: "kernel, strides and dilations must be two integers in 1…2^60") }
+        // Checked whatever the input size: the runtime resolves `same` padding per input later.
+        guard effectiveWindow(kernel: kernel[0], dilation: dilations[0]) != nil,
+              effectiveWindow(kernel: kernel[1], dilation: dilations[1]) != nil else {
+            throw ModelIRError.invalidAttribute(node: node.name, detail: "the dilated window is over 2^60")
+        }
+        if case let .explicit(top, bottom, left, right) = padding, ![top, bottom, left, right].allSatisfy({ $0 <= maxExtent }) {
+            throw ModelIRError.invalidAttribute(node: node.name, detail: "padding over 2^60")
+        }
         let h = input[1], w = input[2]
         if h < 0 || w < 0 { return (-1, -1) }
         if case .same = padding {
@@ -99,12 +130,18 @@ public enum ShapeInference {
             let x = try single()
             let (oh, ow) = try spatial(node, x, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations, padding: a.padding)
             let c = try channels(node, x)
+            guard a.depthMultiplier > 0, !c.multipliedReportingOverflow(by: a.depthMultiplier).overflow else {
+                throw ModelIRError.invalidAttribute(node: node.name, detail: "depth multiplier \(a.depthMultiplier) is out of range")
+            }
             try expectWeights(node, [a.kernelSize + [c, a.depthMultiplier]] + (a.useBias ? [[c * a.depthMultiplier]] : []), weights)
             return [x[0], oh, ow, c * a.depthMultiplier]
         case .separableConv2D(let a):
             let x = try single()
             let (oh, ow) = try spatial(node, x, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations, padding: a.padding)
             let c = try channels(node, x)
+            guard a.depthMultiplier > 0, !c.multipliedReportingOverflow(by: a.depthMultiplier).overflow else {
+                throw ModelIRError.invalidAttribute(node: node.name, detail: "depth multiplier \(a.depthMultiplier) is out of range")
+            }
             try expectWeights(node, [a.kernelSize + [c, a.depthMultiplier], [1, 1, c * a.depthMultiplier, a.filters]]
                 + (a.useBias ? [[a.filters]] : []), weights)
             return [x[0], oh, ow, a.filters]
@@ -134,8 +171,8 @@ public enum ShapeInference {
         case let .zeroPadding2D(top, bottom, left, right):
             let x = try single()
             guard x.count == 4 else { throw ModelIRError.inputRankMismatch(node: node.name, expected: 4, actual: x) }
-            guard min(top, bottom, left, right) >= 0 else {
-                throw ModelIRError.invalidAttribute(node: node.name, detail: "negative padding")
+            guard min(top, bottom, left, right) >= 0, max(top, bottom, left, right) <= maxExtent else {
+                throw ModelIRError.invalidAttribute(node: node.name, detail: "padding must be in 0…2^60")
             }
             return [x[0], x[1] < 0 ? -1 : x[1] + top + bottom, x[2] < 0 ? -1 : x[2] + left + right, x[3]]
         case .flatten:
@@ -187,7 +224,10 @@ public enum ShapeInference {
                 for i in 0..<rank where i != ax && i != 0 && s[i] != first[i] {
                     throw ModelIRError.shapeMismatch(node: node.name, detail: "inputs \(first) and \(s) differ off the concatenation axis")
                 }
-                out[ax] = (out[ax] < 0 || s[ax] < 0) ? -1 : out[ax] + s[ax]
+                guard out[ax] >= 0, s[ax] >= 0 else { out[ax] = -1; continue }
+                let (sum, overflow) = out[ax].addingReportingOverflow(s[ax])
+                guard !overflow else { throw ModelIRError.shapeMismatch(node: node.name, detail: "the concatenated axis overflows") }
+                out[ax] = sum
             }
             return out
         }

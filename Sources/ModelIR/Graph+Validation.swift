@@ -4,6 +4,7 @@ extension Graph {
     /// - Throws: the first `ModelIRError` found.
     public func validate() throws {
         guard !inputs.isEmpty else { throw ModelIRError.emptyGraph }
+        guard !outputs.isEmpty else { throw ModelIRError.noOutputs }
         var produced = Set<String>()
         var nodeNames = Set<String>()
         for input in inputs where !produced.insert(input.name).inserted {

@@ -11,6 +11,9 @@ public enum ModelIRError: Error, Equatable, CustomStringConvertible {
     case invalidAttribute(node: String, detail: String)
     case unknownLayer(String)
     case emptyGraph
+    case noOutputs
+    /// A graph input's declared shape is impossible (a dimension below -1 or over the bound).
+    case invalidShape(tensor: String, detail: String)
 
     public var description: String {
         switch self {
@@ -27,6 +30,8 @@ public enum ModelIRError: Error, Equatable, CustomStringConvertible {
         case let .invalidAttribute(node, d): "node '\(node)': \(d)"
         case .unknownLayer(let n): "no layer named '\(n)'"
         case .emptyGraph: "the graph has no inputs"
+        case .noOutputs: "the graph has no outputs"
+        case let .invalidShape(tensor, d): "input '\(tensor)': \(d)"
         }
     }
 }
