@@ -55,12 +55,19 @@ public final class InferenceSession {
         }
     }
 
+    /// The largest image side wtool resizes to (the bound `--size` accepts too): a model file
+    /// that declares a bigger input gets an error, not a multi-terabyte allocation.
+    public static let maxImageSide = 16384
+
     /// The (height, width) images are resized to.
     public func imageSize(_ options: ImageInputOptions) throws -> (height: Int, width: Int) {
         if let size = options.size { return size }
         let shape = try imageInput.shape
         guard shape[1] > 0, shape[2] > 0 else {
             throw WToolError.usage("the model accepts any image size; pass --size H,W")
+        }
+        guard shape[1] <= Self.maxImageSide, shape[2] <= Self.maxImageSide else {
+            throw WToolError.usage("the model's input is \(shape[1])x\(shape[2]) pixels, over the \(Self.maxImageSide)x\(Self.maxImageSide) wtool runs; pass --size H,W")
         }
         return (shape[1], shape[2])
     }

@@ -93,8 +93,8 @@ struct Features: ParsableCommand {
             guard !items.isEmpty else { throw WToolError.invalid(path: directory, detail: "no images found") }
             let (graph, _) = try ModelLoader.load(path: model, options: options)
             let session = try InferenceSession(graph: graph)
-            let input = try image.inputOptions(for: graph)
-            let size = try session.imageSize(input)
+            let input = try aboutModel(model) { try image.inputOptions(for: graph) }
+            let size = try aboutModel(model) { try session.imageSize(input) }
             let inputName = try session.imageInput.name
             guard let outShape = try graph.inferShapes(inputShapes: [inputName: [1, size.height, size.width, 3]])[graph.outputs[0]] else {
                 throw WToolError.invalid(path: model, detail: "cannot infer the output shape")

@@ -55,7 +55,8 @@ struct Run: ParsableCommand {
             }
             let (graph, _) = try ModelLoader.load(path: model, options: options)
             let session = try InferenceSession(graph: graph)
-            let input = try image.inputOptions(for: graph)
+            let input = try aboutModel(model) { try image.inputOptions(for: graph) }
+            _ = try aboutModel(model) { try session.imageSize(input) }
             if !quiet {
                 Terminal.info("preprocessing: \(input.preprocessing.label), resize \(input.resize.rawValue)")
             }

@@ -55,7 +55,9 @@ struct VerifyCommand: ParsableCommand {
                 throw WToolError.usage("\(images): no image has a matching <stem>.npy in \(expected)")
             }
             let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let verification = Verification(session: try InferenceSession(graph: graph), input: try image.inputOptions(for: graph))
+            let verification = Verification(session: try InferenceSession(graph: graph),
+                                            input: try aboutModel(model) { try image.inputOptions(for: graph) })
+            _ = try aboutModel(model) { try verification.session.imageSize(verification.input) }
             var results: [Verification.ImageResult] = []
             if !json {
                 print("preprocessing: \(verification.input.preprocessing.label); tolerance \(tolerance) on max|Δ|/max|reference|")
