@@ -28,17 +28,22 @@ struct Check: ParsableCommand {
             }
             let file = try SWMFile(path: input)
             _ = try file.graph()
-            let progress = ProgressLine("checking", quiet: quiet)
-            let failures = file.verifyChecksums { progress.update(done: $0, total: $1, unit: "tensors", scale: 1) }
-            progress.finish()
-            if let first = failures.first {
-                let more = failures.count > 1 ? " (and \(failures.count - 1) more)" : ""
-                throw WToolError.invalid(path: input, detail: String(format: "tensor '%@' fails its checksum (stored %08x, computed %08x)%@",
-                                                                      first.tensor, first.expected, first.actual, more))
-            }
+            try Self.verifyChecksums(of: file, path: input, quiet: quiet)
             if !quiet {
                 print("\(input): OK (\(file.tensors.count) tensors, \(file.fileSize) bytes, format \(file.header.majorVersion).\(file.header.minorVersion))")
             }
+        }
+    }
+
+    /// Recomputes every tensor's CRC-32; throws naming the first tensor that fails.
+    static func verifyChecksums(of file: SWMFile, path: String, quiet: Bool) throws {
+        let progress = ProgressLine("checking", quiet: quiet)
+        let failures = file.verifyChecksums { progress.update(done: $0, total: $1, unit: "tensors", scale: 1) }
+        progress.finish()
+        if let first = failures.first {
+            let more = failures.count > 1 ? " (and \(failures.count - 1) more)" : ""
+            throw WToolError.invalid(path: path, detail: String(format: "tensor '%@' fails its checksum (stored %08x, computed %08x)%@",
+                                                                 first.tensor, first.expected, first.actual, more))
         }
     }
 }

@@ -100,6 +100,11 @@ struct Convert: ParsableCommand {
             if !force, FileManager.default.fileExists(atPath: output) {
                 throw WToolError.usage("\(output): already exists (use --force to overwrite)")
             }
+            if try ModelFormat.detect(path: input) == .swm {
+                // Converting reads every tensor anyway: check the CRCs first, so a damaged .swm is
+                // refused instead of written out again under fresh, matching checksums.
+                try Check.verifyChecksums(of: try SWMFile(path: input), path: input, quiet: true)
+            }
             if ["h5", "hdf5"].contains((output as NSString).pathExtension.lowercased()) {
                 try writeKeras(options: options)
                 return
