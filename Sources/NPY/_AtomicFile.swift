@@ -8,7 +8,8 @@ import Darwin
 /// `<destination>.tmp-XXXXXX` in the same directory, ``commit()`` fsyncs it, renames it into place
 /// and fsyncs the directory. Dropped or ``discard()``ed before committing, the temporary file is
 /// removed, so a failed or interrupted write never leaves a partial file under the final name.
-/// An existing destination is replaced atomically.
+/// An existing destination is replaced atomically. The temporary file is reported to
+/// ``NPYTemporaryFiles`` so an interrupted application can remove it.
 final class _AtomicFile {
     let destination: String
     let temporaryPath: String
@@ -27,6 +28,7 @@ final class _AtomicFile {
             if descriptor >= 0 {
                 self.fd = descriptor
                 self.temporaryPath = candidate
+                NPYTemporaryFiles.didCreate(candidate)
                 return
             }
             if errno != EEXIST {
@@ -95,6 +97,7 @@ final class _AtomicFile {
             throw NPYError.io(path: destination, operation: "rename", errno: code)
         }
         done = true
+        NPYTemporaryFiles.didFinish(temporaryPath)
         // Make the rename itself durable; failure here cannot un-write the file, so it is ignored.
         let directory = Self.directory(of: destination)
         let directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
@@ -113,6 +116,7 @@ final class _AtomicFile {
             fd = -1
         }
         _ = unlink(temporaryPath)
+        NPYTemporaryFiles.didFinish(temporaryPath)
     }
 
     private static func directory(of path: String) -> String {

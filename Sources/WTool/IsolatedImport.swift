@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import ModelIR
 import SWMFormat
@@ -47,6 +48,16 @@ public struct IsolatedImporter: Sendable {
         } catch {
             throw WToolError.unreadable(path: input, detail: "cannot start the import process \(executable.path): \(error)")
         }
+        // On SIGINT/SIGTERM the parent exits at once: stop the child first, so it cannot go on to
+        // rename its OUT.tmp-XXXXXX into place, then remove what it left.
+        let pid = process.processIdentifier
+        let interrupt = TemporaryFiles.shared.onInterrupt {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            Self.removeLeftovers(of: output)
+        }
+        defer { TemporaryFiles.shared.cancel(interrupt) }
         // Drain stderr while waiting so a chatty child cannot block on a full pipe.
         let stderrBox = DataBox()
         let reader = DispatchQueue(label: "wtool.import.stderr")
@@ -91,7 +102,11 @@ public struct IsolatedImporter: Sendable {
     public func importGraph(input: String, arguments: [String]) throws -> Graph {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? NSTemporaryDirectory()
         let temporary = (directory as NSString).appendingPathComponent("wtool-import-\(getpid())-\(UUID().uuidString).swm")
-        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        TemporaryFiles.shared.register(temporary)
+        defer {
+            try? FileManager.default.removeItem(atPath: temporary)
+            TemporaryFiles.shared.unregister(temporary)
+        }
         try importModel(input: input, output: temporary, overwrite: true, arguments: arguments)
         do {
             return try SWMFile(path: temporary).graph()

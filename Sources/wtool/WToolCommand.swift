@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct WToolCommand: ParsableCommand {
@@ -15,4 +16,16 @@ struct WToolCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [Convert.self, Summary.self, Check.self, Run.self, VerifyCommand.self, Features.self, Bench.self, Diff.self, GraphCommand.self, Import.self]
     )
+
+    /// Installs the SIGINT/SIGTERM clean-up (`Interrupts`) and refuses file names that are not
+    /// UTF-8 before ArgumentParser sees the (already repaired) arguments.
+    static func main() {
+        Interrupts.install()
+        if let name = ArgumentEncoding.firstInvalidArgument() {
+            FileHandle.standardError.write(Data(
+                "error: \(name): the name is not valid UTF-8, which wtool cannot open; rename the file\n".utf8))
+            Foundation.exit(1)
+        }
+        main(nil)
+    }
 }
