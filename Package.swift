@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "_TestSupport"]),
-        .testTarget(name: "WToolTests", dependencies: ["WTool", "NPY", "_TestSupport"]),
+        .testTarget(name: "WToolTests", dependencies: ["WTool", "NPY", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "_TestSupport"]),
     ]
 )
