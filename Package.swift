@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "_TestSupport", dependencies: ["ModelIR"], path: "Tests/_TestSupport"),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "_TestSupport"]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
-        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "_TestSupport"]),
+        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: [
             "ONNXFormat", "ONNXProto", "Runtime", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
