@@ -6,7 +6,10 @@
 #   4. reference data from Keras itself (scripts/reference.py full), cached per script version in
 #      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation;
 #   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py;
-#      before the release build, the example app (Examples/ClassifyFolder) runs on the samples.
+#      before the release build, the example app (Examples/ClassifyFolder) runs on the samples;
+#   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
+#      scripts/make_corpus.py generates from the samples (scripts/corpus_check.py), and each
+#      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 60) s (scripts/fuzz.sh).
 # Pass --unit to stop after step 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,3 +65,12 @@ else
   echo "hostile files: $corpus is missing (it comes with the project's shared folder)" >&2
   exit 1
 fi
+
+stage "corruption corpus (generated from the samples by scripts/make_corpus.py)"
+generated=$(mktemp -d)
+.venv/bin/python scripts/make_corpus.py --wtool .build/release/wtool --out "$generated/corpus"
+.venv/bin/python scripts/corpus_check.py --wtool .build/release/wtool "$generated/corpus"
+chmod -R u+rwX "$generated" && rm -rf "$generated"  # kept for inspection when the check fails
+
+stage "fuzzing (libFuzzer + AddressSanitizer, ${WTOOL_FUZZ_SECONDS:-60} s per target, seeds in Fuzz/corpus)"
+bash scripts/fuzz.sh --time "${WTOOL_FUZZ_SECONDS:-60}"
