@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileSupport
 import Foundation
 import ImageIO
 import NPY
@@ -146,7 +147,10 @@ struct Features: ParsableCommand {
             ]
             let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
             let sidecarPath = (out as NSString).deletingPathExtension + ".json"
-            try json.write(to: URL(fileURLWithPath: sidecarPath), options: .atomic)
+            // Through AtomicOutput, like the arrays, so an interrupt cannot leave its temporary file.
+            let sidecarFile = try AtomicOutput(destination: sidecarPath, overwrite: true)
+            try sidecarFile.write(Array(json))
+            try sidecarFile.commit()
             if !quiet {
                 Terminal.info("wrote \(out) \(featureRows), \(labels), \(sidecarPath)" + (skipped > 0 ? "; skipped \(skipped) unreadable images" : ""))
             }
