@@ -119,7 +119,7 @@ for target in "${TARGETS[@]}"; do
   [ "$JOBS" -gt 0 ] && args+=(-fork="$JOBS")
   rc=0
   "$BUILD/$target" "${args[@]}" "$BUILD/corpus/$target" "Fuzz/corpus/$target" >"$log" 2>&1 || rc=$?
-  grep -E "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb|stat::new_units_added)|INFO: (seed corpus|Loaded)|ERROR|SUMMARY" "$log" >&2 || true
+  grep -aE "^(#[0-9]+ *DONE|stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb|stat::new_units_added)|INFO: (seed corpus|Loaded)|ERROR|SUMMARY" "$log" >&2 || true
   if [ "$rc" -ne 0 ]; then
     echo "fuzz: $target FAILED (exit $rc); the log is $log, the input in $BUILD/artifacts/" >&2
     tail -60 "$log" >&2
