@@ -17,7 +17,6 @@ let package = Package(
     targets: [
         // C libraries from Debian's -dev packages; module maps only, plus shims for macros.
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // Not "CZlib": ZIPFoundation already defines a module of that name.
@@ -37,7 +36,8 @@ let package = Package(
         ]),
         .target(name: "NPY"),
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG"]),
-        .target(name: "Runtime", dependencies: ["ModelIR", "CBLAS"]),
+        // OpenBLAS (Debian libopenblas0) is loaded at run time: see Sources/Runtime/Kernels/_BLAS.swift.
+        .target(name: "Runtime", dependencies: ["ModelIR"]),
         .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
         .target(name: "WTool", dependencies: [
             "ModelIR", "SWMFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",

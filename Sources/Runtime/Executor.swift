@@ -62,22 +62,20 @@ public final class Executor: @unchecked Sendable {
         case .weights: try rewriter.fuseBatchNormalization(intoWeights: true)
         }
         if options.fuseActivations { rewriter.fuseActivations() }
+        _ = try _BLAS.require()
+        let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
+        let parallel = _Parallel(workers: threads, minimumWork: max(options.minimumParallelWork, 1))
+        self.parallel = parallel
         let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
         self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated,
-                                    batchNormEpilogues: rewriter.batchNormEpilogues, scratchLimit: scratchLimit)
-
-        _ = _BLASCore.name
-        let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
-        if options.threads != nil || ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil {
-            _BLAS.setThreads(threads)
-        }
-        self.parallel = _Parallel(workers: threads, minimumWork: max(options.minimumParallelWork, 1))
+                                    batchNormEpilogues: rewriter.batchNormEpilogues, scratchLimit: scratchLimit,
+                                    convolution: options.convolution, parallel: parallel)
     }
 
-    /// OpenBLAS's kernel family in use (`SkylakeX`, `Haswell`, …), for benchmark reports. When
-    /// OpenBLAS does not recognise the CPU, the executor selects the family the CPU's features
-    /// allow instead of OpenBLAS's SSE3 fallback (see `OPENBLAS_CORETYPE`).
-    public static var blasCore: String { _BLASCore.name }
+    /// OpenBLAS's kernel family in use (`SkylakeX`, `Haswell`, …), for benchmark reports: the one
+    /// the CPU's feature flags allow, unless `OPENBLAS_CORETYPE` says otherwise; "unavailable"
+    /// when OpenBLAS cannot be loaded.
+    public static var blasCore: String { (try? _BLAS.require().core) ?? "unavailable" }
 
     /// Names of the graph inputs, in order.
     public var inputNames: [String] { graph.inputs.map(\.name) }
@@ -119,6 +117,40 @@ public final class Executor: @unchecked Sendable {
     public func run(inputs: [String: Tensor], outputs: [String]) throws -> [String: Tensor] {
         lock.lock()
         defer { lock.unlock() }
+        var timings: [Double]? = nil
+        return try execute(inputs: inputs, outputs: outputs, timings: &timings)
+    }
+
+    /// Time spent in one node of the prepared program.
+    public struct NodeTiming: Sendable, Equatable {
+        /// The node's name (for a fused node, the convolution's or dense layer's).
+        public var node: String
+        /// Its Keras class name.
+        public var op: String
+        /// Median seconds per run.
+        public var seconds: Double
+    }
+
+    /// Runs the graph `runs` times (after one warm-up) and returns each executed node's median
+    /// time, in execution order: where a model spends its time.
+    public func profile(inputs: [String: Tensor], runs: Int = 5) throws -> [NodeTiming] {
+        lock.lock()
+        defer { lock.unlock() }
+        var samples: [[Double]] = []
+        for i in 0...max(runs, 1) {
+            var timings: [Double]? = [Double](repeating: -1, count: program.steps.count)
+            _ = try execute(inputs: inputs, outputs: graph.outputs, timings: &timings)
+            if i > 0, let timings { samples.append(timings) }
+        }
+        return program.steps.indices.compactMap { s in
+            let values = samples.map { $0[s] }.sorted()
+            guard let mid = values.dropFirst(values.count / 2).first, mid >= 0 else { return nil }
+            return NodeTiming(node: program.steps[s].node.name, op: program.steps[s].node.op.kerasClassName, seconds: mid)
+        }
+    }
+
+    /// The body of `run`, with `lock` held; records each step's seconds when `timings` is non-nil.
+    private func execute(inputs: [String: Tensor], outputs: [String], timings: inout [Double]?) throws -> [String: Tensor] {
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw RuntimeError.unknownInput(name)
         }
@@ -149,7 +181,13 @@ public final class Executor: @unchecked Sendable {
                 inputShapes: step.inputs.map { plan.shapes[$0] ?? [] },
                 output: base + plan.offsets[step.output], outputShape: outShape,
                 scratch: scratch.pointer, parallel: parallel)
-            step.kernel.run(args)
+            if timings != nil {
+                let start = DispatchTime.now().uptimeNanoseconds
+                step.kernel.run(args)
+                timings?[i] = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            } else {
+                step.kernel.run(args)
+            }
         }
 
         var result: [String: Tensor] = [:]
@@ -203,7 +241,8 @@ public final class Executor: @unchecked Sendable {
                 prog = r
             } else {
                 let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
-                prog = try _Program(graph: graph, eliminated: [:], scratchLimit: scratchLimit)
+                prog = try _Program(graph: graph, eliminated: [:], scratchLimit: scratchLimit,
+                                    convolution: options.convolution, parallel: parallel)
                 referenceProgram = prog
             }
         } else {

@@ -15,18 +15,36 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// Upper bound on kernel scratch memory (im2col chunks), in bytes. Smaller chunks stay in
     /// cache; larger ones make fewer, bigger GEMM calls.
     public var scratchBytes: Int
+    /// How 3×3 stride-1 convolutions run; see ``ConvolutionAlgorithm``.
+    public var convolution: ConvolutionAlgorithm
     /// Below this many floats a non-BLAS loop stays on the calling thread. Tests lower it to drive
     /// the split paths with small shapes.
     var minimumParallelWork: Int
 
     public init(batchNormalization: BatchNormalizationFusion = .epilogue, fuseActivations: Bool = true, threads: Int? = nil,
-                scratchBytes: Int = 8 << 20) {
+                scratchBytes: Int = 8 << 20, convolution: ConvolutionAlgorithm = .auto) {
         self.batchNormalization = batchNormalization
         self.fuseActivations = fuseActivations
         self.threads = threads
         self.scratchBytes = scratchBytes
+        self.convolution = convolution
         self.minimumParallelWork = 1 << 14
     }
+}
+
+/// How a Conv2D with a 3×3 kernel, unit strides and dilations and one group is computed. Other
+/// convolutions always use im2col + SGEMM (1×1 ones without im2col).
+public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable {
+    /// Winograd F(2×2, 3×3) where it pays (at least 16 input channels), im2col otherwise.
+    case auto
+    /// im2col + SGEMM everywhere: no transformed kernels in memory, the smallest rounding error.
+    case im2col
+    /// Winograd F(2×2, 3×3) for every eligible layer: 2.25× fewer multiplications, the kernel
+    /// transformed at load (16/9 of its size, owned memory).
+    case winograd2x2 = "winograd-2x2"
+    /// Winograd F(4×4, 3×3): 4× fewer multiplications, 4× the kernel's memory, a larger
+    /// rounding error.
+    case winograd4x4 = "winograd-4x4"
 }
 
 /// How a BatchNormalization is executed when it directly follows a layer that can absorb it.

@@ -23,6 +23,8 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
     case tooLarge(value: String, shape: [Int])
     /// The buffers planned for these input shapes exceed the machine's physical memory.
     case insufficientMemory(neededBytes: Int, physicalBytes: Int)
+    /// OpenBLAS could not be loaded (the dynamic loader's message).
+    case blasUnavailable(String)
 
     public var description: String {
         switch self {
@@ -39,6 +41,8 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
             "input '\(name)' with shape \(shape) and \(count) elements: \(reason)"
         case .shapeMismatch(let e): "the inputs do not fit the graph: \(e)"
         case let .tooLarge(value, shape): "value '\(value)' of shape \(shape) is too large to allocate"
+        case .blasUnavailable(let reason):
+            "OpenBLAS could not be loaded (\(reason)); install it (Debian: apt-get install libopenblas0) or set WTOOL_OPENBLAS to its path"
         case let .insufficientMemory(needed, physical):
             "the inputs need \(needed / (1 << 20)) MiB of activation buffers, more than the \(physical / (1 << 20)) MiB of memory"
         }

@@ -46,6 +46,13 @@ struct _FloatWeights: @unchecked Sendable {
         self.owner = buffer
     }
 
+    /// Takes `buffer`, which holds `count` floats (transformed kernels).
+    init(owning buffer: OwnedBuffer, count: Int) {
+        self.pointer = UnsafePointer(buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1)))
+        self.count = count
+        self.owner = buffer
+    }
+
     /// Whether this is a view of `data`'s bytes rather than a copy (tests check zero-copy loading).
     func isView(of data: TensorData) -> Bool {
         UnsafeRawPointer(pointer) == data.bytes.baseAddress

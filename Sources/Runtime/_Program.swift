@@ -25,7 +25,7 @@ final class _Program: Sendable {
 
     /// - Parameter graph: already validated.
     init(graph: Graph, eliminated: [String: String], batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:],
-         scratchLimit: Int) throws {
+         scratchLimit: Int, convolution: ConvolutionAlgorithm = .im2col, parallel: _Parallel = .serial) throws {
         self.graph = graph
         self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
@@ -49,8 +49,8 @@ final class _Program: Sendable {
             }
             let inputs = node.inputs.map(id)
             let batchNorm = batchNormEpilogues[node.name].map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
-            let kernel = try Self.lower(node, graph: graph, rank: declared[node.outputs[0]]?.count ?? 4, batchNorm: batchNorm,
-                                        scratchLimit: scratchLimit)
+            let kernel = try Self.lower(node, graph: graph, declaredShape: declared[node.outputs[0]], batchNorm: batchNorm,
+                                        scratchLimit: scratchLimit, convolution: convolution, parallel: parallel)
             let out = id(node.outputs[0])
             steps.append(Step(node: node, kernel: kernel, inputs: inputs, output: out,
                               weightShapes: node.weights.map { graph.weights[$0]?.info.shape ?? [] }))
@@ -65,9 +65,10 @@ final class _Program: Sendable {
     }
 
     /// Binds one node's weights and attributes to its kernel.
-    private static func lower(_ node: Node, graph: Graph, rank: Int, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
-                              scratchLimit: Int) throws -> any _Kernel {
+    private static func lower(_ node: Node, graph: Graph, declaredShape: [Int]?, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
+                              scratchLimit: Int, convolution: ConvolutionAlgorithm, parallel: _Parallel) throws -> any _Kernel {
         let roles = node.op.weightRoles
+        let rank = declaredShape?.count ?? 4
         func weight(_ role: String) throws -> _FloatWeights {
             guard let i = roles.firstIndex(of: role), i < node.weights.count, let w = graph.weights[node.weights[i]] else {
                 throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: role))
@@ -93,6 +94,11 @@ final class _Program: Sendable {
             let k = try weight("kernel")
             try checkBLAS(k.count, a.filters)
             let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
+            if let transform = winograd(convolution, a, inChannels: k.count / max(9 * a.filters, 1),
+                                        outputShape: declaredShape) {
+                return _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a,
+                                             scratchLimit: scratchLimit, parallel: parallel)
+            }
             return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit)
         case .depthwiseConv2D(let a):
             try checkActivation(a.activation)
@@ -140,6 +146,23 @@ final class _Program: Sendable {
             return _ElementwiseKernel(kind: .multiply)
         case .concatenate(let axis):
             return _ConcatenateKernel(axis: axis)
+        }
+    }
+
+    /// The Winograd variant `algorithm` picks for a convolution, or nil for im2col.
+    /// - Parameter outputShape: the declared NHWC output shape, for `auto` (nil or -1 when unknown).
+    private static func winograd(_ algorithm: ConvolutionAlgorithm, _ a: Conv2DAttributes, inChannels: Int,
+                                 outputShape: [Int]?) -> _WinogradTransform? {
+        guard _WinogradTransform.applies(to: a) else { return nil }
+        switch algorithm {
+        case .im2col: return nil
+        // A thin input (an RGB first layer) gives GEMMs too small to gain from fewer products.
+        case .auto:
+            guard inChannels >= 16 else { return nil }
+            let size = outputShape.flatMap { $0.count == 4 && $0[1] > 0 && $0[2] > 0 ? ($0[1], $0[2]) : nil }
+            return _WinogradTransform.cheapest(height: size?.0, width: size?.1)
+        case .winograd2x2: return .f2
+        case .winograd4x4: return .f4
         }
     }
 

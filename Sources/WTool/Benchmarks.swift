@@ -70,15 +70,19 @@ extension Benchmarks {
         public var batch: Int
         /// The NHWC input shape timed, batch first.
         public var inputShape: [Int]
+        /// Per-layer medians, when asked for.
+        public var layers: [LayerTiming]?
         /// Median batch time divided by the batch size.
         public var secondsPerImage: Double { batchSeconds / Double(batch) }
     }
 
     /// Times `runs` batches of `batch` random images (after two warm-up batches).
-    public static func inference(path: String, options: LoadOptions, batch: Int, runs: Int, size: (Int, Int)?) throws -> InferenceTimings {
+    /// With `perLayer`, also profiles each layer over `runs` more batches.
+    public static func inference(path: String, options: LoadOptions, executor: ExecutorOptions = ExecutorOptions(), batch: Int,
+                                 runs: Int, size: (Int, Int)?, perLayer: Bool = false) throws -> InferenceTimings {
         let start = DispatchTime.now().uptimeNanoseconds
         let graph = try ModelLoader.load(path: path, options: options).graph
-        let session = try InferenceSession(graph: graph)
+        let session = try InferenceSession(graph: graph, options: executor)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         var shape = try session.imageInput.shape
         shape[0] = batch
@@ -92,6 +96,20 @@ extension Benchmarks {
         }
         let input = Tensor(shape: shape, data: data)
         let seconds = try median(runs: runs, warmup: 2) { _ = try session.run(input) }
-        return InferenceTimings(loadSeconds: loadSeconds, batchSeconds: seconds, batch: batch, inputShape: shape)
+        var layers: [LayerTiming]? = nil
+        if perLayer, let name = session.graph.inputs.first?.name {
+            layers = try session.executor.profile(inputs: [name: input], runs: runs).map {
+                LayerTiming(layer: $0.node, op: $0.op, seconds: $0.seconds)
+            }
+        }
+        return InferenceTimings(loadSeconds: loadSeconds, batchSeconds: seconds, batch: batch, inputShape: shape, layers: layers)
+    }
+
+    /// One layer's share of a batch (fused BatchNormalization and activations count with their layer).
+    public struct LayerTiming: Sendable {
+        public var layer: String
+        public var op: String
+        /// Median seconds per batch.
+        public var seconds: Double
     }
 }

@@ -5,6 +5,9 @@
 // platforms also use) stay out of an app's namespace.
 @_exported import ModelIR
 @_exported import struct Runtime.Tensor
+@_exported import struct Runtime.ExecutorOptions
+@_exported import enum Runtime.ConvolutionAlgorithm
+@_exported import enum Runtime.BatchNormalizationFusion
 @_exported import enum ImageIO.ResizeMethod
 @_exported import enum ImageIO.PreprocessMode
 @_exported import struct ImageIO.Preprocessing

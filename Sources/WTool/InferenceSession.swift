@@ -39,10 +39,14 @@ public final class InferenceSession {
     public let executor: Executor
 
     /// Prepares `graph` for running.
+    ///
     /// - Throws: the runtime's error for an op it cannot run, naming the node.
-    public init(graph: Graph) throws {
+    /// - Parameters:
+    ///   - options: the executor's options (convolution algorithm, threads); the defaults suit
+    ///     most uses.
+    public init(graph: Graph, options: ExecutorOptions = ExecutorOptions()) throws {
         self.graph = graph
-        self.executor = try Executor(graph: graph)
+        self.executor = try Executor(graph: graph, options: options)
     }
 
     /// The single NHWC input of a conv base, or a usage error.

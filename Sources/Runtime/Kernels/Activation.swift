@@ -19,8 +19,22 @@ struct _ActivationKernel: _Kernel {
 }
 
 /// A scalar function the generic loops specialise on, so each activation gets its own tight loop.
+///
+/// `lanes` is the same function on eight values; the loops use it explicitly because they run in
+/// place (destination = source), which defeats the compiler's vectoriser (its overlap check
+/// fails). The default applies the scalar function lane by lane; the piecewise-linear ones
+/// override it with vector compares, giving identical results.
 protocol _ScalarFunction {
     func callAsFunction(_ x: Float) -> Float
+    func lanes(_ x: SIMD8<Float>) -> SIMD8<Float>
+}
+
+extension _ScalarFunction {
+    @inline(__always) func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        var y = x
+        for i in 0..<8 { y[i] = self(x[i]) }
+        return y
+    }
 }
 
 enum _Activations {
@@ -77,24 +91,39 @@ enum _Activations {
             let count = rows * channels
             let block = 4096
             parallel.forEachRange((count + block - 1) / block, workPerItem: block) { range in
-                let end = min(range.upperBound * block, count)
-                for i in range.lowerBound * block..<end { destination[i] = f(source[i]) }
+                let start = range.lowerBound * block, end = min(range.upperBound * block, count)
+                var i = start
+                while i + 8 <= end {
+                    store(f.lanes(load(source + i)), destination + i)
+                    i += 8
+                }
+                while i < end { destination[i] = f(source[i]); i += 1 }
             }
             return
         }
-        // One loop per combination, so each stays a straight vectorisable line.
+        // One loop per combination, eight channels at a time and a scalar tail; the same
+        // operations and roundings as the scalar expression.
         parallel.forEachRange(rows, workPerItem: channels) { range in
+            let vectorEnd = channels & ~7
             for r in range {
                 let s = source + r * channels, d = destination + r * channels
                 switch (affine.bias, affine.scale, affine.shift) {
                 case let (bias?, scale?, shift?):
-                    for c in 0..<channels { d[c] = f((s[c] + bias[c]) * scale[c] + shift[c]) }
+                    for c in stride(from: 0, to: vectorEnd, by: 8) {
+                        store(f.lanes((load(s + c) + load(bias + c)) * load(scale + c) + load(shift + c)), d + c)
+                    }
+                    for c in vectorEnd..<channels { d[c] = f((s[c] + bias[c]) * scale[c] + shift[c]) }
                 case let (nil, scale?, shift?):
-                    for c in 0..<channels { d[c] = f(s[c] * scale[c] + shift[c]) }
+                    for c in stride(from: 0, to: vectorEnd, by: 8) {
+                        store(f.lanes(load(s + c) * load(scale + c) + load(shift + c)), d + c)
+                    }
+                    for c in vectorEnd..<channels { d[c] = f(s[c] * scale[c] + shift[c]) }
                 case let (bias?, _, _):
-                    for c in 0..<channels { d[c] = f(s[c] + bias[c]) }
+                    for c in stride(from: 0, to: vectorEnd, by: 8) { store(f.lanes(load(s + c) + load(bias + c)), d + c) }
+                    for c in vectorEnd..<channels { d[c] = f(s[c] + bias[c]) }
                 default:
-                    for c in 0..<channels { d[c] = f(s[c]) }
+                    for c in stride(from: 0, to: vectorEnd, by: 8) { store(f.lanes(load(s + c)), d + c) }
+                    for c in vectorEnd..<channels { d[c] = f(s[c]) }
                 }
             }
         }
@@ -134,14 +163,28 @@ enum _Activations {
         }
     }
 
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+    }
+    @inline(__always) static func store(_ x: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: x, as: SIMD8<Float>.self)
+    }
+
     struct Identity: _ScalarFunction {
         @inline(__always) func callAsFunction(_ x: Float) -> Float { x }
+        @inline(__always) func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { x }
     }
     struct ReLU: _ScalarFunction {
         @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : 0 }
+        // NaN fails `x > 0` in both forms, giving 0.
+        @inline(__always) func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: 0, where: .!(x .> 0)) }
     }
     struct ReLU6: _ScalarFunction {
         @inline(__always) func callAsFunction(_ x: Float) -> Float { min(x > 0 ? x : 0, 6) }
+        @inline(__always) func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> {
+            let r = x.replacing(with: 0, where: .!(x .> 0))
+            return r.replacing(with: 6, where: r .> 6)
+        }
     }
     /// Keras `activations.relu(x, negative_slope, max_value, threshold)` step by step:
     /// `x·[x > threshold]` (plain relu when threshold is 0), clipped to `[0, max_value]`, minus
@@ -161,6 +204,7 @@ enum _Activations {
         }
     }
     struct LeakyReLU: _ScalarFunction {
+        @inline(__always) func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { x.replacing(with: alpha * x, where: .!(x .> 0)) }
         let alpha: Float
         @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : alpha * x }
     }

@@ -64,7 +64,7 @@ struct _Conv2DKernel: _Kernel {
             while row < m {
                 let rows = min(chunkRows, m - row)
                 for group in 0..<groups {
-                    _BLAS.gemm(m: rows, n: groupOut, k: groupIn, a: input + row * g.channels + group * groupIn, lda: g.channels,
+                    a.parallel.gemm(m: rows, n: groupOut, k: groupIn, a: input + row * g.channels + group * groupIn, lda: g.channels,
                                b: kernel.pointer + group * groupOut, ldb: cout, c: a.output + row * cout + group * groupOut, ldc: cout)
                 }
                 epilogue(row, rows)
@@ -79,7 +79,7 @@ struct _Conv2DKernel: _Kernel {
                 for group in 0..<groups {
                     Self.im2col(input, g, group: group, groupChannels: groupIn, rows: row..<(row + rows), into: a.scratch,
                                 parallel: a.parallel)
-                    _BLAS.gemm(m: rows, n: groupOut, k: k, a: a.scratch, lda: k, b: kernel.pointer + group * groupOut, ldb: cout,
+                    a.parallel.gemm(m: rows, n: groupOut, k: k, a: a.scratch, lda: k, b: kernel.pointer + group * groupOut, ldb: cout,
                                c: a.output + row * cout + group * groupOut, ldc: cout)
                 }
                 epilogue(row, rows)

@@ -16,7 +16,7 @@ struct _DenseKernel: _Kernel {
         let features = inShape.last ?? 0
         let units = attributes.units
         let rows = (_elementCount(inShape) ?? 0) / max(features, 1)
-        _BLAS.gemm(m: rows, n: units, k: features, a: a.inputs[0], lda: features, b: kernel.pointer, ldb: units,
+        a.parallel.gemm(m: rows, n: units, k: features, a: a.inputs[0], lda: features, b: kernel.pointer, ldb: units,
                    c: a.output, ldc: units)
         epilogue.apply(a.output, rows: rows, channels: units, rank: a.outputShape.count, parallel: a.parallel)
         epilogue.finish(a.output, shape: a.outputShape, parallel: a.parallel)

@@ -14,17 +14,21 @@ struct _ElementwiseKernel: _Kernel {
         let block = 4096
         a.parallel.forEachRange((count + block - 1) / block, workPerItem: block * inputs.count) { range in
             let lo = range.lowerBound * block, hi = min(range.upperBound * block, count)
-            let x = inputs[0], y = inputs[1]
-            switch kind {
-            case .add: for i in lo..<hi { output[i] = x[i] + y[i] }
-            case .multiply: for i in lo..<hi { output[i] = x[i] * y[i] }
-            }
-            for z in inputs.dropFirst(2) {
-                switch kind {
-                case .add: for i in lo..<hi { output[i] += z[i] }
-                case .multiply: for i in lo..<hi { output[i] *= z[i] }
+            // Explicit vectors: the output usually is input 0 (in place), which defeats the vectoriser.
+            func combine(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
+                var i = lo
+                while i + 8 <= hi {
+                    let a = _Activations.load(x + i), b = _Activations.load(y + i)
+                    _Activations.store(kind == .add ? a + b : a * b, output + i)
+                    i += 8
+                }
+                while i < hi {
+                    output[i] = kind == .add ? x[i] + y[i] : x[i] * y[i]
+                    i += 1
                 }
             }
+            combine(inputs[0], inputs[1])
+            for z in inputs.dropFirst(2) { combine(output, z) }
         }
     }
 }

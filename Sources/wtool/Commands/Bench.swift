@@ -15,6 +15,7 @@ struct Bench: ParsableCommand {
 
             Examples:
               wtool bench vgg16.swm --batch 20 --runs 10 --json
+              wtool bench vgg16.swm --per-layer --conv im2col
               wtool bench vgg16.swm --io --runs 1000 --json
             """
     )
@@ -36,6 +37,10 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var isolation: IsolationOptions
+    @OptionGroup var runtime: RuntimeOptions
+
+    @Flag(name: .long, help: "Also time each layer (median over --runs batches) and list them.")
+    var perLayer = false
 
     @Flag(name: .long, help: "Print JSON.")
     var json = false
@@ -77,13 +82,24 @@ struct Bench: ParsableCommand {
     private func runInference() throws {
         let options = try architecture.loadOptions(until: nil, isolation: isolation.importer)
         try reportingErrors(path: input) {
-            let t = try Benchmarks.inference(path: input, options: options, batch: batch, runs: runs ?? 10, size: size.flatMap(parsedSize))
+            let t = try Benchmarks.inference(path: input, options: options, executor: runtime.executorOptions, batch: batch, runs: runs ?? 10, size: size.flatMap(parsedSize), perLayer: perLayer)
+            let layers = t.layers ?? []
             if json {
-                try emit(["load_ms": t.loadSeconds * 1e3, "ms_per_batch": t.batchSeconds * 1e3, "ms_per_image": t.secondsPerImage * 1e3,
-                          "batch": t.batch, "input_shape": t.inputShape])
+                var object: [String: Any] = ["load_ms": t.loadSeconds * 1e3, "ms_per_batch": t.batchSeconds * 1e3,
+                                             "ms_per_image": t.secondsPerImage * 1e3, "batch": t.batch, "input_shape": t.inputShape,
+                                             "conv": runtime.conv.rawValue]
+                if perLayer {
+                    object["layers"] = layers.map { ["layer": $0.layer, "op": $0.op, "ms": $0.seconds * 1e3] }
+                }
+                try emit(object)
             } else {
                 print(String(format: "input %@: load %.1f ms, %.2f ms per batch of %d, %.2f ms per image",
                              "\(t.inputShape)", t.loadSeconds * 1e3, t.batchSeconds * 1e3, t.batch, t.secondsPerImage * 1e3))
+                let total = layers.reduce(0) { $0 + $1.seconds }
+                for l in layers {
+                    print(String(format: "  %-28@ %-22@ %9.3f ms %5.1f%%", l.layer as NSString, l.op as NSString,
+                                 l.seconds * 1e3, total > 0 ? 100 * l.seconds / total : 0))
+                }
             }
         }
     }

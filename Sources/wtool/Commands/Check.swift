@@ -22,7 +22,6 @@ struct Check: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        BLASThreads.stopIdleWorkers()
         try reportingErrors(path: input) {
             guard try ModelFormat.detect(path: input) == .swm else {
                 throw WToolError.unknownFormat(path: input, detail: "not a .swm file (wtool check validates .swm files)")

@@ -95,7 +95,6 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        BLASThreads.stopIdleWorkers()
         let options = try architecture.loadOptions(until: cut.until)
         try reportingErrors(path: input) {
             if !force, FileManager.default.fileExists(atPath: output) {

@@ -55,6 +55,7 @@ struct Features: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var cut: CutOptions
     @OptionGroup var isolation: IsolationOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     @Flag(name: .long, help: "Overwrite the outputs if they exist.")
     var force = false
@@ -93,7 +94,7 @@ struct Features: ParsableCommand {
             }
             guard !items.isEmpty else { throw WToolError.invalid(path: directory, detail: "no images found") }
             let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let session = try InferenceSession(graph: graph)
+            let session = try InferenceSession(graph: graph, options: runtime.executorOptions)
             let input = try aboutModel(model) { try image.inputOptions(for: graph) }
             let size = try aboutModel(model) { try session.imageSize(input) }
             let inputName = try session.imageInput.name

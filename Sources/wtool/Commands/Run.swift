@@ -34,6 +34,7 @@ struct Run: ParsableCommand {
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var cut: CutOptions
     @OptionGroup var isolation: IsolationOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     @Flag(name: .long, help: "Overwrite OUT if it exists.")
     var force = false
@@ -54,7 +55,7 @@ struct Run: ParsableCommand {
                 throw WToolError.usage("\(out): already exists (use --force to overwrite)")
             }
             let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let session = try InferenceSession(graph: graph)
+            let session = try InferenceSession(graph: graph, options: runtime.executorOptions)
             let input = try aboutModel(model) { try image.inputOptions(for: graph) }
             _ = try aboutModel(model) { try session.imageSize(input) }
             if !quiet {

@@ -27,7 +27,6 @@ struct Summary: ParsableCommand {
     var json = false
 
     func run() throws {
-        BLASThreads.stopIdleWorkers()
         let options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
         try reportingErrors(path: input) {
             let (graph, _) = try ModelLoader.load(path: input, options: options)

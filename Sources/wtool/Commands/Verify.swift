@@ -41,6 +41,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var image: ImageOptions
     @OptionGroup var architecture: ArchitectureOptions
     @OptionGroup var isolation: IsolationOptions
+    @OptionGroup var runtime: RuntimeOptions
 
     func validate() throws {
         guard tolerance >= 0 else { throw ValidationError("--tolerance must be non-negative") }
@@ -55,7 +56,7 @@ struct VerifyCommand: ParsableCommand {
                 throw WToolError.usage("\(images): no image has a matching <stem>.npy in \(expected)")
             }
             let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let verification = Verification(session: try InferenceSession(graph: graph),
+            let verification = Verification(session: try InferenceSession(graph: graph, options: runtime.executorOptions),
                                             input: try aboutModel(model) { try image.inputOptions(for: graph) })
             _ = try aboutModel(model) { try verification.session.imageSize(verification.input) }
             var results: [Verification.ImageResult] = []

@@ -66,6 +66,27 @@ struct CutOptions: ParsableArguments {
     var until: String?
 }
 
+/// How the CPU runtime runs a model: `--conv`, `--threads`.
+struct RuntimeOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "3x3 stride-1 convolutions: auto (Winograd F(2x2,3x3) where it pays), im2col, winograd-2x2 or winograd-4x4.",
+        valueName: "algorithm"))
+    var conv: ConvolutionAlgorithm = .auto
+
+    @Option(name: .long, help: "Threads for the maths (default: one per core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+    }
+
+    var executorOptions: ExecutorOptions {
+        ExecutorOptions(threads: threads, convolution: conv)
+    }
+}
+
+extension ConvolutionAlgorithm: ExpressibleByArgument {}
+
 /// Whether HDF5 files are parsed in an isolated child process (the default).
 struct IsolationOptions: ParsableArguments {
     @Flag(name: .long, help: "Parse HDF5 in this process instead of an isolated child (a few ms faster; only for files you trust).")

@@ -1,0 +1,375 @@
+import ModelIR
+
+/// The matrices of one Winograd minimal-filtering algorithm F(m×m, 3×3) (Lavin & Gray, "Fast
+/// Algorithms for Convolutional Neural Networks", 2015): an output tile of m×m pixels is
+/// `Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A` for the α×α input tile `d` (α = m + 2) and the 3×3 kernel `g`,
+/// α² multiplications instead of 9m². As in CNNs, this is a correlation (the kernel is not flipped).
+struct _WinogradTransform: Sendable, Equatable {
+    /// Output tile side.
+    let m: Int
+    /// Input tile side, `m + 2`.
+    var alpha: Int { m + 2 }
+    /// `Bᵀ`, α×α row-major.
+    let bt: [Float]
+    /// `G`, α×3 row-major (Double so tests can compare against exact products).
+    let g: [Double]
+    /// `Aᵀ`, m×α row-major.
+    let at: [Float]
+
+    /// F(2×2, 3×3): 16 products for 36, interpolation points 0, ±1, ∞; every transform coefficient
+    /// is 0, ±1 or ±½, so the extra rounding error is small.
+    static let f2 = _WinogradTransform(
+        m: 2,
+        bt: [1, 0, -1, 0,
+             0, 1, 1, 0,
+             0, -1, 1, 0,
+             0, 1, 0, -1],
+        g: [1, 0, 0,
+            0.5, 0.5, 0.5,
+            0.5, -0.5, 0.5,
+            0, 0, 1],
+        at: [1, 1, 1, 0,
+             0, 1, -1, -1])
+
+    /// F(4×4, 3×3): 36 products for 144, points 0, ±1, ±2, ∞. Coefficients up to 8 and ⅙, ¹⁄₂₄
+    /// make it less accurate than F(2×2, 3×3).
+    static let f4 = _WinogradTransform(
+        m: 4,
+        bt: [4, 0, -5, 0, 1, 0,
+             0, -4, -4, 1, 1, 0,
+             0, 4, -4, -1, 1, 0,
+             0, -2, -1, 2, 1, 0,
+             0, 2, -1, -2, 1, 0,
+             0, 4, 0, -5, 0, 1],
+        g: [1.0 / 4, 0, 0,
+            -1.0 / 6, -1.0 / 6, -1.0 / 6,
+            -1.0 / 6, 1.0 / 6, -1.0 / 6,
+            1.0 / 24, 1.0 / 12, 1.0 / 6,
+            1.0 / 24, -1.0 / 12, 1.0 / 6,
+            0, 0, 1],
+        at: [1, 1, 1, 1, 1, 0,
+             0, 1, -1, 2, -2, 0,
+             0, 1, 1, 4, 4, 0,
+             0, 1, -1, 8, -8, 1])
+
+    /// GEMM rows that cost as much as packing the right-hand matrix once: OpenBLAS re-packs the
+    /// `Cin × Cout` weights on every call, whatever the number of rows, so a product of few rows
+    /// (few tiles: a small image at batch 1) pays for packing more than for multiplying. Measured
+    /// on VGG16's layers at batch 1 (perf: `sgemm_itcopy` ≈ `sgemm_kernel` at 25 rows).
+    static let packingRows = 32
+
+    /// For `ConvolutionAlgorithm.auto`: of im2col (9 products per output pixel, one 9·Cin × Cout
+    /// matrix to pack), F(2×2) and F(4×4) (α² products per tile, α² matrices of Cin × Cout), the
+    /// one with the smallest `matrices × (rows + packingRows)` for one image of this output size;
+    /// nil means im2col. F(4×4) when the size is unknown (large images are where it pays).
+    static func cheapest(height: Int?, width: Int?) -> _WinogradTransform? {
+        guard let h = height, let w = width else { return .f4 }
+        func cost(_ products: Int, _ rows: Int) -> Int { products * (rows + packingRows) }
+        let im2col = cost(9, h * w)
+        let f2 = cost(16, ((h + 1) / 2) * ((w + 1) / 2))
+        let f4 = cost(36, ((h + 3) / 4) * ((w + 3) / 4))
+        if f4 <= f2 && f4 < im2col { return .f4 }
+        return f2 < im2col ? .f2 : nil
+    }
+
+    /// Whether a Conv2D can run this way: a 3×3 kernel, unit strides and dilations, one group.
+    static func applies(to a: Conv2DAttributes) -> Bool {
+        a.kernelSize == [3, 3] && a.strides == [1, 1] && a.dilations == [1, 1] && a.groups == 1
+    }
+
+    /// `U[ξ][ci][co] = (G g[·,·,ci,co] Gᵀ)[ξ]` for an HWIO `[3, 3, Cin, Cout]` kernel: α² matrices of
+    /// `Cin × Cout`, each the right-hand side of one GEMM. In HWIO every tap is a contiguous
+    /// `Cin × Cout` plane laid out like a `U[ξ]`, so the transform is plane-wide linear
+    /// combinations (`G` along kh, then along kw), done a block of elements at a time in Float.
+    func transformKernel(_ kernel: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
+                         into u: UnsafeMutablePointer<Float>, parallel: _Parallel) {
+        let alpha = self.alpha, plane = inChannels * outChannels
+        let g = self.g.map { Float($0) }
+        let block = 2048
+        parallel.forEachRange((plane + block - 1) / block, workPerItem: block * alpha * alpha * 3) { range in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: alpha * 3 * block) { tmp in
+                let t = tmp.baseAddress!
+                for index in range {
+                    let lo = index * block, n = min(block, plane - lo)
+                    // t[i][l] = Σ_k G[i][k] · g[k][l]
+                    for i in 0..<alpha {
+                        let c0 = g[i * 3], c1 = g[i * 3 + 1], c2 = g[i * 3 + 2]
+                        for l in 0..<3 {
+                            let s0 = kernel + l * plane + lo, s1 = kernel + (3 + l) * plane + lo, s2 = kernel + (6 + l) * plane + lo
+                            let d = t + (i * 3 + l) * block
+                            for e in 0..<n { d[e] = c0 * s0[e] + c1 * s1[e] + c2 * s2[e] }
+                        }
+                    }
+                    // U[i][j] = Σ_l t[i][l] · G[j][l]
+                    for i in 0..<alpha {
+                        let r0 = t + (i * 3) * block, r1 = r0 + block, r2 = r1 + block
+                        for j in 0..<alpha {
+                            let c0 = g[j * 3], c1 = g[j * 3 + 1], c2 = g[j * 3 + 2]
+                            let d = u + (i * alpha + j) * plane + lo
+                            for e in 0..<n { d[e] = r0[e] * c0 + r1[e] * c1 + r2[e] * c2 }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keras `Conv2D` with a 3×3 kernel, unit strides and dilations (most of VGG, the 3×3 layers of
+/// ResNet and Inception) by Winograd minimal filtering: fewer multiplications than im2col + SGEMM
+/// (4× fewer for F(4×4, 3×3), 2.25× for F(2×2, 3×3)), the products as α² batched GEMMs.
+///
+/// The output is cut into m×m tiles, processed a chunk of whole tile rows at a time so the scratch
+/// stays bounded: (1) input transform `V[ξ][tile][ci] = (Bᵀ d B)[ξ]`, vectorised over channels
+/// (NHWC makes every pixel a contiguous channel vector; padding taps read a zero vector);
+/// (2) α² SGEMMs `M[ξ] = V[ξ] · U[ξ]` (`tiles × Cin` by `Cin × Cout`) with the kernel transformed
+/// once at load; (3) output transform `Aᵀ M A` into the output pixels, then the fused epilogue
+/// (bias, batch norm, activation) over the chunk's rows while they are in cache.
+struct _WinogradConv2DKernel: _Kernel {
+    let transform: _WinogradTransform
+    /// `U`: α² matrices of `Cin × Cout`, owned.
+    let weights: _FloatWeights
+    let inChannels: Int
+    let outChannels: Int
+    let epilogue: _Epilogue
+    let attributes: Conv2DAttributes
+    /// Bound on V and M together, in floats (at least one tile row is processed whatever it is).
+    let scratchLimit: Int
+
+    /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`); `transform` must apply to `attributes`.
+    init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: Conv2DAttributes,
+         scratchLimit: Int, parallel: _Parallel) {
+        let cout = attributes.filters
+        let cin = kernel.count / (9 * max(cout, 1))
+        let alpha = transform.alpha
+        let buffer = OwnedBuffer(byteCount: alpha * alpha * cin * cout * MemoryLayout<Float>.stride)
+        let u = buffer.pointer.bindMemory(to: Float.self, capacity: max(alpha * alpha * cin * cout, 1))
+        withExtendedLifetime(kernel) {
+            transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
+        }
+        self.transform = transform
+        self.weights = _FloatWeights(owning: buffer, count: alpha * alpha * cin * cout)
+        self.inChannels = cin
+        self.outChannels = cout
+        self.epilogue = epilogue
+        self.attributes = attributes
+        self.scratchLimit = scratchLimit
+    }
+
+    private struct Tiling {
+        let g: _WindowGeometry
+        let tilesX: Int
+        let tilesY: Int
+        /// Tile rows over the whole batch.
+        let tileRows: Int
+        /// Tile rows per chunk.
+        let rowsPerChunk: Int
+        var tilesPerChunk: Int { rowsPerChunk * tilesX }
+    }
+
+    private func tiling(_ input: [Int], _ output: [Int]) -> Tiling {
+        let g = _WindowGeometry(input: input, output: output, kernel: attributes.kernelSize, strides: attributes.strides,
+                                dilations: attributes.dilations, padding: attributes.padding)
+        let m = transform.m, alpha = transform.alpha
+        let tilesX = (g.outWidth + m - 1) / m, tilesY = (g.outHeight + m - 1) / m
+        let tileRows = g.batch * tilesY
+        let perRow = max(alpha * alpha * (inChannels + outChannels) * tilesX, 1)
+        let rows = max(1, min(tileRows, scratchLimit / perRow))
+        return Tiling(g: g, tilesX: tilesX, tilesY: tilesY, tileRows: tileRows, rowsPerChunk: rows)
+    }
+
+    func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
+        let t = tiling(inputShapes[0], outputShape)
+        let alpha = transform.alpha
+        // V, M, and one zero pixel for the padding taps.
+        return alpha * alpha * t.tilesPerChunk * (inChannels + outChannels) + inChannels
+    }
+
+    func run(_ a: _KernelArguments) {
+        let t = tiling(a.inputShapes[0], a.outputShape)
+        let g = t.g
+        let alpha = transform.alpha, m = transform.m
+        let cin = inChannels, cout = outChannels
+        let chunkTiles = t.tilesPerChunk
+        let v = a.scratch
+        let mm = a.scratch + alpha * alpha * chunkTiles * cin
+        let zeros = mm + alpha * alpha * chunkTiles * cout
+        zeros.update(repeating: 0, count: cin)
+        let input = a.inputs[0], output = a.output
+        let transform = self.transform
+
+        var firstRow = 0
+        while firstRow < t.tileRows {
+            let rows = min(t.rowsPerChunk, t.tileRows - firstRow)
+            let tiles = rows * t.tilesX
+            // (1) Input transform, tile by tile.
+            a.parallel.forEachRange(tiles, workPerItem: alpha * alpha * cin * 4) { range in
+                transform.inputTransform(input, g, tilesX: t.tilesX, tilesY: t.tilesY, firstTileRow: firstRow,
+                                         tiles: range, chunkTiles: chunkTiles, channels: cin, zeros: zeros, into: v)
+            }
+            // (2) α² GEMMs in the transformed domain, whole products per worker: no block of one
+            // product re-packs another's operands, however few tiles a small image has.
+            let u = weights.pointer
+            a.parallel.forEachRange(alpha * alpha, workPerItem: _Parallel.work(tiles, cin, cout)) { range in
+                for xi in range {
+                    _BLAS.gemm(m: tiles, n: cout, k: cin, a: v + xi * chunkTiles * cin, lda: cin,
+                               b: u + xi * cin * cout, ldb: cout, c: mm + xi * chunkTiles * cout, ldc: cout)
+                }
+            }
+            // (3) Output transform, then the epilogue on the chunk's output rows.
+            a.parallel.forEachRange(tiles, workPerItem: alpha * alpha * cout * 4) { range in
+                transform.outputTransform(mm, g, tilesX: t.tilesX, tilesY: t.tilesY, firstTileRow: firstRow,
+                                          tiles: range, chunkTiles: chunkTiles, channels: cout, into: output)
+            }
+            let firstImage = firstRow / t.tilesY, lastRow = firstRow + rows - 1
+            let startPixel = (firstImage * g.outHeight + (firstRow % t.tilesY) * m) * g.outWidth
+            let endPixel = ((lastRow / t.tilesY) * g.outHeight + min((lastRow % t.tilesY) * m + m, g.outHeight)) * g.outWidth
+            epilogue.apply(output + startPixel * cout, rows: endPixel - startPixel, channels: cout, rank: 4,
+                           parallel: a.parallel)
+            firstRow += rows
+        }
+        epilogue.finish(output, shape: a.outputShape, parallel: a.parallel)
+    }
+}
+
+/// Channel block of the tile transforms: the α×α intermediate stays in L1.
+private let blockWidth = 64
+
+extension _WinogradTransform {
+    /// `V[ξ][tile][c] = (Bᵀ d B)[ξ]` for the chunk-local tiles `tiles` (0-based within the chunk
+    /// that starts at tile row `firstTileRow`).
+    func inputTransform(_ input: UnsafePointer<Float>, _ g: _WindowGeometry, tilesX: Int, tilesY: Int, firstTileRow: Int,
+                        tiles: Range<Int>, chunkTiles: Int, channels: Int, zeros: UnsafePointer<Float>,
+                        into v: UnsafeMutablePointer<Float>) {
+        if channels % 4 == 0 && (m == 2 || m == 4) {
+            return _WinogradSIMD.inputTransform(m: m, input, g, tilesX: tilesX, tilesY: tilesY, firstTileRow: firstTileRow,
+                                                tiles: tiles, chunkTiles: chunkTiles, channels: channels, zeros: zeros, into: v)
+        }
+        let alpha = self.alpha, m = self.m
+        bt.withUnsafeBufferPointer { btBuffer in
+            let bt = btBuffer.baseAddress!
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: alpha * alpha) { pixels in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: alpha * alpha * blockWidth) { tmpBuffer in
+                    let tmp = tmpBuffer.baseAddress!
+                    for tile in tiles {
+                        let row = firstTileRow + tile / tilesX
+                        let b = row / tilesY, y0 = (row % tilesY) * m - g.padTop, x0 = (tile % tilesX) * m - g.padLeft
+                        for k in 0..<alpha {
+                            let y = y0 + k
+                            for l in 0..<alpha {
+                                let x = x0 + l
+                                pixels[k * alpha + l] = (y < 0 || y >= g.height || x < 0 || x >= g.width)
+                                    ? zeros : input + ((b * g.height + y) * g.width + x) * channels
+                            }
+                        }
+                        var c0 = 0
+                        while c0 < channels {
+                            let w = min(blockWidth, channels - c0)
+                            // Columns: tmp[i][l] = Σ_k Bᵀ[i][k] · d[k][l]
+                            for i in 0..<alpha {
+                                for l in 0..<alpha {
+                                    let out = tmp + (i * alpha + l) * blockWidth
+                                    var first = true
+                                    for k in 0..<alpha {
+                                        let c = bt[i * alpha + k]
+                                        if c == 0 { continue }
+                                        let src = pixels[k * alpha + l] + c0
+                                        if first {
+                                            for x in 0..<w { out[x] = c * src[x] }
+                                            first = false
+                                        } else {
+                                            for x in 0..<w { out[x] += c * src[x] }
+                                        }
+                                    }
+                                }
+                            }
+                            // Rows: V[i][j] = Σ_l Bᵀ[j][l] · tmp[i][l]
+                            for i in 0..<alpha {
+                                for j in 0..<alpha {
+                                    let out = v + ((i * alpha + j) * chunkTiles + tile) * channels + c0
+                                    var first = true
+                                    for l in 0..<alpha {
+                                        let c = bt[j * alpha + l]
+                                        if c == 0 { continue }
+                                        let src = tmp + (i * alpha + l) * blockWidth
+                                        if first {
+                                            for x in 0..<w { out[x] = c * src[x] }
+                                            first = false
+                                        } else {
+                                            for x in 0..<w { out[x] += c * src[x] }
+                                        }
+                                    }
+                                }
+                            }
+                            c0 += w
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `Y = Aᵀ M A` for the chunk-local tiles `tiles`, written to the output pixels that exist (the
+    /// last tile of a row or column may hang over the edge).
+    func outputTransform(_ mm: UnsafePointer<Float>, _ g: _WindowGeometry, tilesX: Int, tilesY: Int, firstTileRow: Int,
+                         tiles: Range<Int>, chunkTiles: Int, channels: Int, into output: UnsafeMutablePointer<Float>) {
+        if channels % 4 == 0 && (m == 2 || m == 4) {
+            return _WinogradSIMD.outputTransform(m: m, mm, g, tilesX: tilesX, tilesY: tilesY, firstTileRow: firstTileRow,
+                                                 tiles: tiles, chunkTiles: chunkTiles, channels: channels, into: output)
+        }
+        let alpha = self.alpha, m = self.m
+        at.withUnsafeBufferPointer { atBuffer in
+            let at = atBuffer.baseAddress!
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * alpha * blockWidth) { tmpBuffer in
+                let tmp = tmpBuffer.baseAddress!
+                for tile in tiles {
+                    let row = firstTileRow + tile / tilesX
+                    let b = row / tilesY, y0 = (row % tilesY) * m, x0 = (tile % tilesX) * m
+                    let rowsHere = min(m, g.outHeight - y0), colsHere = min(m, g.outWidth - x0)
+                    var c0 = 0
+                    while c0 < channels {
+                        let w = min(blockWidth, channels - c0)
+                        // Columns: tmp[i][l] = Σ_k Aᵀ[i][k] · M[k][l]
+                        for i in 0..<rowsHere {
+                            for l in 0..<alpha {
+                                let out = tmp + (i * alpha + l) * blockWidth
+                                var first = true
+                                for k in 0..<alpha {
+                                    let c = at[i * alpha + k]
+                                    if c == 0 { continue }
+                                    let src = mm + ((k * alpha + l) * chunkTiles + tile) * channels + c0
+                                    if first {
+                                        for x in 0..<w { out[x] = c * src[x] }
+                                        first = false
+                                    } else {
+                                        for x in 0..<w { out[x] += c * src[x] }
+                                    }
+                                }
+                            }
+                        }
+                        // Rows: Y[i][j] = Σ_l Aᵀ[j][l] · tmp[i][l]
+                        for i in 0..<rowsHere {
+                            let line = output + ((b * g.outHeight + y0 + i) * g.outWidth + x0) * channels + c0
+                            for j in 0..<colsHere {
+                                let out = line + j * channels
+                                var first = true
+                                for l in 0..<alpha {
+                                    let c = at[j * alpha + l]
+                                    if c == 0 { continue }
+                                    let src = tmp + (i * alpha + l) * blockWidth
+                                    if first {
+                                        for x in 0..<w { out[x] = c * src[x] }
+                                        first = false
+                                    } else {
+                                        for x in 0..<w { out[x] += c * src[x] }
+                                    }
+                                }
+                            }
+                        }
+                        c0 += w
+                    }
+                }
+            }
+        }
+    }
+}

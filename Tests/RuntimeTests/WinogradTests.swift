@@ -1,0 +1,131 @@
+import ModelIR
+import XCTest
+@testable import Runtime
+
+/// Winograd F(2×2, 3×3) and F(4×4, 3×3) against the naive Double loop: tile edges (sizes that are
+/// not multiples of the tile, 1×1 and 2×2 images), same/valid/asymmetric padding, batches whose
+/// tile rows straddle images, channel counts around the 64-wide transform block, fused epilogues,
+/// chunks of a single tile row, and which layers `auto` sends to Winograd.
+final class WinogradTests: XCTestCase {
+    static let paddings: [Padding2D] = [.same, .valid, .explicit(top: 2, bottom: 0, left: 1, right: 3)]
+
+    private func convGraph(cin: Int, cout: Int, padding: Padding2D, activation: Activation = .relu, bias: Bool = true,
+                           seed: UInt64 = 1) -> Graph {
+        var b = GraphBuilder(seed: seed)
+        b.input("x", [-1, -1, -1, cin])
+        var w = [b.weight("k", [3, 3, cin, cout])]
+        if bias { w.append(b.weight("b", [cout])) }
+        b.node("conv", .conv2D(Conv2DAttributes(filters: cout, kernelSize: [3, 3], padding: padding, useBias: bias,
+                                                activation: activation)), ["x"], weights: w)
+        return b.graph(outputs: ["conv"])
+    }
+
+    func testSweepAgainstReference() throws {
+        var index = 0
+        for algorithm in [ConvolutionAlgorithm.winograd2x2, .winograd4x4] {
+            // F(4×4) rounds more (coefficients up to 8 and 1/24): its own, measured bound.
+            let tolerance = algorithm == .winograd2x2 ? 2e-6 : 2e-5
+            for padding in Self.paddings {
+                for (size, batch, cin, cout) in [([1, 1], 1, 3, 4), ([2, 2], 2, 5, 3), ([7, 9], 3, 17, 6), ([10, 8], 1, 70, 65),
+                                                 ([13, 13], 2, 8, 129)] {
+                    index += 1
+                    if padding == .valid && (size[0] < 3 || size[1] < 3) { continue }
+                    let graph = convGraph(cin: cin, cout: cout, padding: padding,
+                                          activation: [.linear, .relu, .softmax(axis: -1), .sigmoid][index % 4], bias: index % 3 != 0,
+                                          seed: UInt64(index))
+                    var options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4)
+                    options.convolution = algorithm
+                    let executor = try Executor(graph: graph, options: options)
+                    XCTAssertTrue(executor.program.steps[0].kernel is _WinogradConv2DKernel, "case \(index)")
+                    try checkAgainstReference(graph, inputShapes: ["x": [batch] + size + [cin]], options: options,
+                                              tolerance: tolerance, seed: UInt64(index),
+                                              "\(algorithm) case \(index): \(padding) \(size) batch \(batch) \(cin)→\(cout)")
+                }
+            }
+        }
+    }
+
+    /// A fused batch norm lands in the Winograd epilogue as in the im2col one.
+    func testBatchNormEpilogue() throws {
+        var b = GraphBuilder(seed: 3)
+        b.input("x", [-1, -1, -1, 20])
+        b.node("conv", .conv2D(Conv2DAttributes(filters: 24, kernelSize: [3, 3], padding: .same, useBias: false)), ["x"],
+               weights: [b.weight("k", [3, 3, 20, 24])])
+        BatchNormTests.addBatchNorm(&b, "bn", input: "conv", channels: 24)
+        b.node("act", .activation(.relu), ["bn"])
+        let graph = b.graph(outputs: ["act"])
+        let executor = try Executor(graph: graph)
+        XCTAssertEqual(executor.program.steps.count, 1, "BN and ReLU fused into the convolution")
+        XCTAssertTrue(executor.program.steps[0].kernel is _WinogradConv2DKernel)
+        try checkAgainstReference(graph, inputShapes: ["x": [2, 11, 6, 20]], tolerance: 1e-5)
+    }
+
+    /// `auto` uses Winograd for 3×3 stride-1 layers with at least 16 input channels (F(4×4) when the
+    /// image size is not declared), and im2col for the rest; `im2col` never uses Winograd.
+    func testAutoChoosesPerLayer() throws {
+        func kernel(_ cin: Int, strides: [Int] = [1, 1], dilations: [Int] = [1, 1], kernelSize: [Int] = [3, 3],
+                    _ algorithm: ConvolutionAlgorithm = .auto) throws -> any _Kernel {
+            var b = GraphBuilder()
+            b.input("x", [-1, -1, -1, cin])
+            b.node("conv", .conv2D(Conv2DAttributes(filters: 8, kernelSize: kernelSize, strides: strides, dilations: dilations,
+                                                    padding: .same)), ["x"],
+                   weights: [b.weight("k", kernelSize + [cin, 8]), b.weight("b", [8])])
+            return try Executor(graph: b.graph(outputs: ["conv"]), options: ExecutorOptions(convolution: algorithm)).program.steps[0].kernel
+        }
+        XCTAssertEqual((try kernel(16) as? _WinogradConv2DKernel)?.transform, .f4, "unknown image size")
+        XCTAssertTrue(try kernel(3) is _Conv2DKernel, "RGB input stays on im2col")
+        XCTAssertTrue(try kernel(32, strides: [2, 2]) is _Conv2DKernel)
+        XCTAssertTrue(try kernel(32, dilations: [2, 2]) is _Conv2DKernel)
+        XCTAssertTrue(try kernel(32, kernelSize: [5, 5]) is _Conv2DKernel)
+        XCTAssertTrue(try kernel(32, .im2col) is _Conv2DKernel)
+        XCTAssertEqual((try kernel(3, .winograd4x4) as? _WinogradConv2DKernel)?.transform, .f4)
+    }
+
+    /// The cost model behind `auto` at VGG16's and ResNet50's layer sizes: F(4×4) on big maps,
+    /// F(2×2) where few tiles make packing the α² weight matrices dominate, im2col on the smallest.
+    func testCheapestBySize() {
+        XCTAssertEqual(_WinogradTransform.cheapest(height: 150, width: 150), .f4)
+        XCTAssertEqual(_WinogradTransform.cheapest(height: 37, width: 37), .f4)
+        XCTAssertEqual(_WinogradTransform.cheapest(height: 28, width: 28), .f4)
+        XCTAssertEqual(_WinogradTransform.cheapest(height: 18, width: 18), .f2)
+        XCTAssertEqual(_WinogradTransform.cheapest(height: 9, width: 9), .f2)
+        XCTAssertNil(_WinogradTransform.cheapest(height: 7, width: 7))
+        XCTAssertNil(_WinogradTransform.cheapest(height: 1, width: 1))
+        XCTAssertEqual(_WinogradTransform.cheapest(height: nil, width: nil), .f4)
+    }
+
+    /// The kernel transform `G g Gᵀ` of a kernel with a single 1 at tap (k, l) is the outer
+    /// product of G's columns k and l.
+    func testKernelTransformOfUnitTaps() {
+        for t in [_WinogradTransform.f2, .f4] {
+            let alpha = t.alpha
+            for k in 0..<3 {
+                for l in 0..<3 {
+                    var g = [Float](repeating: 0, count: 9)
+                    g[k * 3 + l] = 1
+                    var u = [Float](repeating: .nan, count: alpha * alpha)
+                    u.withUnsafeMutableBufferPointer { u in
+                        t.transformKernel(g, inChannels: 1, outChannels: 1, into: u.baseAddress!, parallel: .serial)
+                    }
+                    for i in 0..<alpha {
+                        for j in 0..<alpha {
+                            XCTAssertEqual(u[i * alpha + j], Float(t.g[i * 3 + k] * t.g[j * 3 + l]), accuracy: 1e-7)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// V and M of one chunk stay under the scratch bound (a chunk is whole tile rows, at least one).
+    func testScratchIsBoundedByChunks() throws {
+        let graph = convGraph(cin: 16, cout: 16, padding: .same)
+        let shape = [2, 20, 20, 16]
+        // One tile row of F(2×2) at width 20: 10 tiles × 16 products × 32 channels.
+        let oneRow = 10 * 16 * 32
+        let options = ExecutorOptions(scratchBytes: oneRow * 3 * 4, convolution: .winograd2x2)
+        let plan = try Executor(graph: graph, options: options).memoryPlan(inputShapes: ["x": shape])
+        XCTAssertEqual(plan.scratchBytes, (3 * oneRow + 16) * 4)
+        try checkAgainstReference(graph, inputShapes: ["x": shape], options: options, tolerance: 2e-6)
+    }
+}
