@@ -24,7 +24,7 @@ let package = Package(
 
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ModelIR"),
-        .target(name: "FileSupport"),
+        .target(name: "FileSupport", dependencies: ["ModelIR"]),
         .target(name: "SWMFormat", dependencies: ["ModelIR", "FileSupport", "CZlibShim"]),
         .target(name: "KerasFormat", dependencies: [
             "ModelIR", "HDF5", "FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -11,7 +11,9 @@ Checks, per model and flavour:
            (read back with scripts/swm.py, an independent reader of the format);
   verify   `wtool verify` on the real photos (JPEG/PNG decoding, resizing and preprocessing in
            wtool, as Keras's load_img + preprocess_input) against Keras's outputs, from the .swm
-           and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image.
+           and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image; for the
+           Keras 3 .h5 also with each convolution algorithm forced (`--conv im2col`,
+           `winograd-2x2`, `winograd-4x4`; the default `auto` mixes them per layer).
   h5 out   `wtool convert` (.swm -> Keras .h5, full and --weights-only) loaded by Keras 3 AND
            tf_keras (scripts/keras_h5_check.py), predictions on the reference inputs against
            Keras's outputs: max|Δ|/max|keras| ≤ 1e-5 (`check_h5_export`); plus the writer's
@@ -339,6 +341,11 @@ def main():
                           verify(checks, f"{label} via .swm", args.wtool, out, model, ref, [])))
             table.append((model["name"], flavour, "direct",
                           verify(checks, f"{label} direct", args.wtool, src, model, ref, arch_args(model, flavour))))
+            if flavour == "keras3.h5":
+                # The default `--conv auto` mixes algorithms per layer; each one on its own too.
+                for conv in ("im2col", "winograd-2x2", "winograd-4x4"):
+                    table.append((model["name"], flavour, f"--conv {conv}",
+                                  verify(checks, f"{label} --conv {conv}", args.wtool, out, model, ref, ["--conv", conv])))
             tensors = model.get("tensors", {}).get(flavour)
             if tensors:
                 records = json.load(open(os.path.join(mdir, tensors)))

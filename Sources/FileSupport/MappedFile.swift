@@ -1,4 +1,5 @@
 import Foundation
+import ModelIR
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,3 +45,6 @@ public final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
+
+/// `PROT_READ` + `MAP_PRIVATE` and never written: its pages may be dropped and re-read.
+extension MappedFile: FileBackedStorage {}

@@ -161,3 +161,9 @@ public enum DTypeConversion {
         return UInt16((bits &+ rounding) >> 16)
     }
 }
+
+/// Marks a `TensorData` owner whose bytes are a read-only, private mapping of a file that is never
+/// written: the pages can be dropped from the process at any time (`madvise(MADV_DONTNEED)`) and
+/// are read back from the file on the next access. The runtime uses it to release a kernel's
+/// pages once it has made its own transformed copy.
+public protocol FileBackedStorage: AnyObject {}

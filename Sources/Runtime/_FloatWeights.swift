@@ -1,4 +1,7 @@
 import ModelIR
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A weight as contiguous float32, as the kernels and BLAS read it.
 ///
@@ -51,6 +54,20 @@ struct _FloatWeights: @unchecked Sendable {
         self.pointer = UnsafePointer(buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1)))
         self.count = count
         self.owner = buffer
+    }
+
+    /// Drops the whole pages of a file-backed view from this process's resident memory (they stay
+    /// in the page cache and come back on the next read); does nothing for owned memory. For a
+    /// weight the executor no longer reads, such as a kernel it has transformed.
+    func releaseResidentPages() {
+        #if os(Linux)
+        guard owner is FileBackedStorage else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: pointer) + page - 1) / page * page
+        let end = (Int(bitPattern: pointer) + count * MemoryLayout<Float>.stride) / page * page
+        guard end > start, let base = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(base, end - start, MADV_DONTNEED)
+        #endif
     }
 
     /// Whether this is a view of `data`'s bytes rather than a copy (tests check zero-copy loading).

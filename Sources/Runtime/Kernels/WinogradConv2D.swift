@@ -147,6 +147,8 @@ struct _WinogradConv2DKernel: _Kernel {
         withExtendedLifetime(kernel) {
             transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
         }
+        // The original is not read again by this kernel: a mapped file's pages leave our RSS.
+        kernel.releaseResidentPages()
         self.transform = transform
         self.weights = _FloatWeights(owning: buffer, count: alpha * alpha * cin * cout)
         self.inChannels = cin
