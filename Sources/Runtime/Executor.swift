@@ -61,15 +61,20 @@ public final class Executor: @unchecked Sendable {
         case .epilogue: try rewriter.fuseBatchNormalization(intoWeights: false)
         case .weights: try rewriter.fuseBatchNormalization(intoWeights: true)
         }
-        if options.fuseActivations { rewriter.fuseActivations() }
+        if options.fuseActivations {
+            rewriter.fuseActivations()
+            rewriter.foldZeroPadding()
+        }
         _ = try _BLAS.require()
         let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
         let parallel = _Parallel(workers: threads, minimumWork: max(options.minimumParallelWork, 1))
         self.parallel = parallel
         let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
         self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated,
-                                    batchNormEpilogues: rewriter.batchNormEpilogues, scratchLimit: scratchLimit,
-                                    convolution: options.convolution, parallel: parallel)
+                                    batchNormEpilogues: rewriter.batchNormEpilogues,
+                                    elementwiseActivations: rewriter.elementwiseActivations, scratchLimit: scratchLimit,
+                                    convolution: options.convolution, parallel: parallel,
+                                    minimumGemmRows: max(options.minimumGemmRows, 1))
     }
 
     /// OpenBLAS's kernel family in use (`SkylakeX`, `Haswell`, …), for benchmark reports: the one
@@ -242,7 +247,8 @@ public final class Executor: @unchecked Sendable {
             } else {
                 let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
                 prog = try _Program(graph: graph, eliminated: [:], scratchLimit: scratchLimit,
-                                    convolution: options.convolution, parallel: parallel)
+                                    convolution: options.convolution, parallel: parallel,
+                                    minimumGemmRows: max(options.minimumGemmRows, 1))
                 referenceProgram = prog
             }
         } else {

@@ -7,7 +7,8 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// that BN. Requests for the value between the two still work (see
     /// ``Executor/run(inputs:outputs:)``).
     public var batchNormalization: BatchNormalizationFusion
-    /// Fuse a standalone activation into the Conv2D/Dense/… that alone feeds it.
+    /// Fuse a standalone activation into the Conv2D/Dense/Add/… that alone feeds it, and fold a
+    /// ZeroPadding2D into the explicitly padded convolution that alone reads it.
     public var fuseActivations: Bool
     /// Threads for BLAS and for the other kernels; nil means one per core. OpenBLAS's thread count
     /// is process-wide: setting it here sets it for every user of OpenBLAS in the process.
@@ -20,6 +21,9 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// Below this many floats a non-BLAS loop stays on the calling thread. Tests lower it to drive
     /// the split paths with small shapes.
     var minimumParallelWork: Int
+    /// GEMM rows per call that chunking keeps at least (`_BLAS.minimumRowsPerCall`); tests lower
+    /// it to drive the multi-chunk paths with small shapes.
+    var minimumGemmRows: Int
 
     public init(batchNormalization: BatchNormalizationFusion = .epilogue, fuseActivations: Bool = true, threads: Int? = nil,
                 scratchBytes: Int = 8 << 20, convolution: ConvolutionAlgorithm = .auto) {
@@ -29,6 +33,7 @@ public struct ExecutorOptions: Sendable, Equatable {
         self.scratchBytes = scratchBytes
         self.convolution = convolution
         self.minimumParallelWork = 1 << 14
+        self.minimumGemmRows = _BLAS.minimumRowsPerCall
     }
 }
 

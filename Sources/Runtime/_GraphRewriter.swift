@@ -18,6 +18,9 @@ struct _GraphRewriter {
     var eliminated: [String: String] = [:]
     /// Node name → the float32 `inv` and shift of the BN fused into its epilogue.
     var batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:]
+    /// Element-wise activations fused into the Add or Multiply node of that name (the IR's Add
+    /// has no activation attribute, so the runtime keeps them here): ResNet's `Add → ReLU`.
+    var elementwiseActivations: [String: Activation] = [:]
 
     init(_ graph: Graph) { self.graph = graph }
 
@@ -41,6 +44,53 @@ struct _GraphRewriter {
         case .depthwiseConv2D(let a): return a.activation == .linear ? p : nil
         case .separableConv2D(let a): return a.activation == .linear ? p : nil
         case .dense(let a): return a.activation == .linear ? p : nil
+        default: return nil
+        }
+    }
+
+    /// Folds a ZeroPadding2D into the one convolution (Conv2D, DepthwiseConv2D, SeparableConv2D)
+    /// that reads it when that convolution has explicit (or `valid`) padding: the pads add up,
+    /// and the padded copy of the activation is never made (MobileNet pads before every stride-2
+    /// depthwise layer, ResNet before its first convolution). Exact: the taps that fell on the
+    /// copied zeros now fall in the convolution's own zero padding.
+    mutating func foldZeroPadding() {
+        let (producer, reads) = usage()
+        var removed = Set<Int>()
+        for (ci, node) in graph.nodes.enumerated() {
+            guard let value = node.inputs.first, let pi = producer[value], reads[value] == 1, !graph.outputs.contains(value),
+                  case let .zeroPadding2D(top, bottom, left, right) = graph.nodes[pi].op,
+                  graph.nodes[pi].inputs.count == 1, !removed.contains(pi) else { continue }
+            func merged(_ p: Padding2D) -> Padding2D? {
+                guard case let .explicit(t, b, l, r) = p else { return nil }
+                return .explicit(top: t + top, bottom: b + bottom, left: l + left, right: r + right)
+            }
+            var target = node
+            switch node.op {
+            case .conv2D(var a):
+                guard let p = merged(a.padding) else { continue }
+                a.padding = p; target.op = .conv2D(a)
+            case .depthwiseConv2D(var a):
+                guard let p = merged(a.padding) else { continue }
+                a.padding = p; target.op = .depthwiseConv2D(a)
+            case .separableConv2D(var a):
+                guard let p = merged(a.padding) else { continue }
+                a.padding = p; target.op = .separableConv2D(a)
+            default: continue
+            }
+            eliminated[value] = "zero padding '\(graph.nodes[pi].name)' was folded into '\(node.name)'"
+            target.inputs[0] = graph.nodes[pi].inputs[0]
+            graph.nodes[ci] = target
+            removed.insert(pi)
+        }
+        graph.nodes = graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// The Add/Multiply producing `value` when only the activation reads it and it has none yet.
+    private func elementwiseProducer(of value: String, _ producer: [String: Int], _ reads: [String: Int]) -> Int? {
+        guard let p = producer[value], reads[value] == 1, !graph.outputs.contains(value),
+              graph.nodes[p].outputs == [value], elementwiseActivations[graph.nodes[p].name] == nil else { return nil }
+        switch graph.nodes[p].op {
+        case .add, .multiply: return p
         default: return nil
         }
     }
@@ -141,8 +191,17 @@ struct _GraphRewriter {
         let (producer, reads) = usage()
         var removed = Set<Int>()
         for (ai, node) in graph.nodes.enumerated() {
-            guard case .activation(let activation) = node.op, node.inputs.count == 1, node.outputs.count == 1,
-                  let pi = absorbingProducer(of: node.inputs[0], producer, reads) else { continue }
+            guard case .activation(let activation) = node.op, node.inputs.count == 1, node.outputs.count == 1 else { continue }
+            if let pi = elementwiseProducer(of: node.inputs[0], producer, reads), _Activations.isElementwise(activation) {
+                var target = graph.nodes[pi]
+                elementwiseActivations[target.name] = activation
+                eliminated[node.inputs[0]] = "activation '\(node.name)' was fused into '\(target.name)'"
+                target.outputs = node.outputs
+                graph.nodes[pi] = target
+                removed.insert(ai)
+                continue
+            }
+            guard let pi = absorbingProducer(of: node.inputs[0], producer, reads) else { continue }
             var target = graph.nodes[pi]
             switch target.op {
             case .conv2D(var a): a.activation = activation; target.op = .conv2D(a)

@@ -25,7 +25,9 @@ final class _Program: Sendable {
 
     /// - Parameter graph: already validated.
     init(graph: Graph, eliminated: [String: String], batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:],
-         scratchLimit: Int, convolution: ConvolutionAlgorithm = .im2col, parallel: _Parallel = .serial) throws {
+         elementwiseActivations: [String: Activation] = [:],
+         scratchLimit: Int, convolution: ConvolutionAlgorithm = .im2col, parallel: _Parallel = .serial,
+         minimumGemmRows: Int = _BLAS.minimumRowsPerCall) throws {
         self.graph = graph
         self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
@@ -50,7 +52,9 @@ final class _Program: Sendable {
             let inputs = node.inputs.map(id)
             let batchNorm = batchNormEpilogues[node.name].map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
             let kernel = try Self.lower(node, graph: graph, declaredShape: declared[node.outputs[0]], batchNorm: batchNorm,
-                                        scratchLimit: scratchLimit, convolution: convolution, parallel: parallel)
+                                        elementwiseActivation: elementwiseActivations[node.name],
+                                        scratchLimit: scratchLimit, convolution: convolution, parallel: parallel,
+                                        minimumGemmRows: minimumGemmRows)
             let out = id(node.outputs[0])
             steps.append(Step(node: node, kernel: kernel, inputs: inputs, output: out,
                               weightShapes: node.weights.map { graph.weights[$0]?.info.shape ?? [] }))
@@ -66,7 +70,9 @@ final class _Program: Sendable {
 
     /// Binds one node's weights and attributes to its kernel.
     private static func lower(_ node: Node, graph: Graph, declaredShape: [Int]?, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
-                              scratchLimit: Int, convolution: ConvolutionAlgorithm, parallel: _Parallel) throws -> any _Kernel {
+                              elementwiseActivation: Activation?,
+                              scratchLimit: Int, convolution: ConvolutionAlgorithm, parallel: _Parallel,
+                              minimumGemmRows: Int) throws -> any _Kernel {
         let roles = node.op.weightRoles
         let rank = declaredShape?.count ?? 4
         func weight(_ role: String) throws -> _FloatWeights {
@@ -97,9 +103,10 @@ final class _Program: Sendable {
             if let transform = winograd(convolution, a, inChannels: k.count / max(9 * a.filters, 1),
                                         outputShape: declaredShape) {
                 return _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a,
-                                             scratchLimit: scratchLimit, parallel: parallel)
+                                             scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel)
             }
-            return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit)
+            return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
+                                 minimumChunkRows: minimumGemmRows * parallel.workers)
         case .depthwiseConv2D(let a):
             try checkActivation(a.activation)
             let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
@@ -110,7 +117,8 @@ final class _Program: Sendable {
             try checkBLAS(p.count)
             let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
             return _SeparableConv2DKernel(depthwiseKernel: try weight("depthwise_kernel"), pointwiseKernel: p,
-                                          epilogue: epilogue, attributes: a, scratchLimit: scratchLimit)
+                                          epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
+                                          minimumChunkPixels: minimumGemmRows * parallel.workers)
         case .dense(let a):
             try checkActivation(a.activation)
             let k = try weight("kernel")
@@ -141,9 +149,9 @@ final class _Program: Sendable {
             try checkActivation(a)
             return _ActivationKernel(activation: a)
         case .add:
-            return _ElementwiseKernel(kind: .add)
+            return _ElementwiseKernel(kind: .add, activation: elementwiseActivation ?? .linear)
         case .multiply:
-            return _ElementwiseKernel(kind: .multiply)
+            return _ElementwiseKernel(kind: .multiply, activation: elementwiseActivation ?? .linear)
         case .concatenate(let axis):
             return _ConcatenateKernel(axis: axis)
         }

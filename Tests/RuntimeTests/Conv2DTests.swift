@@ -63,10 +63,16 @@ final class Conv2DTests: XCTestCase {
                weights: [b.weight("k", [3, 3, 4, 8]), b.weight("b", [8])])
         let graph = b.graph(outputs: ["conv"])
         // (36 patch + 8 output floats) × 37 rows: chunks of 37 rows, the last one partial.
-        let options = ExecutorOptions(scratchBytes: (36 + 8) * 4 * 37)
+        var options = ExecutorOptions(scratchBytes: (36 + 8) * 4 * 37)
+        options.minimumGemmRows = 1
         try checkAgainstReference(graph, inputShapes: ["x": [2, 17, 19, 4]], options: options)
         let plan = try Executor(graph: graph, options: options).memoryPlan(inputShapes: ["x": [2, 17, 19, 4]])
         XCTAssertEqual(plan.scratchBytes, 36 * 4 * 37)
+        // By default a chunk keeps 512 GEMM rows per worker however small the bound: here the
+        // whole 646-pixel image is one chunk.
+        let defaults = try Executor(graph: graph, options: ExecutorOptions(threads: 2, scratchBytes: 4))
+            .memoryPlan(inputShapes: ["x": [2, 17, 19, 4]])
+        XCTAssertEqual(defaults.scratchBytes, 36 * 4 * 646)
     }
 
     /// Keras's `same` at sizes where the odd pixel of padding goes at the end.

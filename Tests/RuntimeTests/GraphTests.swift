@@ -202,3 +202,55 @@ final class GraphTests: XCTestCase {
         for i in 0..<4 { assertClose(try XCTUnwrap(results[i]), RefTensor(expected[i]), tolerance: 1e-6) }
     }
 }
+
+/// ResNet's `Add → ReLU`: the activation runs inside the Add, its input stays reachable through
+/// the unfused copy, and the results equal the naive executor's.
+final class ElementwiseFusionTests: XCTestCase {
+    func testAddReluIsFused() throws {
+        var b = GraphBuilder(seed: 5)
+        b.input("x", [-1, -1, -1, 8])
+        b.node("a", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [1, 1], useBias: false)), ["x"], weights: [b.weight("ka", [1, 1, 8, 8])])
+        b.node("sum", .add, ["a", "x"])
+        b.node("relu", .activation(.relu), ["sum"])
+        b.node("m", .multiply, ["relu", "x"])
+        b.node("sig", .activation(.sigmoid), ["m"])
+        let graph = b.graph(outputs: ["sig"])
+        let executor = try Executor(graph: graph)
+        XCTAssertEqual(executor.program.steps.map(\.node.name), ["a", "sum", "m"])
+        XCTAssertEqual((executor.program.steps[1].kernel as? _ElementwiseKernel)?.activation, .relu)
+        XCTAssertEqual((executor.program.steps[2].kernel as? _ElementwiseKernel)?.activation, .sigmoid)
+        XCTAssertNotNil(executor.rewrittenValues["sum"])
+        for options in [ExecutorOptions(), stressOptions()] {
+            try checkAgainstReference(graph, inputShapes: ["x": [2, 9, 70, 8]], options: options)
+        }
+        // The fused-away value is still computed on request.
+        let x = Tensor(shape: [1, 3, 3, 8], data: TestSupport.randomFloats(72, seed: 3))
+        let sum = try executor.run(inputs: ["x": x], outputs: ["sum"])["sum"]
+        XCTAssertTrue(sum?.data.contains { $0 < 0 } ?? false, "the pre-ReLU sum has negative values")
+    }
+}
+
+/// ZeroPadding2D → convolution with `valid` or explicit padding becomes one padded convolution.
+final class ZeroPaddingFoldTests: XCTestCase {
+    func testPaddingFoldsIntoConvolutions() throws {
+        var b = GraphBuilder(seed: 9)
+        b.input("x", [-1, -1, -1, 8])
+        b.node("pad1", .zeroPadding2D(top: 0, bottom: 1, left: 2, right: 1), ["x"])
+        b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(kernelSize: [3, 3], strides: [2, 2], padding: .valid, useBias: false)),
+               ["pad1"], weights: [b.weight("kdw", [3, 3, 8, 1])])
+        b.node("pad2", .zeroPadding2D(top: 3, bottom: 3, left: 3, right: 3), ["dw"])
+        b.node("conv", .conv2D(Conv2DAttributes(filters: 5, kernelSize: [7, 7], strides: [2, 2],
+                                                padding: .explicit(top: 1, bottom: 0, left: 0, right: 1))), ["pad2"],
+               weights: [b.weight("k", [7, 7, 8, 5]), b.weight("b", [5])])
+        b.node("pad3", .zeroPadding2D(top: 1, bottom: 1, left: 1, right: 1), ["conv"])
+        b.node("same", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [3, 3], padding: .same)), ["pad3"],
+               weights: [b.weight("k2", [3, 3, 5, 3]), b.weight("b2", [3])])
+        let graph = b.graph(outputs: ["same"])
+        let executor = try Executor(graph: graph)
+        // `same` padding depends on the input size, so pad3 stays.
+        XCTAssertEqual(executor.program.steps.map(\.node.name), ["dw", "conv", "pad3", "same"])
+        XCTAssertNotNil(executor.rewrittenValues["pad1"])
+        try checkAgainstReference(graph, inputShapes: ["x": [2, 23, 19, 8]])
+        try checkAgainstReference(graph, inputShapes: ["x": [1, 23, 19, 8]], options: stressOptions())
+    }
+}

@@ -123,9 +123,14 @@ final class WinogradTests: XCTestCase {
         let shape = [2, 20, 20, 16]
         // One tile row of F(2×2) at width 20: 10 tiles × 16 products × 32 channels.
         let oneRow = 10 * 16 * 32
-        let options = ExecutorOptions(scratchBytes: oneRow * 3 * 4, convolution: .winograd2x2)
+        var options = ExecutorOptions(scratchBytes: oneRow * 3 * 4, convolution: .winograd2x2)
+        options.minimumGemmRows = 1
         let plan = try Executor(graph: graph, options: options).memoryPlan(inputShapes: ["x": shape])
         XCTAssertEqual(plan.scratchBytes, (3 * oneRow + 16) * 4)
         try checkAgainstReference(graph, inputShapes: ["x": shape], options: options, tolerance: 2e-6)
+        // By default a chunk has at least 512 tiles (the GEMMs' rows): all 200 here.
+        options.minimumGemmRows = ExecutorOptions().minimumGemmRows
+        let whole = try Executor(graph: graph, options: options).memoryPlan(inputShapes: ["x": shape])
+        XCTAssertEqual(whole.scratchBytes, (20 * oneRow + 16) * 4)
     }
 }

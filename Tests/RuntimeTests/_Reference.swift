@@ -324,6 +324,7 @@ func assertClose(_ actual: Tensor, _ expected: RefTensor, tolerance: Double = 1e
 func stressOptions(scratchBytes: Int = 512) -> ExecutorOptions {
     var o = ExecutorOptions(scratchBytes: scratchBytes)
     o.minimumParallelWork = 1
+    o.minimumGemmRows = 1
     return o
 }
 

@@ -40,6 +40,12 @@ extension _ScalarFunction {
 enum _Activations {
     /// Whether `activation` can be applied to any set of whole rows (last-axis vectors) of a tensor
     /// of rank `rank` independently: element-wise functions and softmax over the last axis.
+    /// Whether `activation` maps each element on its own (everything but softmax).
+    static func isElementwise(_ activation: Activation) -> Bool {
+        if case .softmax = activation { return false }
+        return true
+    }
+
     static func isRowwise(_ activation: Activation, rank: Int) -> Bool {
         if case .softmax(let axis) = activation { return axis == -1 || axis == rank - 1 }
         return true

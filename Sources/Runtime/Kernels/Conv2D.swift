@@ -8,7 +8,9 @@ import ModelIR
 /// × kernel[kh·kw·Cin, Cout]`, and the HWIO kernel already *is* that right-hand matrix, so it is
 /// used in place with no repacking. Channel group `g` is the column block `g·Cout/groups` of the
 /// kernel and of the output (a pointer offset with the full leading dimension). Patches are built
-/// a chunk of rows at a time so the scratch stays under `scratchLimit` floats however big the image;
+/// a chunk of rows at a time so the scratch stays under `scratchLimit` floats however big the image
+/// (but with at least `_BLAS.minimumRowsPerCall` rows per worker, so OpenBLAS's per-call packing
+/// of the kernel stays cheap);
 /// a 1×1 stride-1 unpadded convolution needs no patches at all (the input is the matrix).
 struct _Conv2DKernel: _Kernel {
     let kernel: _FloatWeights
@@ -17,6 +19,8 @@ struct _Conv2DKernel: _Kernel {
     let attributes: Conv2DAttributes
     /// Bound on the im2col chunk, in floats.
     let scratchLimit: Int
+    /// Rows a chunk has at least (GEMM rows per call × workers), whatever `scratchLimit` says.
+    var minimumChunkRows: Int = 1
 
     private func geometry(_ input: [Int], _ output: [Int]) -> _WindowGeometry {
         _WindowGeometry(input: input, output: output, kernel: attributes.kernelSize, strides: attributes.strides,
@@ -37,7 +41,8 @@ struct _Conv2DKernel: _Kernel {
     /// epilogue revisits, so a thin kernel (the first layer's K = 27) does not make a chunk whose
     /// output falls out of cache.
     private func rowsPerChunk(_ g: _WindowGeometry) -> Int {
-        max(1, min(g.outputPixels, scratchLimit / max(patchWidth(g) + attributes.filters, 1)))
+        let bounded = scratchLimit / max(patchWidth(g) + attributes.filters, 1)
+        return max(1, min(g.outputPixels, max(bounded, minimumChunkRows)))
     }
 
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
@@ -58,8 +63,9 @@ struct _Conv2DKernel: _Kernel {
 
         let m = g.outputPixels
         if isPointwise(g) {
-            // Rows in chunks of about a quarter of the scratch bound, so the epilogue finds them in cache.
-            let chunkRows = max(256, scratchLimit / 4 / max(cout, 1))
+            // Rows in chunks of about a quarter of the scratch bound, so the epilogue finds them in
+            // cache, but enough rows per GEMM call that packing the kernel stays cheap.
+            let chunkRows = max(minimumChunkRows, scratchLimit / 4 / max(cout, 1), 1)
             var row = 0
             while row < m {
                 let rows = min(chunkRows, m - row)

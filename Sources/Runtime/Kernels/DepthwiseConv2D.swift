@@ -128,6 +128,8 @@ struct _SeparableConv2DKernel: _Kernel {
     let epilogue: _Epilogue
     let attributes: SeparableConv2DAttributes
     let scratchLimit: Int
+    /// Output pixels a chunk has at least (the pointwise GEMM's rows), whatever `scratchLimit` says.
+    var minimumChunkPixels: Int = 1
 
     private func geometry(_ input: [Int], _ output: [Int]) -> _WindowGeometry {
         _WindowGeometry(input: input, output: output, kernel: attributes.kernelSize, strides: attributes.strides,
@@ -137,7 +139,8 @@ struct _SeparableConv2DKernel: _Kernel {
     /// Output rows (of OW pixels each) per chunk.
     private func rowsPerChunk(_ g: _WindowGeometry) -> Int {
         let rowFloats = max(g.outWidth * g.channels * attributes.depthMultiplier, 1)
-        return max(1, min(g.batch * g.outHeight, scratchLimit / rowFloats))
+        let minimumRows = (minimumChunkPixels + g.outWidth - 1) / max(g.outWidth, 1)
+        return max(1, min(g.batch * g.outHeight, max(scratchLimit / rowFloats, minimumRows)))
     }
 
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {

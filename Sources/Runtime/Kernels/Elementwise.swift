@@ -5,12 +5,14 @@ import ModelIR
 struct _ElementwiseKernel: _Kernel {
     enum Kind { case add, multiply }
     let kind: Kind
+    /// A fused element-wise activation (never softmax), applied as each block is combined.
+    var activation: Activation = .linear
 
     var bufferUse: _BufferUse { .inPlace }
 
     func run(_ a: _KernelArguments) {
         let count = _elementCount(a.outputShape) ?? 0
-        let inputs = a.inputs, output = a.output, kind = self.kind
+        let inputs = a.inputs, output = a.output, kind = self.kind, activation = self.activation
         let block = 4096
         a.parallel.forEachRange((count + block - 1) / block, workPerItem: block * inputs.count) { range in
             let lo = range.lowerBound * block, hi = min(range.upperBound * block, count)
@@ -29,6 +31,10 @@ struct _ElementwiseKernel: _Kernel {
             }
             combine(inputs[0], inputs[1])
             for z in inputs.dropFirst(2) { combine(output, z) }
+            if activation != .linear {
+                _Activations.apply(activation, source: output + lo, destination: output + lo, shape: [hi - lo], bias: nil,
+                                   parallel: .serial)
+            }
         }
     }
 }

@@ -133,12 +133,15 @@ struct _WinogradConv2DKernel: _Kernel {
     let outChannels: Int
     let epilogue: _Epilogue
     let attributes: Conv2DAttributes
-    /// Bound on V and M together, in floats (at least one tile row is processed whatever it is).
+    /// Bound on V and M together, in floats; a chunk has at least `minimumChunkTiles` tiles (whole
+    /// tile rows) whatever it is.
     let scratchLimit: Int
+    /// Tiles a chunk has at least (the GEMMs' rows), whatever `scratchLimit` says.
+    let minimumChunkTiles: Int
 
     /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`); `transform` must apply to `attributes`.
     init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: Conv2DAttributes,
-         scratchLimit: Int, parallel: _Parallel) {
+         scratchLimit: Int, minimumChunkTiles: Int = _BLAS.minimumRowsPerCall, parallel: _Parallel) {
         let cout = attributes.filters
         let cin = kernel.count / (9 * max(cout, 1))
         let alpha = transform.alpha
@@ -156,6 +159,7 @@ struct _WinogradConv2DKernel: _Kernel {
         self.epilogue = epilogue
         self.attributes = attributes
         self.scratchLimit = scratchLimit
+        self.minimumChunkTiles = minimumChunkTiles
     }
 
     private struct Tiling {
@@ -176,7 +180,9 @@ struct _WinogradConv2DKernel: _Kernel {
         let tilesX = (g.outWidth + m - 1) / m, tilesY = (g.outHeight + m - 1) / m
         let tileRows = g.batch * tilesY
         let perRow = max(alpha * alpha * (inChannels + outChannels) * tilesX, 1)
-        let rows = max(1, min(tileRows, scratchLimit / perRow))
+        // Each of the α² GEMMs gets a chunk's tiles as rows: at least `minimumRowsPerCall` of them.
+        let minimumRows = (minimumChunkTiles + tilesX - 1) / tilesX
+        let rows = max(1, min(tileRows, max(scratchLimit / perRow, minimumRows)))
         return Tiling(g: g, tilesX: tilesX, tilesY: tilesY, tileRows: tileRows, rowsPerChunk: rows)
     }
 
