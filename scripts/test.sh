@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WTOOL_CACHE=${WTOOL_CACHE:-$HOME/.cache/wtool}
 export WTOOL_CACHE
+# NPYNumPyInteropTests asks this NumPy to load what wtool writes.
+export WTOOL_PYTHON=${WTOOL_PYTHON:-$PWD/.venv/bin/python}
 
 stage() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 

@@ -1,9 +1,6 @@
-import Dispatch
-
-/// Splits non-BLAS kernel loops over the cores with `DispatchQueue.concurrentPerform`.
-///
-/// BLAS calls never run inside `forEachRange`: OpenBLAS has its own threads, and nesting the two
-/// would put four busy threads on two cores.
+/// Splits kernel loops over the cores with a `_WorkerPool` (persistent threads; the caller takes
+/// a share). OpenBLAS runs single-threaded inside the tasks (see `_BLAS`), so there is one set of
+/// threads. A nested `forEachRange` runs on the calling thread.
 struct _Parallel: Sendable {
     /// Number of concurrent tasks for big loops (the core count, or `ExecutorOptions.threads`).
     let workers: Int
@@ -12,6 +9,14 @@ struct _Parallel: Sendable {
     let minimumWork: Int
 
     static let serial = _Parallel(workers: 1, minimumWork: .max)
+
+    init(workers: Int, minimumWork: Int) {
+        self.workers = max(workers, 1)
+        self.minimumWork = minimumWork
+        self.pool = _WorkerPool.shared(threads: max(workers, 1))
+    }
+
+    private let pool: _WorkerPool
 
     /// The product of work estimates, saturating instead of trapping (window sizes come from the
     /// graph and are not bounded by any weight).
@@ -36,21 +41,12 @@ struct _Parallel: Sendable {
             body(0..<count)
             return
         }
-        // The ranges are disjoint and `concurrentPerform` returns only when all are done, so the
-        // body and the pointers it captures never outlive this call nor race on an element.
-        withoutActuallyEscaping(body) { body in
-            let shared = _UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: tasks) { task in
-                let lower = count * task / tasks
-                let upper = count * (task + 1) / tasks
-                if lower < upper { shared.value(lower..<upper) }
-            }
+        // The ranges are disjoint and `run` returns only when all are done, so the body and the
+        // pointers it captures never outlive this call nor race on an element.
+        pool.run(tasks: tasks) { task in
+            let lower = count * task / tasks
+            let upper = count * (task + 1) / tasks
+            if lower < upper { body(lower..<upper) }
         }
     }
-}
-
-/// Hands a value to `concurrentPerform`'s `@Sendable` closure; see `forEachRange` for why it is safe.
-private struct _UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -7,7 +7,10 @@ import XCTest
 /// depend on it.
 final class NPYNumPyInteropTests: XCTestCase {
     static let python: String? = {
-        var candidates = ["/work/venv-probe/bin/python", "/usr/bin/python3"]
+        // The reference environment that scripts/setup.sh links (swift test runs in the package
+        // root), then the system's Python.
+        let venv = FileManager.default.currentDirectoryPath + "/.venv/bin/python"
+        var candidates = [venv, "/usr/bin/python3"]
         if let chosen = ProcessInfo.processInfo.environment["WTOOL_PYTHON"] { candidates.insert(chosen, at: 0) }
         return candidates.first { path in
             FileManager.default.isExecutableFile(atPath: path) && (try? run(path, ["-c", "import numpy"])) == ""

@@ -20,13 +20,13 @@ final class InterruptAndHostileInputTests: CLITestCase {
         return (process, err)
     }
 
-    /// Waits until a file named `*.tmp-*` exists in `folder` (the output is being written).
-    func waitForTemporaryFile(in folder: URL, process: Process, timeout: TimeInterval = 120) -> [String] {
+    /// Waits until `count` files named `*.tmp-*` exist in `folder` (the outputs are being written).
+    func waitForTemporaryFile(in folder: URL, process: Process, count: Int = 1, timeout: TimeInterval = 120) -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline, process.isRunning {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
             let temporary = names.filter { $0.contains(".tmp-") }
-            if !temporary.isEmpty { return temporary }
+            if temporary.count >= count { return temporary }
             usleep(2000)
         }
         return []
@@ -63,7 +63,7 @@ final class InterruptAndHostileInputTests: CLITestCase {
         }
         let (process, _) = try start(["features", "mini.swm", "data", "--out", "f.npy", "--labels", "l.npy",
                                       "--size", "256,256", "--quiet"])
-        let temporary = waitForTemporaryFile(in: directory, process: process)
+        let temporary = waitForTemporaryFile(in: directory, process: process, count: 2)
         XCTAssertEqual(temporary.count, 2, "features streams both outputs to temporary files: \(temporary)")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()

@@ -260,52 +260,25 @@ extension _WinogradTransform {
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: alpha * alpha * blockWidth) { tmpBuffer in
                     let tmp = tmpBuffer.baseAddress!
                     for tile in tiles {
-                        let row = firstTileRow + tile / tilesX
-                        let b = row / tilesY, y0 = (row % tilesY) * m - g.padTop, x0 = (tile % tilesX) * m - g.padLeft
-                        for k in 0..<alpha {
-                            let y = y0 + k
-                            for l in 0..<alpha {
-                                let x = x0 + l
-                                pixels[k * alpha + l] = (y < 0 || y >= g.height || x < 0 || x >= g.width)
-                                    ? zeros : input + ((b * g.height + y) * g.width + x) * channels
-                            }
-                        }
+                        Self.gatherTile(input, g, m: m, tilesX: tilesX, tilesY: tilesY, tile: firstTileRow * tilesX + tile,
+                                        channels: channels, zeros: zeros, into: pixels.baseAddress!)
                         var c0 = 0
                         while c0 < channels {
                             let w = min(blockWidth, channels - c0)
                             // Columns: tmp[i][l] = Σ_k Bᵀ[i][k] · d[k][l]
                             for i in 0..<alpha {
                                 for l in 0..<alpha {
-                                    let out = tmp + (i * alpha + l) * blockWidth
-                                    var first = true
-                                    for k in 0..<alpha {
-                                        let c = bt[i * alpha + k]
-                                        if c == 0 { continue }
-                                        let src = pixels[k * alpha + l] + c0
-                                        if first {
-                                            for x in 0..<w { out[x] = c * src[x] }
-                                            first = false
-                                        } else {
-                                            for x in 0..<w { out[x] += c * src[x] }
-                                        }
+                                    Self.combine(bt + i * alpha, count: alpha, width: w, into: tmp + (i * alpha + l) * blockWidth) {
+                                        pixels[$0 * alpha + l] + c0
                                     }
                                 }
                             }
                             // Rows: V[i][j] = Σ_l Bᵀ[j][l] · tmp[i][l]
                             for i in 0..<alpha {
                                 for j in 0..<alpha {
-                                    let out = v + ((i * alpha + j) * chunkTiles + tile) * channels + c0
-                                    var first = true
-                                    for l in 0..<alpha {
-                                        let c = bt[j * alpha + l]
-                                        if c == 0 { continue }
-                                        let src = tmp + (i * alpha + l) * blockWidth
-                                        if first {
-                                            for x in 0..<w { out[x] = c * src[x] }
-                                            first = false
-                                        } else {
-                                            for x in 0..<w { out[x] += c * src[x] }
-                                        }
+                                    Self.combine(bt + j * alpha, count: alpha, width: w,
+                                                 into: v + ((i * alpha + j) * chunkTiles + tile) * channels + c0) {
+                                        UnsafePointer(tmp + (i * alpha + $0) * blockWidth)
                                     }
                                 }
                             }
@@ -315,6 +288,43 @@ extension _WinogradTransform {
                 }
             }
         }
+    }
+
+    /// Pointers to the α×α input pixels of tile `tile` (counted over the whole batch, row-major),
+    /// `zeros` for those in the padding.
+    @inline(__always)
+    static func gatherTile(_ input: UnsafePointer<Float>, _ g: _WindowGeometry, m: Int, tilesX: Int, tilesY: Int, tile: Int,
+                           channels: Int, zeros: UnsafePointer<Float>, into pixels: UnsafeMutablePointer<UnsafePointer<Float>>) {
+        let alpha = m + 2
+        let row = tile / tilesX
+        let b = row / tilesY, y0 = (row % tilesY) * m - g.padTop, x0 = (tile % tilesX) * m - g.padLeft
+        for k in 0..<alpha {
+            let y = y0 + k
+            for l in 0..<alpha {
+                let x = x0 + l
+                pixels[k * alpha + l] = (y < 0 || y >= g.height || x < 0 || x >= g.width)
+                    ? zeros : input + ((b * g.height + y) * g.width + x) * channels
+            }
+        }
+    }
+
+    /// `out[0..<width] = Σ_k coefficients[k] · source(k)[0..<width]` over the non-zero coefficients.
+    @inline(__always)
+    static func combine(_ coefficients: UnsafePointer<Float>, count: Int, width: Int, into out: UnsafeMutablePointer<Float>,
+                        _ source: (Int) -> UnsafePointer<Float>) {
+        var first = true
+        for k in 0..<count {
+            let c = coefficients[k]
+            if c == 0 { continue }
+            let src = source(k)
+            if first {
+                for x in 0..<width { out[x] = c * src[x] }
+                first = false
+            } else {
+                for x in 0..<width { out[x] += c * src[x] }
+            }
+        }
+        if first { out.update(repeating: 0, count: width) }
     }
 
     /// `Y = Aᵀ M A` for the chunk-local tiles `tiles`, written to the output pixels that exist (the
@@ -340,18 +350,8 @@ extension _WinogradTransform {
                         // Columns: tmp[i][l] = Σ_k Aᵀ[i][k] · M[k][l]
                         for i in 0..<rowsHere {
                             for l in 0..<alpha {
-                                let out = tmp + (i * alpha + l) * blockWidth
-                                var first = true
-                                for k in 0..<alpha {
-                                    let c = at[i * alpha + k]
-                                    if c == 0 { continue }
-                                    let src = mm + ((k * alpha + l) * chunkTiles + tile) * channels + c0
-                                    if first {
-                                        for x in 0..<w { out[x] = c * src[x] }
-                                        first = false
-                                    } else {
-                                        for x in 0..<w { out[x] += c * src[x] }
-                                    }
+                                Self.combine(at + i * alpha, count: alpha, width: w, into: tmp + (i * alpha + l) * blockWidth) {
+                                    mm + (($0 * alpha + l) * chunkTiles + tile) * channels + c0
                                 }
                             }
                         }
@@ -359,18 +359,8 @@ extension _WinogradTransform {
                         for i in 0..<rowsHere {
                             let line = output + ((b * g.outHeight + y0 + i) * g.outWidth + x0) * channels + c0
                             for j in 0..<colsHere {
-                                let out = line + j * channels
-                                var first = true
-                                for l in 0..<alpha {
-                                    let c = at[j * alpha + l]
-                                    if c == 0 { continue }
-                                    let src = tmp + (i * alpha + l) * blockWidth
-                                    if first {
-                                        for x in 0..<w { out[x] = c * src[x] }
-                                        first = false
-                                    } else {
-                                        for x in 0..<w { out[x] += c * src[x] }
-                                    }
+                                Self.combine(at + j * alpha, count: alpha, width: w, into: line + j * channels) {
+                                    UnsafePointer(tmp + (i * alpha + $0) * blockWidth)
                                 }
                             }
                         }

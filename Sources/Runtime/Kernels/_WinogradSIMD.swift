@@ -52,16 +52,8 @@ enum _WinogradSIMD {
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: alpha * alpha) { pixels in
             withUnsafeTemporaryAllocation(of: V.self, capacity: alpha * alpha) { t in
                 for tile in tiles {
-                    let row = firstTileRow + tile / tilesX
-                    let b = row / tilesY, y0 = (row % tilesY) * m - g.padTop, x0 = (tile % tilesX) * m - g.padLeft
-                    for k in 0..<alpha {
-                        let y = y0 + k
-                        for l in 0..<alpha {
-                            let x = x0 + l
-                            pixels[k * alpha + l] = (y < 0 || y >= g.height || x < 0 || x >= g.width)
-                                ? zeros : input + ((b * g.height + y) * g.width + x) * channels
-                        }
-                    }
+                    _WinogradTransform.gatherTile(input, g, m: m, tilesX: tilesX, tilesY: tilesY, tile: firstTileRow * tilesX + tile,
+                                                  channels: channels, zeros: zeros, into: pixels.baseAddress!)
                     let out = v + tile * channels
                     var c = 0
                     while c < channels {
