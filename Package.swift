@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "NPY"),
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG"]),
         // OpenBLAS (Debian libopenblas0) is loaded at run time: see Sources/Runtime/Kernels/_BLAS.swift.
-        .target(name: "Runtime", dependencies: ["ModelIR"]),
+        .target(name: "Runtime", dependencies: ["ModelIR", "FileSupport"]),
         .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
         .target(name: "WTool", dependencies: [
             "ModelIR", "SWMFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
@@ -58,7 +58,7 @@ let package = Package(
         ]),
         .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "_TestSupport"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "FileSupport", "_TestSupport"]),
         .testTarget(name: "WToolTests", dependencies: ["WTool", "NPY", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "_TestSupport"]),
     ]

@@ -13,11 +13,11 @@ onnxruntime and Keras run in this process. Several --model names and several wto
 algorithms are measured in the same run.
 
 --process adds, for the first model: `wtool run` on one photo as a whole process (start to .npy
-written) next to `python -c` doing the same with onnxruntime (PIL load, Keras's nearest resize,
+written), with its kernel cache warm and (for Winograd) without one, next to `python -c` doing the same with onnxruntime (PIL load, Keras's nearest resize,
 preprocessing, session, np.save), alternated --rounds times, with each one's peak RSS; and the
 memory floor the issue sets, weights + the largest activation pair + 10%.
 """
-import argparse, json, os, resource, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
@@ -86,8 +86,10 @@ def bench(args, manifest, name):
         for _ in range(args.rounds):
             round_ms = {}
             for c in convs:
+                # Its own kernel cache: warm after the first round, as for every run after a model's first.
                 out = subprocess.run([args.wtool, "bench", swm, "--batch", str(batch), "--runs", str(args.runs),
-                                      "--conv", c, "--json"], check=True, capture_output=True, text=True).stdout
+                                      "--conv", c, "--kernel-cache", os.path.join(work, "kernels"), "--json"],
+                                     check=True, capture_output=True, text=True).stdout
                 w = json.loads(out)
                 # `wtool bench` reports the median of its runs; weight it like --runs samples.
                 samples[f"wtool:{c}"] += [w["ms_per_batch"]] * args.runs
@@ -115,6 +117,9 @@ def bench(args, manifest, name):
         ratio = "  ".join(f"{k.split(':')[1]} {v:.2f} [{r['ratio_spread'][k][0]:.2f}, {r['ratio_spread'][k][1]:.2f}]"
                           for k, v in r["ratio_vs_onnxruntime"].items())
         print(f"{r['batch']:>5} " + " ".join(f"{r['ms_per_image'][n]:>18.1f}" for n in names) + "   " + ratio)
+    print("wtool load (ms, model opened and kernels prepared, kernel cache warm): "
+          + ", ".join(f"{c} {v:.1f}" for c, v in rows[-1]["wtool_load_ms"].items()))
+    shutil.rmtree(work, ignore_errors=True)
     versions = {"onnxruntime": ort.__version__}
     if kmodel:
         import keras
@@ -167,20 +172,26 @@ def process_bench(args, manifest, name):
     photo = os.path.join(args.reference, "photos", manifest["photos"][0]["file"])
     out_w, out_o = os.path.join(work, "w.npy"), os.path.join(work, "o.npy")
     convs = args.conv.split(",")
-    wtool_cmd = {c: [args.wtool, "run", swm, photo, "--out", out_w, "--force", "--conv", c] for c in convs}
-    ort_cmd = [sys.executable, "-c", ORT_SCRIPT, onnx_path, photo, out_o, str(h), str(w)]
-    for cmd in list(wtool_cmd.values()) + [ort_cmd]:   # warm the page cache and check they work
+    # Each --conv with the kernel cache (filled by the warm-up run: what every run after a
+    # model's first sees) and, where there are transformed kernels, without it (every load
+    # transforms: a model's first run, or --kernel-cache none).
+    kernels = os.path.join(work, "kernels")
+    commands = {}
+    for c in convs:
+        base = [args.wtool, "run", swm, photo, "--out", out_w, "--force", "--conv", c]
+        commands[f"wtool run:{c}"] = base + ["--kernel-cache", kernels]
+        if c != "im2col":
+            commands[f"wtool run:{c},no cache"] = base + ["--kernel-cache", "none"]
+    commands["python onnxruntime"] = [sys.executable, "-c", ORT_SCRIPT, onnx_path, photo, out_o, str(h), str(w)]
+    for cmd in commands.values():   # warm the page cache and the kernel cache, and check they work
         run_child(cmd)
-    times = {k: [] for k in [f"wtool run:{c}" for c in convs] + ["python onnxruntime"]}
-    rss = {k: 0 for k in times}
+    times = {k: [] for k in commands}
+    rss = {k: 0 for k in commands}
     for _ in range(args.rounds):
-        for c in convs:
-            t, m = run_child(wtool_cmd[c])
-            times[f"wtool run:{c}"].append(t)
-            rss[f"wtool run:{c}"] = max(rss[f"wtool run:{c}"], m)
-        t, m = run_child(ort_cmd)
-        times["python onnxruntime"].append(t)
-        rss["python onnxruntime"] = max(rss["python onnxruntime"], m)
+        for k, cmd in commands.items():
+            t, m = run_child(cmd)
+            times[k].append(t)
+            rss[k] = max(rss[k], m)
     a, b = np.load(out_w), np.load(out_o)
     agreement = float(np.abs(a - b).max() / np.abs(b).max())
 
@@ -198,11 +209,13 @@ def process_bench(args, manifest, name):
     print(f"\n{name}, one photo, whole process (start to .npy written), median of {args.rounds} alternated runs:")
     for k, v in result["seconds"].items():
         print(f"  {k:<26} {v * 1e3:8.1f} ms   peak RSS {rss[k] / 2**20:7.1f} MiB")
-    for c in convs:
-        print(f"  wtool run:{c} / python onnxruntime: {result['seconds'][f'wtool run:{c}'] / result['seconds']['python onnxruntime']:.2f}x time, "
-              f"{rss[f'wtool run:{c}'] / rss['python onnxruntime']:.2f}x memory")
+    for k in commands:
+        if k.startswith("wtool"):
+            print(f"  {k} / python onnxruntime: {result['seconds'][k] / result['seconds']['python onnxruntime']:.2f}x time, "
+                  f"{rss[k] / rss['python onnxruntime']:.2f}x memory")
     print(f"  memory floor (weights {weights / 2**20:.1f} MiB + largest activation pair {pair / 2**20:.1f} MiB + 10%): "
           f"{floor / 2**20:.1f} MiB; the two outputs agree to {agreement:.1e}")
+    shutil.rmtree(work, ignore_errors=True)
     return result
 
 

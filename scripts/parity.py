@@ -13,7 +13,9 @@ Checks, per model and flavour:
            wtool, as Keras's load_img + preprocess_input) against Keras's outputs, from the .swm
            and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image; for the
            Keras 3 .h5 also with each convolution algorithm forced (`--conv im2col`,
-           `winograd-2x2`, `winograd-4x4`; the default `auto` mixes them per layer).
+           `winograd-2x2`, `winograd-4x4`; the default `auto` mixes them per layer), and once
+           more from the .swm with the transformed kernels mapped from the kernel cache the
+           first run filled (the same outputs, to the bit).
   h5 out   `wtool convert` (.swm -> Keras .h5, full and --weights-only) loaded by Keras 3 AND
            tf_keras (scripts/keras_h5_check.py), predictions on the reference inputs against
            Keras's outputs: max|Δ|/max|keras| ≤ 1e-5 (`check_h5_export`); plus the writer's
@@ -337,8 +339,8 @@ def main():
                               f"{got['trainable_params']}/{got['non_trainable_params']}")
                 checks.record(f"{label}: output shape", got["outputs"][0]["shape"] == model["output_shape"][1:],
                               f"{got['outputs'][0]['shape']}")
-            table.append((model["name"], flavour, "via .swm",
-                          verify(checks, f"{label} via .swm", args.wtool, out, model, ref, [])))
+            via_swm = verify(checks, f"{label} via .swm", args.wtool, out, model, ref, [])
+            table.append((model["name"], flavour, "via .swm", via_swm))
             table.append((model["name"], flavour, "direct",
                           verify(checks, f"{label} direct", args.wtool, src, model, ref, arch_args(model, flavour))))
             if flavour == "keras3.h5":
@@ -346,6 +348,10 @@ def main():
                 for conv in ("im2col", "winograd-2x2", "winograd-4x4"):
                     table.append((model["name"], flavour, f"--conv {conv}",
                                   verify(checks, f"{label} --conv {conv}", args.wtool, out, model, ref, ["--conv", conv])))
+                # The first verify stored the transformed kernels; this one maps them back.
+                again = verify(checks, f"{label} via .swm again (kernel cache)", args.wtool, out, model, ref, [])
+                checks.record(f"{label}: kernels from the cache give the same outputs", again == via_swm,
+                              f"{again} vs {via_swm}")
             tensors = model.get("tensors", {}).get(flavour)
             if tensors:
                 records = json.load(open(os.path.join(mdir, tensors)))

@@ -17,6 +17,11 @@ WTOOL_CACHE=${WTOOL_CACHE:-$HOME/.cache/wtool}
 export WTOOL_CACHE
 # NPYNumPyInteropTests asks this NumPy to load what wtool writes.
 export WTOOL_PYTHON=${WTOOL_PYTHON:-$PWD/.venv/bin/python}
+# Transformed kernels of the models this run converts: its own folder (the parity stage runs each
+# model more than once, so it reads entries back), not the user's ~/.cache/wtool/kernels.
+WTOOL_KERNEL_CACHE=$(mktemp -d)
+export WTOOL_KERNEL_CACHE
+trap 'rm -rf "$WTOOL_KERNEL_CACHE"' EXIT
 
 stage() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 

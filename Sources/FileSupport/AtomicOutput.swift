@@ -29,7 +29,7 @@ public final class AtomicOutput {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw Failure(path: destination, detail: "cannot create a file here: \(String(cString: strerror(errno)))") }
         self.fd = fd
-        self.temporaryPath = String(cString: template)
+        self.temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         fchmod(fd, 0o644)
         TemporaryFiles.shared.register(temporaryPath)
     }
@@ -78,15 +78,17 @@ public final class AtomicOutput {
         }
     }
 
-    /// Makes the file durable and visible under its final name.
-    public func commit() throws {
-        guard fsync(fd) == 0 else { throw Failure(path: destination, detail: "fsync failed: \(String(cString: strerror(errno)))") }
+    /// Makes the file durable and visible under its final name. A cache that can be rebuilt passes
+    /// `durable: false`: the rename is still atomic, without waiting for the disk.
+    public func commit(durable: Bool = true) throws {
+        guard !durable || fsync(fd) == 0 else { throw Failure(path: destination, detail: "fsync failed: \(String(cString: strerror(errno)))") }
         Glibc.close(fd)
         fd = -1
         guard rename(temporaryPath, destination) == 0 else {
             throw Failure(path: destination, detail: "rename failed: \(String(cString: strerror(errno)))")
         }
         committed = true
+        guard durable else { return }
         let directory = (destination as NSString).deletingLastPathComponent
         let dfd = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
         if dfd >= 0 {

@@ -9,6 +9,8 @@ import Glibc
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
+    /// Device, inode, size and modification time (ns) when mapped.
+    private let statIdentity: String
 
     /// Maps `path` read-only (`PROT_READ`, `MAP_PRIVATE`). An empty file maps to an empty buffer.
     /// Anything but a regular file (a directory, a FIFO, a device) is refused.
@@ -23,6 +25,7 @@ public final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw MappedFile.Failure(path: path, detail: "not a regular file") }
         let size = Int(info.st_size)
+        statIdentity = Self.identity(info)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
@@ -32,6 +35,10 @@ public final class MappedFile: @unchecked Sendable {
             throw MappedFile.Failure(path: path, detail: "mmap failed: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
+    }
+
+    private static func identity(_ info: stat) -> String {
+        "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
     /// Why a file could not be mapped.
@@ -47,4 +54,11 @@ public final class MappedFile: @unchecked Sendable {
 }
 
 /// `PROT_READ` + `MAP_PRIVATE` and never written: its pages may be dropped and re-read.
-extension MappedFile: FileBackedStorage {}
+extension MappedFile: FileBackedStorage {
+    public func sourceIdentity(of pointer: UnsafeRawPointer) -> String? {
+        guard let base = bytes.baseAddress, pointer >= base, pointer < base + bytes.count else { return nil }
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_nlink > 0, Self.identity(info) == statIdentity else { return nil }
+        return "\(statIdentity)@\(pointer - base)"
+    }
+}

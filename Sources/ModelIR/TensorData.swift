@@ -165,5 +165,12 @@ public enum DTypeConversion {
 /// Marks a `TensorData` owner whose bytes are a read-only, private mapping of a file that is never
 /// written: the pages can be dropped from the process at any time (`madvise(MADV_DONTNEED)`) and
 /// are read back from the file on the next access. The runtime uses it to release a kernel's
-/// pages once it has made its own transformed copy.
-public protocol FileBackedStorage: AnyObject {}
+/// pages once it has made its own transformed copy, and keys its kernel cache by where the bytes
+/// come from.
+public protocol FileBackedStorage: AnyObject {
+    /// A string that names the bytes at `pointer` and changes when they could have: the file's
+    /// device, inode, size and modification time, and the offset. Nil when `pointer` is outside
+    /// the mapping or the path no longer names the mapped file (a temporary file already
+    /// unlinked, a file replaced since it was mapped), so nothing derived from it outlives it.
+    func sourceIdentity(of pointer: UnsafeRawPointer) -> String?
+}

@@ -69,12 +69,10 @@ public final class Executor: @unchecked Sendable {
         let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
         let parallel = _Parallel(workers: threads, minimumWork: max(options.minimumParallelWork, 1))
         self.parallel = parallel
-        let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
         self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated,
                                     batchNormEpilogues: rewriter.batchNormEpilogues,
-                                    elementwiseActivations: rewriter.elementwiseActivations, scratchLimit: scratchLimit,
-                                    convolution: options.convolution, parallel: parallel,
-                                    minimumGemmRows: max(options.minimumGemmRows, 1))
+                                    elementwiseActivations: rewriter.elementwiseActivations,
+                                    lowering: _Program.Lowering(options, parallel: parallel))
     }
 
     /// OpenBLAS's kernel family in use (`SkylakeX`, `Haswell`, …), for benchmark reports: the one
@@ -245,10 +243,7 @@ public final class Executor: @unchecked Sendable {
             if let r = referenceProgram {
                 prog = r
             } else {
-                let scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
-                prog = try _Program(graph: graph, eliminated: [:], scratchLimit: scratchLimit,
-                                    convolution: options.convolution, parallel: parallel,
-                                    minimumGemmRows: max(options.minimumGemmRows, 1))
+                prog = try _Program(graph: graph, eliminated: [:], lowering: _Program.Lowering(options, parallel: parallel))
                 referenceProgram = prog
             }
         } else {

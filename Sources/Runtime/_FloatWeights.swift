@@ -12,6 +12,9 @@ struct _FloatWeights: @unchecked Sendable {
     let count: Int
     /// Keeps the memory behind `pointer` alive.
     private let owner: AnyObject
+    /// The file bytes these floats were read from (as they are, or converted from `dtype`), for
+    /// keys of what is derived from them; nil for computed weights.
+    private let origin: (storage: FileBackedStorage, bytes: UnsafeRawPointer, dtype: DType)?
 
     /// Wraps `weight` for `node`, converting from its dtype when it is not float32.
     /// - Throws: `RuntimeError.unsupportedWeightType` for integer and boolean weights.
@@ -21,6 +24,11 @@ struct _FloatWeights: @unchecked Sendable {
             throw RuntimeError.unsupportedWeightType(node: node, weight: role, dtype: dtype)
         }
         let count = weight.data.count / dtype.byteSize
+        if let storage = weight.data.owner as? FileBackedStorage, let base = weight.data.bytes.baseAddress {
+            self.origin = (storage, base, dtype)
+        } else {
+            self.origin = nil
+        }
         if dtype == .float32, let base = weight.data.bytes.baseAddress,
            Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
             // The bytes are never written, so viewing them as Float cannot break aliasing rules.
@@ -47,6 +55,7 @@ struct _FloatWeights: @unchecked Sendable {
         self.pointer = UnsafePointer(typed)
         self.count = values.count
         self.owner = buffer
+        self.origin = nil
     }
 
     /// Takes `buffer`, which holds `count` floats (transformed kernels).
@@ -54,6 +63,22 @@ struct _FloatWeights: @unchecked Sendable {
         self.pointer = UnsafePointer(buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1)))
         self.count = count
         self.owner = buffer
+        self.origin = nil
+    }
+
+    /// A view of `count` floats at `pointer`, kept alive by `storage` (a mapped cache file).
+    init(viewing pointer: UnsafePointer<Float>, count: Int, in storage: AnyObject) {
+        self.pointer = pointer
+        self.count = count
+        self.owner = storage
+        self.origin = nil
+    }
+
+    /// Names the file bytes these floats come from (see `FileBackedStorage.sourceIdentity`), or nil
+    /// when they were computed or their file is gone or changed.
+    var sourceIdentity: String? {
+        guard let origin, let identity = origin.storage.sourceIdentity(of: origin.bytes) else { return nil }
+        return "\(identity):\(origin.dtype)"
     }
 
     /// Drops the whole pages of a file-backed view from this process's resident memory (they stay

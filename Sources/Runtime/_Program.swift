@@ -23,11 +23,27 @@ final class _Program: Sendable {
     /// Values of the source graph this program no longer computes, with the reason.
     let eliminated: [String: String]
 
+    /// How nodes become kernels: the parts of `ExecutorOptions` that shape them.
+    struct Lowering {
+        /// Kernel scratch bound, in floats.
+        let scratchLimit: Int
+        let convolution: ConvolutionAlgorithm
+        let parallel: _Parallel
+        let minimumGemmRows: Int
+        let kernelCache: _KernelCache?
+
+        init(_ options: ExecutorOptions, parallel: _Parallel) {
+            self.scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
+            self.convolution = options.convolution
+            self.parallel = parallel
+            self.minimumGemmRows = max(options.minimumGemmRows, 1)
+            self.kernelCache = options.kernelCache.map { _KernelCache(directory: $0.path) }
+        }
+    }
+
     /// - Parameter graph: already validated.
     init(graph: Graph, eliminated: [String: String], batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:],
-         elementwiseActivations: [String: Activation] = [:],
-         scratchLimit: Int, convolution: ConvolutionAlgorithm = .im2col, parallel: _Parallel = .serial,
-         minimumGemmRows: Int = _BLAS.minimumRowsPerCall) throws {
+         elementwiseActivations: [String: Activation] = [:], lowering: Lowering) throws {
         self.graph = graph
         self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
@@ -52,9 +68,7 @@ final class _Program: Sendable {
             let inputs = node.inputs.map(id)
             let batchNorm = batchNormEpilogues[node.name].map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
             let kernel = try Self.lower(node, graph: graph, declaredShape: declared[node.outputs[0]], batchNorm: batchNorm,
-                                        elementwiseActivation: elementwiseActivations[node.name],
-                                        scratchLimit: scratchLimit, convolution: convolution, parallel: parallel,
-                                        minimumGemmRows: minimumGemmRows)
+                                        elementwiseActivation: elementwiseActivations[node.name], lowering: lowering)
             let out = id(node.outputs[0])
             steps.append(Step(node: node, kernel: kernel, inputs: inputs, output: out,
                               weightShapes: node.weights.map { graph.weights[$0]?.info.shape ?? [] }))
@@ -70,9 +84,8 @@ final class _Program: Sendable {
 
     /// Binds one node's weights and attributes to its kernel.
     private static func lower(_ node: Node, graph: Graph, declaredShape: [Int]?, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
-                              elementwiseActivation: Activation?,
-                              scratchLimit: Int, convolution: ConvolutionAlgorithm, parallel: _Parallel,
-                              minimumGemmRows: Int) throws -> any _Kernel {
+                              elementwiseActivation: Activation?, lowering: Lowering) throws -> any _Kernel {
+        let scratchLimit = lowering.scratchLimit, parallel = lowering.parallel, minimumGemmRows = lowering.minimumGemmRows
         let roles = node.op.weightRoles
         let rank = declaredShape?.count ?? 4
         func weight(_ role: String) throws -> _FloatWeights {
@@ -100,10 +113,11 @@ final class _Program: Sendable {
             let k = try weight("kernel")
             try checkBLAS(k.count, a.filters)
             let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
-            if let transform = winograd(convolution, a, inChannels: k.count / max(9 * a.filters, 1),
+            if let transform = winograd(lowering.convolution, a, inChannels: k.count / max(9 * a.filters, 1),
                                         outputShape: declaredShape) {
                 return _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a,
-                                             scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel)
+                                             scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel,
+                                             cache: lowering.kernelCache)
             }
             return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
                                  minimumChunkRows: minimumGemmRows * parallel.workers)

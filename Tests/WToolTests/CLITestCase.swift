@@ -19,6 +19,20 @@ class CLITestCase: XCTestCase {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
     }()
 
+    /// The environment wtool runs in: this one, with the kernel cache in a folder of this test
+    /// process's own rather than the user's ~/.cache.
+    static let environment: [String: String] = {
+        var environment = ProcessInfo.processInfo.environment
+        environment["WTOOL_KERNEL_CACHE"] = FileManager.default.temporaryDirectory
+            .appendingPathComponent("wtool-test-kernels-\(getpid())").path
+        return environment
+    }()
+
+    override class func tearDown() {
+        if let folder = environment["WTOOL_KERNEL_CACHE"] { try? FileManager.default.removeItem(atPath: folder) }
+        super.tearDown()
+    }
+
     struct Result {
         var status: Int32
         var stdout: String
@@ -37,6 +51,7 @@ class CLITestCase: XCTestCase {
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        process.environment = Self.environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -13,6 +13,7 @@ final class InterruptAndHostileInputTests: CLITestCase {
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
+        process.environment = Self.environment
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice

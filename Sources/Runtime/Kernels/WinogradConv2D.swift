@@ -138,22 +138,48 @@ struct _WinogradConv2DKernel: _Kernel {
     let scratchLimit: Int
     /// Tiles a chunk has at least (the GEMMs' rows), whatever `scratchLimit` says.
     let minimumChunkTiles: Int
+    /// Where `weights` came from, for tests.
+    let cacheUse: CacheUse
 
-    /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`); `transform` must apply to `attributes`.
+    enum CacheUse: Sendable, Equatable {
+        /// Transformed here; no cache, or a kernel with no stable source.
+        case none
+        /// Transformed here and written to the cache.
+        case stored
+        /// Mapped from the cache.
+        case hit
+    }
+
+    /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`), or maps the transform from `cache` when an
+    /// earlier process stored it there; `transform` must apply to `attributes`.
     init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: Conv2DAttributes,
-         scratchLimit: Int, minimumChunkTiles: Int = _BLAS.minimumRowsPerCall, parallel: _Parallel) {
+         scratchLimit: Int, minimumChunkTiles: Int = _BLAS.minimumRowsPerCall, parallel: _Parallel,
+         cache: _KernelCache? = nil) {
         let cout = attributes.filters
         let cin = kernel.count / (9 * max(cout, 1))
         let alpha = transform.alpha
-        let buffer = OwnedBuffer(byteCount: alpha * alpha * cin * cout * MemoryLayout<Float>.stride)
-        let u = buffer.pointer.bindMemory(to: Float.self, capacity: max(alpha * alpha * cin * cout, 1))
-        withExtendedLifetime(kernel) {
-            transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
+        let count = alpha * alpha * cin * cout
+        let key = cache == nil ? nil : kernel.sourceIdentity.map { "winograd F(\(transform.m)x\(transform.m),3x3) \(cin)x\(cout) \($0)" }
+        if let cache, let key, let cached = cache.load(key: key, count: count) {
+            self.weights = cached
+            self.cacheUse = .hit
+        } else {
+            let buffer = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
+            let u = buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+            withExtendedLifetime(kernel) {
+                transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
+            }
+            self.weights = _FloatWeights(owning: buffer, count: count)
+            if let cache, let key {
+                cache.store(key: key, weights)
+                self.cacheUse = .stored
+            } else {
+                self.cacheUse = .none
+            }
         }
         // The original is not read again by this kernel: a mapped file's pages leave our RSS.
         kernel.releaseResidentPages()
         self.transform = transform
-        self.weights = _FloatWeights(owning: buffer, count: alpha * alpha * cin * cout)
         self.inChannels = cin
         self.outChannels = cout
         self.epilogue = epilogue

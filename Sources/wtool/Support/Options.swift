@@ -69,19 +69,37 @@ struct CutOptions: ParsableArguments {
 /// How the CPU runtime runs a model: `--conv`, `--threads`.
 struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "3x3 stride-1 convolutions: auto (Winograd F(2x2,3x3) where it pays), im2col, winograd-2x2 or winograd-4x4.",
+        "3x3 stride-1 convolutions: auto (per layer, the cheapest of Winograd F(4x4,3x3), F(2x2,3x3) and im2col), im2col, winograd-2x2 or winograd-4x4.",
         valueName: "algorithm"))
     var conv: ConvolutionAlgorithm = .auto
 
     @Option(name: .long, help: "Threads for the maths (default: one per core).")
     var threads: Int?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory that keeps Winograd-transformed kernels between runs, so the next load maps them instead of transforming; 'none' to transform every time. Default: $WTOOL_KERNEL_CACHE, else $XDG_CACHE_HOME/wtool/kernels, else ~/.cache/wtool/kernels (at most 4 GiB, least recently used removed first).",
+        valueName: "dir"))
+    var kernelCache: String?
+
     func validate() throws {
         if let threads, threads <= 0 { throw ValidationError("--threads must be positive") }
+        if let kernelCache, kernelCache.isEmpty { throw ValidationError("--kernel-cache needs a directory or 'none'") }
     }
 
     var executorOptions: ExecutorOptions {
-        ExecutorOptions(threads: threads, convolution: conv)
+        ExecutorOptions(threads: threads, convolution: conv, kernelCache: kernelCacheDirectory)
+    }
+
+    /// The kernel cache directory this invocation uses, or nil for none.
+    var kernelCacheDirectory: URL? {
+        let environment = ProcessInfo.processInfo.environment
+        let chosen = kernelCache ?? environment["WTOOL_KERNEL_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+        if let chosen { return chosen == "none" ? nil : URL(fileURLWithPath: chosen) }
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
+            return URL(fileURLWithPath: xdg).appendingPathComponent("wtool/kernels")
+        }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return URL(fileURLWithPath: home).appendingPathComponent(".cache/wtool/kernels")
     }
 }
 
