@@ -38,6 +38,15 @@ public final class Model: @unchecked Sendable {
 
     private let lock = NSLock()
     private var session: InferenceSession?
+    private var options = ExecutorOptions()
+
+    /// How the runtime prepares and runs the graph: convolution algorithm, threads, and a
+    /// ``ExecutorOptions/kernelCache`` directory that keeps transformed kernels between processes
+    /// (none by default). Read at the first run; setting it drops a runtime already prepared.
+    public var runtimeOptions: ExecutorOptions {
+        get { lock.withLock { options } }
+        set { lock.withLock { options = newValue; session = nil } }
+    }
 
     /// Opens a model file of any supported format.
     /// - Parameters:
@@ -115,7 +124,7 @@ public final class Model: @unchecked Sendable {
         try lock.withLock {
             if let session { return session }
             do {
-                let made = try InferenceSession(graph: graph)
+                let made = try InferenceSession(graph: graph, options: options)
                 session = made
                 return made
             } catch {

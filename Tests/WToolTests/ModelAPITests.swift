@@ -94,6 +94,23 @@ final class ModelAPITests: XCTestCase {
         }
     }
 
+    /// `runtimeOptions` reach the runtime: a kernel cache fills on the first run, and the forced
+    /// Winograd kernels still match Keras.
+    func testRuntimeOptionsWithAKernelCache() throws {
+        let model = try Model(contentsOf: try swm())
+        let stem = Self.stems[0]
+        let input = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/inputs/\(stem).npy")))
+        let expected = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/expected/\(stem).npy")))
+        let batch = Tensor(shape: input.shape, data: try input.floats())
+        _ = try model.run(batch: batch)
+        model.runtimeOptions.convolution = .winograd4x4
+        model.runtimeOptions.kernelCache = url("kernels")
+        let output = try model.run(batch: batch)
+        XCTAssertLessThanOrEqual(relative(output.data, try expected.floats()), 1e-5)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: url("kernels").path).filter { $0.hasSuffix(".wk") }
+        XCTAssertFalse(entries.isEmpty, "the 3x3 convolutions' transforms were stored")
+    }
+
     func testErrorsNameTheFile() throws {
         XCTAssertThrowsError(try Model(contentsOf: url("missing.swm"))) { error in
             XCTAssertEqual("\(error)", "\(url("missing.swm").path): no such file")
