@@ -23,7 +23,9 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// file the kernel is read from (device, inode, size, modification time, offset), so a
     /// changed or replaced model file never matches; kernels of graphs built in memory or read
     /// from an already unlinked file are not cached. The least recently used entries are removed
-    /// beyond 4 GiB. Nil (the default) transforms at every load and writes nothing.
+    /// beyond 4 GiB. Nil (the default) transforms at every load and writes nothing. Entries carry
+    /// no checksum (hashing them would cost what the cache saves): use a directory only you can
+    /// write to.
     public var kernelCache: URL?
     /// Below this many floats a non-BLAS loop stays on the calling thread. Tests lower it to drive
     /// the split paths with small shapes.
