@@ -64,6 +64,7 @@ public final class Executor: @unchecked Sendable {
         if options.fuseActivations {
             rewriter.fuseActivations()
             rewriter.foldZeroPadding()
+            rewriter.fuseDepthwisePointwise()
         }
         _ = try _BLAS.require()
         let threads = max(options.threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
@@ -72,6 +73,7 @@ public final class Executor: @unchecked Sendable {
         self.program = try _Program(graph: rewriter.graph, eliminated: rewriter.eliminated,
                                     batchNormEpilogues: rewriter.batchNormEpilogues,
                                     elementwiseActivations: rewriter.elementwiseActivations,
+                                    depthwiseStages: rewriter.depthwiseStages,
                                     lowering: _Program.Lowering(options, parallel: parallel))
     }
 

@@ -21,6 +21,19 @@ struct _GraphRewriter {
     /// Element-wise activations fused into the Add or Multiply node of that name (the IR's Add
     /// has no activation attribute, so the runtime keeps them here): ResNet's `Add → ReLU`.
     var elementwiseActivations: [String: Activation] = [:]
+    /// SeparableConv2D node name → what runs between its depthwise and pointwise halves, for the
+    /// nodes `fuseDepthwisePointwise` made from a `DepthwiseConv2D → 1×1 Conv2D` pair (Keras's
+    /// SeparableConv2D has nothing there; MobileNet's pairs have a bias, a BN and a ReLU6).
+    var depthwiseStages: [String: DepthwiseStage] = [:]
+
+    /// The depthwise layer's own epilogue inside a fused pair.
+    struct DepthwiseStage {
+        /// Name of its bias weight (the folded one with `.weights` BN fusion), if any.
+        var bias: String?
+        var batchNorm: (scale: [Float], shift: [Float])?
+        /// Element-wise (`_Activations.isElementwise`).
+        var activation: Activation
+    }
 
     init(_ graph: Graph) { self.graph = graph }
 
@@ -81,6 +94,39 @@ struct _GraphRewriter {
             target.inputs[0] = graph.nodes[pi].inputs[0]
             graph.nodes[ci] = target
             removed.insert(pi)
+        }
+        graph.nodes = graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+    }
+
+    /// Runs a DepthwiseConv2D and the 1×1, stride-1 Conv2D that alone reads it as one
+    /// SeparableConv2D node (MobileNet's every block): the runtime then computes the depthwise
+    /// output a chunk of rows at a time into scratch that stays in cache and multiplies it at once,
+    /// instead of writing the whole intermediate to memory and reading it back. The depthwise
+    /// layer's bias, fused BN and (element-wise) activation go to `depthwiseStages`; the
+    /// arithmetic is unchanged, so the results are identical. Run after BN and activation fusion.
+    mutating func fuseDepthwisePointwise() {
+        let (producer, reads) = usage()
+        var removed = Set<Int>()
+        for (pi, node) in graph.nodes.enumerated() {
+            guard case .conv2D(let c) = node.op, c.kernelSize == [1, 1], c.strides == [1, 1], c.dilations == [1, 1],
+                  c.groups == 1, c.padding == .same || c.padding == .valid, node.inputs.count == 1,
+                  let value = node.inputs.first, let di = producer[value], !removed.contains(di), reads[value] == 1,
+                  !graph.outputs.contains(value), graph.nodes[di].outputs == [value], graph.nodes[di].inputs.count == 1,
+                  case .depthwiseConv2D(let d) = graph.nodes[di].op, _Activations.isElementwise(d.activation),
+                  let depthwiseKernel = graph.nodes[di].weights.first else { continue }
+            let depthwise = graph.nodes[di]
+            depthwiseStages[node.name] = DepthwiseStage(
+                bias: d.useBias && depthwise.weights.count > 1 ? depthwise.weights[1] : nil,
+                batchNorm: batchNormEpilogues.removeValue(forKey: depthwise.name), activation: d.activation)
+            var fused = node
+            fused.op = .separableConv2D(SeparableConv2DAttributes(
+                filters: c.filters, depthMultiplier: d.depthMultiplier, kernelSize: d.kernelSize, strides: d.strides,
+                dilations: d.dilations, padding: d.padding, useBias: c.useBias, activation: c.activation))
+            fused.inputs = depthwise.inputs
+            fused.weights = [depthwiseKernel] + node.weights
+            eliminated[value] = "depthwise '\(depthwise.name)' and pointwise '\(node.name)' run as one pass"
+            graph.nodes[pi] = fused
+            removed.insert(di)
         }
         graph.nodes = graph.nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
     }

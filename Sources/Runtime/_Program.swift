@@ -43,7 +43,8 @@ final class _Program: Sendable {
 
     /// - Parameter graph: already validated.
     init(graph: Graph, eliminated: [String: String], batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:],
-         elementwiseActivations: [String: Activation] = [:], lowering: Lowering) throws {
+         elementwiseActivations: [String: Activation] = [:], depthwiseStages: [String: _GraphRewriter.DepthwiseStage] = [:],
+         lowering: Lowering) throws {
         self.graph = graph
         self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
@@ -68,7 +69,8 @@ final class _Program: Sendable {
             let inputs = node.inputs.map(id)
             let batchNorm = batchNormEpilogues[node.name].map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
             let kernel = try Self.lower(node, graph: graph, declaredShape: declared[node.outputs[0]], batchNorm: batchNorm,
-                                        elementwiseActivation: elementwiseActivations[node.name], lowering: lowering)
+                                        elementwiseActivation: elementwiseActivations[node.name],
+                                        depthwiseStage: depthwiseStages[node.name], lowering: lowering)
             let out = id(node.outputs[0])
             steps.append(Step(node: node, kernel: kernel, inputs: inputs, output: out,
                               weightShapes: node.weights.map { graph.weights[$0]?.info.shape ?? [] }))
@@ -84,7 +86,8 @@ final class _Program: Sendable {
 
     /// Binds one node's weights and attributes to its kernel.
     private static func lower(_ node: Node, graph: Graph, declaredShape: [Int]?, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
-                              elementwiseActivation: Activation?, lowering: Lowering) throws -> any _Kernel {
+                              elementwiseActivation: Activation?, depthwiseStage: _GraphRewriter.DepthwiseStage?,
+                              lowering: Lowering) throws -> any _Kernel {
         let scratchLimit = lowering.scratchLimit, parallel = lowering.parallel, minimumGemmRows = lowering.minimumGemmRows
         let roles = node.op.weightRoles
         let rank = declaredShape?.count ?? 4
@@ -130,9 +133,18 @@ final class _Program: Sendable {
             let p = try weight("pointwise_kernel")
             try checkBLAS(p.count)
             let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
-            return _SeparableConv2DKernel(depthwiseKernel: try weight("depthwise_kernel"), pointwiseKernel: p,
-                                          epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                          minimumChunkPixels: minimumGemmRows * parallel.workers)
+            var kernel = _SeparableConv2DKernel(depthwiseKernel: try weight("depthwise_kernel"), pointwiseKernel: p,
+                                                epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
+                                                minimumChunkPixels: minimumGemmRows * parallel.workers)
+            if let stage = depthwiseStage {
+                let bias = try stage.bias.map { name -> _FloatWeights in
+                    guard let w = graph.weights[name] else { throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: name)) }
+                    return try _FloatWeights(w, node: node.name, role: "depthwise bias")
+                }
+                let batchNorm = stage.batchNorm.map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
+                kernel.depthwiseEpilogue = _Epilogue(bias: bias, batchNorm: batchNorm, activation: stage.activation)
+            }
+            return kernel
         case .dense(let a):
             try checkActivation(a.activation)
             let k = try weight("kernel")

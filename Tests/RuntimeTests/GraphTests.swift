@@ -254,3 +254,57 @@ final class ZeroPaddingFoldTests: XCTestCase {
         try checkAgainstReference(graph, inputShapes: ["x": [1, 23, 19, 8]], options: stressOptions())
     }
 }
+
+/// MobileNet's `DepthwiseConv2D → BN → ReLU6 → Conv2D 1×1 → BN → ReLU6` runs as one separable pass,
+/// with the depthwise bias, BN and activation between the halves; results equal the naive
+/// executor's, and the depthwise output stays reachable.
+final class DepthwisePointwiseFusionTests: XCTestCase {
+    static func block(multiplier: Int = 1, strides: [Int] = [1, 1], pointwiseStrides: [Int] = [1, 1], extraReader: Bool = false) -> Graph {
+        var b = GraphBuilder(seed: 11)
+        b.input("x", [-1, -1, -1, 16])
+        b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: multiplier, kernelSize: [3, 3], strides: strides,
+                                                                padding: .same)),
+               ["x"], weights: [b.weight("kdw", [3, 3, 16, multiplier]), b.weight("bdw", [16 * multiplier])])
+        BatchNormTests.addBatchNorm(&b, "dwbn", input: "dw", channels: 16 * multiplier)
+        b.node("dwrelu", .activation(.relu6), ["dwbn"])
+        b.node("pw", .conv2D(Conv2DAttributes(filters: 24, kernelSize: [1, 1], strides: pointwiseStrides, useBias: false)), ["dwrelu"],
+               weights: [b.weight("kpw", [1, 1, 16 * multiplier, 24])])
+        BatchNormTests.addBatchNorm(&b, "pwbn", input: "pw", channels: 24)
+        b.node("pwrelu", .activation(.relu6), ["pwbn"])
+        var outputs = ["pwrelu"]
+        if extraReader {
+            b.node("tap", .activation(.sigmoid), ["dwrelu"])
+            outputs.append("tap")
+        }
+        return b.graph(outputs: outputs)
+    }
+
+    func testPairRunsAsOneSeparablePass() throws {
+        for (multiplier, strides) in [(1, [1, 1]), (1, [2, 2]), (2, [1, 2])] {
+            let graph = Self.block(multiplier: multiplier, strides: strides)
+            let executor = try Executor(graph: graph)
+            XCTAssertEqual(executor.program.steps.map(\.node.name), ["pw"], "one step, the pointwise node's")
+            let kernel = try XCTUnwrap(executor.program.steps.first?.kernel as? _SeparableConv2DKernel)
+            XCTAssertEqual(kernel.depthwiseEpilogue?.activation, .relu6)
+            XCTAssertNotNil(executor.rewrittenValues["dwrelu"])
+            for options in [ExecutorOptions(), stressOptions(), ExecutorOptions(batchNormalization: .weights)] {
+                try checkAgainstReference(graph, inputShapes: ["x": [2, 13, 11, 16]], options: options, "\(multiplier) \(strides)")
+            }
+            // The intermediate is still computed on request, clipped by the ReLU6.
+            let x = Tensor(shape: [1, 6, 6, 16], data: TestSupport.randomFloats(576, seed: 4, scale: 20))
+            let got = try executor.run(inputs: ["x": x], outputs: ["dwrelu", "pwrelu"])
+            let want = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x)])
+            assertClose(try XCTUnwrap(got["dwrelu"]), try XCTUnwrap(want["dwrelu"]), "dwrelu")
+            assertClose(try XCTUnwrap(got["pwrelu"]), try XCTUnwrap(want["pwrelu"]), "pwrelu")
+        }
+    }
+
+    func testNotFusedWhenTheIntermediateHasAnotherReaderOrThePointwiseIsStrided() throws {
+        for (graph, steps) in [(Self.block(extraReader: true), ["dw", "pw", "tap"]), (Self.block(pointwiseStrides: [2, 2]), ["dw", "pw"])] {
+            let executor = try Executor(graph: graph)
+            XCTAssertFalse(executor.program.steps.contains { $0.kernel is _SeparableConv2DKernel })
+            XCTAssertEqual(executor.program.steps.map(\.node.name), steps)
+            try checkAgainstReference(graph, inputShapes: ["x": [1, 9, 9, 16]])
+        }
+    }
+}

@@ -130,6 +130,10 @@ struct _SeparableConv2DKernel: _Kernel {
     let scratchLimit: Int
     /// Output pixels a chunk has at least (the pointwise GEMM's rows), whatever `scratchLimit` says.
     var minimumChunkPixels: Int = 1
+    /// Applied to the depthwise output before the pointwise product: the bias, BN and activation
+    /// of a DepthwiseConv2D fused with the 1×1 Conv2D after it (`_GraphRewriter.fuseDepthwisePointwise`);
+    /// element-wise only. Nil for Keras's own SeparableConv2D.
+    var depthwiseEpilogue: _Epilogue? = nil
 
     private func geometry(_ input: [Int], _ output: [Int]) -> _WindowGeometry {
         _WindowGeometry(input: input, output: output, kernel: attributes.kernelSize, strides: attributes.strides,
@@ -156,6 +160,7 @@ struct _SeparableConv2DKernel: _Kernel {
         let chunkRows = rowsPerChunk(g)
         let input = a.inputs[0], scratch = a.scratch
         let kernel = depthwiseKernel.pointer, multiplier = attributes.depthMultiplier
+        let depthwiseEpilogue = self.depthwiseEpilogue
         var row = 0
         while row < totalRows {
             let rows = min(chunkRows, totalRows - row)
@@ -164,6 +169,8 @@ struct _SeparableConv2DKernel: _Kernel {
                 _DepthwiseConv2DKernel.depthwiseRows(input, g, kernel: kernel, multiplier: multiplier,
                                                      rows: (start + range.lowerBound)..<(start + range.upperBound),
                                                      into: scratch + range.lowerBound * g.outWidth * mid)
+                depthwiseEpilogue?.apply(scratch + range.lowerBound * g.outWidth * mid, rows: range.count * g.outWidth,
+                                         channels: mid, rank: 4, parallel: .serial)
             }
             let pixels = rows * g.outWidth
             let out = a.output + row * g.outWidth * cout
