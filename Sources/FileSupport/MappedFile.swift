@@ -9,8 +9,17 @@ import Glibc
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
-    /// Device, inode, size and modification time (ns) when mapped.
-    private let statIdentity: String
+    /// Device, inode, size and modification time when mapped.
+    private let identity: Identity
+
+    private struct Identity: Equatable, CustomStringConvertible {
+        var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
+        init(_ info: stat) {
+            (device, inode, size) = (UInt64(info.st_dev), UInt64(info.st_ino), Int64(info.st_size))
+            (seconds, nanoseconds) = (Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec))
+        }
+        var description: String { "\(device):\(inode):\(size):\(seconds).\(nanoseconds)" }
+    }
 
     /// Maps `path` read-only (`PROT_READ`, `MAP_PRIVATE`). An empty file maps to an empty buffer.
     /// Anything but a regular file (a directory, a FIFO, a device) is refused.
@@ -25,7 +34,7 @@ public final class MappedFile: @unchecked Sendable {
         guard fstat(fd, &info) == 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw MappedFile.Failure(path: path, detail: "not a regular file") }
         let size = Int(info.st_size)
-        statIdentity = Self.identity(info)
+        identity = Identity(info)
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
@@ -35,10 +44,6 @@ public final class MappedFile: @unchecked Sendable {
             throw MappedFile.Failure(path: path, detail: "mmap failed: \(String(cString: strerror(errno)))")
         }
         bytes = UnsafeRawBufferPointer(start: address, count: size)
-    }
-
-    private static func identity(_ info: stat) -> String {
-        "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
     }
 
     /// Why a file could not be mapped.
@@ -58,7 +63,7 @@ extension MappedFile: FileBackedStorage {
     public func sourceIdentity(of pointer: UnsafeRawPointer) -> String? {
         guard let base = bytes.baseAddress, pointer >= base, pointer < base + bytes.count else { return nil }
         var info = stat()
-        guard stat(path, &info) == 0, info.st_nlink > 0, Self.identity(info) == statIdentity else { return nil }
-        return "\(statIdentity)@\(pointer - base)"
+        guard stat(path, &info) == 0, info.st_nlink > 0, Identity(info) == identity else { return nil }
+        return "\(identity)@\(pointer - base)"
     }
 }

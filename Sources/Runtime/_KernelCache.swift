@@ -49,10 +49,10 @@ struct _KernelCache: Sendable {
     /// The cached floats for `key`, mapped, or nil on a miss.
     func load(key: String, count: Int) -> _FloatWeights? {
         let path = path(for: key)
-        let keyBytes = Array(key.utf8)
+        let header = Self.header(key: key, count: count)
         guard let file = try? MappedFile(path: path), let base = file.bytes.baseAddress,
               file.bytes.count == Self.dataOffset + count * MemoryLayout<Float>.stride,
-              Self.header(key: keyBytes, count: count).elementsEqual(file.bytes.prefix(24 + keyBytes.count)) else { return nil }
+              header.elementsEqual(file.bytes.prefix(header.count)) else { return nil }
         // Mark it recently used for pruning.
         _ = utimensat(AT_FDCWD, path, nil, 0)
         return _FloatWeights(viewing: (base + Self.dataOffset).assumingMemoryBound(to: Float.self), count: count, in: file)
@@ -61,13 +61,12 @@ struct _KernelCache: Sendable {
     /// Writes `weights` as the entry for `key`. Failures (a read-only or full disk) are ignored:
     /// the next load transforms again.
     func store(key: String, _ weights: _FloatWeights) {
-        let keyBytes = Array(key.utf8)
-        guard 24 + keyBytes.count <= Self.dataOffset else { return }
+        var header = Self.header(key: key, count: weights.count)
+        guard header.count <= Self.dataOffset else { return }
+        header += [UInt8](repeating: 0, count: Self.dataOffset - header.count)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let output = try AtomicOutput(destination: path(for: key), overwrite: true)
-            var header = Self.header(key: keyBytes, count: weights.count)
-            header += [UInt8](repeating: 0, count: Self.dataOffset - header.count)
             try output.write(header)
             try withExtendedLifetime(weights) { try output.write(UnsafeRawBufferPointer(weights.buffer)) }
             try output.commit(durable: false)
@@ -77,9 +76,11 @@ struct _KernelCache: Sendable {
         prune()
     }
 
-    private static func header(key: [UInt8], count: Int) -> [UInt8] {
+    /// Magic, version, key length, count and key: the bytes before the padding to `dataOffset`.
+    private static func header(key: String, count: Int) -> [UInt8] {
         func le<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
-        return magic + le(version) + le(UInt32(key.count)) + le(UInt64(count)) + key
+        let keyBytes = Array(key.utf8)
+        return magic + le(version) + le(UInt32(keyBytes.count)) + le(UInt64(count)) + keyBytes
     }
 
     /// Removes the least recently used entries until the rest fit in `capacity`.

@@ -67,7 +67,7 @@ final class _Program: Sendable {
                                                reason: "nodes with \(node.outputs.count) outputs are not supported (one output each)")
             }
             let inputs = node.inputs.map(id)
-            let batchNorm = batchNormEpilogues[node.name].map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
+            let batchNorm = batchNormEpilogues[node.name].map(Self.owned)
             let kernel = try Self.lower(node, graph: graph, declaredShape: declared[node.outputs[0]], batchNorm: batchNorm,
                                         elementwiseActivation: elementwiseActivations[node.name],
                                         depthwiseStage: depthwiseStages[node.name], lowering: lowering)
@@ -92,9 +92,13 @@ final class _Program: Sendable {
         let roles = node.op.weightRoles
         let rank = declaredShape?.count ?? 4
         func weight(_ role: String) throws -> _FloatWeights {
-            guard let i = roles.firstIndex(of: role), i < node.weights.count, let w = graph.weights[node.weights[i]] else {
+            guard let i = roles.firstIndex(of: role), i < node.weights.count else {
                 throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: role))
             }
+            return try weight(named: node.weights[i], role: role)
+        }
+        func weight(named name: String, role: String) throws -> _FloatWeights {
+            guard let w = graph.weights[name] else { throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: role)) }
             return try _FloatWeights(w, node: node.name, role: role)
         }
         func unsupported(_ reason: String) -> RuntimeError {
@@ -137,12 +141,8 @@ final class _Program: Sendable {
                                                 epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
                                                 minimumChunkPixels: minimumGemmRows * parallel.workers)
             if let stage = depthwiseStage {
-                let bias = try stage.bias.map { name -> _FloatWeights in
-                    guard let w = graph.weights[name] else { throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: name)) }
-                    return try _FloatWeights(w, node: node.name, role: "depthwise bias")
-                }
-                let batchNorm = stage.batchNorm.map { (scale: _FloatWeights(copying: $0.scale), shift: _FloatWeights(copying: $0.shift)) }
-                kernel.depthwiseEpilogue = _Epilogue(bias: bias, batchNorm: batchNorm, activation: stage.activation)
+                kernel.depthwiseEpilogue = _Epilogue(bias: try stage.bias.map { try weight(named: $0, role: "depthwise bias") },
+                                                     batchNorm: stage.batchNorm.map(Self.owned), activation: stage.activation)
             }
             return kernel
         case .dense(let a):
@@ -181,6 +181,11 @@ final class _Program: Sendable {
         case .concatenate(let axis):
             return _ConcatenateKernel(axis: axis)
         }
+    }
+
+    /// A fused batch norm's coefficients as the owned float32 weights an epilogue reads.
+    private static func owned(_ c: (scale: [Float], shift: [Float])) -> (scale: _FloatWeights, shift: _FloatWeights) {
+        (scale: _FloatWeights(copying: c.scale), shift: _FloatWeights(copying: c.shift))
     }
 
     /// The Winograd variant `algorithm` picks for a convolution, or nil for im2col.
