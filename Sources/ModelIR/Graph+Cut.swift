@@ -1,6 +1,6 @@
 extension Graph {
     /// The graph truncated after the node called `layer` (full or local name): only what that
-    /// node's output depends on is kept, and it becomes the single output. This is "use only the
+    /// node's outputs depend on is kept, and they become the outputs. This is "use only the
     /// first layers of the base" from the transfer-learning recipe.
     /// - Throws: `ModelIRError.unknownLayer` when no node has that name.
     public func cut(after layer: String) throws -> Graph {
@@ -15,12 +15,12 @@ extension Graph {
         }
         let order = Dictionary(uniqueKeysWithValues: nodes.enumerated().map { ($1.name, $0) })
         keep.sort { (order[$0.name] ?? 0) < (order[$1.name] ?? 0) }
-        let keptWeights = Set(keep.flatMap(\.weights))
         var out = self
         out.nodes = keep
-        out.outputs = target.outputs
-        out.inputs = inputs.filter { needed.contains($0.name) || target.inputs.contains($0.name) }
-        out.weights = weights.filter { keptWeights.contains($0.key) }
+        out.outputs = target.outputs.filter { !$0.isEmpty }
+        out.inputs = inputs.filter { needed.contains($0.name) }
+        out.weights = weights.filter { needed.contains($0.key) }
+        out.valueInfo = valueInfo.filter { needed.contains($0.key) || out.outputs.contains($0.key) }
         out.metadata.submodels = metadata.submodels.filter { sub in keep.contains { $0.scope.starts(with: sub.scope) } }
         return out
     }

@@ -1,5 +1,6 @@
 extension Graph {
-    /// Parameter counts in Keras's sense: every weight element, split by trainability.
+    /// Parameter counts in Keras's sense: every element of the constants the nodes read, split by
+    /// trainability.
     public struct ParameterCount: Sendable, Equatable {
         public var trainable: Int
         public var nonTrainable: Int
@@ -13,12 +14,12 @@ extension Graph {
         parameterCount(of: nodes)
     }
 
-    /// Parameter count of some nodes (a weight shared by several nodes counts once).
+    /// Parameter count of some nodes (a constant read by several nodes counts once).
     public func parameterCount<S: Sequence>(of nodes: S) -> ParameterCount where S.Element == Node {
         var seen = Set<String>()
         var count = ParameterCount(trainable: 0, nonTrainable: 0)
         for node in nodes {
-            for w in node.weights where seen.insert(w).inserted {
+            for w in node.inputs where !w.isEmpty && seen.insert(w).inserted {
                 guard let weight = weights[w] else { continue }
                 if weight.trainable { count.trainable += weight.elementCount } else { count.nonTrainable += weight.elementCount }
             }

@@ -1,40 +1,43 @@
 extension Graph {
-    /// Checks that the graph is well formed: unique names, every input produced earlier (which also
-    /// rules out cycles), every weight present with the shape its op requires, outputs produced.
+    /// Checks that the graph is well formed: unique names, every operand produced earlier or a
+    /// constant (which also rules out cycles), constants whose bytes match their shape, outputs
+    /// produced, and every node's operands fitting its op (shape and type inference).
     /// - Throws: the first `ModelIRError` found.
     public func validate() throws {
-        guard !inputs.isEmpty else { throw ModelIRError.emptyGraph }
+        guard !inputs.isEmpty || nodes.contains(where: { $0.inputs.allSatisfy { $0.isEmpty || weights[$0] != nil } }) else {
+            throw ModelIRError.emptyGraph
+        }
         guard !outputs.isEmpty else { throw ModelIRError.noOutputs }
         var produced = Set<String>()
         var nodeNames = Set<String>()
-        for input in inputs where !produced.insert(input.name).inserted {
+        for input in inputs where !produced.insert(input.name).inserted || weights[input.name] != nil {
             throw ModelIRError.duplicateName(input.name)
         }
         for node in nodes {
             guard nodeNames.insert(node.name).inserted else { throw ModelIRError.duplicateName(node.name) }
-            for name in node.inputs where !produced.contains(name) {
+            for name in node.inputs where !name.isEmpty && !produced.contains(name) && weights[name] == nil {
                 throw ModelIRError.danglingInput(node: node.name, input: name)
             }
-            for name in node.outputs where !produced.insert(name).inserted {
-                throw ModelIRError.duplicateName(name)
+            for name in node.outputs where !name.isEmpty {
+                guard produced.insert(name).inserted, weights[name] == nil else { throw ModelIRError.duplicateName(name) }
+            }
+            let roles = node.op.inputRoles
+            let variadic = roles.last?.hasSuffix("...") == true
+            let required = roles.filter { !$0.hasSuffix("?") && !$0.hasSuffix("...") }.count
+            if case .custom = node.op {} else if (!variadic && node.inputs.count > roles.count) || node.inputs.count < required
+                || node.inputs.prefix(required).contains(where: \.isEmpty) {
+                throw ModelIRError.weightCountMismatch(node: node.name, expected: roles, actual: node.inputs.count)
             }
         }
-        for name in outputs where !produced.contains(name) { throw ModelIRError.unknownOutput(name) }
-        for node in nodes {
-            let roles = node.op.weightRoles
-            if roles.count != node.weights.count {
-                throw ModelIRError.weightCountMismatch(node: node.name, expected: roles, actual: node.weights.count)
-            }
-            for (w, role) in zip(node.weights, roles) {
-                guard let weight = weights[w] else { throw ModelIRError.missingWeight(node: node.name, weight: w) }
-                guard let count = weight.info.elementCount,
-                      count.multipliedReportingOverflow(by: weight.info.dtype.byteSize).partialValue == weight.data.count
-                else {
-                    throw ModelIRError.shapeMismatch(node: node.name,
-                        detail: "weight '\(role)' holds \(weight.data.count) bytes, not what shape \(weight.info.shape) of \(weight.info.dtype) needs")
-                }
+        for name in outputs where !produced.contains(name) && weights[name] == nil { throw ModelIRError.unknownOutput(name) }
+        for (name, weight) in weights {
+            guard let count = weight.info.elementCount,
+                  count.multipliedReportingOverflow(by: weight.info.dtype.byteSize).partialValue == weight.data.count
+            else {
+                throw ModelIRError.invalidShape(tensor: name,
+                    detail: "holds \(weight.data.count) bytes, not what shape \(weight.info.shape) of \(weight.info.dtype) needs")
             }
         }
-        _ = try inferShapes()
+        _ = try inferTypes(foldLimit: 0)
     }
 }

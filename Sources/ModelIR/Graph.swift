@@ -1,28 +1,82 @@
 /// One operation applied to named values.
-public struct Node: Sendable, Equatable, Codable {
+public struct Node: Sendable, Equatable {
     /// Unique within the graph. For a layer of a nested model it is `outer/inner`.
     public var name: String
     public var op: Op
-    /// Names of the values this node reads (graph inputs or other nodes' outputs).
+    /// Operands in the order `op.inputRoles` gives: names of graph inputs, other nodes' outputs or
+    /// constants in `Graph.weights` (a layer's kernel and bias); "" for an absent optional operand.
     public var inputs: [String]
     /// Names of the values this node produces.
     public var outputs: [String]
-    /// Names of the constant tensors in `Graph.weights`, in the order `op.weightRoles` gives.
-    public var weights: [String]
     /// Path of enclosing nested models (`["vgg16"]`), outermost first; empty at top level.
     public var scope: [String]
+    /// The layer class or op type the node was read from (`Conv2D`, `Conv`), when it says more
+    /// than `op.displayName` (Keras `Permute` read as a transpose); nil otherwise.
+    public var sourceType: String?
 
-    public init(name: String, op: Op, inputs: [String], outputs: [String]? = nil, weights: [String] = [], scope: [String] = []) {
+    public init(name: String, op: Op, inputs: [String], outputs: [String]? = nil, scope: [String] = [], sourceType: String? = nil) {
         self.name = name
         self.op = op
         self.inputs = inputs
         self.outputs = outputs ?? [name]
-        self.weights = weights
         self.scope = scope
+        self.sourceType = sourceType
     }
 
     /// The layer's own name without its scope.
     public var localName: String { name.split(separator: "/").last.map(String.init) ?? name }
+
+    /// The operands that are present (non-empty names).
+    public var presentInputs: [String] { inputs.filter { !$0.isEmpty } }
+
+    /// The operand with `role` (as `op.inputRoles` names it, without `?`), or nil when absent.
+    public func input(_ role: String) -> String? {
+        let roles = op.inputRoles.map { $0.hasSuffix("?") ? String($0.dropLast()) : $0 }
+        guard let i = roles.firstIndex(of: role), i < inputs.count, !inputs[i].isEmpty else { return nil }
+        return inputs[i]
+    }
+
+    /// The name to show for the node's type: `sourceType`, else the op's display name.
+    public var typeName: String { sourceType ?? op.displayName }
+}
+
+extension Node: Codable {
+    private enum Keys: String, CodingKey { case name, op, inputs, outputs, scope, sourceType, weights }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        name = try c.decode(String.self, forKey: .name)
+        op = try c.decode(Op.self, forKey: .op)
+        inputs = try c.decode([String].self, forKey: .inputs)
+        outputs = try c.decode([String].self, forKey: .outputs)
+        scope = try c.decodeIfPresent([String].self, forKey: .scope) ?? []
+        sourceType = try c.decodeIfPresent(String.self, forKey: .sourceType)
+        // Format 1.0 listed a layer's weights apart from its inputs, without absent ones.
+        if let weights = try c.decodeIfPresent([String].self, forKey: .weights), !weights.isEmpty {
+            if case .normalization(.batch) = op {
+                let flags = try c.nestedContainer(keyedBy: OpKeys.self, forKey: .op)
+                    .decode(Op.LegacyBatchNormFlags.self, forKey: .attributes)
+                var rest = weights[...]
+                let gamma = flags.scale ? rest.popFirst() ?? "" : ""
+                let beta = flags.center ? rest.popFirst() ?? "" : ""
+                inputs += [gamma, beta] + rest
+            } else {
+                inputs += weights
+            }
+        }
+    }
+
+    private enum OpKeys: String, CodingKey { case attributes }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(op, forKey: .op)
+        try c.encode(inputs, forKey: .inputs)
+        try c.encode(outputs, forKey: .outputs)
+        try c.encode(scope, forKey: .scope)
+        try c.encodeIfPresent(sourceType, forKey: .sourceType)
+    }
 }
 
 /// A constant tensor (a weight) with its bytes.
@@ -42,6 +96,9 @@ public struct Weight: Sendable {
     }
 
     public var elementCount: Int { info.elementCount ?? 0 }
+
+    /// The weight as a tensor value (same bytes).
+    public var tensor: Tensor { Tensor(dtype: info.dtype, shape: info.shape, data: data) }
 }
 
 /// Facts about where a graph came from and how to feed it.
@@ -86,36 +143,53 @@ public struct Submodel: Sendable, Equatable, Codable {
     }
 }
 
-/// A model: nodes in topological order over named values, constant weights, inputs and outputs.
+/// A model: nodes in topological order over named values, constant tensors, inputs and outputs.
 ///
-/// Activations are NHWC with a batch axis of unknown size (`-1`); kernels are HWIO. The graph is a
-/// value type; weights share their bytes (`TensorData` never copies on copy).
+/// Values keep the source's layout and rank (NHWC from Keras, NCHW from most ONNX files); a
+/// dimension of -1 is unknown until run time. The graph is a value type; weights share their bytes
+/// (`TensorData` never copies on copy).
 public struct Graph: Sendable {
     public var name: String
-    /// Graph inputs (the Keras `InputLayer`s), with batch axis `-1`.
+    /// Graph inputs (Keras `InputLayer`s, ONNX graph inputs that are not initializers).
     public var inputs: [TensorInfo]
     /// Names of the values the graph returns.
     public var outputs: [String]
     public var nodes: [Node]
+    /// Constant tensors by name: layer weights, ONNX initializers, folded constants.
     public var weights: [String: Weight]
     public var metadata: Metadata
+    /// Declared types of values other than the inputs (ONNX `value_info` and output types), by
+    /// value name: what a writer declares again, and what inference uses for carried custom ops.
+    public var valueInfo: [String: TensorInfo]
 
     public init(name: String, inputs: [TensorInfo], outputs: [String], nodes: [Node], weights: [String: Weight] = [:],
-                metadata: Metadata = Metadata()) {
+                metadata: Metadata = Metadata(), valueInfo: [String: TensorInfo] = [:]) {
         self.name = name
         self.inputs = inputs
         self.outputs = outputs
         self.nodes = nodes
         self.weights = weights
         self.metadata = metadata
+        self.valueInfo = valueInfo
     }
 
-    /// Weight names in node order (the order writers use).
+    /// The constants a node reads, in operand order.
+    public func constants(of node: Node) -> [String] {
+        node.inputs.filter { !$0.isEmpty && weights[$0] != nil }
+    }
+
+    /// The constants a node reads as layer parameters (operands after `op.dataInputCount`): what
+    /// Keras calls the layer's weights.
+    public func parameters(of node: Node) -> [String] {
+        node.inputs.dropFirst(node.op.dataInputCount).filter { !$0.isEmpty && weights[$0] != nil }
+    }
+
+    /// Constant names in node order (the order writers use), each once.
     public var orderedWeightNames: [String] {
         var seen = Set<String>()
         var order: [String] = []
         for node in nodes {
-            for w in node.weights where seen.insert(w).inserted { order.append(w) }
+            for w in constants(of: node) where seen.insert(w).inserted { order.append(w) }
         }
         return order
     }

@@ -14,6 +14,9 @@ public enum ModelIRError: Error, Equatable, CustomStringConvertible {
     case noOutputs
     /// A graph input's declared shape is impossible (a dimension below -1 or over the bound).
     case invalidShape(tensor: String, detail: String)
+    /// The reference evaluator has no semantics for this node (a carried custom op, an
+    /// unsupported attribute combination).
+    case unsupported(node: String, detail: String)
 
     public var description: String {
         switch self {
@@ -31,7 +34,8 @@ public enum ModelIRError: Error, Equatable, CustomStringConvertible {
         case .unknownLayer(let n): "no layer named '\(n)'"
         case .emptyGraph: "the graph has no inputs"
         case .noOutputs: "the graph has no outputs"
-        case let .invalidShape(tensor, d): "input '\(tensor)': \(d)"
+        case let .invalidShape(tensor, d): "tensor '\(tensor)': \(d)"
+        case let .unsupported(node, d): "node '\(node)': \(d)"
         }
     }
 }

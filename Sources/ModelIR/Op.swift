@@ -1,335 +1,106 @@
-/// Spatial padding of a 2-D window operation.
+/// One operation of the graph with its typed attributes, grouped in families. Each family lives
+/// in `Ops/<Family>.swift` (cases, attributes, operand roles, display names, JSON tags), its shape
+/// and type rules in `Inference/<Family>.swift` and its reference semantics in
+/// `Evaluation/<Family>.swift`.
 ///
-/// `same` is TensorFlow's SAME (ONNX `SAME_UPPER`): output = ceil(input / stride), the odd pixel of
-/// padding goes at the end. It stays symbolic so a conv base can run at any input size; `resolve`
-/// gives the explicit pads for a given input.
-public enum Padding2D: Sendable, Equatable, Codable {
-    case same
-    case explicit(top: Int, bottom: Int, left: Int, right: Int)
-
-    public static let valid = Padding2D.explicit(top: 0, bottom: 0, left: 0, right: 0)
-
-    /// Explicit pads for an input of `height`×`width`.
-    public func resolve(height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int), dilation: (Int, Int))
-        -> (top: Int, bottom: Int, left: Int, right: Int)
-    {
-        switch self {
-        case let .explicit(top, bottom, left, right):
-            return (top, bottom, left, right)
-        case .same:
-            func pads(_ size: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
-                let effective = (k - 1) * d + 1
-                let out = (size + s - 1) / s
-                let total = max((out - 1) * s + effective - size, 0)
-                return (total / 2, total - total / 2)
-            }
-            let (t, b) = pads(height, kernel.0, stride.0, dilation.0)
-            let (l, r) = pads(width, kernel.1, stride.1, dilation.1)
-            return (t, b, l, r)
-        }
-    }
-
-    public var isValid: Bool { self == .valid }
-}
-
-/// Element-wise activation functions (Keras `activations.*`, ONNX unary ops).
-public enum Activation: Sendable, Equatable, Codable {
-    case linear
-    case relu
-    /// Keras `ReLU(max_value:, negative_slope:, threshold:)`: f(x) = min(x, max) for x ≥ threshold,
-    /// slope × (x − threshold) otherwise. `relu6` is `clippedReLU(maxValue: 6, …)`.
-    case clippedReLU(maxValue: Float?, negativeSlope: Float, threshold: Float)
-    case leakyReLU(alpha: Float)
-    case sigmoid
-    case hardSigmoid
-    case tanh
-    case softmax(axis: Int)
-    case swish
-    case elu(alpha: Float)
-    case selu
-    case softplus
-    case gelu
-
-    public static let relu6 = Activation.clippedReLU(maxValue: 6, negativeSlope: 0, threshold: 0)
-
-    /// Keras's string name where there is one (`relu`, `sigmoid`, …).
-    public var kerasName: String {
-        switch self {
-        case .linear: "linear"
-        case .relu: "relu"
-        case .clippedReLU: "relu"
-        case .leakyReLU: "leaky_relu"
-        case .sigmoid: "sigmoid"
-        case .hardSigmoid: "hard_sigmoid"
-        case .tanh: "tanh"
-        case .softmax: "softmax"
-        case .swish: "swish"
-        case .elu: "elu"
-        case .selu: "selu"
-        case .softplus: "softplus"
-        case .gelu: "gelu"
-        }
-    }
-}
-
-public struct Conv2DAttributes: Sendable, Equatable, Codable {
-    public var filters: Int
-    public var kernelSize: [Int]   // [kh, kw]
-    public var strides: [Int]      // [sh, sw]
-    public var dilations: [Int]    // [dh, dw]
-    public var padding: Padding2D
-    /// Channel groups; the kernel is HWIO with I = input channels / groups.
-    public var groups: Int
-    public var useBias: Bool
-    public var activation: Activation
-
-    public init(filters: Int, kernelSize: [Int], strides: [Int] = [1, 1], dilations: [Int] = [1, 1],
-                padding: Padding2D = .valid, groups: Int = 1, useBias: Bool = true, activation: Activation = .linear) {
-        self.filters = filters
-        self.kernelSize = kernelSize
-        self.strides = strides
-        self.dilations = dilations
-        self.padding = padding
-        self.groups = groups
-        self.useBias = useBias
-        self.activation = activation
-    }
-}
-
-public struct DepthwiseConv2DAttributes: Sendable, Equatable, Codable {
-    public var depthMultiplier: Int
-    public var kernelSize: [Int]
-    public var strides: [Int]
-    public var dilations: [Int]
-    public var padding: Padding2D
-    public var useBias: Bool
-    public var activation: Activation
-
-    public init(depthMultiplier: Int = 1, kernelSize: [Int], strides: [Int] = [1, 1], dilations: [Int] = [1, 1],
-                padding: Padding2D = .valid, useBias: Bool = true, activation: Activation = .linear) {
-        self.depthMultiplier = depthMultiplier
-        self.kernelSize = kernelSize
-        self.strides = strides
-        self.dilations = dilations
-        self.padding = padding
-        self.useBias = useBias
-        self.activation = activation
-    }
-}
-
-/// Keras `SeparableConv2D`: a depthwise convolution followed by a 1×1 pointwise convolution.
-/// Weights: depthwise kernel HWCM, pointwise kernel HWIO `[1, 1, C·M, filters]`, optional bias.
-public struct SeparableConv2DAttributes: Sendable, Equatable, Codable {
-    public var filters: Int
-    public var depthMultiplier: Int
-    public var kernelSize: [Int]
-    public var strides: [Int]
-    public var dilations: [Int]
-    public var padding: Padding2D
-    public var useBias: Bool
-    public var activation: Activation
-
-    public init(filters: Int, depthMultiplier: Int = 1, kernelSize: [Int], strides: [Int] = [1, 1],
-                dilations: [Int] = [1, 1], padding: Padding2D = .valid, useBias: Bool = true,
-                activation: Activation = .linear) {
-        self.filters = filters
-        self.depthMultiplier = depthMultiplier
-        self.kernelSize = kernelSize
-        self.strides = strides
-        self.dilations = dilations
-        self.padding = padding
-        self.useBias = useBias
-        self.activation = activation
-    }
-}
-
-public struct Pool2DAttributes: Sendable, Equatable, Codable {
-    public var poolSize: [Int]
-    public var strides: [Int]
-    public var padding: Padding2D
-    /// Average pooling only: whether padded cells count in the divisor (Keras: false; ONNX attr).
-    public var countIncludePad: Bool
-
-    public init(poolSize: [Int], strides: [Int], padding: Padding2D = .valid, countIncludePad: Bool = false) {
-        self.poolSize = poolSize
-        self.strides = strides
-        self.padding = padding
-        self.countIncludePad = countIncludePad
-    }
-}
-
-public struct DenseAttributes: Sendable, Equatable, Codable {
-    public var units: Int
-    public var useBias: Bool
-    public var activation: Activation
-
-    public init(units: Int, useBias: Bool = true, activation: Activation = .linear) {
-        self.units = units
-        self.useBias = useBias
-        self.activation = activation
-    }
-}
-
-/// Inference-mode batch normalization over the last axis: y = γ (x − mean) / sqrt(var + ε) + β.
-/// Weights in Keras order: gamma (if `scale`), beta (if `center`), moving mean, moving variance.
-public struct BatchNormAttributes: Sendable, Equatable, Codable {
-    public var epsilon: Float
-    public var center: Bool
-    public var scale: Bool
-    public var axis: Int
-
-    public init(epsilon: Float = 1e-3, center: Bool = true, scale: Bool = true, axis: Int = -1) {
-        self.epsilon = epsilon
-        self.center = center
-        self.scale = scale
-        self.axis = axis
-    }
-}
-
-/// One operation of the graph with its typed attributes. Weights are listed on the `Node`, in the
-/// order each case documents.
+/// Operands are the node's `inputs`, in the order `inputRoles` documents (ONNX's order where ONNX
+/// has the op): data first, then parameters — a Conv2D reads `[input, kernel, bias]`. A parameter is
+/// usually a constant (`Graph.weights`) but may be any value; an absent optional operand is "".
+/// Where ONNX takes a shape-like parameter as an input (Reshape's shape, Slice's starts, Pad's
+/// pads), the attribute holds it when it is known at import and is nil when the operand supplies
+/// it at run time.
 public enum Op: Sendable, Equatable {
-    /// NHWC input, HWIO kernel, optional bias `[filters]`. Keras `Conv2D`, ONNX `Conv`.
-    case conv2D(Conv2DAttributes)
-    /// NHWC input, HWCM kernel, optional bias `[C·M]`. Keras `DepthwiseConv2D`, ONNX `Conv` with group = C.
-    case depthwiseConv2D(DepthwiseConv2DAttributes)
-    case separableConv2D(SeparableConv2DAttributes)
-    /// Applies to the last axis; IO kernel, optional bias. Keras `Dense`, ONNX `Gemm`/`MatMul`.
-    case dense(DenseAttributes)
-    case maxPool2D(Pool2DAttributes)
-    case averagePool2D(Pool2DAttributes)
-    case globalAveragePool2D(keepDims: Bool)
-    case globalMaxPool2D(keepDims: Bool)
-    case batchNormalization(BatchNormAttributes)
-    case zeroPadding2D(top: Int, bottom: Int, left: Int, right: Int)
-    /// Collapses every axis after the batch axis (row-major, so NHWC order — Keras's `Flatten`).
-    case flatten
-    /// Target shape without the batch axis; one entry may be -1.
-    case reshape(targetShape: [Int])
-    /// Identity at inference.
-    case dropout(rate: Float)
+    /// Convolutions: Keras Conv1D/2D/3D, DepthwiseConv, SeparableConv, ConvTranspose; ONNX Conv, ConvTranspose.
+    case conv(ConvOp)
+    /// Windowed and global pooling.
+    case pool(PoolOp)
+    /// Dense, MatMul, Gemm.
+    case linear(LinearOp)
+    /// Batch, instance, layer, group, Lp and local-response normalization, Keras Normalization and Rescaling.
+    case normalization(NormalizationOp)
+    /// A unary activation function (Keras `Activation`, `ReLU`, …; ONNX `Relu`, `Sigmoid`, …).
     case activation(Activation)
-    case add
-    case multiply
-    case concatenate(axis: Int)
+    /// Element-wise math with NumPy broadcasting.
+    case elementwise(ElementwiseOp)
+    /// Reductions over axes, ArgMax/ArgMin.
+    case reduction(ReductionOp)
+    /// Shape and data movement: reshape, transpose, concat, slice, pad, resize, cast, …
+    case tensor(TensorOp)
+    /// QuantizeLinear / DequantizeLinear and friends.
+    case quantization(QuantizationOp)
+    /// An operation wtool carries but does not interpret: an ONNX op of another domain or without
+    /// a kernel (LSTM, NonMaxSuppression), a Keras layer it cannot run (Lambda, a custom class).
+    /// Converting, summary, diff and graph work on it; running refuses it by name.
+    case custom(CustomOp)
 
-    /// Keras's class name for this op, used by `summary`.
-    public var kerasClassName: String {
-        switch self {
-        case .conv2D: "Conv2D"
-        case .depthwiseConv2D: "DepthwiseConv2D"
-        case .separableConv2D: "SeparableConv2D"
-        case .dense: "Dense"
-        case .maxPool2D: "MaxPooling2D"
-        case .averagePool2D: "AveragePooling2D"
-        case .globalAveragePool2D: "GlobalAveragePooling2D"
-        case .globalMaxPool2D: "GlobalMaxPooling2D"
-        case .batchNormalization: "BatchNormalization"
-        case .zeroPadding2D: "ZeroPadding2D"
-        case .flatten: "Flatten"
-        case .reshape: "Reshape"
-        case .dropout: "Dropout"
-        case .activation(let a):
-            switch a {
-            case .clippedReLU: "ReLU"
-            case .leakyReLU: "LeakyReLU"
-            case .softmax: "Softmax"
-            default: "Activation"
-            }
-        case .add: "Add"
-        case .multiply: "Multiply"
-        case .concatenate: "Concatenate"
-        }
-    }
-
-    /// A stable lowercase tag, used in the `.swm` graph encoding.
+    /// The stable tag that names this op in the `.swm` graph JSON (`conv`, `add`, `reshape`, …).
     public var kind: String {
         switch self {
-        case .conv2D: "conv2d"
-        case .depthwiseConv2D: "depthwise_conv2d"
-        case .separableConv2D: "separable_conv2d"
-        case .dense: "dense"
-        case .maxPool2D: "max_pool2d"
-        case .averagePool2D: "average_pool2d"
-        case .globalAveragePool2D: "global_average_pool2d"
-        case .globalMaxPool2D: "global_max_pool2d"
-        case .batchNormalization: "batch_normalization"
-        case .zeroPadding2D: "zero_padding2d"
-        case .flatten: "flatten"
-        case .reshape: "reshape"
-        case .dropout: "dropout"
+        case .conv(let o): o.kind
+        case .pool(let o): o.kind
+        case .linear(let o): o.kind
+        case .normalization(let o): o.kind
         case .activation: "activation"
-        case .add: "add"
-        case .multiply: "multiply"
-        case .concatenate: "concatenate"
+        case .elementwise(let o): o.kind
+        case .reduction(let o): o.kind
+        case .tensor(let o): o.kind
+        case .quantization(let o): o.kind
+        case .custom: "custom"
         }
     }
 
-    /// Roles of the weights this op takes, in order (for messages and for binding checks).
-    public var weightRoles: [String] {
+    /// Roles of the operands in `Node.inputs`, in order (for messages, binding and writers). A
+    /// trailing `...` role repeats (variadic inputs); roles ending in `?` are optional.
+    public var inputRoles: [String] {
         switch self {
-        case .conv2D(let a): a.useBias ? ["kernel", "bias"] : ["kernel"]
-        case .depthwiseConv2D(let a): a.useBias ? ["depthwise_kernel", "bias"] : ["depthwise_kernel"]
-        case .separableConv2D(let a):
-            a.useBias ? ["depthwise_kernel", "pointwise_kernel", "bias"] : ["depthwise_kernel", "pointwise_kernel"]
-        case .dense(let a): a.useBias ? ["kernel", "bias"] : ["kernel"]
-        case .batchNormalization(let a):
-            (a.scale ? ["gamma"] : []) + (a.center ? ["beta"] : []) + ["moving_mean", "moving_variance"]
-        default: []
-        }
-    }
-}
-
-extension Op: Codable {
-    private enum CodingKeys: String, CodingKey { case kind, attributes, rate, keepDims, top, bottom, left, right, targetShape, axis, activation }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let kind = try c.decode(String.self, forKey: .kind)
-        switch kind {
-        case "conv2d": self = .conv2D(try c.decode(Conv2DAttributes.self, forKey: .attributes))
-        case "depthwise_conv2d": self = .depthwiseConv2D(try c.decode(DepthwiseConv2DAttributes.self, forKey: .attributes))
-        case "separable_conv2d": self = .separableConv2D(try c.decode(SeparableConv2DAttributes.self, forKey: .attributes))
-        case "dense": self = .dense(try c.decode(DenseAttributes.self, forKey: .attributes))
-        case "max_pool2d": self = .maxPool2D(try c.decode(Pool2DAttributes.self, forKey: .attributes))
-        case "average_pool2d": self = .averagePool2D(try c.decode(Pool2DAttributes.self, forKey: .attributes))
-        case "global_average_pool2d": self = .globalAveragePool2D(keepDims: try c.decode(Bool.self, forKey: .keepDims))
-        case "global_max_pool2d": self = .globalMaxPool2D(keepDims: try c.decode(Bool.self, forKey: .keepDims))
-        case "batch_normalization": self = .batchNormalization(try c.decode(BatchNormAttributes.self, forKey: .attributes))
-        case "zero_padding2d":
-            self = .zeroPadding2D(top: try c.decode(Int.self, forKey: .top), bottom: try c.decode(Int.self, forKey: .bottom),
-                                  left: try c.decode(Int.self, forKey: .left), right: try c.decode(Int.self, forKey: .right))
-        case "flatten": self = .flatten
-        case "reshape": self = .reshape(targetShape: try c.decode([Int].self, forKey: .targetShape))
-        case "dropout": self = .dropout(rate: try c.decode(Float.self, forKey: .rate))
-        case "activation": self = .activation(try c.decode(Activation.self, forKey: .activation))
-        case "add": self = .add
-        case "multiply": self = .multiply
-        case "concatenate": self = .concatenate(axis: try c.decode(Int.self, forKey: .axis))
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown op kind '\(kind)'")
+        case .conv(let o): o.inputRoles
+        case .pool: ["input"]
+        case .linear(let o): o.inputRoles
+        case .normalization(let o): o.inputRoles
+        case .activation: ["input"]
+        case .elementwise(let o): o.inputRoles
+        case .reduction(let o): o.inputRoles
+        case .tensor(let o): o.inputRoles
+        case .quantization(let o): o.inputRoles
+        case .custom(let c): c.inputRoles
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(kind, forKey: .kind)
+    /// How many leading operands are activations rather than parameters (layer weights). Keras
+    /// writes the operands after them as the layer's weights, in role order.
+    public var dataInputCount: Int {
         switch self {
-        case .conv2D(let a): try c.encode(a, forKey: .attributes)
-        case .depthwiseConv2D(let a): try c.encode(a, forKey: .attributes)
-        case .separableConv2D(let a): try c.encode(a, forKey: .attributes)
-        case .dense(let a): try c.encode(a, forKey: .attributes)
-        case .maxPool2D(let a), .averagePool2D(let a): try c.encode(a, forKey: .attributes)
-        case .globalAveragePool2D(let k), .globalMaxPool2D(let k): try c.encode(k, forKey: .keepDims)
-        case .batchNormalization(let a): try c.encode(a, forKey: .attributes)
-        case let .zeroPadding2D(top, bottom, left, right):
-            try c.encode(top, forKey: .top); try c.encode(bottom, forKey: .bottom)
-            try c.encode(left, forKey: .left); try c.encode(right, forKey: .right)
-        case .flatten, .add, .multiply: break
-        case .reshape(let s): try c.encode(s, forKey: .targetShape)
-        case .dropout(let r): try c.encode(r, forKey: .rate)
-        case .activation(let a): try c.encode(a, forKey: .activation)
-        case .concatenate(let axis): try c.encode(axis, forKey: .axis)
+        case .conv, .pool, .activation: 1
+        case .linear(let o): o.dataInputCount
+        case .normalization: 1
+        case .custom(let c): c.dataInputCount
+        default: inputRoles.count
+        }
+    }
+
+    /// A readable name: Keras's class name for the ops Keras has (`Conv2D`, `MaxPooling2D`,
+    /// `Add`), ONNX's op type otherwise. `summary` prefers the node's `sourceType` when set.
+    public var displayName: String {
+        switch self {
+        case .conv(let o): o.displayName
+        case .pool(let o): o.displayName
+        case .linear(let o): o.displayName
+        case .normalization(let o): o.displayName
+        case .activation(let a): a.displayName
+        case .elementwise(let o): o.displayName
+        case .reduction(let o): o.displayName
+        case .tensor(let o): o.displayName
+        case .quantization(let o): o.displayName
+        case .custom(let c): c.type
+        }
+    }
+
+    /// The fused activation of a layer that has one (Conv, Dense), else nil.
+    public var fusedActivation: Activation? {
+        switch self {
+        case .conv(let o): o.activation
+        case .linear(.dense(let a)): a.activation
+        default: nil
         }
     }
 }

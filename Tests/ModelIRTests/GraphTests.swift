@@ -16,13 +16,17 @@ final class GraphTests: XCTestCase {
 
     func testSamePaddingMatchesTensorFlow() {
         // TF SAME: out = ceil(in / stride), odd padding at the end.
-        let p = Padding2D.same.resolve(height: 150, width: 151, kernel: (3, 3), stride: (2, 2), dilation: (1, 1))
-        XCTAssertEqual(p.top, 0); XCTAssertEqual(p.bottom, 1)
-        XCTAssertEqual(p.left, 1); XCTAssertEqual(p.right, 1)
-        let d = Padding2D.same.resolve(height: 9, width: 9, kernel: (3, 3), stride: (1, 1), dilation: (2, 2))
-        XCTAssertEqual([d.top, d.bottom, d.left, d.right], [2, 2, 2, 2])
-        XCTAssertEqual(ShapeInference.windowOutput(150, kernel: 2, stride: 2, dilation: 1, padBefore: 0, padAfter: 0), 75)
-        XCTAssertEqual(ShapeInference.windowOutput(75, kernel: 2, stride: 2, dilation: 1, padBefore: 0, padAfter: 0), 37)
+        let p = Padding.same.resolve(sizes: [150, 151], kernel: [3, 3], strides: [2, 2], dilations: [1, 1])
+        XCTAssertEqual(p.begin, [0, 1]); XCTAssertEqual(p.end, [1, 1])
+        let lower = Padding.sameLower.resolve(sizes: [150, 151], kernel: [3, 3], strides: [2, 2], dilations: [1, 1])
+        XCTAssertEqual(lower.begin, [1, 1]); XCTAssertEqual(lower.end, [0, 1])
+        let d = Padding.same.resolve(sizes: [9, 9], kernel: [3, 3], strides: [1, 1], dilations: [2, 2])
+        XCTAssertEqual(d.begin + d.end, [2, 2, 2, 2])
+        XCTAssertEqual(ShapeInference.windowOutput(150, kernel: 2, stride: 2, dilation: 1, padBegin: 0, padEnd: 0), 75)
+        XCTAssertEqual(ShapeInference.windowOutput(75, kernel: 2, stride: 2, dilation: 1, padBegin: 0, padEnd: 0), 37)
+        // ONNX ceil_mode: 5 with window 2, stride 2 gives 3; a window starting in the padding is dropped.
+        XCTAssertEqual(ShapeInference.windowOutput(5, kernel: 2, stride: 2, dilation: 1, padBegin: 0, padEnd: 0, ceilMode: true), 3)
+        XCTAssertEqual(ShapeInference.windowOutput(4, kernel: 2, stride: 2, dilation: 1, padBegin: 0, padEnd: 1, ceilMode: true), 2)
     }
 
     func testParameterCountsSplitByTrainability() {
@@ -52,7 +56,7 @@ final class GraphTests: XCTestCase {
 
         var missing = TestSupport.smallGraph()
         missing.weights["conv1/bias"] = nil
-        XCTAssertThrowsError(try missing.validate()) { XCTAssertEqual($0 as? ModelIRError, .missingWeight(node: "conv1", weight: "conv1/bias")) }
+        XCTAssertThrowsError(try missing.validate()) { XCTAssertEqual($0 as? ModelIRError, .danglingInput(node: "conv1", input: "conv1/bias")) }
     }
 
     func testWeightShapeMismatchNamesLayerAndRole() {
@@ -79,11 +83,11 @@ final class GraphTests: XCTestCase {
 
     func testBranchingShapes() throws {
         let a = Node(name: "a", op: .activation(.relu), inputs: ["x"])
-        let b = Node(name: "b", op: .zeroPadding2D(top: 1, bottom: 0, left: 2, right: 1), inputs: ["x"])
-        let p = Node(name: "p", op: .averagePool2D(Pool2DAttributes(poolSize: [2, 4], strides: [1, 3])), inputs: ["b"])
-        let cat = Node(name: "cat", op: .concatenate(axis: -1), inputs: ["a", "a"])
-        let add = Node(name: "add", op: .add, inputs: ["cat", "cat"])
-        let gap = Node(name: "gap", op: .globalAveragePool2D(keepDims: false), inputs: ["add"])
+        let b = Node(name: "b", op: .tensor(.pad(PadAttributes(pads: [0, 1, 2, 0, 0, 0, 1, 0]))), inputs: ["x"])
+        let p = Node(name: "p", op: .pool(.average(PoolAttributes(poolSize: [2, 4], strides: [1, 3]))), inputs: ["b"])
+        let cat = Node(name: "cat", op: .tensor(.concat(axis: -1)), inputs: ["a", "a"])
+        let add = Node(name: "add", op: .elementwise(.variadic(.add)), inputs: ["cat", "cat"])
+        let gap = Node(name: "gap", op: .pool(.globalAverage(GlobalPoolAttributes(keepDims: false))), inputs: ["add"])
         let g = Graph(name: "g", inputs: [TensorInfo(name: "x", shape: [-1, 5, 6, 2])], outputs: ["gap", "p"], nodes: [a, b, p, cat, add, gap])
         let s = try g.inferShapes()
         XCTAssertEqual(s["b"], [-1, 6, 9, 2])

@@ -47,14 +47,14 @@ public enum TestSupport {
                                  source: "test/\(name)"))
         }
         let nodes = [
-            Node(name: "conv1", op: .conv2D(Conv2DAttributes(filters: 4, kernelSize: [3, 3], padding: .same, activation: .relu)),
-                 inputs: ["input"], weights: ["conv1/kernel", "conv1/bias"]),
-            Node(name: "pool1", op: .maxPool2D(Pool2DAttributes(poolSize: [2, 2], strides: [2, 2])), inputs: ["conv1"]),
-            Node(name: "conv2", op: .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], strides: [1, 1], padding: .valid, useBias: false)),
-                 inputs: ["pool1"], weights: ["conv2/kernel"]),
-            Node(name: "flatten", op: .flatten, inputs: ["conv2"]),
-            Node(name: "dense", op: .dense(DenseAttributes(units: 3, activation: .softmax(axis: -1))), inputs: ["flatten"],
-                 weights: ["dense/kernel", "dense/bias"]),
+            Node(name: "conv1", op: .conv(.conv(ConvAttributes(filters: 4, kernelSize: [3, 3], padding: .same, activation: .relu))),
+                 inputs: ["input", "conv1/kernel", "conv1/bias"]),
+            Node(name: "pool1", op: .pool(.max(PoolAttributes(poolSize: [2, 2], strides: [2, 2]))), inputs: ["conv1"]),
+            Node(name: "conv2", op: .conv(.conv(ConvAttributes(filters: 6, kernelSize: [3, 3], strides: [1, 1], padding: .valid))),
+                 inputs: ["pool1", "conv2/kernel"]),
+            Node(name: "flatten", op: .tensor(.flatten(axis: 1)), inputs: ["conv2"]),
+            Node(name: "dense", op: .linear(.dense(DenseAttributes(units: 3, activation: .softmax(axis: -1)))),
+                 inputs: ["flatten", "dense/kernel", "dense/bias"]),
         ]
         let weights = Dictionary(uniqueKeysWithValues: [
             weight("conv1/kernel", [3, 3, 3, 4], .hwio, 1), weight("conv1/bias", [4], .channel, 2),

@@ -1,0 +1,5 @@
+extension ConvOp {
+    func evaluate(_ ctx: EvaluationContext) throws -> [Tensor] {
+        throw ctx.unsupported("TODO(ir2): evaluation of \(kind)")
+    }
+}
