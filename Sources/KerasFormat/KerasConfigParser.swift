@@ -265,18 +265,33 @@ struct KerasConfigParser {
     @discardableResult
     private mutating func addLayerNode(_ unit: inout KerasLayerUnit, cls: String, config: JSONValue?, scope: [String], call: Int,
                                        inputs: [String], trainable: Bool) throws -> String {
-        let op = try KerasLayerTable.op(className: cls, config: LayerConfig(layer: Self.qualified(scope, unit.name), values: config ?? .object([:])))
+        let layer = try KerasLayerTable.layer(className: cls, config: LayerConfig(layer: Self.qualified(scope, unit.name), values: config ?? .object([:])))
         let qualifiedName = Self.qualified(scope, unit.name)
         let nodeName = call == 0 ? qualifiedName : "\(qualifiedName)#\(call)"
-        let weightNames = op.weightRoles.map { "\(qualifiedName)/\($0)" }
+        let weightNames = layer.weights.map { "\(qualifiedName)/\($0.role)" }
         if call == 0 {
             unit.nodeName = nodeName
             unit.weightNames = weightNames
-            for (w, (layout, roleTrainable)) in zip(weightNames, zip(KerasLayerTable.layouts(op), KerasLayerTable.trainableRoles(op))) {
-                structure.weightFacts[w] = (layout, trainable && roleTrainable)
+            for (w, facts) in zip(weightNames, layer.weights) {
+                structure.weightFacts[w] = (facts.layout, trainable && facts.trainable)
             }
         }
-        structure.nodes.append(Node(name: nodeName, op: op, inputs: inputs, outputs: [nodeName], weights: weightNames, scope: scope))
+        // Weights fill their roles' operand slots after the data operands; absent ones stay "".
+        let roles = layer.op.inputRoles.map { $0.replacingOccurrences(of: "?", with: "") }
+        var operands = inputs
+        if !layer.weights.isEmpty {
+            let dataCount = layer.op.dataInputCount
+            var slots = [String](repeating: "", count: max(roles.count - dataCount, 0))
+            for (w, facts) in zip(weightNames, layer.weights) {
+                guard let i = roles.firstIndex(of: facts.role), i >= dataCount else {
+                    throw KerasError.badConfig("layer '\(qualifiedName)': no operand for weight role '\(facts.role)'")
+                }
+                slots[i - dataCount] = w
+            }
+            while slots.last == "" { slots.removeLast() }
+            operands += slots
+        }
+        structure.nodes.append(Node(name: nodeName, op: layer.op, inputs: operands, outputs: [nodeName], scope: scope, sourceType: cls))
         return nodeName
     }
 }

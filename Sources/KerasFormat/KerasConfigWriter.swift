@@ -189,19 +189,22 @@ struct KerasConfigWriter {
             let local = node.name.hasPrefix(prefix) ? String(node.name.dropFirst(prefix.count)) : node.name
             // `name#k` is call k of layer `name` (how the reader names repeated calls).
             if let hash = local.lastIndex(of: "#"), Int(local[local.index(after: hash)...]) != nil,
-               let shared = layersByName[String(local[..<hash])], case .op(_, let weights, _) = shared.kind, weights == node.weights {
+               let shared = layersByName[String(local[..<hash])], case .op(_, let weights, _) = shared.kind,
+               weights == KerasLayerTable.parameters(of: node).map(\.name) {
                 addCall(node, to: shared)
                 continue
             }
             let inputShape = node.inputs.first.flatMap { shapes[$0] }
-            let spelling = try KerasLayerTable.spelling(for: node.op, node: node.name, inputShape: inputShape, target: target)
+            let spelling = try KerasLayerTable.spelling(for: node, inputShape: inputShape, target: target)
             let base = names.claim(local)
-            let layer = KLayer(name: base, kind: .op(spelling.layer, weights: node.weights, roles: node.op.weightRoles))
+            let parameters = KerasLayerTable.parameters(of: node)
+            let layer = KLayer(name: base, kind: .op(spelling.layer, weights: parameters.map(\.name), roles: parameters.map(\.role)))
             layer.trainable = trainable(of: node, parentTrainable: parentTrainable)
-            for (weight, roleTrainable) in zip(node.weights, KerasLayerTable.trainableRoles(node.op)) {
-                model.facts[weight] = (graph.weights[weight]?.info.layout ?? .unspecified, layer.trainable && roleTrainable)
+            for (weight, role) in parameters {
+                model.facts[weight] = (graph.weights[weight]?.info.layout ?? .unspecified,
+                                       layer.trainable && KerasLayerTable.isTrainableRole(role))
             }
-            var value = node.inputs
+            var value = node.dataInputs
             if let padding = spelling.padding {
                 let pad = KLayer(name: names.claim(base + "_pad"), kind: .op(padding, weights: [], roles: []))
                 pad.trainable = parentTrainable
@@ -259,14 +262,14 @@ struct KerasConfigWriter {
 
     /// Adds another call of a shared layer.
     private func addCall(_ node: Node, to layer: KLayer) {
-        layer.calls.append(Call(inputs: node.inputs, outputs: node.outputs, takesList: node.op.takesList))
+        layer.calls.append(Call(inputs: node.dataInputs, outputs: node.outputs, takesList: node.op.takesList))
     }
 
     /// A layer is frozen (`trainable: false`) when it has weights training would update and none of
     /// them is trainable in the graph; weightless layers follow their model.
     private func trainable(of node: Node, parentTrainable: Bool) -> Bool {
         guard parentTrainable else { return false }
-        let candidates = zip(node.weights, KerasLayerTable.trainableRoles(node.op)).filter(\.1).map(\.0)
+        let candidates = KerasLayerTable.parameters(of: node).filter { KerasLayerTable.isTrainableRole($0.role) }.map(\.name)
         // Only moving statistics (or nothing): Keras keeps those non-trainable either way.
         guard !candidates.isEmpty else { return true }
         return candidates.contains { graph.weights[$0]?.trainable ?? true }
@@ -498,7 +501,7 @@ private extension Op {
     /// Merge layers are called on a list of tensors.
     var takesList: Bool {
         switch self {
-        case .add, .multiply, .concatenate: true
+        case .elementwise(.variadic), .tensor(.concat): true
         default: false
         }
     }

@@ -167,9 +167,9 @@ public enum KerasReader {
         var meta = metadata
         if meta.preprocessing == nil { meta.preprocessing = Applications.preprocessing(forModelNamed: structure.name) }
         let graph = structure.graph(weights: weights, metadata: meta)
-        let used = Set(graph.nodes.flatMap(\.weights))
+        let used = Set(graph.nodes.flatMap { KerasLayerTable.parameters(of: $0).map(\.name) })
         for node in graph.nodes {
-            for w in node.weights where weights[w] == nil {
+            for (w, _) in KerasLayerTable.parameters(of: node) where weights[w] == nil {
                 throw KerasError.weights(layer: node.name, detail: "weight '\(w.split(separator: "/").last ?? "")' is missing from the file")
             }
         }

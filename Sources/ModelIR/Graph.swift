@@ -26,6 +26,9 @@ public struct Node: Sendable, Equatable {
     /// The layer's own name without its scope.
     public var localName: String { name.split(separator: "/").last.map(String.init) ?? name }
 
+    /// The activation operands (not layer parameters), present ones only.
+    public var dataInputs: [String] { inputs.prefix(op.dataInputCount).filter { !$0.isEmpty } }
+
     /// The operands that are present (non-empty names).
     public var presentInputs: [String] { inputs.filter { !$0.isEmpty } }
 
@@ -184,15 +187,30 @@ public struct Graph: Sendable {
         node.inputs.dropFirst(node.op.dataInputCount).filter { !$0.isEmpty && weights[$0] != nil }
     }
 
-    /// Constant names in node order (the order writers use), each once.
+    /// Every constant something refers to, each once, in the order writers store them: node
+    /// operands in node order, tensors in carried custom ops' attributes, then graph outputs that
+    /// are constants. Writers store these and nothing else.
     public var orderedWeightNames: [String] {
         var seen = Set<String>()
         var order: [String] = []
+        func add(_ name: String) { if weights[name] != nil, seen.insert(name).inserted { order.append(name) } }
         for node in nodes {
-            for w in constants(of: node) where seen.insert(w).inserted { order.append(w) }
+            node.inputs.forEach(add)
+            guard case .custom(let c) = node.op else { continue }
+            for a in c.attributes {
+                switch a.value {
+                case .tensor(let t): add(t)
+                case .tensors(let ts): ts.forEach(add)
+                default: break
+                }
+            }
         }
+        outputs.forEach(add)
         return order
     }
+
+    /// `orderedWeightNames` as a set.
+    public var referencedWeightNames: Set<String> { Set(orderedWeightNames) }
 
     public func node(named name: String) -> Node? {
         nodes.first { $0.name == name } ?? nodes.first { $0.localName == name }

@@ -66,15 +66,14 @@ public enum Op: Sendable, Equatable {
         }
     }
 
-    /// How many leading operands are activations rather than parameters (layer weights). Keras
+    /// How many leading operands are activations rather than layer parameters: 1 for layers with
+    /// weights (Conv, Dense, BatchNormalization, PReLU…), every operand for the rest. Keras
     /// writes the operands after them as the layer's weights, in role order.
     public var dataInputCount: Int {
         switch self {
-        case .conv, .pool, .activation: 1
-        case .linear(let o): o.dataInputCount
-        case .normalization: 1
+        case .conv, .pool, .activation, .normalization, .linear(.dense), .elementwise(.prelu): 1
         case .custom(let c): c.dataInputCount
-        default: inputRoles.count
+        default: Int.max
         }
     }
 

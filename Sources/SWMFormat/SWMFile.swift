@@ -63,8 +63,8 @@ public final class SWMFile: @unchecked Sendable {
                                          source: document.weightSources[entry.name])
         }
         let graph = Graph(name: document.name, inputs: document.inputs, outputs: document.outputs, nodes: document.nodes,
-                          weights: weights, metadata: document.metadata)
-        let named = Set(graph.nodes.flatMap(\.weights))
+                          weights: weights, metadata: document.metadata, valueInfo: document.valueInfo ?? [:])
+        let named = graph.referencedWeightNames
         if let orphan = header.tensors.first(where: { !named.contains($0.name) }) {
             throw SWMError.invalidGraph(detail: "tensor '\(orphan.name)' is not used by any node")
         }

@@ -9,6 +9,8 @@ struct SWMGraphDocument: Codable {
     var nodes: [Node]
     var metadata: Metadata
     var weightSources: [String: String]
+    /// Declared value types (format 1.1; absent in 1.0 files).
+    var valueInfo: [String: TensorInfo]?
 
     init(graph: Graph) {
         name = graph.name
@@ -17,6 +19,7 @@ struct SWMGraphDocument: Codable {
         nodes = graph.nodes
         metadata = graph.metadata
         weightSources = graph.weights.compactMapValues(\.source)
+        valueInfo = graph.valueInfo.isEmpty ? nil : graph.valueInfo
     }
 
     func encoded() throws -> [UInt8] {

@@ -5,7 +5,7 @@ import ModelIR
 enum SWMLayout {
     static let magic: [UInt8] = [0x89, 0x53, 0x57, 0x4D, 0x0D, 0x0A, 0x1A, 0x0A]
     static let majorVersion: UInt16 = 1
-    static let minorVersion: UInt16 = 0
+    static let minorVersion: UInt16 = 1
     static let byteOrderMark: UInt32 = 0x0A0B_0C0D
     static let fixedHeaderSize = 64
     static let entrySize = 48

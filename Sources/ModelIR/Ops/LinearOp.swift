@@ -24,13 +24,6 @@ public enum LinearOp: Sendable, Equatable {
         }
     }
 
-    public var dataInputCount: Int {
-        switch self {
-        case .dense: 1
-        case .matMul, .gemm: inputRoles.count
-        }
-    }
-
     public var displayName: String {
         switch self {
         case .dense: "Dense"
