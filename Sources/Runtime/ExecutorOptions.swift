@@ -10,6 +10,10 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// Fuse a standalone activation into the Conv2D/Dense/Add/… that alone feeds it, and fold a
     /// ZeroPadding2D into the explicitly padded convolution that alone reads it.
     public var fuseActivations: Bool
+    /// Run the layout passes (channels-first convolutions and pooling on the NHWC kernels, with
+    /// Transposes pushed through and cancelled). Off, channels-first ops run on the reference
+    /// evaluator in their own layout (tests compare the two).
+    public var layoutPasses: Bool
     /// Threads for BLAS and for the other kernels; nil means one per core. OpenBLAS's thread count
     /// is process-wide: setting it here sets it for every user of OpenBLAS in the process.
     public var threads: Int?
@@ -38,6 +42,7 @@ public struct ExecutorOptions: Sendable, Equatable {
                 scratchBytes: Int = 8 << 20, convolution: ConvolutionAlgorithm = .auto, kernelCache: URL? = nil) {
         self.batchNormalization = batchNormalization
         self.fuseActivations = fuseActivations
+        self.layoutPasses = true
         self.threads = threads
         self.scratchBytes = scratchBytes
         self.convolution = convolution

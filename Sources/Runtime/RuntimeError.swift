@@ -6,6 +6,9 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
     case invalidGraph(ModelIRError)
     /// The graph is well formed but uses something this runtime does not execute.
     case unsupported(node: String, op: String, reason: String)
+    /// The graph has ops the runtime has no semantics for; `detail` lists every kind with its
+    /// count and first node.
+    case cannotRun(detail: String)
     /// A weight is stored in a dtype the runtime cannot turn into float32 weights.
     case unsupportedWeightType(node: String, weight: String, dtype: DType)
     /// `run(input:)` needs exactly one graph input and one graph output.
@@ -30,6 +33,7 @@ public enum RuntimeError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidGraph(let e): "invalid graph: \(e)"
         case let .unsupported(node, op, reason): "node '\(node)' (\(op)): \(reason)"
+        case .cannotRun(let detail): detail
         case let .unsupportedWeightType(node, weight, dtype):
             "node '\(node)': weight '\(weight)' is \(dtype); the runtime needs a floating-point weight (f32, f16, bf16, f64)"
         case let .notSingleInputOutput(i, o):

@@ -1,146 +1,157 @@
 import ModelIR
 
-/// Where every value lives for one set of input shapes and requested outputs.
+/// Where every value lives for one set of input shapes (and values of small integer inputs) and
+/// requested outputs.
 ///
-/// Liveness-based reuse: values are assigned to *storages* (regions of one arena) that are recycled
-/// once the last reader of their value has run, so a chain of layers needs about two activation
-/// buffers, not one per layer. Views (Flatten, Reshape, Dropout) share their input's storage;
-/// element-wise ops write over their first input when it dies at that step. Only the steps a
-/// requested output depends on are planned and run.
+/// Float32 values that fast kernels produce, with shapes known before running, live in one arena
+/// with liveness-based reuse: storages are recycled once the last reader of their value has run,
+/// so a chain of layers needs about two activation buffers, not one per layer. Views (Flatten,
+/// Reshape, a Transpose of size-1 axes) share their input's storage; element-wise kernels write
+/// over their first input when it dies at that step. Everything else — the evaluator's results
+/// (any dtype), values whose shape depends on data — is an owned tensor made at run time. Only
+/// the steps a requested output depends on are planned and run.
 struct _MemoryPlan {
+    enum Storage: Equatable {
+        /// Float offset in the arena.
+        case arena(Int)
+        case owned
+    }
+
     /// Step indices to run, in order.
     let steps: [Int]
-    /// Concrete shape of every planned value (nil for values not needed).
+    /// Shape of every needed value when known before running (nil otherwise).
     let shapes: [[Int]?]
-    /// Float offset of every planned value in the arena (-1 for values not needed).
-    let offsets: [Int]
+    /// Storage of every needed value (nil for values not needed).
+    let storage: [Storage?]
+    /// Steps whose output is a view of their first input (nothing to run).
+    let views: Set<Int>
+    /// Position in `steps` after which each value is no longer read (Int.max for requested outputs).
+    let lastUse: [Int]
     /// Floats of arena the plan needs.
     let arenaCount: Int
     /// Floats of per-kernel scratch (im2col chunks, separable intermediates), shared by all steps.
     let scratchCount: Int
-    /// Floats all planned values would need without reuse (for reports).
+    /// Floats the arena values would need without reuse (for reports).
     let unsharedCount: Int
 
     /// - Parameters:
-    ///   - inputShapes: shapes of graph inputs by value id; every input a requested output depends
-    ///     on must be present.
+    ///   - known: inference's results for the program's graph with these inputs.
     ///   - outputs: value ids to keep alive to the end.
-    /// - Throws: `RuntimeError.missingInput`, `.shapeMismatch`, `.tooLarge`.
-    init(program: _Program, inputShapes: [Int: [Int]], outputs: [Int]) throws {
+    /// - Throws: `RuntimeError.missingInput`, `.tooLarge`.
+    init(program: _Program, known: [String: Operand_], givenInputs: Set<Int>, outputs: [Int]) throws {
         let valueCount = program.valueNames.count
         var needed = [Bool](repeating: false, count: valueCount)
         for v in outputs { needed[v] = true }
         var runSteps: [Int] = []
-        for (i, step) in program.steps.enumerated().reversed() where needed[step.output] {
+        for (i, step) in program.steps.enumerated().reversed() where step.outputs.contains(where: { $0 >= 0 && needed[$0] }) {
             runSteps.append(i)
-            for v in step.inputs { needed[v] = true }
+            for case .value(let v) in step.operands { needed[v] = true }
         }
         runSteps.reverse()
+        for v in program.graphInputs where needed[v] && !givenInputs.contains(v) {
+            throw RuntimeError.missingInput(program.valueNames[v])
+        }
 
         var shapes = [[Int]?](repeating: nil, count: valueCount)
         var counts = [Int](repeating: 0, count: valueCount)
-        func record(_ v: Int, _ shape: [Int]) throws {
-            guard let n = _elementCount(shape), n <= Int.max / 64 else {
+        for v in 0..<valueCount where needed[v] {
+            guard let shape = known[program.valueNames[v]]?.type.concreteShape else { continue }
+            guard let n = Shape.elementCount(shape), n <= Int.max / 64 else {
                 throw RuntimeError.tooLarge(value: program.valueNames[v], shape: shape)
             }
             shapes[v] = shape
             counts[v] = n
-        }
-        for v in program.graphInputs where needed[v] {
-            guard let shape = inputShapes[v] else { throw RuntimeError.missingInput(program.valueNames[v]) }
-            try record(v, shape)
-        }
-        for i in runSteps {
-            let step = program.steps[i]
-            let inShapes = step.inputs.compactMap { shapes[$0] }
-            let out: [Int]
-            do {
-                out = try ShapeInference.outputShape(of: step.node, inputs: inShapes, weights: step.weightShapes)
-            } catch let e as ModelIRError {
-                throw RuntimeError.shapeMismatch(e)
-            }
-            guard out.allSatisfy({ $0 >= 0 }) else {
-                throw RuntimeError.shapeMismatch(.shapeMismatch(node: step.node.name, detail: "output shape \(out) is not fully known"))
-            }
-            try record(step.output, out)
         }
 
         // Position in `runSteps` of each value's last reader; requested outputs live to the end.
         let end = Int.max
         var lastUse = [Int](repeating: -1, count: valueCount)
         for (t, i) in runSteps.enumerated() {
-            for v in program.steps[i].inputs { lastUse[v] = t }
+            for case .value(let v) in program.steps[i].operands { lastUse[v] = t }
         }
         for v in outputs { lastUse[v] = end }
 
-        struct Storage { var capacity: Int; var lastUse: Int; var free: Bool }
-        var storages: [Storage] = []
-        var storageOf = [Int](repeating: -1, count: valueCount)
+        struct Region { var capacity: Int; var lastUse: Int; var free: Bool }
+        var regions: [Region] = []
+        var regionOf = [Int](repeating: -1, count: valueCount)
+        var storage = [Storage?](repeating: nil, count: valueCount)
         func rounded(_ n: Int) -> Int { (n + 15) / 16 * 16 }  // 64-byte aligned offsets
         func allocate(_ count: Int, until last: Int) -> Int {
             let size = rounded(count)
             var best: Int? = nil, largest: Int? = nil
-            for (s, st) in storages.enumerated() where st.free {
-                if st.capacity >= size, best.map({ storages[$0].capacity > st.capacity }) ?? true { best = s }
-                if largest.map({ storages[$0].capacity < st.capacity }) ?? true { largest = s }
+            for (s, r) in regions.enumerated() where r.free {
+                if r.capacity >= size, best.map({ regions[$0].capacity > r.capacity }) ?? true { best = s }
+                if largest.map({ regions[$0].capacity < r.capacity }) ?? true { largest = s }
             }
             let s: Int
-            if let best { s = best } else if let largest { s = largest; storages[s].capacity = size } else {
-                storages.append(Storage(capacity: size, lastUse: last, free: false))
-                return storages.count - 1
+            if let best { s = best } else if let largest { s = largest; regions[s].capacity = size } else {
+                regions.append(Region(capacity: size, lastUse: last, free: false))
+                return regions.count - 1
             }
-            storages[s].free = false
-            storages[s].lastUse = last
+            regions[s].free = false
+            regions[s].lastUse = last
             return s
         }
         for v in program.graphInputs where needed[v] {
-            storageOf[v] = allocate(counts[v], until: lastUse[v])
+            if program.valueTypes[v] == .float32, shapes[v] != nil {
+                regionOf[v] = allocate(counts[v], until: lastUse[v])
+            }
+            storage[v] = .owned
         }
+        var views = Set<Int>()
         for (t, i) in runSteps.enumerated() {
             let step = program.steps[i]
-            let out = step.output
-            if lastUse[out] < t { lastUse[out] = t }  // computed but unread: free right after
-            let first = step.inputs.first.map { storageOf[$0] } ?? -1
-            switch step.kernel.bufferUse {
-            case .view where first >= 0:
-                storageOf[out] = first
-                storages[first].lastUse = max(storages[first].lastUse, lastUse[out])
-            case .inPlace where first >= 0 && storages[first].lastUse == t && counts[step.inputs[0]] == counts[out]:
-                storageOf[out] = first
-                storages[first].lastUse = lastUse[out]
-            default:
-                storageOf[out] = allocate(counts[out], until: lastUse[out])
+            for out in step.outputs where out >= 0 && lastUse[out] < t { lastUse[out] = t }  // unread: free right after
+            guard case .kernel(let kernel) = step.work, let out = step.outputs.first, out >= 0, shapes[out] != nil,
+                  step.inputs.allSatisfy({ shapes[$0] != nil }) else {
+                for out in step.outputs where out >= 0 { storage[out] = .owned }
+                continue
             }
-            for s in Set(step.inputs.map { storageOf[$0] } + [storageOf[out]]) where storages[s].lastUse <= t {
-                storages[s].free = true
+            let first = step.inputs.first.map { regionOf[$0] } ?? -1
+            switch kernel.bufferUse(inputShapes: step.inputs.compactMap { shapes[$0] }) {
+            case .view:
+                views.insert(i)
+                regionOf[out] = first
+                if first >= 0 { regions[first].lastUse = max(regions[first].lastUse, lastUse[out]) }
+            case .inPlace where first >= 0 && regions[first].lastUse == t && counts[step.inputs[0]] == counts[out]:
+                regionOf[out] = first
+                regions[first].lastUse = lastUse[out]
+            default:
+                regionOf[out] = allocate(counts[out], until: lastUse[out])
+            }
+            storage[out] = regionOf[out] >= 0 ? .arena(0) : .owned
+            for r in Set(step.inputs.map { regionOf[$0] } + [regionOf[out]]) where r >= 0 && regions[r].lastUse <= t {
+                regions[r].free = true
             }
         }
 
-        var storageOffset = [Int](repeating: 0, count: storages.count)
+        var regionOffset = [Int](repeating: 0, count: regions.count)
         var total = 0
-        for (s, st) in storages.enumerated() {
-            storageOffset[s] = total
-            let (sum, overflow) = total.addingReportingOverflow(st.capacity)
+        for (r, region) in regions.enumerated() {
+            regionOffset[r] = total
+            let (sum, overflow) = total.addingReportingOverflow(region.capacity)
             guard !overflow, sum <= Int.max / 64 else {
-                throw RuntimeError.tooLarge(value: program.valueNames[storageOf.firstIndex(of: s) ?? 0], shape: [])
+                throw RuntimeError.tooLarge(value: program.valueNames[regionOf.firstIndex(of: r) ?? 0], shape: [])
             }
             total = sum
         }
-        var offsets = [Int](repeating: -1, count: valueCount)
-        for v in 0..<valueCount where storageOf[v] >= 0 { offsets[v] = storageOffset[storageOf[v]] }
+        for v in 0..<valueCount where regionOf[v] >= 0 { storage[v] = .arena(regionOffset[regionOf[v]]) }
 
         var scratch = 0
-        for i in runSteps {
+        for i in runSteps where !views.contains(i) {
             let step = program.steps[i]
-            guard let out = shapes[step.output], counts[step.output] > 0 else { continue }
-            scratch = max(scratch, step.kernel.scratchCount(inputShapes: step.inputs.compactMap { shapes[$0] }, outputShape: out))
+            guard case .kernel(let kernel) = step.work, let out = step.outputs.first, out >= 0, let shape = shapes[out],
+                  counts[out] > 0 else { continue }
+            scratch = max(scratch, kernel.scratchCount(inputShapes: step.inputs.compactMap { shapes[$0] }, outputShape: shape))
         }
 
         self.steps = runSteps
         self.shapes = shapes
-        self.offsets = offsets
+        self.storage = storage
+        self.views = views
+        self.lastUse = lastUse
         self.arenaCount = total
         self.scratchCount = scratch
-        self.unsharedCount = zip(needed, counts).reduce(0) { $0 + ($1.0 ? rounded($1.1) : 0) }
+        self.unsharedCount = (0..<valueCount).reduce(0) { $0 + (regionOf[$1] >= 0 ? rounded(counts[$1]) : 0) }
     }
 }

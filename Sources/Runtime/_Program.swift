@@ -1,25 +1,42 @@
 import ModelIR
 
-/// A graph lowered for execution: values numbered, each node bound to a prepared kernel with its
-/// weights converted (or viewed) as float32. Immutable once built.
-final class _Program: Sendable {
-    struct Step: Sendable {
+/// A graph lowered for execution: values numbered, each node bound either to a prepared fast
+/// kernel (float32, weights converted or viewed once) or to the reference evaluator. Immutable
+/// once built.
+final class _Program: @unchecked Sendable {
+    /// Where a step's operand comes from.
+    enum Operand {
+        case value(Int)
+        case constant(Tensor)
+        case absent
+    }
+
+    enum Work {
+        /// A fast kernel over float32 values; `inputs` are its data operands.
+        case kernel(any _Kernel)
+        /// The reference evaluator, over every operand (any dtype, shapes known only at run time).
+        case evaluate
+    }
+
+    struct Step {
         let node: Node
-        let kernel: any _Kernel
+        let work: Work
+        /// Data operands of a fast kernel (value ids), in order.
         let inputs: [Int]
-        let output: Int
-        /// For shape inference at plan time (`ShapeInference.outputShape`).
-        let weightShapes: [[Int]]
+        /// Every operand, for the evaluator and for shape inference at run time.
+        let operands: [Operand]
+        /// Value ids of the node's outputs (-1 for an unnamed output).
+        let outputs: [Int]
     }
 
     let graph: Graph
     let valueNames: [String]
     let valueIDs: [String: Int]
+    /// Element type of every value (from inference on the declared shapes).
+    let valueTypes: [DType]
     /// Value ids of `graph.inputs`, in order.
     let graphInputs: [Int]
     let steps: [Step]
-    /// The step producing each value; nil for graph inputs.
-    let producer: [Int?]
     /// Values of the source graph this program no longer computes, with the reason.
     let eliminated: [String: String]
 
@@ -41,10 +58,10 @@ final class _Program: Sendable {
         }
     }
 
-    /// - Parameter graph: already validated.
-    init(graph: Graph, eliminated: [String: String], batchNormEpilogues: [String: (scale: [Float], shift: [Float])] = [:],
-         elementwiseActivations: [String: Activation] = [:], depthwiseStages: [String: _GraphRewriter.DepthwiseStage] = [:],
-         lowering: Lowering) throws {
+    /// - Parameters:
+    ///   - graph: already validated and rewritten.
+    ///   - fusion: what the fusion pass decided (empty for an unrewritten program).
+    init(graph: Graph, eliminated: [String: String], fusion: _FusionPass = _FusionPass(), lowering: Lowering) throws {
         self.graph = graph
         self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
@@ -55,131 +72,136 @@ final class _Program: Sendable {
             return names.count - 1
         }
         let inputIDs = graph.inputs.map { id($0.name) }
-        // Ranks for attribute checks that need them (softmax axes); sizes may change at run time.
-        let declared: [String: [Int]]
-        do { declared = try graph.inferShapes() } catch let e as ModelIRError { throw RuntimeError.invalidGraph(e) }
+        let declared: [String: Operand_]
+        do { declared = try graph.inferTypes(foldLimit: 0) } catch let e as ModelIRError { throw RuntimeError.invalidGraph(e) }
 
         var steps: [Step] = []
-        var producer: [Int?] = []
         for node in graph.nodes {
-            guard node.outputs.count == 1 else {
-                throw RuntimeError.unsupported(node: node.name, op: node.op.kerasClassName,
-                                               reason: "nodes with \(node.outputs.count) outputs are not supported (one output each)")
+            let operands: [Operand] = node.inputs.map { name in
+                if name.isEmpty { return .absent }
+                if let w = graph.weights[name] { return .constant(w.tensor) }
+                return .value(id(name))
             }
-            let inputs = node.inputs.map(id)
-            let batchNorm = batchNormEpilogues[node.name].map(Self.owned)
-            let kernel = try Self.lower(node, graph: graph, declaredShape: declared[node.outputs[0]], batchNorm: batchNorm,
-                                        elementwiseActivation: elementwiseActivations[node.name],
-                                        depthwiseStage: depthwiseStages[node.name], lowering: lowering)
-            let out = id(node.outputs[0])
-            steps.append(Step(node: node, kernel: kernel, inputs: inputs, output: out,
-                              weightShapes: node.weights.map { graph.weights[$0]?.info.shape ?? [] }))
+            let kernel = try Self.lower(node, graph: graph, declared: declared, fusion: fusion, lowering: lowering)
+            let dataInputs = kernel == nil ? [] : node.dataInputs.compactMap { ids[$0] }
+            let outputs = node.outputs.map { $0.isEmpty ? -1 : id($0) }
+            steps.append(Step(node: node, work: kernel.map { .kernel($0) } ?? .evaluate, inputs: dataInputs, operands: operands, outputs: outputs))
         }
-        producer = [Int?](repeating: nil, count: names.count)
-        for (i, step) in steps.enumerated() { producer[step.output] = i }
         self.valueNames = names
         self.valueIDs = ids
+        self.valueTypes = names.map { declared[$0]?.dtype ?? .float32 }
         self.graphInputs = inputIDs
         self.steps = steps
-        self.producer = producer
     }
 
-    /// Binds one node's weights and attributes to its kernel.
-    private static func lower(_ node: Node, graph: Graph, declaredShape: [Int]?, batchNorm: (scale: _FloatWeights, shift: _FloatWeights)?,
-                              elementwiseActivation: Activation?, depthwiseStage: _GraphRewriter.DepthwiseStage?,
-                              lowering: Lowering) throws -> any _Kernel {
-        let scratchLimit = lowering.scratchLimit, parallel = lowering.parallel, minimumGemmRows = lowering.minimumGemmRows
-        let roles = node.op.weightRoles
-        let rank = declaredShape?.count ?? 4
-        func weight(_ role: String) throws -> _FloatWeights {
-            guard let i = roles.firstIndex(of: role), i < node.weights.count else {
-                throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: role))
-            }
-            return try weight(named: node.weights[i], role: role)
-        }
-        func weight(named name: String, role: String) throws -> _FloatWeights {
-            guard let w = graph.weights[name] else { throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: role)) }
+    /// The fast kernel for `node`, or nil to evaluate it.
+    private static func lower(_ node: Node, graph: Graph, declared: [String: Operand_], fusion: _FusionPass,
+                              lowering: Lowering) throws -> (any _Kernel)? {
+        // Fast kernels read and write float32 only.
+        let floats = node.dataInputs.allSatisfy { declared[$0]?.dtype == .float32 }
+            && node.outputs.allSatisfy { $0.isEmpty || declared[$0]?.dtype == .float32 }
+        guard floats, node.outputs.count == 1 else { return nil }
+        let inputShape = node.dataInputs.first.flatMap { declared[$0]?.shape }
+        let outputShape = declared[node.outputs[0]]?.shape
+        func constant(_ role: String) throws -> _FloatWeights? {
+            guard let name = node.input(role) else { return nil }
+            guard let w = graph.weights[name] else { return nil }
             return try _FloatWeights(w, node: node.name, role: role)
         }
-        func unsupported(_ reason: String) -> RuntimeError {
-            .unsupported(node: node.name, op: node.op.kerasClassName, reason: reason)
-        }
-        func checkActivation(_ activation: Activation) throws {
-            if case .softmax(let axis) = activation, !(axis >= -rank && axis < rank) {
-                throw unsupported("softmax axis \(axis) is out of range for a rank-\(rank) tensor")
-            }
-        }
-        func checkBLAS(_ dims: Int...) throws {
-            if dims.contains(where: { $0 > _BLAS.maximumDimension }) {
-                throw unsupported("a weight dimension exceeds what BLAS can index (\(dims))")
-            }
-        }
+        func isConstant(_ role: String) -> Bool { node.input(role).map { graph.weights[$0] != nil } ?? true }
+        let parallel = lowering.parallel, scratchLimit = lowering.scratchLimit, minimumGemmRows = lowering.minimumGemmRows
+        let batchNorm = fusion.batchNormEpilogues[node.name].map(owned)
         switch node.op {
-        case .conv2D(let a):
-            try checkActivation(a.activation)
-            let k = try weight("kernel")
-            try checkBLAS(k.count, a.filters)
-            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
-            if let transform = winograd(lowering.convolution, a, inChannels: k.count / max(9 * a.filters, 1),
-                                        outputShape: declaredShape) {
-                return _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a,
-                                             scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel,
-                                             cache: lowering.kernelCache)
+        case .conv(let conv):
+            guard conv.layout == .channelsLast, conv.spatialRank == 2, inputShape?.count == 4 else { return nil }
+            switch conv {
+            case .conv(let a):
+                guard a.kernelLayout == .spatialFirst, isConstant("kernel"), isConstant("bias"), let k = try constant("kernel") else { return nil }
+                try checkBLAS(node, k.count, a.filters)
+                let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
+                let inChannels = k.count / max(a.kernelSize.reduce(1, *) * a.filters, 1) * a.groups
+                if let transform = winograd(lowering.convolution, a, inChannels: inChannels, outputShape: outputShape) {
+                    return _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a,
+                                                 scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel,
+                                                 cache: lowering.kernelCache)
+                }
+                return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
+                                     minimumChunkRows: minimumGemmRows * parallel.workers)
+            case .depthwise(let a):
+                guard isConstant("depthwise_kernel"), isConstant("bias"), let k = try constant("depthwise_kernel") else { return nil }
+                let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
+                return _DepthwiseConv2DKernel(kernel: k, epilogue: epilogue, attributes: a)
+            case .separable(let a):
+                guard isConstant("depthwise_kernel"), isConstant("pointwise_kernel"), isConstant("bias"),
+                      let d = try constant("depthwise_kernel"), let p = try constant("pointwise_kernel") else { return nil }
+                try checkBLAS(node, p.count)
+                let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
+                var kernel = _SeparableConv2DKernel(depthwiseKernel: d, pointwiseKernel: p, epilogue: epilogue, attributes: a,
+                                                    scratchLimit: scratchLimit, minimumChunkPixels: minimumGemmRows * parallel.workers)
+                if let stage = fusion.depthwiseStages[node.name] {
+                    let bias = try stage.bias.map { name -> _FloatWeights in
+                        guard let w = graph.weights[name] else { throw RuntimeError.invalidGraph(.missingWeight(node: node.name, weight: name)) }
+                        return try _FloatWeights(w, node: node.name, role: "depthwise bias")
+                    }
+                    kernel.depthwiseEpilogue = _Epilogue(bias: bias, batchNorm: stage.batchNorm.map(owned), activation: stage.activation)
+                }
+                return kernel
+            case .transposed:
+                return nil
             }
-            return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                 minimumChunkRows: minimumGemmRows * parallel.workers)
-        case .depthwiseConv2D(let a):
-            try checkActivation(a.activation)
-            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
-            return _DepthwiseConv2DKernel(kernel: try weight("depthwise_kernel"), epilogue: epilogue, attributes: a)
-        case .separableConv2D(let a):
-            try checkActivation(a.activation)
-            let p = try weight("pointwise_kernel")
-            try checkBLAS(p.count)
-            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
-            var kernel = _SeparableConv2DKernel(depthwiseKernel: try weight("depthwise_kernel"), pointwiseKernel: p,
-                                                epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                                minimumChunkPixels: minimumGemmRows * parallel.workers)
-            if let stage = depthwiseStage {
-                kernel.depthwiseEpilogue = _Epilogue(bias: try stage.bias.map { try weight(named: $0, role: "depthwise bias") },
-                                                     batchNorm: stage.batchNorm.map(Self.owned), activation: stage.activation)
-            }
-            return kernel
-        case .dense(let a):
-            try checkActivation(a.activation)
-            let k = try weight("kernel")
-            try checkBLAS(k.count)
-            let epilogue = _Epilogue(bias: a.useBias ? try weight("bias") : nil, batchNorm: batchNorm, activation: a.activation)
+        case .linear(.dense(let a)):
+            guard isConstant("kernel"), isConstant("bias"), let k = try constant("kernel") else { return nil }
+            try checkBLAS(node, k.count)
+            let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
             return _DenseKernel(kernel: k, epilogue: epilogue, attributes: a)
-        case .maxPool2D(let a):
-            return _Pool2DKernel(kind: .max, attributes: a)
-        case .averagePool2D(let a):
+        case .pool(.max(let a)), .pool(.average(let a)):
+            guard a.layout == .channelsLast, a.poolSize.count == 2, inputShape?.count == 4, a.dilations == [1, 1], !a.ceilMode,
+                  a.padding != .sameLower else { return nil }
+            if case .pool(.max) = node.op { return _Pool2DKernel(kind: .max, attributes: a) }
             return _Pool2DKernel(kind: .average, attributes: a)
-        case .globalAveragePool2D:
+        case .pool(.globalAverage(let a)), .pool(.globalMax(let a)):
+            guard a.layout == .channelsLast, inputShape?.count == 4 else { return nil }
+            if case .pool(.globalMax) = node.op { return _GlobalPoolKernel(isMax: true) }
             return _GlobalPoolKernel(isMax: false)
-        case .globalMaxPool2D:
-            return _GlobalPoolKernel(isMax: true)
-        case .batchNormalization(let a):
-            func values(_ role: String) throws -> [Float]? {
-                roles.contains(role) ? try weight(role).array : nil
-            }
-            let mean = try values("moving_mean") ?? [], variance = try values("moving_variance") ?? []
-            let c = try Self.coefficients(gamma: try values("gamma"), beta: try values("beta"), mean: mean, variance: variance,
-                                          epsilon: a.epsilon, node: node)
+        case .normalization(.batch(let a)):
+            guard let rank = inputShape?.count, a.axis == -1 || a.axis == rank - 1,
+                  ["gamma", "beta", "moving_mean", "moving_variance"].allSatisfy(isConstant) else { return nil }
+            func values(_ role: String) throws -> [Float]? { try constant(role)?.array }
+            guard let mean = try values("moving_mean"), let variance = try values("moving_variance") else { return nil }
+            let gamma = try values("gamma"), beta = try values("beta")
+            guard variance.count == mean.count, gamma.map({ $0.count == mean.count }) ?? true, beta.map({ $0.count == mean.count }) ?? true
+            else { return nil }
+            let c = _BatchNormKernel.coefficients(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: a.epsilon)
             return _BatchNormKernel(scale: _FloatWeights(copying: c.scale), shift: _FloatWeights(copying: c.shift))
-        case let .zeroPadding2D(top, _, left, _):
-            return _ZeroPadding2DKernel(top: top, left: left)
-        case .flatten, .reshape, .dropout:
-            return _ViewKernel()
+        case .tensor(.pad(let a)):
+            guard a.mode == .constant, (a.value ?? 0) == 0, a.axes == nil, node.inputs.dropFirst().allSatisfy(\.isEmpty),
+                  let p = a.pads, p.count == 8, p[0] == 0, p[3] == 0, p[4] == 0, p[7] == 0, p.allSatisfy({ $0 >= 0 }) else { return nil }
+            return _ZeroPadding2DKernel(top: p[1], left: p[2])
+        case .tensor(.flatten), .tensor(.identity), .tensor(.squeeze(_?)), .tensor(.unsqueeze(_?)):
+            return node.inputs.count == 1 ? _ViewKernel() : nil
+        case .tensor(.reshape(let a)):
+            return a.shape != nil && node.inputs.count == 1 ? _ViewKernel() : nil
+        case .tensor(.dropout):
+            return node.inputs.dropFirst().allSatisfy(\.isEmpty) ? _ViewKernel() : nil
+        case .tensor(.transpose(let perm)):
+            guard let rank = inputShape?.count else { return nil }
+            return _TransposeKernel(perm: perm ?? Array((0..<rank).reversed()))
+        case .tensor(.concat(let axis)):
+            return node.inputs.allSatisfy({ graph.weights[$0] == nil }) ? _ConcatenateKernel(axis: axis) : nil
         case .activation(let a):
-            try checkActivation(a)
+            if case .softmax(let axis) = a, let rank = inputShape?.count, Shape.normalizedAxis(axis, rank: rank) == nil { return nil }
             return _ActivationKernel(activation: a)
-        case .add:
-            return _ElementwiseKernel(kind: .add, activation: elementwiseActivation ?? .linear)
-        case .multiply:
-            return _ElementwiseKernel(kind: .multiply, activation: elementwiseActivation ?? .linear)
-        case .concatenate(let axis):
-            return _ConcatenateKernel(axis: axis)
+        case .elementwise(.variadic(let f)) where f == .add || f == .mul:
+            guard node.inputs.allSatisfy({ graph.weights[$0] == nil }) else { return nil }
+            return _ElementwiseKernel(kind: f == .add ? .add : .multiply, activation: fusion.elementwiseActivations[node.name] ?? .linear)
+        default:
+            return nil
+        }
+    }
+
+    private static func checkBLAS(_ node: Node, _ dims: Int...) throws {
+        if dims.contains(where: { $0 > _BLAS.maximumDimension }) {
+            throw RuntimeError.unsupported(node: node.name, op: node.typeName, reason: "a weight dimension exceeds what BLAS can index (\(dims))")
         }
     }
 
@@ -190,7 +212,7 @@ final class _Program: Sendable {
 
     /// The Winograd variant `algorithm` picks for a convolution, or nil for im2col.
     /// - Parameter outputShape: the declared NHWC output shape, for `auto` (nil or -1 when unknown).
-    private static func winograd(_ algorithm: ConvolutionAlgorithm, _ a: Conv2DAttributes, inChannels: Int,
+    private static func winograd(_ algorithm: ConvolutionAlgorithm, _ a: ConvAttributes, inChannels: Int,
                                  outputShape: [Int]?) -> _WinogradTransform? {
         guard _WinogradTransform.applies(to: a) else { return nil }
         switch algorithm {
@@ -204,13 +226,7 @@ final class _Program: Sendable {
         case .winograd4x4: return .f4
         }
     }
-
-    private static func coefficients(gamma: [Float]?, beta: [Float]?, mean: [Float], variance: [Float], epsilon: Float,
-                                     node: Node) throws -> (scale: [Float], shift: [Float]) {
-        let n = mean.count
-        guard variance.count == n, gamma.map({ $0.count == n }) ?? true, beta.map({ $0.count == n }) ?? true else {
-            throw RuntimeError.invalidGraph(.shapeMismatch(node: node.name, detail: "batch-norm weights differ in length"))
-        }
-        return _BatchNormKernel.coefficients(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: epsilon)
-    }
 }
+
+/// `ModelIR.Operand` (the runtime has its own `_Program.Operand`).
+typealias Operand_ = ModelIR.Operand

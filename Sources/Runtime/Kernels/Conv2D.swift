@@ -16,7 +16,7 @@ struct _Conv2DKernel: _Kernel {
     let kernel: _FloatWeights
     /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
     let epilogue: _Epilogue
-    let attributes: Conv2DAttributes
+    let attributes: ConvAttributes
     /// Bound on the im2col chunk, in floats.
     let scratchLimit: Int
     /// Rows a chunk has at least (GEMM rows per call × workers), whatever `scratchLimit` says.

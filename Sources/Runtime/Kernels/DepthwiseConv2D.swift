@@ -10,7 +10,7 @@ struct _DepthwiseConv2DKernel: _Kernel {
     let kernel: _FloatWeights
     /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
     let epilogue: _Epilogue
-    let attributes: DepthwiseConv2DAttributes
+    let attributes: DepthwiseConvAttributes
 
     func run(_ a: _KernelArguments) {
         let g = _WindowGeometry(input: a.inputShapes[0], output: a.outputShape, kernel: attributes.kernelSize,
@@ -126,7 +126,7 @@ struct _SeparableConv2DKernel: _Kernel {
     let pointwiseKernel: _FloatWeights
     /// Bias, fused batch normalization and activation (the one in `attributes` is not used).
     let epilogue: _Epilogue
-    let attributes: SeparableConv2DAttributes
+    let attributes: SeparableConvAttributes
     let scratchLimit: Int
     /// Output pixels a chunk has at least (the pointwise GEMM's rows), whatever `scratchLimit` says.
     var minimumChunkPixels: Int = 1

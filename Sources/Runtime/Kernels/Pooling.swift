@@ -9,7 +9,7 @@ import ModelIR
 struct _Pool2DKernel: _Kernel {
     enum Kind { case max, average }
     let kind: Kind
-    let attributes: Pool2DAttributes
+    let attributes: PoolAttributes
 
     func run(_ a: _KernelArguments) {
         let g = _WindowGeometry(input: a.inputShapes[0], output: a.outputShape, kernel: attributes.poolSize,

@@ -73,7 +73,7 @@ struct _WinogradTransform: Sendable, Equatable {
     }
 
     /// Whether a Conv2D can run this way: a 3×3 kernel, unit strides and dilations, one group.
-    static func applies(to a: Conv2DAttributes) -> Bool {
+    static func applies(to a: ConvAttributes) -> Bool {
         a.kernelSize == [3, 3] && a.strides == [1, 1] && a.dilations == [1, 1] && a.groups == 1
     }
 
@@ -132,7 +132,7 @@ struct _WinogradConv2DKernel: _Kernel {
     let inChannels: Int
     let outChannels: Int
     let epilogue: _Epilogue
-    let attributes: Conv2DAttributes
+    let attributes: ConvAttributes
     /// Bound on V and M together, in floats; a chunk has at least `minimumChunkTiles` tiles (whole
     /// tile rows) whatever it is.
     let scratchLimit: Int
@@ -152,7 +152,7 @@ struct _WinogradConv2DKernel: _Kernel {
 
     /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`), or maps the transform from `cache` when an
     /// earlier process stored it there; `transform` must apply to `attributes`.
-    init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: Conv2DAttributes,
+    init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: ConvAttributes,
          scratchLimit: Int, minimumChunkTiles: Int = _BLAS.minimumRowsPerCall, parallel: _Parallel,
          cache: _KernelCache? = nil) {
         let cout = attributes.filters

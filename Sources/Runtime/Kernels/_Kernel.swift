@@ -24,6 +24,8 @@ struct _KernelArguments {
 /// without knowing the input size.
 protocol _Kernel: Sendable {
     var bufferUse: _BufferUse { get }
+    /// The buffer use for these input shapes (a Transpose that moves only size-1 axes is a view).
+    func bufferUse(inputShapes: [[Int]]) -> _BufferUse
     /// Floats of scratch memory `run` needs for these shapes.
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int
     func run(_ arguments: _KernelArguments)
@@ -31,5 +33,6 @@ protocol _Kernel: Sendable {
 
 extension _Kernel {
     var bufferUse: _BufferUse { .fresh }
+    func bufferUse(inputShapes: [[Int]]) -> _BufferUse { bufferUse }
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int { 0 }
 }

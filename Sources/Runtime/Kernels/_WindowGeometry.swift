@@ -10,15 +10,14 @@ struct _WindowGeometry {
     let dilationY: Int, dilationX: Int
     let padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
 
-    init(input: [Int], output: [Int], kernel: [Int], strides: [Int], dilations: [Int], padding: Padding2D) {
+    init(input: [Int], output: [Int], kernel: [Int], strides: [Int], dilations: [Int], padding: Padding) {
         batch = input[0]; height = input[1]; width = input[2]; channels = input[3]
         outHeight = output[1]; outWidth = output[2]
         kernelHeight = kernel[0]; kernelWidth = kernel[1]
         strideY = strides[0]; strideX = strides[1]
         dilationY = dilations[0]; dilationX = dilations[1]
-        let pads = padding.resolve(height: height, width: width, kernel: (kernel[0], kernel[1]),
-                                   stride: (strides[0], strides[1]), dilation: (dilations[0], dilations[1]))
-        padTop = pads.top; padLeft = pads.left; padBottom = pads.bottom; padRight = pads.right
+        let pads = padding.resolve(sizes: [height, width], kernel: kernel, strides: strides, dilations: dilations)
+        padTop = pads.begin[0]; padLeft = pads.begin[1]; padBottom = pads.end[0]; padRight = pads.end[1]
     }
 
     /// Output pixels over the whole batch: the row count of the im2col matrix.
