@@ -23,9 +23,9 @@ extension Graph {
             }
             let roles = node.op.inputRoles
             let variadic = roles.last?.hasSuffix("...") == true
-            let required = roles.filter { !$0.hasSuffix("?") && !$0.hasSuffix("...") }.count
-            if case .custom = node.op {} else if (!variadic && node.inputs.count > roles.count) || node.inputs.count < required
-                || node.inputs.prefix(required).contains(where: \.isEmpty) {
+            let lastRequired = roles.lastIndex { !$0.hasSuffix("?") && !$0.hasSuffix("...") } ?? -1
+            if case .custom = node.op {} else if (!variadic && node.inputs.count > roles.count) || node.inputs.count <= lastRequired
+                || roles.indices.contains(where: { i in i < node.inputs.count && node.inputs[i].isEmpty && !roles[i].hasSuffix("?") }) {
                 throw ModelIRError.weightCountMismatch(node: node.name, expected: roles, actual: node.inputs.count)
             }
         }

@@ -241,6 +241,9 @@ extension Executor {
             // the channel axis may not.
             let channelAxis = info.layout == .nchw ? 1 : shape.count - 1
             if shape.count == 4, i != channelAxis, i != 0 { continue }
+            if shape.count == 4, i == channelAxis {
+                throw bad("the graph input has \(declared) channels (\(Shape.kerasString(info.shape)))")
+            }
             throw bad("axis \(i) must be \(declared) (the graph input is \(Shape.kerasString(info.shape)))")
         }
     }

@@ -27,6 +27,12 @@ final class _Program: @unchecked Sendable {
         let operands: [Operand]
         /// Value ids of the node's outputs (-1 for an unnamed output).
         let outputs: [Int]
+
+        /// The fast kernel, or nil when the step runs on the evaluator.
+        var kernel: (any _Kernel)? {
+            if case .kernel(let k) = work { return k }
+            return nil
+        }
     }
 
     let graph: Graph

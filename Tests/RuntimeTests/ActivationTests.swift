@@ -9,8 +9,10 @@ final class ActivationTests: XCTestCase {
     static let all: [Activation] = [
         .linear, .relu, .relu6, .clippedReLU(maxValue: 2.5, negativeSlope: 0.1, threshold: 0.5),
         .clippedReLU(maxValue: nil, negativeSlope: 0.2, threshold: 0), .clippedReLU(maxValue: 4, negativeSlope: 0, threshold: 1),
-        .leakyReLU(alpha: 0.3), .sigmoid, .hardSigmoid, .tanh, .softmax(axis: -1), .softmax(axis: 1), .softmax(axis: 2),
-        .swish, .elu(alpha: 1.0), .elu(alpha: 0.5), .selu, .softplus, .gelu,
+        .leakyReLU(alpha: 0.3), .sigmoid, .kerasHardSigmoid, .hardSigmoid(alpha: 0.2, beta: 0.5), .hardSwish, .tanh,
+        .softmax(axis: -1), .softmax(axis: 1), .softmax(axis: 2), .logSoftmax(axis: -1), .logSoftmax(axis: 1),
+        .swish, .elu(alpha: 1.0), .elu(alpha: 0.5), .seluDefault, .celu(alpha: 0.7), .softplus, .softsign,
+        .gelu(approximate: false), .gelu(approximate: true), .mish, .exponential, .thresholdedReLU(alpha: 0.4),
     ]
 
     func testEveryActivation() throws {
@@ -20,7 +22,7 @@ final class ActivationTests: XCTestCase {
             b.node("act", .activation(activation), ["x"])
             // Inputs in ±6 reach the saturating regions of every function.
             let shape = [i % 2 == 0 ? 1 : 3, 5, 6, 7]
-            let x = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: UInt64(i), scale: 6))
+            let x = Tensor(shape: shape, floats: TestSupport.randomFloats(shape.reduce(1, *), seed: UInt64(i), scale: 6))
             var options = i % 2 == 0 ? ExecutorOptions() : stressOptions()
             options.minimumParallelWork = i % 2 == 0 ? options.minimumParallelWork : 1
             let got = try Executor(graph: b.graph(outputs: ["act"]), options: options).run(input: x)
@@ -34,7 +36,7 @@ final class ActivationTests: XCTestCase {
             var b = GraphBuilder()
             b.input("x", [-1, 9])
             b.node("act", .activation(a), ["x"])
-            return try Executor(graph: b.graph(outputs: ["act"])).run(input: Tensor(shape: [1, 9], data: points)).data
+            return try Executor(graph: b.graph(outputs: ["act"])).run(input: Tensor(shape: [1, 9], floats: points)).floats
         }
         XCTAssertEqual(try run(.relu6), [0, 0, 0, 0.25, 0.75, 1, 2, 3, 6])
         // Keras ReLU(max_value=2, negative_slope=0.5, threshold=1): slope·(x − 1) below 1, clipped at 2.
@@ -42,7 +44,7 @@ final class ActivationTests: XCTestCase {
                        [-2, -0.75, -0.5, -0.375, -0.125, 0, 2, 2, 2])
         XCTAssertEqual(try run(.leakyReLU(alpha: 0.1)).map { ($0 * 1000).rounded() / 1000 },
                        [-0.3, -0.05, 0, 0.25, 0.75, 1, 2, 3, 7])
-        XCTAssertEqual(try run(.hardSigmoid), points.map { min(max($0 + 3, 0), 6) / 6 })
+        XCTAssertEqual(try run(.kerasHardSigmoid), points.map { min(max($0 + 3, 0), 6) / 6 })
     }
 
     /// Large logits: the max-subtracted softmax neither overflows nor gives NaN.
@@ -50,7 +52,7 @@ final class ActivationTests: XCTestCase {
         var b = GraphBuilder()
         b.input("x", [-1, 3])
         b.node("act", .activation(.softmax(axis: -1)), ["x"])
-        let out = try Executor(graph: b.graph(outputs: ["act"])).run(input: Tensor(shape: [1, 3], data: [1000, 1000, -1000]))
-        XCTAssertEqual(out.data, [0.5, 0.5, 0])
+        let out = try Executor(graph: b.graph(outputs: ["act"])).run(input: Tensor(shape: [1, 3], floats: [1000, 1000, -1000]))
+        XCTAssertEqual(out.floats, [0.5, 0.5, 0])
     }
 }

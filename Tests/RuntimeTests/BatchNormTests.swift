@@ -9,11 +9,11 @@ final class BatchNormTests: XCTestCase {
     static func addBatchNorm(_ b: inout GraphBuilder, _ name: String, input: String, channels c: Int,
                              scale: Bool = true, center: Bool = true, dtype: DType = .float32) {
         var w: [String] = []
-        if scale { w.append(b.weight("\(name)/gamma", [c], values: TestSupport.randomFloats(c, seed: 11).map { 1 + $0 * 0.5 }, dtype: dtype)) }
-        if center { w.append(b.weight("\(name)/beta", [c], dtype: dtype)) }
+        w.append(scale ? b.weight("\(name)/gamma", [c], values: TestSupport.randomFloats(c, seed: 11).map { 1 + $0 * 0.5 }, dtype: dtype) : "")
+        w.append(center ? b.weight("\(name)/beta", [c], dtype: dtype) : "")
         w.append(b.weight("\(name)/mean", [c], dtype: dtype))
         w.append(b.weight("\(name)/var", [c], values: TestSupport.randomFloats(c, seed: 12).map { 0.5 + abs($0) }, dtype: dtype))
-        b.node(name, .batchNormalization(BatchNormAttributes(epsilon: 1e-3, center: center, scale: scale)), [input], weights: w)
+        b.node(name, .normalization(.batch(BatchNormAttributes(epsilon: 1e-3))), [input], weights: w)
     }
 
     func testStandaloneBatchNorm() throws {
@@ -36,7 +36,7 @@ final class BatchNormTests: XCTestCase {
             b.input("x", [-1, -1, -1, 3])
             var w = [b.weight("k", [3, 3, 3, 6])]
             if useBias { w.append(b.weight("b", [6])) }
-            b.node("conv", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], padding: .same, useBias: useBias)), ["x"], weights: w)
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 6, kernelSize: [3, 3], padding: .same))), ["x"], weights: w)
             addBatchNorm(&b, "bn", input: "conv", channels: 6)
             graphs.append(("conv bias \(useBias)", b.graph(outputs: ["bn"]), [2, 7, 6, 3]))
 
@@ -44,8 +44,8 @@ final class BatchNormTests: XCTestCase {
             b.input("x", [-1, -1, -1, 4])
             w = [b.weight("k", [3, 3, 4, 2])]
             if useBias { w.append(b.weight("b", [8])) }
-            b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2],
-                                                                     padding: .same, useBias: useBias)), ["x"], weights: w)
+            b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2],
+                                                                     padding: .same))), ["x"], weights: w)
             addBatchNorm(&b, "bn", input: "dw", channels: 8, scale: useBias)
             graphs.append(("depthwise bias \(useBias)", b.graph(outputs: ["bn"]), [1, 9, 8, 4]))
 
@@ -53,7 +53,7 @@ final class BatchNormTests: XCTestCase {
             b.input("x", [-1, -1, -1, 4])
             w = [b.weight("dk", [3, 3, 4, 1]), b.weight("pk", [1, 1, 4, 5])]
             if useBias { w.append(b.weight("b", [5])) }
-            b.node("sep", .separableConv2D(SeparableConv2DAttributes(filters: 5, kernelSize: [3, 3], padding: .valid, useBias: useBias)),
+            b.node("sep", .conv(.separable(SeparableConvAttributes(filters: 5, kernelSize: [3, 3], padding: .valid))),
                    ["x"], weights: w)
             addBatchNorm(&b, "bn", input: "sep", channels: 5, center: useBias)
             graphs.append(("separable bias \(useBias)", b.graph(outputs: ["bn"]), [3, 6, 7, 4]))
@@ -62,7 +62,7 @@ final class BatchNormTests: XCTestCase {
             b.input("x", [-1, 10])
             w = [b.weight("k", [10, 7])]
             if useBias { w.append(b.weight("b", [7])) }
-            b.node("dense", .dense(DenseAttributes(units: 7, useBias: useBias)), ["x"], weights: w)
+            b.node("dense", .linear(.dense(DenseAttributes(units: 7))), ["x"], weights: w)
             addBatchNorm(&b, "bn", input: "dense", channels: 7, dtype: .float16)
             graphs.append(("dense bias \(useBias)", b.graph(outputs: ["bn"]), [4, 10]))
         }
@@ -75,7 +75,7 @@ final class BatchNormTests: XCTestCase {
         for (label, graph, shape) in Self.foldableGraphs() {
             let separate = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .separate))
             XCTAssertEqual(separate.program.steps.count, 2)
-            let x = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: 3))
+            let x = Tensor(shape: shape, floats: TestSupport.randomFloats(shape.reduce(1, *), seed: 3))
             let unfolded = try separate.run(input: x)
             for mode in [BatchNormalizationFusion.weights, .epilogue] {
                 let folded = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: mode))
@@ -107,12 +107,12 @@ final class BatchNormTests: XCTestCase {
     func testFoldingOnlyWhenExact() throws {
         var b = GraphBuilder()
         b.input("x", [-1, 5, 5, 2])
-        b.node("conv", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [1, 1], activation: .relu)), ["x"],
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 3, kernelSize: [1, 1], activation: .relu))), ["x"],
                weights: [b.weight("k", [1, 1, 2, 3]), b.weight("b", [3])])
         Self.addBatchNorm(&b, "bn", input: "conv", channels: 3)
-        b.node("conv2", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [1, 1], useBias: false)), ["bn"], weights: [b.weight("k2", [1, 1, 3, 3])])
+        b.node("conv2", .conv(.conv(ConvAttributes(filters: 3, kernelSize: [1, 1]))), ["bn"], weights: [b.weight("k2", [1, 1, 3, 3])])
         Self.addBatchNorm(&b, "bn2", input: "conv2", channels: 3)
-        b.node("sum", .add, ["bn2", "conv2"])
+        b.node("sum", .elementwise(.variadic(.add)), ["bn2", "conv2"])
         let graph = b.graph(outputs: ["sum"])
         let e = try Executor(graph: graph)
         XCTAssertEqual(e.program.steps.count, 5)
@@ -121,7 +121,7 @@ final class BatchNormTests: XCTestCase {
 
         var c = GraphBuilder()
         c.input("x", [-1, 5, 5, 2])
-        c.node("conv", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [1, 1], useBias: false)), ["x"], weights: [c.weight("k", [1, 1, 2, 3])])
+        c.node("conv", .conv(.conv(ConvAttributes(filters: 3, kernelSize: [1, 1]))), ["x"], weights: [c.weight("k", [1, 1, 2, 3])])
         Self.addBatchNorm(&c, "bn", input: "conv", channels: 3)
         XCTAssertEqual(try Executor(graph: c.graph(outputs: ["bn"])).program.steps.count, 1)
         XCTAssertEqual(try Executor(graph: c.graph(outputs: ["bn", "conv"])).program.steps.count, 2)
@@ -131,7 +131,7 @@ final class BatchNormTests: XCTestCase {
     func testFoldThenFuseAndServeRemovedValues() throws {
         var b = GraphBuilder()
         b.input("x", [-1, -1, -1, 3])
-        b.node("conv", .conv2D(Conv2DAttributes(filters: 4, kernelSize: [3, 3], padding: .same)), ["x"],
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 4, kernelSize: [3, 3], padding: .same))), ["x"],
                weights: [b.weight("k", [3, 3, 3, 4]), b.weight("b", [4])])
         Self.addBatchNorm(&b, "bn", input: "conv", channels: 4)
         b.node("relu", .activation(.relu), ["bn"])
@@ -139,12 +139,12 @@ final class BatchNormTests: XCTestCase {
         let e = try Executor(graph: graph)
         XCTAssertEqual(e.program.steps.count, 1)
         XCTAssertEqual(Set(e.rewrittenValues.keys), ["conv", "bn"])
-        let x = Tensor(shape: [2, 6, 5, 3], data: TestSupport.randomFloats(180, seed: 9))
+        let x = Tensor(shape: [2, 6, 5, 3], floats: TestSupport.randomFloats(180, seed: 9))
         let all = try e.run(inputs: ["x": x], outputs: ["conv", "bn", "relu"])
         let ref = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x)])
         for name in ["conv", "bn", "relu"] { assertClose(all[name]!, ref[name]!, name) }
         assertClose(try e.run(input: x), ref["relu"]!)
         // The value after the BN comes from the unfused program, equal to the fused output before relu.
-        XCTAssertEqual(all["relu"]!.data, all["bn"]!.data.map { max($0, 0) })
+        XCTAssertEqual(all["relu"]!.floats, all["bn"]!.floats.map { max($0, 0) })
     }
 }

@@ -6,7 +6,7 @@ import XCTest
 /// dilations 1–2, same/valid/asymmetric explicit padding, groups, batch 1 and 3, odd channel
 /// counts, fused activations, chunked im2col and split loops.
 final class Conv2DTests: XCTestCase {
-    static let paddings: [Padding2D] = [.same, .valid, .explicit(top: 2, bottom: 0, left: 1, right: 3)]
+    static let paddings: [Padding] = [.same, .valid, .explicit(begin: [2, 1], end: [0, 3])]
     static let activations: [Activation] = [.linear, .relu, .relu6, .sigmoid, .softmax(axis: -1), .softmax(axis: 2), .leakyReLU(alpha: 0.3)]
 
     func testSweep() throws {
@@ -20,14 +20,13 @@ final class Conv2DTests: XCTestCase {
                         let batch = index % 2 == 0 ? 1 : 3
                         let cin = groups * [3, 1, 5][index % 3], cout = groups * [5, 7, 2][(index / 3) % 3]
                         let shape = [batch, 9 + index % 4, 10 + index % 3, cin]
-                        let attrs = Conv2DAttributes(filters: cout, kernelSize: kernel, strides: [stride, stride + index % 2],
-                                                     dilations: [dilation, dilation], padding: padding, groups: groups,
-                                                     useBias: index % 4 != 1, activation: Self.activations[index % Self.activations.count])
+                        let attrs = ConvAttributes(filters: cout, kernelSize: kernel, strides: [stride, stride + index % 2],
+                                                     dilations: [dilation, dilation], padding: padding, groups: groups, activation: Self.activations[index % Self.activations.count])
                         var b = GraphBuilder(seed: UInt64(index))
                         b.input("x", [-1, -1, -1, cin])
                         var w = [b.weight("k", kernel + [cin / groups, cout])]
-                        if attrs.useBias { w.append(b.weight("b", [cout])) }
-                        b.node("conv", .conv2D(attrs), ["x"], weights: w)
+                        if index % 4 != 1 { w.append(b.weight("b", [cout])) }
+                        b.node("conv", .conv(.conv(attrs)), ["x"], weights: w)
                         // Alternate the default path with split loops and an im2col chunk of a few rows.
                         let options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4 * 7 * kernel[0] * kernel[1] * cin)
                         try checkAgainstReference(b.graph(outputs: ["conv"]), inputShapes: ["x": shape], options: options,
@@ -43,7 +42,7 @@ final class Conv2DTests: XCTestCase {
         for groups in [1, 3] {
             var b = GraphBuilder()
             b.input("x", [-1, 5, 7, 6])
-            b.node("conv", .conv2D(Conv2DAttributes(filters: 9, kernelSize: [1, 1], groups: groups)), ["x"],
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 9, kernelSize: [1, 1], groups: groups))), ["x"],
                    weights: [b.weight("k", [1, 1, 6 / groups, 9]), b.weight("b", [9])])
             let graph = b.graph(outputs: ["conv"])
             try checkAgainstReference(graph, inputShapes: ["x": [2, 5, 7, 6]])
@@ -59,7 +58,7 @@ final class Conv2DTests: XCTestCase {
     func testIm2colIsChunkedUnderTheScratchBound() throws {
         var b = GraphBuilder()
         b.input("x", [-1, -1, -1, 4])
-        b.node("conv", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu)), ["x"],
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu))), ["x"],
                weights: [b.weight("k", [3, 3, 4, 8]), b.weight("b", [8])])
         let graph = b.graph(outputs: ["conv"])
         // (36 patch + 8 output floats) × 37 rows: chunks of 37 rows, the last one partial.
@@ -81,7 +80,7 @@ final class Conv2DTests: XCTestCase {
             for stride in [1, 2, 3] {
                 var b = GraphBuilder()
                 b.input("x", [-1, -1, -1, 2])
-                b.node("conv", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [3, 3], strides: [stride, stride], padding: .same)),
+                b.node("conv", .conv(.conv(ConvAttributes(filters: 3, kernelSize: [3, 3], strides: [stride, stride], padding: .same))),
                        ["x"], weights: [b.weight("k", [3, 3, 2, 3]), b.weight("b", [3])])
                 try checkAgainstReference(b.graph(outputs: ["conv"]), inputShapes: ["x": [1] + size + [2]], "size \(size) stride \(stride)")
             }

@@ -16,7 +16,7 @@ final class DenseTests: XCTestCase {
                     let useBias = index % 3 != 0
                     var w = [b.weight("k", [shape.last!, units])]
                     if useBias { w.append(b.weight("b", [units])) }
-                    b.node("dense", .dense(DenseAttributes(units: units, useBias: useBias, activation: activation)), ["x"], weights: w)
+                    b.node("dense", .linear(.dense(DenseAttributes(units: units, activation: activation))), ["x"], weights: w)
                     try checkAgainstReference(b.graph(outputs: ["dense"]), inputShapes: ["x": shape],
                                               options: index % 2 == 0 ? ExecutorOptions() : stressOptions(),
                                               seed: UInt64(index), "case \(index): units \(units) \(activation) input \(shape)")
@@ -30,7 +30,7 @@ final class DenseTests: XCTestCase {
     func testSoftmaxOverAnotherAxis() throws {
         var b = GraphBuilder()
         b.input("x", [-1, 4, 3])
-        b.node("dense", .dense(DenseAttributes(units: 5, activation: .softmax(axis: 1))), ["x"],
+        b.node("dense", .linear(.dense(DenseAttributes(units: 5, activation: .softmax(axis: 1)))), ["x"],
                weights: [b.weight("k", [3, 5]), b.weight("b", [5])])
         try checkAgainstReference(b.graph(outputs: ["dense"]), inputShapes: ["x": [2, 4, 3]])
     }

@@ -15,15 +15,14 @@ final class DepthwiseConv2DTests: XCTestCase {
                         let multiplier = [1, 2, 3][index % 3]
                         let c = [5, 7, 1][(index / 3) % 3]
                         let shape = [index % 2 == 0 ? 1 : 3, 9 + index % 3, 10 + index % 4, c]
-                        let attrs = DepthwiseConv2DAttributes(depthMultiplier: multiplier, kernelSize: kernel,
+                        let attrs = DepthwiseConvAttributes(depthMultiplier: multiplier, kernelSize: kernel,
                                                               strides: [stride, stride], dilations: [dilation, dilation], padding: padding,
-                                                              useBias: index % 3 != 0,
                                                               activation: Conv2DTests.activations[index % Conv2DTests.activations.count])
                         var b = GraphBuilder(seed: UInt64(index))
                         b.input("x", [-1, -1, -1, c])
                         var w = [b.weight("k", kernel + [c, multiplier])]
-                        if attrs.useBias { w.append(b.weight("b", [c * multiplier])) }
-                        b.node("dw", .depthwiseConv2D(attrs), ["x"], weights: w)
+                        if index % 3 != 0 { w.append(b.weight("b", [c * multiplier])) }
+                        b.node("dw", .conv(.depthwise(attrs)), ["x"], weights: w)
                         try checkAgainstReference(b.graph(outputs: ["dw"]), inputShapes: ["x": shape],
                                                   options: index % 2 == 0 ? ExecutorOptions() : stressOptions(),
                                                   seed: UInt64(index), "case \(index): \(attrs) input \(shape)")
@@ -43,15 +42,15 @@ final class DepthwiseConv2DTests: XCTestCase {
                         let multiplier = [1, 2][index % 2]
                         let c = [3, 6, 5][index % 3], filters = [7, 4, 9][(index / 2) % 3]
                         let shape = [index % 2 == 0 ? 1 : 3, 8 + index % 3, 9 + index % 2, c]
-                        let attrs = SeparableConv2DAttributes(filters: filters, depthMultiplier: multiplier, kernelSize: kernel,
+                        let attrs = SeparableConvAttributes(filters: filters, depthMultiplier: multiplier, kernelSize: kernel,
                                                               strides: [stride, stride], dilations: [dilation, dilation],
-                                                              padding: padding, useBias: index % 3 != 0,
+                                                              padding: padding,
                                                               activation: Conv2DTests.activations[index % Conv2DTests.activations.count])
                         var b = GraphBuilder(seed: UInt64(index))
                         b.input("x", [-1, -1, -1, c])
                         var w = [b.weight("dk", kernel + [c, multiplier]), b.weight("pk", [1, 1, c * multiplier, filters])]
-                        if attrs.useBias { w.append(b.weight("b", [filters])) }
-                        b.node("sep", .separableConv2D(attrs), ["x"], weights: w)
+                        if index % 3 != 0 { w.append(b.weight("b", [filters])) }
+                        b.node("sep", .conv(.separable(attrs)), ["x"], weights: w)
                         // Odd cases: chunks of one or two output rows.
                         let options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4 * 10 * c * multiplier * (1 + index % 2))
                         try checkAgainstReference(b.graph(outputs: ["sep"]), inputShapes: ["x": shape], options: options,

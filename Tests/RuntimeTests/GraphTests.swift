@@ -11,17 +11,17 @@ final class GraphTests: XCTestCase {
     static func sequentialGraph() -> Graph {
         var b = GraphBuilder()
         b.input("image", [-1, 12, 10, 3])
-        b.node("conv1", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], padding: .same)), ["image"],
+        b.node("conv1", .conv(.conv(ConvAttributes(filters: 6, kernelSize: [3, 3], padding: .same))), ["image"],
                weights: [b.weight("conv1/k", [3, 3, 3, 6]), b.weight("conv1/b", [6])])
         BatchNormTests.addBatchNorm(&b, "bn1", input: "conv1", channels: 6)
         b.node("relu1", .activation(.relu), ["bn1"])
-        b.node("pool1", .maxPool2D(Pool2DAttributes(poolSize: [2, 2], strides: [2, 2])), ["relu1"])
-        b.node("conv2", .conv2D(Conv2DAttributes(filters: 5, kernelSize: [3, 3], strides: [2, 1], padding: .valid, activation: .relu)),
+        b.node("pool1", .pool(.max(PoolAttributes(poolSize: [2, 2], strides: [2, 2]))), ["relu1"])
+        b.node("conv2", .conv(.conv(ConvAttributes(filters: 5, kernelSize: [3, 3], strides: [2, 1], padding: .valid, activation: .relu))),
                ["pool1"], weights: [b.weight("conv2/k", [3, 3, 6, 5]), b.weight("conv2/b", [5])])
-        b.node("flatten", .flatten, ["conv2"])
-        b.node("fc1", .dense(DenseAttributes(units: 11, activation: .relu)), ["flatten"],
+        b.node("flatten", .tensor(.flatten(axis: 1)), ["conv2"])
+        b.node("fc1", .linear(.dense(DenseAttributes(units: 11, activation: .relu))), ["flatten"],
                weights: [b.weight("fc1/k", [2 * 3 * 5, 11]), b.weight("fc1/b", [11])])
-        b.node("predictions", .dense(DenseAttributes(units: 4, activation: .softmax(axis: -1))), ["fc1"],
+        b.node("predictions", .linear(.dense(DenseAttributes(units: 4, activation: .softmax(axis: -1)))), ["fc1"],
                weights: [b.weight("fc2/k", [11, 4]), b.weight("fc2/b", [4])])
         return b.graph(outputs: ["predictions"])
     }
@@ -32,25 +32,25 @@ final class GraphTests: XCTestCase {
         var b = GraphBuilder()
         b.input("x", [-1, -1, -1, 4])
         b.input("y", [-1, -1, -1, 3])
-        b.node("a", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [3, 3], padding: .same)), ["x"],
+        b.node("a", .conv(.conv(ConvAttributes(filters: 6, kernelSize: [3, 3], padding: .same))), ["x"],
                weights: [b.weight("a/k", [3, 3, 4, 6]), b.weight("a/b", [6])])
-        b.node("b", .conv2D(Conv2DAttributes(filters: 6, kernelSize: [1, 1], useBias: false)), ["x"], weights: [b.weight("b/k", [1, 1, 4, 6])])
-        b.node("sum", .add, ["a", "b"])
+        b.node("b", .conv(.conv(ConvAttributes(filters: 6, kernelSize: [1, 1]))), ["x"], weights: [b.weight("b/k", [1, 1, 4, 6])])
+        b.node("sum", .elementwise(.variadic(.add)), ["a", "b"])
         b.node("relu", .activation(.relu6), ["sum"])
-        b.node("c", .conv2D(Conv2DAttributes(filters: 2, kernelSize: [3, 3], padding: .same, useBias: false)), ["y"],
+        b.node("c", .conv(.conv(ConvAttributes(filters: 2, kernelSize: [3, 3], padding: .same))), ["y"],
                weights: [b.weight("c/k", [3, 3, 3, 2])])
-        b.node("cat", .concatenate(axis: -1), ["relu", "c", "x"])
-        b.node("pad", .zeroPadding2D(top: 1, bottom: 0, left: 0, right: 1), ["cat"])
-        b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2])), ["pad"],
+        b.node("cat", .tensor(.concat(axis: -1)), ["relu", "c", "x"])
+        b.node("pad", .tensor(.pad(PadAttributes(pads: [0, 1, 0, 0, 0, 0, 1, 0]))), ["cat"])
+        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2]))), ["pad"],
                weights: [b.weight("dw/k", [3, 3, 12, 2]), b.weight("dw/b", [24])])
         BatchNormTests.addBatchNorm(&b, "dwbn", input: "dw", channels: 24)
         b.node("swish", .activation(.swish), ["dwbn"])
-        b.node("avg", .averagePool2D(Pool2DAttributes(poolSize: [2, 2], strides: [1, 1], padding: .same)), ["swish"])
+        b.node("avg", .pool(.average(PoolAttributes(poolSize: [2, 2], strides: [1, 1], padding: .same))), ["swish"])
         b.node("gate", .activation(.sigmoid), ["avg"])
-        b.node("scaled", .multiply, ["avg", "gate"])
+        b.node("scaled", .elementwise(.variadic(.mul)), ["avg", "gate"])
         b.node("unused", .activation(.tanh), ["scaled"])
-        b.node("gap", .globalAveragePool2D(keepDims: false), ["scaled"])
-        b.node("out", .dense(DenseAttributes(units: 3, activation: .softmax(axis: -1))), ["gap"],
+        b.node("gap", .pool(.globalAverage(GlobalPoolAttributes(keepDims: false))), ["scaled"])
+        b.node("out", .linear(.dense(DenseAttributes(units: 3, activation: .softmax(axis: -1)))), ["gap"],
                weights: [b.weight("out/k", [24, 3]), b.weight("out/b", [3])])
         return b.graph(outputs: ["out"])
     }
@@ -80,8 +80,8 @@ final class GraphTests: XCTestCase {
     func testEveryIntermediateValue() throws {
         let graph = Self.branchingGraph()
         let names = graph.inputs.map(\.name) + graph.nodes.map(\.name)
-        let x = Tensor(shape: [2, 5, 6, 4], data: TestSupport.randomFloats(240, seed: 1))
-        let y = Tensor(shape: [2, 5, 6, 3], data: TestSupport.randomFloats(180, seed: 2))
+        let x = Tensor(shape: [2, 5, 6, 4], floats: TestSupport.randomFloats(240, seed: 1))
+        let y = Tensor(shape: [2, 5, 6, 3], floats: TestSupport.randomFloats(180, seed: 2))
         let executor = try Executor(graph: graph)
         XCTAssertFalse(executor.rewrittenValues.isEmpty)
         let got = try executor.run(inputs: ["x": x, "y": y], outputs: names)
@@ -95,7 +95,7 @@ final class GraphTests: XCTestCase {
     func testOnlyNeededNodesRun() throws {
         let graph = Self.branchingGraph()
         let executor = try Executor(graph: graph)
-        let y = Tensor(shape: [1, 4, 4, 3], data: TestSupport.randomFloats(48, seed: 5))
+        let y = Tensor(shape: [1, 4, 4, 3], floats: TestSupport.randomFloats(48, seed: 5))
         let got = try executor.run(inputs: ["y": y], outputs: ["c"])
         let want = try NaiveExecutor.run(graph, inputs: ["y": RefTensor(y), "x": RefTensor(zeros: [1, 4, 4, 4])])
         assertClose(got["c"]!, want["c"]!)
@@ -109,17 +109,17 @@ final class GraphTests: XCTestCase {
     func testBufferReuseAcrossShapes() throws {
         var b = GraphBuilder()
         b.input("x", [-1, -1, -1, 3])
-        b.node("c1", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu)), ["x"],
+        b.node("c1", .conv(.conv(ConvAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu))), ["x"],
                weights: [b.weight("c1/k", [3, 3, 3, 8]), b.weight("c1/b", [8])])
-        b.node("p1", .maxPool2D(Pool2DAttributes(poolSize: [2, 2], strides: [2, 2], padding: .same)), ["c1"])
-        b.node("c2", .conv2D(Conv2DAttributes(filters: 5, kernelSize: [3, 3], strides: [2, 2], padding: .same, useBias: false)), ["p1"],
+        b.node("p1", .pool(.max(PoolAttributes(poolSize: [2, 2], strides: [2, 2], padding: .same))), ["c1"])
+        b.node("c2", .conv(.conv(ConvAttributes(filters: 5, kernelSize: [3, 3], strides: [2, 2], padding: .same))), ["p1"],
                weights: [b.weight("c2/k", [3, 3, 8, 5])])
         BatchNormTests.addBatchNorm(&b, "bn", input: "c2", channels: 5)
         b.node("r", .activation(.relu), ["bn"])
         let graph = b.graph(outputs: ["r"])
         let shared = try Executor(graph: graph, options: ExecutorOptions(scratchBytes: 4096))
         for (i, shape) in [[2, 12, 12, 3], [3, 9, 13, 3], [1, 20, 17, 3], [2, 12, 12, 3], [5, 4, 4, 3]].enumerated() {
-            let x = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: UInt64(i)))
+            let x = Tensor(shape: shape, floats: TestSupport.randomFloats(shape.reduce(1, *), seed: UInt64(i)))
             let again = try shared.run(input: x)
             let fresh = try Executor(graph: graph, options: ExecutorOptions(scratchBytes: 4096)).run(input: x)
             XCTAssertEqual(again.shape, fresh.shape)
@@ -135,7 +135,7 @@ final class GraphTests: XCTestCase {
         b.input("x", [-1, -1, -1, 8])
         var last = "x"
         for i in 0..<8 {
-            last = b.node("conv\(i)", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, useBias: false)), [last],
+            last = b.node("conv\(i)", .conv(.conv(ConvAttributes(filters: 8, kernelSize: [3, 3], padding: .same))), [last],
                           weights: [b.weight("k\(i)", [3, 3, 8, 8])])
             last = b.node("relu\(i)", .activation(.relu), [last])
         }
@@ -156,9 +156,9 @@ final class GraphTests: XCTestCase {
         for dtype in [DType.float32, .float16, .bfloat16, .float64] {
             var b = GraphBuilder()
             b.input("x", [-1, 6, 6, 3])
-            b.node("conv", .conv2D(Conv2DAttributes(filters: 4, kernelSize: [3, 3])), ["x"],
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 4, kernelSize: [3, 3]))), ["x"],
                    weights: [b.weight("k", [3, 3, 3, 4], dtype: dtype), b.weight("b", [4], dtype: dtype)])
-            b.node("dense", .dense(DenseAttributes(units: 3, useBias: false)), ["conv"], weights: [b.weight("d", [4, 3], dtype: dtype)])
+            b.node("dense", .linear(.dense(DenseAttributes(units: 3))), ["conv"], weights: [b.weight("d", [4, 3], dtype: dtype)])
             let graph = b.graph(outputs: ["dense"])
             let executor = try Executor(graph: graph)
             let conv = try XCTUnwrap(executor.program.steps[0].kernel as? _Conv2DKernel)
@@ -174,7 +174,7 @@ final class GraphTests: XCTestCase {
         let misaligned = TensorData(view: UnsafeRawBufferPointer(rebasing: backing.bytes[2...]), owner: backing.owner)
         var b = GraphBuilder()
         b.input("x", [-1, 4])
-        b.node("dense", .dense(DenseAttributes(units: 3, useBias: false)), ["x"], weights: ["w"])
+        b.node("dense", .linear(.dense(DenseAttributes(units: 3))), ["x"], weights: ["w"])
         b.weights["w"] = Weight(info: TensorInfo(name: "w", shape: [4, 3]), data: misaligned)
         let executor = try Executor(graph: b.graph(outputs: ["dense"]))
         let dense = try XCTUnwrap(executor.program.steps[0].kernel as? _DenseKernel)
@@ -184,15 +184,15 @@ final class GraphTests: XCTestCase {
 
     func testEmptyBatch() throws {
         let executor = try Executor(graph: Self.sequentialGraph())
-        let out = try executor.run(input: Tensor(shape: [0, 12, 10, 3], data: []))
-        XCTAssertEqual(out, Tensor(shape: [0, 4], data: []))
+        let out = try executor.run(input: Tensor(shape: [0, 12, 10, 3], floats: []))
+        XCTAssertEqual(out, Tensor(shape: [0, 4], floats: []))
     }
 
     /// Concurrent callers are serialised and each gets its own correct result.
     func testConcurrentRuns() throws {
         let graph = Self.sequentialGraph()
         let executor = try Executor(graph: graph)
-        let inputs = (0..<4).map { Tensor(shape: [$0 + 1, 12, 10, 3], data: TestSupport.randomFloats(($0 + 1) * 360, seed: UInt64($0))) }
+        let inputs = (0..<4).map { Tensor(shape: [$0 + 1, 12, 10, 3], floats: TestSupport.randomFloats(($0 + 1) * 360, seed: UInt64($0))) }
         let expected = try inputs.map { try Executor(graph: graph).run(input: $0) }
         let results = UnsafeMutableBufferPointer<Tensor?>.allocate(capacity: 4)
         results.initialize(repeating: nil)
@@ -209,10 +209,10 @@ final class ElementwiseFusionTests: XCTestCase {
     func testAddReluIsFused() throws {
         var b = GraphBuilder(seed: 5)
         b.input("x", [-1, -1, -1, 8])
-        b.node("a", .conv2D(Conv2DAttributes(filters: 8, kernelSize: [1, 1], useBias: false)), ["x"], weights: [b.weight("ka", [1, 1, 8, 8])])
-        b.node("sum", .add, ["a", "x"])
+        b.node("a", .conv(.conv(ConvAttributes(filters: 8, kernelSize: [1, 1]))), ["x"], weights: [b.weight("ka", [1, 1, 8, 8])])
+        b.node("sum", .elementwise(.variadic(.add)), ["a", "x"])
         b.node("relu", .activation(.relu), ["sum"])
-        b.node("m", .multiply, ["relu", "x"])
+        b.node("m", .elementwise(.variadic(.mul)), ["relu", "x"])
         b.node("sig", .activation(.sigmoid), ["m"])
         let graph = b.graph(outputs: ["sig"])
         let executor = try Executor(graph: graph)
@@ -224,26 +224,26 @@ final class ElementwiseFusionTests: XCTestCase {
             try checkAgainstReference(graph, inputShapes: ["x": [2, 9, 70, 8]], options: options)
         }
         // The fused-away value is still computed on request.
-        let x = Tensor(shape: [1, 3, 3, 8], data: TestSupport.randomFloats(72, seed: 3))
+        let x = Tensor(shape: [1, 3, 3, 8], floats: TestSupport.randomFloats(72, seed: 3))
         let sum = try executor.run(inputs: ["x": x], outputs: ["sum"])["sum"]
-        XCTAssertTrue(sum?.data.contains { $0 < 0 } ?? false, "the pre-ReLU sum has negative values")
+        XCTAssertTrue(sum?.floats.contains { $0 < 0 } ?? false, "the pre-ReLU sum has negative values")
     }
 }
 
-/// ZeroPadding2D → convolution with `valid` or explicit padding becomes one padded convolution.
+/// ZeroPadding → convolution with `valid` or explicit padding becomes one padded convolution.
 final class ZeroPaddingFoldTests: XCTestCase {
     func testPaddingFoldsIntoConvolutions() throws {
         var b = GraphBuilder(seed: 9)
         b.input("x", [-1, -1, -1, 8])
-        b.node("pad1", .zeroPadding2D(top: 0, bottom: 1, left: 2, right: 1), ["x"])
-        b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(kernelSize: [3, 3], strides: [2, 2], padding: .valid, useBias: false)),
+        b.node("pad1", .tensor(.pad(PadAttributes(pads: [0, 0, 2, 0, 0, 1, 1, 0]))), ["x"])
+        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(kernelSize: [3, 3], strides: [2, 2], padding: .valid))),
                ["pad1"], weights: [b.weight("kdw", [3, 3, 8, 1])])
-        b.node("pad2", .zeroPadding2D(top: 3, bottom: 3, left: 3, right: 3), ["dw"])
-        b.node("conv", .conv2D(Conv2DAttributes(filters: 5, kernelSize: [7, 7], strides: [2, 2],
-                                                padding: .explicit(top: 1, bottom: 0, left: 0, right: 1))), ["pad2"],
+        b.node("pad2", .tensor(.pad(PadAttributes(pads: [0, 3, 3, 0, 0, 3, 3, 0]))), ["dw"])
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 5, kernelSize: [7, 7], strides: [2, 2],
+                                                padding: .explicit(begin: [1, 0], end: [0, 1])))), ["pad2"],
                weights: [b.weight("k", [7, 7, 8, 5]), b.weight("b", [5])])
-        b.node("pad3", .zeroPadding2D(top: 1, bottom: 1, left: 1, right: 1), ["conv"])
-        b.node("same", .conv2D(Conv2DAttributes(filters: 3, kernelSize: [3, 3], padding: .same)), ["pad3"],
+        b.node("pad3", .tensor(.pad(PadAttributes(pads: [0, 1, 1, 0, 0, 1, 1, 0]))), ["conv"])
+        b.node("same", .conv(.conv(ConvAttributes(filters: 3, kernelSize: [3, 3], padding: .same))), ["pad3"],
                weights: [b.weight("k2", [3, 3, 5, 3]), b.weight("b2", [3])])
         let graph = b.graph(outputs: ["same"])
         let executor = try Executor(graph: graph)
@@ -262,12 +262,12 @@ final class DepthwisePointwiseFusionTests: XCTestCase {
     static func block(multiplier: Int = 1, strides: [Int] = [1, 1], pointwiseStrides: [Int] = [1, 1], extraReader: Bool = false) -> Graph {
         var b = GraphBuilder(seed: 11)
         b.input("x", [-1, -1, -1, 16])
-        b.node("dw", .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: multiplier, kernelSize: [3, 3], strides: strides,
-                                                                padding: .same)),
+        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(depthMultiplier: multiplier, kernelSize: [3, 3], strides: strides,
+                                                                padding: .same))),
                ["x"], weights: [b.weight("kdw", [3, 3, 16, multiplier]), b.weight("bdw", [16 * multiplier])])
         BatchNormTests.addBatchNorm(&b, "dwbn", input: "dw", channels: 16 * multiplier)
         b.node("dwrelu", .activation(.relu6), ["dwbn"])
-        b.node("pw", .conv2D(Conv2DAttributes(filters: 24, kernelSize: [1, 1], strides: pointwiseStrides, useBias: false)), ["dwrelu"],
+        b.node("pw", .conv(.conv(ConvAttributes(filters: 24, kernelSize: [1, 1], strides: pointwiseStrides))), ["dwrelu"],
                weights: [b.weight("kpw", [1, 1, 16 * multiplier, 24])])
         BatchNormTests.addBatchNorm(&b, "pwbn", input: "pw", channels: 24)
         b.node("pwrelu", .activation(.relu6), ["pwbn"])
@@ -291,7 +291,7 @@ final class DepthwisePointwiseFusionTests: XCTestCase {
                 try checkAgainstReference(graph, inputShapes: ["x": [2, 13, 11, 16]], options: options, "\(multiplier) \(strides)")
             }
             // The intermediate is still computed on request, clipped by the ReLU6.
-            let x = Tensor(shape: [1, 6, 6, 16], data: TestSupport.randomFloats(576, seed: 4, scale: 20))
+            let x = Tensor(shape: [1, 6, 6, 16], floats: TestSupport.randomFloats(576, seed: 4, scale: 20))
             let got = try executor.run(inputs: ["x": x], outputs: ["dwrelu", "pwrelu"])
             let want = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x)])
             assertClose(try XCTUnwrap(got["dwrelu"]), try XCTUnwrap(want["dwrelu"]), "dwrelu")

@@ -31,8 +31,7 @@ final class KernelCacheTests: XCTestCase {
         let file = try MappedFile(path: path)
         let kernel = Weight(info: TensorInfo(name: "k", shape: [3, 3, cin, cout]), data: TensorData(view: file.bytes, owner: file))
         let graph = Graph(name: "cache", inputs: [TensorInfo(name: "x", shape: [-1, -1, -1, cin], layout: .nhwc)], outputs: ["conv"],
-                          nodes: [Node(name: "conv", op: .conv2D(Conv2DAttributes(filters: cout, kernelSize: [3, 3], padding: .same,
-                                                                                   useBias: false)), inputs: ["x"], weights: ["k"])],
+                          nodes: [Node(name: "conv", op: .conv(.conv(ConvAttributes(filters: cout, kernelSize: [3, 3], padding: .same))), inputs: ["x", "k"])],
                           weights: ["k": kernel])
         return (graph, file)
     }
@@ -46,7 +45,7 @@ final class KernelCacheTests: XCTestCase {
         return kernel.cacheUse
     }
 
-    let input = Tensor(shape: [2, 9, 11, 20], data: TestSupport.randomFloats(2 * 9 * 11 * 20, seed: 99))
+    let input = Tensor(shape: [2, 9, 11, 20], floats: TestSupport.randomFloats(2 * 9 * 11 * 20, seed: 99))
 
     func entries() -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory.path)) ?? []).filter { $0.hasSuffix(".wk") }.sorted()
@@ -59,17 +58,17 @@ final class KernelCacheTests: XCTestCase {
         let first = try Executor(graph: graph, options: options())
         XCTAssertEqual(try cacheUse(first), .stored)
         XCTAssertEqual(entries().count, 1)
-        XCTAssertEqual(try first.run(input: input).data, uncached.data)
+        XCTAssertEqual(try first.run(input: input).floats, uncached.floats)
 
         let second = try Executor(graph: graph, options: options())
         XCTAssertEqual(try cacheUse(second), .hit)
-        XCTAssertEqual(try second.run(input: input).data, uncached.data, "the mapped transform is the same bytes")
+        XCTAssertEqual(try second.run(input: input).floats, uncached.floats, "the mapped transform is the same bytes")
 
         // F(2×2) is a different entry, not a hit on F(4×4)'s.
         let other = try Executor(graph: graph, options: options(.winograd2x2))
         XCTAssertEqual(try cacheUse(other), .stored)
         XCTAssertEqual(entries().count, 2)
-        XCTAssertEqual(try other.run(input: input).data, try Executor(graph: graph, options: options(.winograd2x2, cache: false)).run(input: input).data)
+        XCTAssertEqual(try other.run(input: input).floats, try Executor(graph: graph, options: options(.winograd2x2, cache: false)).run(input: input).floats)
     }
 
     func testReplacedFileMisses() throws {
@@ -82,7 +81,7 @@ final class KernelCacheTests: XCTestCase {
         XCTAssertEqual(try cacheUse(Executor(graph: graph, options: options())), .none, "the old mapping's file is gone")
         let executor = try Executor(graph: replaced, options: options())
         XCTAssertEqual(try cacheUse(executor), .stored)
-        XCTAssertEqual(try executor.run(input: input).data, try Executor(graph: replaced, options: options(cache: false)).run(input: input).data)
+        XCTAssertEqual(try executor.run(input: input).floats, try Executor(graph: replaced, options: options(cache: false)).run(input: input).floats)
     }
 
     func testUnlinkedAndInMemoryKernelsAreNotCached() throws {
@@ -98,7 +97,7 @@ final class KernelCacheTests: XCTestCase {
 
     func testDamagedEntriesAreMissesAndGetReplaced() throws {
         let (graph, _) = try mappedGraph("model.bin", seed: 4)
-        let expected = try Executor(graph: graph, options: options(cache: false)).run(input: input).data
+        let expected = try Executor(graph: graph, options: options(cache: false)).run(input: input).floats
         XCTAssertEqual(try cacheUse(Executor(graph: graph, options: options())), .stored)
         let entry = cacheDirectory.appendingPathComponent(try XCTUnwrap(entries().first))
         let good = try Data(contentsOf: entry)
@@ -108,7 +107,7 @@ final class KernelCacheTests: XCTestCase {
             try damaged.write(to: entry)
             let executor = try Executor(graph: graph, options: options())
             XCTAssertEqual(try cacheUse(executor), .stored, "\(damaged.count) bytes")
-            XCTAssertEqual(try executor.run(input: input).data, expected)
+            XCTAssertEqual(try executor.run(input: input).floats, expected)
             XCTAssertEqual(try Data(contentsOf: entry), good, "the entry was rewritten")
         }
     }

@@ -2,34 +2,34 @@ import ModelIR
 import XCTest
 @testable import Runtime
 
-/// Flatten, Reshape, Dropout (views), ZeroPadding2D, Concatenate, Add and Multiply.
+/// Flatten, Reshape, Dropout (views), ZeroPadding, Concatenate, Add and Multiply.
 final class ShapeOpTests: XCTestCase {
     /// Flatten is NHWC row-major (Keras order), checked through a dense layer that sees every element.
     func testFlattenThenDense() throws {
         var b = GraphBuilder()
         b.input("x", [-1, 3, 4, 5])
-        b.node("flat", .flatten, ["x"])
-        b.node("drop", .dropout(rate: 0.5), ["flat"])
-        b.node("dense", .dense(DenseAttributes(units: 4)), ["drop"], weights: [b.weight("k", [60, 4]), b.weight("b", [4])])
+        b.node("flat", .tensor(.flatten(axis: 1)), ["x"])
+        b.node("drop", .tensor(.dropout(rate: 0.5)), ["flat"])
+        b.node("dense", .linear(.dense(DenseAttributes(units: 4))), ["drop"], weights: [b.weight("k", [60, 4]), b.weight("b", [4])])
         try checkAgainstReference(b.graph(outputs: ["dense", "flat"]), inputShapes: ["x": [3, 3, 4, 5]])
     }
 
     func testReshape() throws {
         var b = GraphBuilder()
         b.input("x", [-1, 4, 6])
-        b.node("r", .reshape(targetShape: [2, -1, 3]), ["x"])
+        b.node("r", .tensor(.reshape(ReshapeAttributes(shape: [0] + [2, -1, 3]))), ["x"])
         b.node("act", .activation(.relu), ["r"])
         try checkAgainstReference(b.graph(outputs: ["act"]), inputShapes: ["x": [2, 4, 6]])
-        let out = try Executor(graph: b.graph(outputs: ["r"])).run(input: Tensor(shape: [1, 4, 6], data: (0..<24).map(Float.init)))
+        let out = try Executor(graph: b.graph(outputs: ["r"])).run(input: Tensor(shape: [1, 4, 6], floats: (0..<24).map(Float.init)))
         XCTAssertEqual(out.shape, [1, 2, 4, 3])
-        XCTAssertEqual(out.data, (0..<24).map(Float.init))
+        XCTAssertEqual(out.floats, (0..<24).map(Float.init))
     }
 
     func testZeroPadding() throws {
         for (i, pads) in [(1, 2, 0, 3), (0, 0, 2, 2), (3, 1, 1, 0)].enumerated() {
             var b = GraphBuilder()
             b.input("x", [-1, -1, -1, 3])
-            b.node("pad", .zeroPadding2D(top: pads.0, bottom: pads.1, left: pads.2, right: pads.3), ["x"])
+            b.node("pad", .tensor(.pad(PadAttributes(pads: [0, pads.0, pads.2, 0, 0, pads.1, pads.3, 0]))), ["x"])
             try checkAgainstReference(b.graph(outputs: ["pad"]), inputShapes: ["x": [i + 1, 4, 5, 3]],
                                       options: i % 2 == 0 ? ExecutorOptions() : stressOptions(), "\(pads)")
         }
@@ -43,14 +43,14 @@ final class ShapeOpTests: XCTestCase {
             shapes[1][ax] = 2
             shapes[2][ax] = 7
             for (j, s) in shapes.enumerated() { b.input("x\(j)", [-1] + s.dropFirst()) }
-            b.node("cat", .concatenate(axis: axis), ["x0", "x1", "x2"])
+            b.node("cat", .tensor(.concat(axis: axis)), ["x0", "x1", "x2"])
             try checkAgainstReference(b.graph(outputs: ["cat"]), inputShapes: ["x0": shapes[0], "x1": shapes[1], "x2": shapes[2]],
                                       options: i % 2 == 0 ? ExecutorOptions() : stressOptions(), "axis \(axis)")
         }
     }
 
     func testAddAndMultiply() throws {
-        for (i, op) in [Op.add, .multiply].enumerated() {
+        for (i, op) in [Op.elementwise(.variadic(.add)), .elementwise(.variadic(.mul))].enumerated() {
             for arity in 2...3 {
                 var b = GraphBuilder()
                 let names = (0..<arity).map { "x\($0)" }
@@ -67,8 +67,8 @@ final class ShapeOpTests: XCTestCase {
         var b = GraphBuilder()
         b.input("x", [-1, 4])
         b.node("r", .activation(.relu), ["x"])
-        b.node("sum", .add, ["r", "r"])
-        b.node("out", .add, ["sum", "r"])
+        b.node("sum", .elementwise(.variadic(.add)), ["r", "r"])
+        b.node("out", .elementwise(.variadic(.add)), ["sum", "r"])
         try checkAgainstReference(b.graph(outputs: ["out"]), inputShapes: ["x": [3, 4]])
     }
 }

@@ -7,16 +7,16 @@ import XCTest
 /// tile rows straddle images, channel counts around the 64-wide transform block, fused epilogues,
 /// chunks of a single tile row, and which layers `auto` sends to Winograd.
 final class WinogradTests: XCTestCase {
-    static let paddings: [Padding2D] = [.same, .valid, .explicit(top: 2, bottom: 0, left: 1, right: 3)]
+    static let paddings: [Padding] = [.same, .valid, .explicit(begin: [2, 1], end: [0, 3])]
 
-    private func convGraph(cin: Int, cout: Int, padding: Padding2D, activation: Activation = .relu, bias: Bool = true,
+    private func convGraph(cin: Int, cout: Int, padding: Padding, activation: Activation = .relu, bias: Bool = true,
                            seed: UInt64 = 1) -> Graph {
         var b = GraphBuilder(seed: seed)
         b.input("x", [-1, -1, -1, cin])
         var w = [b.weight("k", [3, 3, cin, cout])]
         if bias { w.append(b.weight("b", [cout])) }
-        b.node("conv", .conv2D(Conv2DAttributes(filters: cout, kernelSize: [3, 3], padding: padding, useBias: bias,
-                                                activation: activation)), ["x"], weights: w)
+        b.node("conv", .conv(.conv(ConvAttributes(filters: cout, kernelSize: [3, 3], padding: padding,
+                                                activation: activation))), ["x"], weights: w)
         return b.graph(outputs: ["conv"])
     }
 
@@ -49,7 +49,7 @@ final class WinogradTests: XCTestCase {
     func testBatchNormEpilogue() throws {
         var b = GraphBuilder(seed: 3)
         b.input("x", [-1, -1, -1, 20])
-        b.node("conv", .conv2D(Conv2DAttributes(filters: 24, kernelSize: [3, 3], padding: .same, useBias: false)), ["x"],
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 24, kernelSize: [3, 3], padding: .same))), ["x"],
                weights: [b.weight("k", [3, 3, 20, 24])])
         BatchNormTests.addBatchNorm(&b, "bn", input: "conv", channels: 24)
         b.node("act", .activation(.relu), ["bn"])
@@ -67,10 +67,10 @@ final class WinogradTests: XCTestCase {
                     _ algorithm: ConvolutionAlgorithm = .auto) throws -> any _Kernel {
             var b = GraphBuilder()
             b.input("x", [-1, -1, -1, cin])
-            b.node("conv", .conv2D(Conv2DAttributes(filters: 8, kernelSize: kernelSize, strides: strides, dilations: dilations,
-                                                    padding: .same)), ["x"],
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 8, kernelSize: kernelSize, strides: strides, dilations: dilations,
+                                                    padding: .same))), ["x"],
                    weights: [b.weight("k", kernelSize + [cin, 8]), b.weight("b", [8])])
-            return try Executor(graph: b.graph(outputs: ["conv"]), options: ExecutorOptions(convolution: algorithm)).program.steps[0].kernel
+            return try Executor(graph: b.graph(outputs: ["conv"]), options: ExecutorOptions(convolution: algorithm)).program.steps[0].kernel!
         }
         XCTAssertEqual((try kernel(16) as? _WinogradConv2DKernel)?.transform, .f4, "unknown image size")
         XCTAssertTrue(try kernel(3) is _Conv2DKernel, "RGB input stays on im2col")

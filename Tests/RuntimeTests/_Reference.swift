@@ -16,7 +16,7 @@ struct RefTensor {
 
     init(_ t: Tensor) {
         shape = t.shape
-        data = t.data.map(Double.init)
+        data = t.floats.map(Double.init)
     }
 
     init(zeros shape: [Int]) {
@@ -33,11 +33,12 @@ struct RefTensor {
 /// Naive loops in double precision, written straight from the Keras definitions. Nothing here is
 /// shared with the runtime except the IR types.
 enum Reference {
-    /// TensorFlow SAME / explicit pads, computed independently of `Padding2D.resolve`.
-    static func pads(_ padding: Padding2D, h: Int, w: Int, k: [Int], s: [Int], d: [Int]) -> (Int, Int, Int, Int) {
+    /// TensorFlow SAME / explicit pads, computed independently of `Padding.resolve`.
+    static func pads(_ padding: Padding, h: Int, w: Int, k: [Int], s: [Int], d: [Int]) -> (Int, Int, Int, Int) {
         switch padding {
-        case let .explicit(t, b, l, r): return (t, b, l, r)
-        case .same:
+        case .valid: return (0, 0, 0, 0)
+        case let .explicit(begin, end): return (begin[0], end[0], begin[1], end[1])
+        case .same, .sameLower:
             func one(_ n: Int, _ k: Int, _ s: Int, _ d: Int) -> (Int, Int) {
                 let out = Int((Double(n) / Double(s)).rounded(.up))
                 let need = max((out - 1) * s + (k - 1) * d + 1 - n, 0)
@@ -64,19 +65,31 @@ enum Reference {
             return Double(slope) * (x - Double(threshold))
         case .leakyReLU(let alpha): return x > 0 ? x : Double(alpha) * x
         case .sigmoid: return 1 / (1 + exp(-x))
-        case .hardSigmoid: return min(max(x + 3, 0), 6) / 6
+        case let .hardSigmoid(alpha, beta): return min(max(Double(alpha) * x + Double(beta), 0), 1)
+        case .hardSwish: return x * min(max(x + 3, 0), 6) / 6
         case .tanh: return tanh(x)
-        case .softmax: return x  // handled separately
+        case .softmax, .logSoftmax: return x  // handled separately
         case .swish: return x / (1 + exp(-x))
         case .elu(let alpha): return x > 0 ? x : Double(alpha) * (exp(x) - 1)
-        case .selu: return 1.0507009873554805 * (x > 0 ? x : 1.6732632423543772 * (exp(x) - 1))
+        case let .selu(alpha, gamma): return Double(gamma) * (x > 0 ? x : Double(alpha) * (exp(x) - 1))
+        case .celu(let alpha): return max(x, 0) + min(0, Double(alpha) * (exp(x / Double(alpha)) - 1))
         case .softplus: return log(1 + exp(x))
-        case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+        case .softsign: return x / (1 + abs(x))
+        case .gelu(false): return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+        case .gelu(true): return 0.5 * x * (1 + tanh((2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)))
+        case .mish: return x * tanh(log(1 + exp(x)))
+        case .exponential: return exp(x)
+        case .thresholdedReLU(let alpha): return x > Double(alpha) ? x : 0
         }
     }
 
     static func apply(_ a: Activation, _ t: RefTensor) -> RefTensor {
         if case .softmax(let axis) = a { return softmax(t, axis: axis) }
+        if case .logSoftmax(let axis) = a {
+            var out = softmax(t, axis: axis)
+            out.data = out.data.map { log($0) }
+            return out
+        }
         var out = t
         out.data = t.data.map { activation(a, $0) }
         return out
@@ -99,7 +112,7 @@ enum Reference {
         return out
     }
 
-    static func conv2D(_ x: RefTensor, kernel: [Double], bias: [Double]?, _ a: Conv2DAttributes) -> RefTensor {
+    static func conv2D(_ x: RefTensor, kernel: [Double], bias: [Double]?, _ a: ConvAttributes) -> RefTensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (kh, kw) = (a.kernelSize[0], a.kernelSize[1])
         let (t, b, l, r) = pads(a.padding, h: h, w: w, k: a.kernelSize, s: a.strides, d: a.dilations)
@@ -122,7 +135,7 @@ enum Reference {
     }
 
     static func depthwise(_ x: RefTensor, kernel: [Double], bias: [Double]?, multiplier: Int, kernelSize: [Int],
-                          strides: [Int], dilations: [Int], padding: Padding2D) -> RefTensor {
+                          strides: [Int], dilations: [Int], padding: Padding) -> RefTensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (kh, kw) = (kernelSize[0], kernelSize[1])
         let (t, b, l, r) = pads(padding, h: h, w: w, k: kernelSize, s: strides, d: dilations)
@@ -141,7 +154,7 @@ enum Reference {
         return out
     }
 
-    static func pool(_ x: RefTensor, _ a: Pool2DAttributes, isMax: Bool) -> RefTensor {
+    static func pool(_ x: RefTensor, _ a: PoolAttributes, isMax: Bool) -> RefTensor {
         let (n, h, w, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let (t, b, l, r) = pads(a.padding, h: h, w: w, k: a.poolSize, s: a.strides, d: [1, 1])
         let oh = outSize(h, a.poolSize[0], a.strides[0], 1, t, b), ow = outSize(w, a.poolSize[1], a.strides[1], 1, l, r)
@@ -189,28 +202,29 @@ enum NaiveExecutor {
     static func run(_ graph: Graph, inputs: [String: RefTensor]) throws -> [String: RefTensor] {
         var values = inputs
         func w(_ node: Node, _ role: String) -> [Double]? {
-            guard let i = node.op.weightRoles.firstIndex(of: role), let weight = graph.weights[node.weights[i]] else { return nil }
+            guard let name = node.input(role), let weight = graph.weights[name] else { return nil }
             return weight.data.floatArray(as: weight.info.dtype).map(Double.init)
         }
         for node in graph.nodes {
-            let xs = node.inputs.map { values[$0]! }
+            let xs = node.dataInputs.map { values[$0]! }
             let x = xs[0]
             let y: RefTensor
             switch node.op {
-            case .conv2D(let a): y = Reference.conv2D(x, kernel: w(node, "kernel")!, bias: w(node, "bias"), a)
-            case .depthwiseConv2D(let a):
+            case .conv(.conv(let a)): y = Reference.conv2D(x, kernel: w(node, "kernel")!, bias: w(node, "bias"), a)
+            case .conv(.depthwise(let a)):
                 y = Reference.apply(a.activation, Reference.depthwise(x, kernel: w(node, "depthwise_kernel")!, bias: w(node, "bias"),
                     multiplier: a.depthMultiplier, kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations, padding: a.padding))
-            case .separableConv2D(let a):
+            case .conv(.separable(let a)):
                 let d = Reference.depthwise(x, kernel: w(node, "depthwise_kernel")!, bias: nil, multiplier: a.depthMultiplier,
                                             kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations, padding: a.padding)
                 y = Reference.conv2D(d, kernel: w(node, "pointwise_kernel")!, bias: w(node, "bias"),
-                                     Conv2DAttributes(filters: a.filters, kernelSize: [1, 1], activation: a.activation))
-            case .dense(let a): y = Reference.dense(x, kernel: w(node, "kernel")!, bias: w(node, "bias"), a)
-            case .maxPool2D(let a): y = Reference.pool(x, a, isMax: true)
-            case .averagePool2D(let a): y = Reference.pool(x, a, isMax: false)
-            case .globalAveragePool2D(let keep), .globalMaxPool2D(let keep):
-                let isMax: Bool = { if case .globalMaxPool2D = node.op { return true }; return false }()
+                                     ConvAttributes(filters: a.filters, kernelSize: [1, 1], activation: a.activation))
+            case .linear(.dense(let a)): y = Reference.dense(x, kernel: w(node, "kernel")!, bias: w(node, "bias"), a)
+            case .pool(.max(let a)): y = Reference.pool(x, a, isMax: true)
+            case .pool(.average(let a)): y = Reference.pool(x, a, isMax: false)
+            case .pool(.globalAverage(let g)), .pool(.globalMax(let g)):
+                let keep = g.keepDims
+                let isMax: Bool = { if case .pool(.globalMax) = node.op { return true }; return false }()
                 let (n, h, wd, c) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
                 var out = RefTensor(zeros: keep ? [n, 1, 1, c] : [n, c])
                 for b in 0..<n { for ch in 0..<c {
@@ -218,25 +232,28 @@ enum NaiveExecutor {
                     out.data[b * c + ch] = isMax ? vals.max()! : vals.reduce(0, +) / Double(h * wd)
                 } }
                 y = out
-            case .batchNormalization(let a):
+            case .normalization(.batch(let a)):
                 y = Reference.batchNorm(x, gamma: w(node, "gamma"), beta: w(node, "beta"), mean: w(node, "moving_mean")!,
                                         variance: w(node, "moving_variance")!, epsilon: Double(a.epsilon))
-            case let .zeroPadding2D(t, b, l, r):
+            case .tensor(.pad(let pad)):
+                let p = pad.pads!
+                let (t, b, l, r) = (p[1], p[5], p[2], p[6])
                 var out = RefTensor(zeros: [x.shape[0], x.shape[1] + t + b, x.shape[2] + l + r, x.shape[3]])
                 for n in 0..<x.shape[0] { for yy in 0..<x.shape[1] { for xx in 0..<x.shape[2] { for c in 0..<x.shape[3] {
                     out.data[out.index(n, yy + t, xx + l, c)] = x.data[x.index(n, yy, xx, c)]
                 } } } }
                 y = out
-            case .flatten: y = RefTensor(shape: [x.shape[0], x.data.count / max(x.shape[0], 1)], data: x.data)
-            case .reshape(let target):
+            case .tensor(.flatten): y = RefTensor(shape: [x.shape[0], x.data.count / max(x.shape[0], 1)], data: x.data)
+            case .tensor(.reshape(let r)):
+                let target = Array(r.shape!.dropFirst())
                 let rest = x.data.count / max(x.shape[0], 1)
                 let known = target.filter { $0 != -1 }.reduce(1, *)
                 y = RefTensor(shape: [x.shape[0]] + target.map { $0 == -1 ? rest / known : $0 }, data: x.data)
-            case .dropout: y = x
+            case .tensor(.dropout), .tensor(.identity): y = x
             case .activation(let a): y = Reference.apply(a, x)
-            case .add: y = RefTensor(shape: x.shape, data: (0..<x.data.count).map { i in xs.reduce(0) { $0 + $1.data[i] } })
-            case .multiply: y = RefTensor(shape: x.shape, data: (0..<x.data.count).map { i in xs.reduce(1) { $0 * $1.data[i] } })
-            case .concatenate(let axis):
+            case .elementwise(.variadic(.add)): y = RefTensor(shape: x.shape, data: (0..<x.data.count).map { i in xs.reduce(0) { $0 + $1.data[i] } })
+            case .elementwise(.variadic(.mul)): y = RefTensor(shape: x.shape, data: (0..<x.data.count).map { i in xs.reduce(1) { $0 * $1.data[i] } })
+            case .tensor(.concat(let axis)):
                 let ax = axis < 0 ? axis + x.shape.count : axis
                 let outer = x.shape[..<ax].reduce(1, *)
                 var shape = x.shape
@@ -249,6 +266,14 @@ enum NaiveExecutor {
                     }
                 }
                 y = RefTensor(shape: shape, data: data)
+            default:
+                // Everything else: the IR's reference evaluator, in its own arithmetic.
+                let operands = node.inputs.map { name -> Tensor? in
+                    if name.isEmpty { return nil }
+                    if let v = values[name] { return Tensor(shape: v.shape, floats: v.data.map(Float.init)) }
+                    return graph.weights[name]?.tensor
+                }
+                y = RefTensor(try Evaluator.evaluate(node, operands)[0])
             }
             values[node.outputs[0]] = y
         }
@@ -266,7 +291,7 @@ struct GraphBuilder {
     var seed: UInt64 = 1
 
     mutating func input(_ name: String, _ shape: [Int]) {
-        inputs.append(TensorInfo(name: name, shape: shape, layout: .nhwc))
+        inputs.append(TensorInfo(name: name, shape: shape, layout: shape.count == 4 ? .nhwc : .unspecified))
     }
 
     /// Adds a weight of `shape` with seeded values in ±scale (or `values`), stored as `dtype`.
@@ -287,9 +312,10 @@ struct GraphBuilder {
         return name
     }
 
+    /// Adds a node; `weights` are its parameter operands in role order ("" for an absent one).
     @discardableResult
     mutating func node(_ name: String, _ op: Op, _ inputs: [String], weights: [String] = []) -> String {
-        nodes.append(Node(name: name, op: op, inputs: inputs, weights: weights))
+        nodes.append(Node(name: name, op: op, inputs: inputs + weights))
         return name
     }
 
@@ -314,9 +340,10 @@ func assertClose(_ actual: Tensor, _ expected: RefTensor, tolerance: Double = 1e
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.shape, expected.shape, "shape " + message(), file: file, line: line)
     guard actual.shape == expected.shape else { return }
-    let (err, worst) = relativeError(actual.data, expected.data)
+    let values = actual.floats
+    let (err, worst) = relativeError(values, expected.data)
     XCTAssertLessThanOrEqual(err, tolerance,
-        "relative error \(err) at element \(worst): \(actual.data[worst]) vs \(expected.data[worst]) — \(message())",
+        "relative error \(err) at element \(worst): \(values[worst]) vs \(expected.data[worst]) — \(message())",
         file: file, line: line)
 }
 
@@ -337,7 +364,7 @@ func checkAgainstReference(_ graph: Graph, inputShapes: [String: [Int]], options
     var s = seed
     for (name, shape) in inputShapes.sorted(by: { $0.key < $1.key }) {
         s &+= 101
-        let t = Tensor(shape: shape, data: TestSupport.randomFloats(shape.reduce(1, *), seed: s))
+        let t = Tensor(shape: shape, floats: TestSupport.randomFloats(shape.reduce(1, *), seed: s))
         tensors[name] = t
         refs[name] = RefTensor(t)
     }
