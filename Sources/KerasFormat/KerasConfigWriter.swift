@@ -281,11 +281,11 @@ struct KerasConfigWriter {
     private func boundary(of nodes: [Node], scope: [String], within all: [Node], modelOutputs: [String]) -> ([String], [String]) {
         let produced = Set(nodes.flatMap(\.outputs))
         var inputs: [String] = []
-        for node in nodes { for v in node.inputs where !produced.contains(v) && !inputs.contains(v) { inputs.append(v) } }
+        for node in nodes { for v in node.dataInputs where !produced.contains(v) && !inputs.contains(v) { inputs.append(v) } }
         let inside = Set(nodes.map(\.name))
         var readOutside = Set(graph.outputs).union(modelOutputs)
-        for node in all where !inside.contains(node.name) { readOutside.formUnion(node.inputs) }
-        for node in graph.nodes where !inside.contains(node.name) { readOutside.formUnion(node.inputs) }
+        for node in all where !inside.contains(node.name) { readOutside.formUnion(node.dataInputs) }
+        for node in graph.nodes where !inside.contains(node.name) { readOutside.formUnion(node.dataInputs) }
         var outputs = nodes.flatMap(\.outputs).filter { readOutside.contains($0) }
         if let sub = graph.metadata.submodels.first(where: { $0.scope == scope }) {
             if Set(sub.inputs) == Set(inputs), sub.inputs.count == inputs.count { inputs = sub.inputs }

@@ -151,12 +151,12 @@ final class ApplicationsTests: XCTestCase {
         let structure = try Applications.structure(for: spec)
         XCTAssertEqual(structure.name, "mobilenet_0.50_128")
         XCTAssertEqual(structure.layers.suffix(5).map(\.name), ["global_average_pooling2d", "dropout", "conv_preds", "reshape_2", "predictions"])
-        guard case .conv2D(let conv1) = try XCTUnwrap(structure.nodes.first { $0.name == "conv1" }).op else { return XCTFail("conv1") }
+        guard case .conv(.conv(let conv1)) = try XCTUnwrap(structure.nodes.first { $0.name == "conv1" }).op else { return XCTFail("conv1") }
         XCTAssertEqual(conv1.filters, 16)
-        guard case .globalAveragePool2D(let keep) = try XCTUnwrap(structure.nodes.first { $0.name == "global_average_pooling2d" }).op else {
+        guard case .pool(.globalAverage(let gap)) = try XCTUnwrap(structure.nodes.first { $0.name == "global_average_pooling2d" }).op else {
             return XCTFail("pooling")
         }
-        XCTAssertTrue(keep)
+        XCTAssertTrue(gap.keepDims)
         guard case .activation(.clippedReLU(let maxValue, _, _)) = try XCTUnwrap(structure.nodes.first { $0.name == "conv1_relu" }).op else {
             return XCTFail("conv1_relu")
         }

@@ -12,9 +12,9 @@ final class FuzzRegressionTests: XCTestCase {
     /// Each fixture and the message its refusal must carry.
     static let expected: [String: String] = [
         // Explicit pooling padding of 2^62 made shape inference overflow: `summary` died (SIGILL).
-        "pool-padding-2e62.swm": "node 'block1_pool': padding over 2^60",
+        "pool-padding-2e62.swm": "node 'block1_pool': padding must be 2 begin and 2 end values in 0…2^60",
         // Conv dilations of 2^62 passed validation and overflowed in the runtime: `run` died (SIGILL).
-        "conv-dilations-2e62.swm": "node 'block1_conv1': kernel, strides and dilations must be two integers in 1…2^60",
+        "conv-dilations-2e62.swm": "node 'block1_conv1': kernel, strides and dilations must be 2 integers in 1…2^60 each",
         // Found by the swm-reader fuzzer (AddressSanitizer: heap-buffer-overflow) in a reader built
         // without the byte-length bound: a tensor ending 64 bytes past the data section, CRCs fixed.
         "tensor-past-data-section.swm": "corrupt .swm tensor 'block2_conv1/bias': bytes 8000..<8064 lie outside the 8000-byte data section",

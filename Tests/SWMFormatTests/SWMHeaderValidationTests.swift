@@ -56,7 +56,7 @@ final class SWMHeaderValidationTests: XCTestCase {
     }
 
     func testVersionAndEndianness() {
-        expect(edited { $0.storeLE(UInt16(2), at: 8) }, { $0 == .unsupportedVersion(major: 2, minor: 0) })
+        expect(edited { $0.storeLE(UInt16(2), at: 8) }, { $0 == .unsupportedVersion(major: 2, minor: 1) })
         expect(edited { $0.storeLE(UInt32(0x0A0B_0C0D).byteSwapped, at: 12) }, { $0 == .bigEndian })
         expect(edited { $0.storeLE(UInt32(7), at: 12) }, { if case .corruptHeader = $0 { true } else { false } })
     }
