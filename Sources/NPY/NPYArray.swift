@@ -68,47 +68,63 @@ public struct NPYArray: Equatable, Sendable {
 
     // MARK: Element access
 
-    /// The elements as `Float`, converting `float64` (rounding to nearest), integers and bools
-    /// (`false` → 0, `true` → 1). Integers beyond 2^24 lose precision, as `astype(np.float32)` does.
+    /// The elements as `Float`, converting `float64` (rounding to nearest), `float16` (exactly),
+    /// integers and bools (`false` → 0, `true` → 1). Integers beyond 2^24 lose precision, as
+    /// `astype(np.float32)` does.
     /// - Throws: ``NPYError/inconsistentArray(shape:dtype:byteCount:)`` if the properties were
     ///   mutated out of agreement.
     public func floats() throws -> [Float] {
         try validate()
-        switch dtype {
-        case .float32: return load(Float.self)
-        case .float64: return load(Double.self).map { Float($0) }
-        case .int32: return load(Int32.self).map { Float($0) }
-        case .int64: return load(Int64.self).map { Float($0) }
-        case .uint8: return data.map { Float($0) }
-        case .bool: return data.map { $0 == 0 ? 0 : 1 }
-        }
+        if dtype == .float32 { return load(Float.self) }
+        return try doubles().map { Float($0) }
     }
 
-    /// The elements as `Double` (exact for every dtype except `int64` beyond 2^53).
+    /// The elements as `Double` (exact for every dtype except 64-bit integers beyond 2^53).
     public func doubles() throws -> [Double] {
         try validate()
         switch dtype {
+        case .float16: return load(UInt16.self).map { Double(Self.halfToFloat($0)) }
         case .float32: return load(Float.self).map { Double($0) }
         case .float64: return load(Double.self)
+        case .int8: return load(Int8.self).map { Double($0) }
+        case .int16: return load(Int16.self).map { Double($0) }
         case .int32: return load(Int32.self).map { Double($0) }
         case .int64: return load(Int64.self).map { Double($0) }
         case .uint8: return data.map { Double($0) }
+        case .uint16: return load(UInt16.self).map { Double($0) }
+        case .uint32: return load(UInt32.self).map { Double($0) }
+        case .uint64: return load(UInt64.self).map { Double($0) }
         case .bool: return data.map { $0 == 0 ? 0 : 1 }
         }
     }
 
-    /// The elements as `Int64`, for integer, `uint8` and `bool` arrays.
+    /// The elements as `Int64`, for integer and `bool` arrays (`uint64` as its bit pattern).
     /// - Throws: ``NPYError/dtypeMismatch(path:expected:actual:)`` for float arrays.
     public func int64s() throws -> [Int64] {
         try validate()
         switch dtype {
+        case .int8: return load(Int8.self).map { Int64($0) }
+        case .int16: return load(Int16.self).map { Int64($0) }
         case .int32: return load(Int32.self).map { Int64($0) }
         case .int64: return load(Int64.self)
         case .uint8: return data.map { Int64($0) }
+        case .uint16: return load(UInt16.self).map { Int64($0) }
+        case .uint32: return load(UInt32.self).map { Int64($0) }
+        case .uint64: return load(UInt64.self).map { Int64(bitPattern: $0) }
         case .bool: return data.map { $0 == 0 ? 0 : 1 }
-        case .float32, .float64:
+        case .float16, .float32, .float64:
             throw NPYError.dtypeMismatch(path: "<memory>", expected: .int64, actual: dtype)
         }
+    }
+
+    /// IEEE half → float, exactly.
+    static func halfToFloat(_ bits: UInt16) -> Float {
+        let sign: Float = bits & 0x8000 != 0 ? -1 : 1
+        let exponent = Int(bits >> 10) & 0x1f
+        let mantissa = Float(bits & 0x3ff)
+        if exponent == 0 { return sign * mantissa * Float(sign: .plus, exponent: -24, significand: 1) }
+        if exponent == 31 { return mantissa == 0 ? sign * .infinity : .nan }
+        return sign * (1 + mantissa / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
     }
 
     /// The raw bytes of a `uint8` or `bool` array.

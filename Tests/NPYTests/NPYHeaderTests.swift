@@ -144,7 +144,7 @@ final class NPYHeaderTests: XCTestCase {
     }
 
     func testUnsupportedDTypes() {
-        for descr in [">f4", ">i8", "<f2", "<c8", "<U3", "|O", "f4", "<u2"] {
+        for descr in [">f4", ">i8", ">f2", "<c8", "<U3", "|O", "f4", ">u2", "<V2", "<M8[s]"] {
             assertError(file("{'descr': '\(descr)', 'fortran_order': False, 'shape': (1,), }", data: [0, 0, 0, 0])) {
                 $0 == .unsupportedDType(path: "t.npy", descr: descr)
             }
