@@ -119,7 +119,7 @@ extension ONNXExporter {
         if let w = graph.weights[v] {
             var t = _Transpose.apply(w.tensor, perm: perm)
             if let reshape { t = t.reshaped(reshape) }
-            return initializer(v, t, key: "kernel\u{0}\(v)\u{0}\(perm)\u{0}\(reshape ?? [])")
+            return initializer(v, t, key: "kernel\u{0}\(v)\u{0}\(perm)\u{0}\(reshape ?? [])", preferExact: true)
         }
         let transposed = temporary("\(v)__oihw")
         append("Transpose", name: "\(node.name)/kernel_transpose", inputs: [try ref(v)], outputs: [transposed],

@@ -10,6 +10,10 @@ import SwiftProtobuf
 extension ONNXExporter {
     func exportCustom(_ node: Node, _ op: CustomOp) throws {
         guard op.domain != "keras" else { throw fail(node, "Keras layer \(op.type) has no ONNX counterpart (\(op.reason))") }
+        if op.domain.isEmpty, let read = op.domainVersion, read > opset {
+            // Its definition at the older opset may differ or not exist: keep the one it was read at.
+            throw fail(node, "\(op.type) is carried as read at opset \(read); write at --opset \(read) or later")
+        }
         let count = op.inputNames.prefix { !$0.hasPrefix("outer:") }.count
         let inputs = try node.inputs.prefix(count).map { try ref($0) }
         var attributes: [Onnx_AttributeProto] = []
@@ -18,7 +22,7 @@ extension ONNXExporter {
         }
         if !op.domain.isEmpty { use(domain: op.domain, version: op.domainVersion ?? 1) }
         append(op.type, name: node.name, inputs: inputs, outputs: node.outputs.map { $0.isEmpty ? "" : produce($0, .native) },
-               attributes: attributes, domain: op.domain)
+               attributes: attributes, domain: op.domain, keepAbsentInputs: true)
     }
 
     private func attributeProto(_ named: NamedAttribute, node: Node) throws -> Onnx_AttributeProto {

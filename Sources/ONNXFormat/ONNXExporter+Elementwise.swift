@@ -34,7 +34,9 @@ extension ONNXExporter {
             }
         case .binary(let f):
             switch f {
-            case .mod: emit("Mod")
+            case .mod:
+                if dtype(node.inputs[0]).isFloatingPoint { try require(node, opset: 28, for: "Mod with fmod=0 of floating-point values") }
+                emit("Mod")
             case .fmod: emit("Mod", [attribute("fmod", int: 1)])
             case .shiftLeft, .shiftRight:
                 if !dtype(node.inputs[0]).isUnsigned { try require(node, opset: 28, for: "BitShift of signed integers") }

@@ -6,6 +6,14 @@ import ONNXProto
 /// stay the operands they were. Keras's RepeatVector is Unsqueeze + Tile.
 extension ONNXExporter {
     func exportTensor(_ node: Node, _ op: TensorOp) throws {
+        if case .concat(let axis) = op, let r = rank(node.inputs[0]), r >= 3, node.inputs.contains(where: isChannelsFirstOnly),
+           node.inputs.allSatisfy({ names[$0]?[.channelsFirst] != nil }), let a = Shape.normalizedAxis(axis, rank: r) {
+            // Channels first when every operand has that form (one at least having only it).
+            let cfAxis = Self.toChannelsFirst(rank: r).firstIndex(of: a) ?? a
+            append("Concat", name: node.name, inputs: try node.inputs.map { try ref($0, .channelsFirst) },
+                   outputs: [produce(node.outputs[0], .channelsFirst)], attributes: [attribute("axis", int: cfAxis)])
+            return
+        }
         let x = try ref(input(node, 0))
         let out = node.outputs.first.map { produce($0, .native) } ?? ""
         func emit(_ type: String, _ inputs: [String], _ attributes: [Onnx_AttributeProto] = []) {

@@ -276,7 +276,7 @@ final class ONNXExporter {
 
     @discardableResult
     func append(_ op: String, name: String, inputs: [String], outputs: [String], attributes: [Onnx_AttributeProto] = [],
-                domain: String = "") -> Onnx_NodeProto {
+                domain: String = "", keepAbsentInputs: Bool = false) -> Onnx_NodeProto {
         var n = Onnx_NodeProto()
         n.opType = op
         if !domain.isEmpty { n.domain = domain }
@@ -288,7 +288,7 @@ final class ONNXExporter {
         nodeNames.insert(nodeName)
         n.name = nodeName
         var ins = inputs
-        while ins.last == "" { ins.removeLast() }
+        while !keepAbsentInputs, ins.last == "" { ins.removeLast() }
         n.input = ins
         n.output = outputs
         n.attribute = attributes

@@ -19,6 +19,61 @@ extension ONNXImporter {
         return ctx.node(.linear(.gemm(attributes)), [ctx.input(0), ctx.input(1), ctx.input(2)])
     }
 
+    /// LayerNormalization whose Mean or InvStdDev output is read: its ONNX function body in IR
+    /// ops (statistics in float32, `stash_type` 1, as onnxruntime computes them).
+    private func layerNormalizationWithStatistics(_ ctx: _NodeContext, axes: [Int], epsilon: Float) throws -> [Node] {
+        if try ctx.attributes.int("stash_type", default: 1) != 1 { throw _Carry("stash_type other than float32 is not interpreted") }
+        guard let dtype = ctx.operand(0)?.dtype, dtype.isFloatingPoint else { throw ctx.error("the input must be floating point") }
+        var nodes: [Node] = []
+        let base = ctx.outputs[0]
+        func step(_ suffix: String, _ op: Op, _ inputs: [String], output: String? = nil) -> String {
+            let out = output ?? uniqueValueName("\(base)::\(suffix)")
+            nodes.append(Node(name: uniqueNodeName("\(ctx.name)/\(suffix)"), op: op, inputs: inputs, outputs: [out]))
+            return out
+        }
+        func named(_ i: Int, _ suffix: String) -> String? { ctx.isUsed(output: i) ? ctx.proto.output[i] : nil }
+        let mean = ReduceAttributes(function: .mean, axes: axes, keepDims: true)
+        let x = dtype == .float32 ? ctx.input(0) : step("cast", .tensor(.cast(to: .float32)), [ctx.input(0)])
+        let m = step("mean", .reduction(.reduce(mean)), [x], output: named(1, "mean"))
+        let d = step("centered", .elementwise(.binary(.sub)), [x, m])
+        let dd = step("squared", .elementwise(.variadic(.mul)), [d, d])
+        let variance = step("variance", .reduction(.reduce(mean)), [dd])
+        let eps = uniqueValueName("\(base)::epsilon")
+        addWeight(eps, Tensor.scalar(epsilon), trainable: false, source: "epsilon of node '\(ctx.name)'")
+        let shifted = step("variance_eps", .elementwise(.variadic(.add)), [variance, eps])
+        let std = step("std", .elementwise(.unary(.sqrt)), [shifted])
+        let inv = step("inv_std", .elementwise(.unary(.reciprocal)), [std], output: named(2, "inv_std"))
+        var y = step("normalized", .elementwise(.variadic(.mul)), [d, inv])
+        if dtype != .float32 { y = step("cast_back", .tensor(.cast(to: dtype)), [y]) }
+        let scaled = step("scaled", .elementwise(.variadic(.mul)), [y, ctx.input(1)], output: ctx.has(2) ? nil : base)
+        if ctx.has(2) { _ = step("biased", .elementwise(.variadic(.add)), [scaled, ctx.input(2)], output: base) }
+        // The last node carries the ONNX node's own name.
+        if let last = nodes.indices.last { nodes[last].name = ctx.name }
+        return nodes
+    }
+
+    /// LayerNormalization: `axis` k normalizes axes k…rank−1.
+    func importLayerNormalization(_ ctx: _NodeContext) throws -> [Node] {
+        let a = ctx.attributes
+        try ctx.arity(2...3, outputs: 1...3)
+        try a.allow(["axis", "epsilon", "stash_type"])
+        let axis = try a.int("axis", default: -1)
+        let axes: [Int]
+        if axis < 0 {
+            guard axis >= -8 else { throw ctx.error("axis \(axis) is out of range") }
+            axes = Array(axis..<0)
+        } else {
+            guard let rank = ctx.shape(0)?.count else { throw _Carry("the input's rank is not known at import") }
+            guard axis < rank else { throw ctx.error("axis \(axis) is out of range for rank \(rank)") }
+            axes = Array(axis..<rank)
+        }
+        let attributes = LayerNormAttributes(axes: axes, epsilon: try a.float("epsilon", default: 1e-5))
+        if ctx.isUsed(output: 1) || ctx.isUsed(output: 2) {
+            return try layerNormalizationWithStatistics(ctx, axes: axes, epsilon: attributes.epsilon)
+        }
+        return [ctx.node(.normalization(.layer(attributes)), [ctx.input(0), ctx.input(1), ctx.input(2)], outputCount: 1)]
+    }
+
     func importNormalization(_ ctx: _NodeContext) throws -> Node {
         let a = ctx.attributes
         switch ctx.op {
@@ -35,22 +90,6 @@ extension ONNXImporter {
             try a.allow(["epsilon"])
             let attributes = InstanceNormAttributes(epsilon: try a.float("epsilon", default: 1e-5), layout: .channelsFirst)
             return ctx.node(.normalization(.instance(attributes)), ctx.inputs)
-        case "LayerNormalization":
-            try ctx.arity(2...3, outputs: 1...3)
-            try a.allow(["axis", "epsilon", "stash_type"])
-            try ctx.requireUnusedOutputs(from: 1, "Mean or InvStdDev")
-            let axis = try a.int("axis", default: -1)
-            let axes: [Int]
-            if axis < 0 {
-                guard axis >= -8 else { throw ctx.error("axis \(axis) is out of range") }
-                axes = Array(axis..<0)
-            } else {
-                guard let rank = ctx.shape(0)?.count else { throw _Carry("the input's rank is not known at import") }
-                guard axis < rank else { throw ctx.error("axis \(axis) is out of range for rank \(rank)") }
-                axes = Array(axis..<rank)
-            }
-            let attributes = LayerNormAttributes(axes: axes, epsilon: try a.float("epsilon", default: 1e-5))
-            return ctx.node(.normalization(.layer(attributes)), [ctx.input(0), ctx.input(1), ctx.input(2)], outputCount: 1)
         case "GroupNormalization":
             try ctx.arity(3...3)
             try a.allow(["num_groups", "epsilon", "stash_type"])

@@ -29,6 +29,15 @@ public struct ONNXWriter: Sendable {
     static let externalAlignment = 4096
     static let producerVersion = "0.1.0"
 
+    /// The opset to write `graph` at when none is asked for: an ONNX source's own (within
+    /// `supportedOpsets`), so nothing it uses is lost to an older definition; `defaultOpset` otherwise.
+    public static func preferredOpset(for graph: Graph) -> Int {
+        guard graph.metadata.sourceFormat == "onnx", let source = graph.metadata.extra["onnx.opset"].flatMap(Int.init) else {
+            return defaultOpset
+        }
+        return min(max(source, supportedOpsets.lowerBound), supportedOpsets.upperBound)
+    }
+
     public var opset: Int
     /// NCHW rank-4 graph inputs and outputs instead of NHWC, for a channels-last graph.
     public var nchw: Bool
