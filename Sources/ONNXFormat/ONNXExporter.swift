@@ -254,7 +254,8 @@ final class ONNXExporter {
     func produce(_ v: String, _ form: Form) -> String {
         let r = rank(v) ?? 0
         let wanted = graphOutputs.contains(v) ? ioForm(v, rank: r) : .native
-        let name = form == wanted ? v : unique("\(v)__\(form == .native ? "nhwc" : "nchw")")
+        let free = !(names[v]?.values.contains(v) ?? false)  // an NCHW graph input already holds the name
+        let name = form == wanted && free ? v : unique("\(v)__\(form == .native ? "nhwc" : "nchw")")
         names[v, default: [:]][form] = name
         return name
     }
