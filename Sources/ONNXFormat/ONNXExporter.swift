@@ -252,6 +252,7 @@ final class ONNXExporter {
     /// The ONNX name a node producing IR value `v` in `form` writes to.
     @discardableResult
     func produce(_ v: String, _ form: Form) -> String {
+        if let name = names[v]?[form] { return name }
         let r = rank(v) ?? 0
         let wanted = graphOutputs.contains(v) ? ioForm(v, rank: r) : .native
         let free = !(names[v]?.values.contains(v) ?? false)  // an NCHW graph input already holds the name
