@@ -93,13 +93,37 @@ def tensor_types(model: onnx.ModelProto) -> set[int]:
     return types
 
 
+def materialize(case):
+    """A TestCase of the on-disk kinds (pytorch-converted, simple, light, ...) with its model and
+    data sets loaded like the node tests' in-memory ones (None when it has no data)."""
+    if case.model is not None:
+        return case
+    import glob
+    from dataclasses import replace
+    model = onnx.load(os.path.join(case.model_dir, "model.onnx") if os.path.isdir(case.model_dir) else case.model_dir)
+    def tensors(pattern):
+        out = []
+        for path in sorted(glob.glob(pattern), key=lambda p: int(re.findall(r"(\d+)\.pb$", p)[0])):
+            t = onnx.TensorProto()
+            with open(path, "rb") as f:
+                t.ParseFromString(f.read())
+            out.append(numpy_helper.to_array(t))
+        return out
+    sets = []
+    for d in sorted(glob.glob(os.path.join(case.model_dir, "test_data_set_*"))):
+        sets.append((tensors(os.path.join(d, "input_*.pb")), tensors(os.path.join(d, "output_*.pb"))))
+    if not sets:
+        return None
+    return replace(case, model=model, data_sets=sets[:1])
+
+
 def as_array(value) -> np.ndarray:
     if isinstance(value, onnx.TensorProto):
         return numpy_helper.to_array(value)
     return np.asarray(value)
 
 
-def select(cases, only: str | None):
+def select(cases, only: str | None, models: bool = False):
     selected, out_of_scope = [], []
     for case in cases:
         if only and not re.search(only, case.name):
@@ -108,7 +132,7 @@ def select(cases, only: str | None):
         domains = {n.domain for n in case.model.graph.node}
         if not ops or not ops <= SELECTED_OPS or not domains <= {"", "ai.onnx"}:
             continue
-        main = primary_op(case)
+        main = primary_op(case) if not models else sorted(ops)[0]
         if main not in SELECTED_OPS:
             continue  # the expanded body of an op outside the families (Attention, RMSNormalization, ...)
         if tensor_types(case.model) - IR_TYPES:
@@ -301,20 +325,28 @@ def main() -> int:
     parser.add_argument("--eval-binary", default=os.environ.get("ONNXEVAL", "onnxeval"))
     parser.add_argument("--wtool", default=str(REPO / ".build" / "release" / "wtool"))
     parser.add_argument("--only", help="regular expression on test names")
+    parser.add_argument("--kind", default="node",
+                        help="node (generated, the acceptance set) or one of the on-disk kinds the wheel ships: "
+                             "pytorch-converted, pytorch-operator, simple, light (no report unless --report is given)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--timeout", type=float, default=120)
-    parser.add_argument("--report", default=str(REPO / "docs" / "onnx-coverage.md"), help="'' to skip the report")
+    parser.add_argument("--report", help="the report to write (default docs/onnx-coverage.md for the node tests); '' for none")
     parser.add_argument("--verbose", "-v", action="store_true")
     parser.add_argument("--roundtrip-opset", type=int, default=0,
                         help="instead: import, write at this opset (-1: the test's own, within 13-28), read back and run "
                              "the written model in onnxruntime (eval runner; checks the writer; no report)")
     args = parser.parse_args()
     binary = args.eval_binary if args.runner == "eval" else args.wtool
+    if args.report is None:
+        args.report = str(REPO / "docs" / "onnx-coverage.md") if args.kind == "node" else ""
 
     import warnings
     warnings.filterwarnings("ignore")
-    cases = load_model_tests(kind="node")
-    selected, out_of_scope = select(cases, args.only)
+    if args.kind == "node":
+        cases = load_model_tests(kind="node")
+    else:
+        cases = [c for c in map(materialize, load_model_tests(kind=args.kind)) if c is not None]
+    selected, out_of_scope = select(cases, args.only, models=args.kind != "node")
     start = time.time()
     results = []
     with tempfile.TemporaryDirectory(prefix="onnx-node-tests-") as tmp:

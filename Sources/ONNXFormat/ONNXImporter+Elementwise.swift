@@ -68,7 +68,16 @@ extension ONNXImporter {
         case "PRelu":
             try ctx.arity(2...2)
             try a.allow(["consumed_inputs"])
-            return ctx.node(.elementwise(.prelu), ctx.inputs)
+            var operands = ctx.inputs
+            // Before opset 7 a 1-D slope of C values ran along axis 1 (PyTorch's per-channel PReLU).
+            if ctx.opset < 7, let x = ctx.shape(0), x.count > 2, let slope = ctx.value(1), slope.shape.count == 1,
+               slope.shape[0] > 1, slope.shape[0] == x[1] {
+                let name = uniqueValueName("\(ctx.input(1))::per_channel")
+                addWeight(name, slope.reshaped([slope.shape[0]] + [Int](repeating: 1, count: x.count - 2)), trainable: true,
+                          source: ctx.input(1))
+                operands[1] = name
+            }
+            return ctx.node(.elementwise(.prelu), operands)
         default:  // Clip
             try ctx.arity(1...3)
             if ctx.opset < 11 {
