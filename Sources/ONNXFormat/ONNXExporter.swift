@@ -39,6 +39,7 @@ final class ONNXExporter {
     /// IR value → its ONNX names by form.
     private(set) var names: [String: [Form: String]] = [:]
     private var taken = Set<String>()
+    private var nextSuffix: [String: Int] = [:]
     private var nodeNames = Set<String>()
     private var initializerCache: [String: String] = [:]
     private let graphOutputs: Set<String>
@@ -265,11 +266,12 @@ final class ONNXExporter {
     func temporary(_ base: String) -> String { unique(base) }
 
     private func unique(_ base: String) -> String {
-        var name = base, i = 1
+        var name = base, i = nextSuffix[base] ?? 1
         while taken.contains(name) {
             name = "\(base)_\(i)"
             i += 1
         }
+        nextSuffix[base] = i
         taken.insert(name)
         return name
     }

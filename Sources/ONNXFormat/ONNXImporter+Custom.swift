@@ -104,6 +104,9 @@ extension ONNXImporter {
 
 /// `SparseTensorProto` → a dense tensor (sparse initializers are rare; the IR holds dense ones).
 enum _SparseTensor {
+    /// The largest dense tensor a sparse one may become (a few bytes of file must not allocate gigabytes).
+    static let maximumDenseBytes = 256 << 20
+
     static func densify(_ s: Onnx_SparseTensorProto, loader: inout _TensorLoader, name: String) throws -> Tensor {
         func fail(_ detail: String) -> ONNXError { .invalidTensor(name: name, detail: "sparse: \(detail)") }
         let values = try loader.load(s.values, name: name)
@@ -114,7 +117,9 @@ enum _SparseTensor {
             dims.append(Int(d))
         }
         guard let count = Shape.elementCount(dims), count.multipliedReportingOverflow(by: values.dtype.byteSize).overflow == false,
-              count * values.dtype.byteSize <= ONNXReader.maximumModelBytes * 4 else { throw fail("dims \(dims) are too large") }
+              count * values.dtype.byteSize <= Self.maximumDenseBytes else {
+            throw fail("dims \(dims) are too large to hold densely (over \(Self.maximumDenseBytes >> 20) MiB)")
+        }
         guard values.shape.count == 1, indices.dtype == .int64 else { throw fail("values must be 1-D and indices int64") }
         let nnz = values.shape[0]
         let idx = indices.integers

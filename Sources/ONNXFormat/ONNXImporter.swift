@@ -32,6 +32,7 @@ final class ONNXImporter {
     /// How many node inputs (subgraph references included) and graph outputs read each value.
     var reads: [String: Int] = [:]
     private var nodeNames = Set<String>()
+    private var nextSuffix: [String: Int] = [:]
     /// Every value name the ONNX graph uses, so names the importer makes up never collide.
     private var onnxValueNames = Set<String>()
 
@@ -255,11 +256,13 @@ final class ONNXImporter {
     }
 
     func uniqueNodeName(_ base: String) -> String {
-        var name = base, i = 1
+        // The next suffix to try per base, so a file of many same-named nodes stays linear.
+        var name = base, i = nextSuffix[base] ?? 1
         while nodeNames.contains(name) {
             name = "\(base)_\(i)"
             i += 1
         }
+        nextSuffix[base] = i
         nodeNames.insert(name)
         return name
     }
@@ -301,8 +304,12 @@ final class ONNXImporter {
     /// static shape), or every operand is a constant and the evaluator computes them. Quantization
     /// ops are never folded (a QDQ model keeps its quantized weights), nor results over the limit.
     private func fold(_ node: Node, operands: [Operand?], results: [Operand]) -> [Tensor]? {
+        // Convolutions and pools of constants are no shape computations, and their cost is not
+        // bounded by their result's size: a hostile file must not make the import compute for hours.
+        var limit = Self.foldByteLimit
         switch node.op {
-        case .custom, .quantization: return nil
+        case .custom, .quantization, .conv, .pool: return nil
+        case .linear: limit = 1 << 20
         default: break
         }
         let values = results.compactMap(\.value)
@@ -314,7 +321,8 @@ final class ONNXImporter {
             guard let n = r.type.concreteShape.flatMap(Shape.elementCount) else { return nil }
             bytes += n * r.dtype.byteSize
         }
-        guard bytes <= Self.foldByteLimit else { return nil }
+        if case .linear = node.op { bytes += operands.reduce(0) { $0 + ($1?.value?.data.count ?? 0) } }
+        guard bytes <= limit else { return nil }
         // An op the evaluator cannot run yet (or that fails on these values) stays a node: the
         // runtime reports it, with its own context, if the graph is ever run.
         guard let out = try? Evaluator.evaluate(node, operands.map { $0?.value }), out.count >= results.count,
