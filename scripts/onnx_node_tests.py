@@ -236,6 +236,8 @@ def run_case(case, runner: str, binary: str, workdir: Path, timeout: float):
     try:
         if runner == "eval":
             outputs = [np.load(out / f"{i}.npy") for i in range(len(expected))]
+        elif not out.exists() and out.with_suffix(".npy").exists():
+            outputs = [np.load(out.with_suffix(".npy"))]  # one output may come back as OUT.npy
         else:
             with np.load(out) as z:
                 names = [v.name for v in case.model.graph.output]

@@ -399,6 +399,7 @@ final class ONNXExporter {
     // MARK: - Dispatch
 
     func export(_ node: Node) throws {
+        guard !node.outputs.isEmpty, !node.outputs[0].isEmpty || node.op.kind == "custom" else { throw fail(node, "the node has no output") }
         switch node.op {
         case .conv(let o): try exportConv(node, o)
         case .pool(let o): try exportPool(node, o)
