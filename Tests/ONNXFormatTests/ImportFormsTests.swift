@@ -325,6 +325,27 @@ final class ImportFormsTests: XCTestCase {
         XCTAssertEqual(out["inv"]?.floats ?? [], [1 / (var0 + 1e-5).squareRoot(), 1 / (var1 + 1e-5).squareRoot()], accuracy: 1e-5)
     }
 
+    /// A QDQ model keeps its int8 weight and the quantization nodes, and writes them back.
+    func testQuantizationNodes() throws {
+        let graph = try model([vi("x", [1, 3])], [vi("y", nil), vi("q", nil), vi("s", nil), vi("z", nil)], opset: 13) { b in
+            b.initializers.append(ModelBuilder.tensor("w8", [3, 2], dataType: 3, raw: [1, 255, 3, 4, 250, 6]))
+            b.initializer("ws", [2], [0.5, 0.25])
+            b.initializers.append(ModelBuilder.tensor("wz", [2], dataType: 3, raw: [0, 1]))
+            b.node("DequantizeLinear", ["w8", "ws", "wz"], ["w"], name: "dq", ["axis": .int(1)])
+            b.node("MatMul", ["x", "w"], ["y"], name: "matmul")
+            b.node("DynamicQuantizeLinear", ["x"], ["q", "s", "z"], name: "dql")
+        }
+        XCTAssertEqual(graph.nodes.map(\.op), [.quantization(.dequantizeLinear(QuantizeAttributes(axis: 1))), .linear(.matMul),
+                                               .quantization(.dynamicQuantizeLinear)])
+        XCTAssertEqual(graph.weights["w8"]?.info.dtype, .int8)
+        let types = try graph.inferTypes()
+        XCTAssertEqual(types["w"]?.type, ValueType(dtype: .float32, shape: [3, 2]))
+        XCTAssertEqual(types["q"]?.dtype, .uint8)
+        let back = try T.roundTrip(graph, ONNXWriter(opset: 13))
+        XCTAssertEqual(back.nodes, graph.nodes)
+        XCTAssertTrue(back.weights["w8"]?.data.bytesEqual(graph.weights["w8"]!.data) ?? false)
+    }
+
     func testMetadataAndOpsetImportsAreKept() throws {
         var b = ModelBuilder()
         b.inputs = [vi("x", [1])]
