@@ -29,9 +29,12 @@ extension ONNXImporter {
             }
             try ctx.arity(2...2)
             try a.allow(["allowzero"])
-            let (shape, operand) = try parameter(ctx, 1)
-            return ctx.node(.tensor(.reshape(ReshapeAttributes(shape: shape, allowZero: try a.bool("allowzero", default: false)))),
-                            [x, operand])
+            let allowZero = try a.bool("allowzero", default: false)
+            var (shape, operand) = try parameter(ctx, 1)
+            if shape == nil, let target = staticReshapeTarget(ctx, allowZero: allowZero) {
+                (shape, operand) = (target, "")
+            }
+            return ctx.node(.tensor(.reshape(ReshapeAttributes(shape: shape, allowZero: allowZero))), [x, operand])
         case "Flatten":
             try ctx.arity(1...1)
             try a.allow(["axis"])

@@ -149,6 +149,22 @@ final class ImportFormsTests: XCTestCase {
         let results = try T.evaluate(dynamic, ["x": x])
         XCTAssertEqual(results["y"]?.shape, [2, 48])
 
+        // Known but for the batch (x.view(x.size(0), 3, 16)): a static target with -1 for the batch;
+        // the chain is dead and dropped, and the result has a full shape after the batch.
+        let partial = try model([vi("x", [nil, 3, 4, 4])], [vi("y", nil)], opset: 13) { b in
+            b.int64Initializer("zero", [0]); b.int64Initializer("rest", [3, 16])
+            b.initializers.append(ModelBuilder.int64Tensor("index", [0]))
+            b.initializers[b.initializers.count - 1].dims = []
+            b.node("Shape", ["x"], ["s"], name: "shape")
+            b.node("Gather", ["s", "index"], ["n"], name: "gather", ["axis": .int(0)])
+            b.node("Unsqueeze", ["n", "zero"], ["n1"], name: "unsqueeze")
+            b.node("Concat", ["n1", "rest"], ["target"], name: "concat", ["axis": .int(0)])
+            b.node("Reshape", ["x", "target"], ["y"], name: "reshape")
+        }
+        XCTAssertEqual(partial.nodes.map(\.op), [.tensor(.reshape(ReshapeAttributes(shape: [-1, 3, 16])))])
+        XCTAssertEqual(partial.nodes[0].inputs, ["x"])
+        XCTAssertEqual(try partial.inferShapes()["y"], [-1, 3, 16])
+
         let fixed = try build(2)
         guard fixed.nodes.count == 1 else {
             throw XCTSkip("the reference evaluator cannot fold Gather/Unsqueeze/Concat yet: \(fixed.nodes.map(\.op.kind))")
