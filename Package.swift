@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "_TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: [
-            "ONNXFormat", "ONNXProto", "Runtime", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "ONNXFormat", "ONNXProto", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),

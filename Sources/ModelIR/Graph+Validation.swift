@@ -4,7 +4,8 @@ extension Graph {
     /// produced, and every node's operands fitting its op (shape and type inference).
     /// - Throws: the first `ModelIRError` found.
     public func validate() throws {
-        guard !inputs.isEmpty || nodes.contains(where: { $0.inputs.allSatisfy { $0.isEmpty || weights[$0] != nil } }) else {
+        guard !inputs.isEmpty || nodes.contains(where: { $0.inputs.allSatisfy { $0.isEmpty || weights[$0] != nil } })
+                || (!outputs.isEmpty && outputs.allSatisfy { weights[$0] != nil }) else {
             throw ModelIRError.emptyGraph
         }
         guard !outputs.isEmpty else { throw ModelIRError.noOutputs }

@@ -1,76 +1,101 @@
 import ModelIR
 import ONNXProto
 
-/// IR activations → ONNX unary ops (the counterparts `ONNXImporter+Activation` reads back).
+/// IR activations (standalone, and those fused into Keras Conv/Dense) → ONNX's unary ops, the
+/// opset permitting; otherwise their definition in primitive ops (HardSwish before 14, Mish
+/// before 18, Gelu before 20, Swish).
 extension ONNXExporter {
-    static func activationName(_ a: Activation) -> String {
-        switch a {
-        case .linear: "Identity"
-        case .relu: "Relu"
-        case .clippedReLU(nil, let slope, 0) where slope != 0: "LeakyRelu"
-        case .clippedReLU(nil, _, _): "Relu"
-        case .clippedReLU: "Clip"
-        case .leakyReLU: "LeakyRelu"
-        case .sigmoid: "Sigmoid"
-        case .hardSigmoid: "HardSigmoid"
-        case .tanh: "Tanh"
-        case .softmax: "Softmax"
-        case .swish: "Swish"
-        case .elu: "Elu"
-        case .selu: "Selu"
-        case .softplus: "Softplus"
-        case .gelu: "Gelu"
-        }
+    func exportActivationNode(_ node: Node, _ activation: Activation) throws {
+        let v = node.inputs[0]
+        // Element-wise functions do not care about layout: stay channels first when the input is.
+        let form: Form = activation.isElementwise && isChannelsFirstOnly(v) ? .channelsFirst : .native
+        let x = try ref(v, form)
+        try emitActivation(activation, node: node, name: node.name, input: x, output: produce(node.outputs[0], form))
     }
 
-    /// Appends the node(s) computing `activation(input)` into `output`.
-    /// - Parameters:
-    ///   - layout: the layout of `input` (Softmax's axis is mapped through it).
-    ///   - rank: the IR rank of the value.
-    func emitActivation(_ activation: Activation, name: String, input: String, output: String, layout: Layout, rank: Int,
-                        node: Node) throws {
-        func unary(_ op: String, _ attrs: [Onnx_AttributeProto] = []) {
-            append(makeNode(op, name: name, inputs: [input], outputs: [output], attributes: attrs))
+    /// Where a layer with a fused activation writes: its output, or a temporary the activation reads.
+    func activationTarget(_ node: Node, _ activation: Activation, form: Form) throws -> String {
+        activation == .linear ? produce(node.outputs[0], form) : temporary("\(node.outputs[0])__preact")
+    }
+
+    /// Appends the fused activation reading `target` (a value in `form`).
+    func finishActivation(_ node: Node, _ activation: Activation, from target: String, form: Form) throws {
+        guard activation != .linear else { return }
+        var input = target
+        var outForm = form
+        if !activation.isElementwise, form == .channelsFirst {
+            // Softmax's axis is the IR's: back to the IR's layout first.
+            guard let r = rank(node.outputs[0]) else { throw fail(node, "the output's rank is unknown") }
+            input = temporary("\(node.outputs[0])__preact_nhwc")
+            append("Transpose", name: "\(node.name)/to_nhwc", inputs: [target], outputs: [input],
+                   attributes: [attribute("perm", ints: Self.toChannelsLast(rank: r))])
+            outForm = .native
         }
+        try emitActivation(activation, node: node, name: "\(node.name)/activation", input: input, output: produce(node.outputs[0], outForm))
+    }
+
+    func emitActivation(_ activation: Activation, node: Node, name: String, input: String, output: String) throws {
+        func unary(_ op: String, _ attrs: [Onnx_AttributeProto] = []) {
+            append(op, name: name, inputs: [input], outputs: [output], attributes: attrs)
+        }
+        func chain(_ steps: [(String, [String], [Onnx_AttributeProto])]) {
+            // Each step reads the previous result ("$") and the input ("x"); the last writes the output.
+            var previous = input
+            for (i, step) in steps.enumerated() {
+                let last = i == steps.count - 1
+                let out = last ? output : temporary("\(output)__\(step.0.lowercased())")
+                let ins = step.1.map { $0 == "$" ? previous : $0 == "x" ? input : $0 }
+                append(step.0, name: last ? name : "\(name)/\(step.0.lowercased())", inputs: ins, outputs: [out], attributes: step.2)
+                previous = out
+            }
+        }
+        let dtype = self.dtype(node.outputs[0])
+        func scalar(_ value: Double) -> String { scalarInitializer("\(name)/const", value, dtype: dtype) }
         switch activation {
         case .linear: unary("Identity")
         case .relu: unary("Relu")
         case let .clippedReLU(maxValue, slope, threshold):
-            guard threshold == 0 else {
-                throw ONNXError.cannotExport(node: node.name, detail: "ReLU with threshold \(threshold) has no ONNX counterpart here")
-            }
-            switch (maxValue, slope) {
-            case (nil, 0): unary("Relu")
-            case (nil, let s): unary("LeakyRelu", [attribute("alpha", float: s)])
-            case (let m?, 0):
-                let low = scalarInitializer("clip_min_0", 0)
-                let high = scalarInitializer("clip_max_\(m)", m)
-                append(makeNode("Clip", name: name, inputs: [input, low, high], outputs: [output]))
+            switch (maxValue, slope, threshold) {
+            case (nil, 0, 0): unary("Relu")
+            case (nil, let s, 0): unary("LeakyRelu", [attribute("alpha", float: s)])
+            case (nil, 0, let t) where t > 0: unary("ThresholdedRelu", [attribute("alpha", float: t)])
+            case (let m?, 0, 0): append("Clip", name: name, inputs: [input, scalar(0), scalar(Double(m))], outputs: [output])
             default:
-                throw ONNXError.cannotExport(node: node.name, detail: "ReLU with both max_value and negative_slope has no ONNX counterpart here")
+                throw fail(node, "ReLU(max_value: \(maxValue.map { "\($0)" } ?? "nil"), negative_slope: \(slope), threshold: \(threshold)) has no ONNX counterpart here")
             }
         case .leakyReLU(let alpha): unary("LeakyRelu", [attribute("alpha", float: alpha)])
         case .sigmoid: unary("Sigmoid")
-        case .hardSigmoid: unary("HardSigmoid", [attribute("alpha", float: 1 / 6), attribute("beta", float: 0.5)])
-        case .tanh: unary("Tanh")
-        case .elu(let alpha): unary("Elu", [attribute("alpha", float: alpha)])
-        case .selu:
-            unary("Selu", [attribute("alpha", float: ONNXImporter.seluAlpha), attribute("gamma", float: ONNXImporter.seluGamma)])
-        case .softplus: unary("Softplus")
-        case .gelu:
-            guard opset >= 20 else {
-                throw ONNXError.cannotExport(node: node.name, detail: "GELU needs opset 20 or later (--opset 20)")
+        case let .hardSigmoid(alpha, beta): unary("HardSigmoid", [attribute("alpha", float: alpha), attribute("beta", float: beta)])
+        case .hardSwish:
+            if opset >= 14 { unary("HardSwish") } else {
+                chain([("HardSigmoid", ["x"], [attribute("alpha", float: 1.0 / 6.0), attribute("beta", float: 0.5)]), ("Mul", ["x", "$"], [])])
             }
-            unary("Gelu")
-        case .swish:
-            let s = temporary("\(output)__sigmoid")
-            append(makeNode("Sigmoid", name: "\(name)/sigmoid", inputs: [input], outputs: [s]))
-            append(makeNode("Mul", name: name, inputs: [input, s], outputs: [output]))
-        case .softmax(let axis):
-            let ax = axis < 0 ? axis + rank : axis
-            guard ax >= 0, ax < rank else { throw ONNXError.cannotExport(node: node.name, detail: "softmax axis \(axis) out of range") }
-            let onnxAxis = layout == .nchw ? _ValueState.nhwcToNCHWAxis[ax] : ax
-            unary("Softmax", [attribute("axis", int: onnxAxis == rank - 1 ? -1 : onnxAxis)])
+        case .tanh: unary("Tanh")
+        case .softmax(let axis): unary("Softmax", [attribute("axis", int: axis)])
+        case .logSoftmax(let axis): unary("LogSoftmax", [attribute("axis", int: axis)])
+        case .swish: chain([("Sigmoid", ["x"], []), ("Mul", ["x", "$"], [])])
+        case .elu(let alpha): unary("Elu", [attribute("alpha", float: alpha)])
+        case let .selu(alpha, gamma): unary("Selu", [attribute("alpha", float: alpha), attribute("gamma", float: gamma)])
+        case .celu(let alpha): unary("Celu", [attribute("alpha", float: alpha)])
+        case .softplus: unary("Softplus")
+        case .softsign: unary("Softsign")
+        case .gelu(let approximate):
+            if opset >= 20 {
+                unary("Gelu", approximate ? [attribute("approximate", string: "tanh")] : [])
+            } else if approximate {
+                // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+                chain([("Mul", ["x", "x"], []), ("Mul", ["$", "x"], []), ("Mul", ["$", scalar(0.044715)], []), ("Add", ["$", "x"], []),
+                       ("Mul", ["$", scalar(0.7978845608028654)], []), ("Tanh", ["$"], []), ("Add", ["$", scalar(1)], []),
+                       ("Mul", ["$", "x"], []), ("Mul", ["$", scalar(0.5)], [])])
+            } else {
+                // 0.5·x·(1 + erf(x/√2))
+                chain([("Div", ["x", scalar(1.4142135623730951)], []), ("Erf", ["$"], []), ("Add", ["$", scalar(1)], []),
+                       ("Mul", ["$", "x"], []), ("Mul", ["$", scalar(0.5)], [])])
+            }
+        case .mish:
+            if opset >= 18 { unary("Mish") } else { chain([("Softplus", ["x"], []), ("Tanh", ["$"], []), ("Mul", ["x", "$"], [])]) }
+        case .exponential: unary("Exp")
+        case .thresholdedReLU(let alpha): unary("ThresholdedRelu", [attribute("alpha", float: alpha)])
         }
     }
 }

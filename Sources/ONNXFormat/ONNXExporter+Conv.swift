@@ -1,105 +1,148 @@
 import ModelIR
 import ONNXProto
 
-/// IR `conv2D`, `depthwiseConv2D`, `separableConv2D` → ONNX `Conv` in NCHW, with the fused
-/// activation as its own node after it.
+/// IR `conv` and `pool` → ONNX Conv, ConvTranspose, the pools. Channels-first ops are written as
+/// they are; channels-last ones (Keras) read and write the channels-first form of their values
+/// and get their kernels transposed: HWIO → OIHW, depthwise `[k…, C, M]` → `[C·M, 1, k…]`
+/// (group C), Keras's transposed `[k…, out, in]` → `[in, out, k…]`. A separable convolution is a
+/// depthwise Conv then a 1×1 Conv.
 extension ONNXExporter {
-    func export(_ node: Node) throws {
-        switch node.op {
-        case .conv2D(let a):
-            let w = try weightInitializer(node.weights[0], node: node, perm: [3, 2, 0, 1])
-            try conv(node, input: node.inputs[0], weight: w, bias: a.useBias ? node.weights[1] : nil, kernel: a.kernelSize,
-                     strides: a.strides, dilations: a.dilations, padding: a.padding, groups: a.groups, activation: a.activation)
-        case .depthwiseConv2D(let a):
-            let c = try channels(node)
-            let w = try depthwiseInitializer(node.weights[0], node: node, a.kernelSize, c, a.depthMultiplier)
-            try conv(node, input: node.inputs[0], weight: w, bias: a.useBias ? node.weights[1] : nil, kernel: a.kernelSize,
-                     strides: a.strides, dilations: a.dilations, padding: a.padding, groups: c, activation: a.activation)
-        case .separableConv2D(let a):
-            let c = try channels(node)
-            let dw = try depthwiseInitializer(node.weights[0], node: node, a.kernelSize, c, a.depthMultiplier)
-            let x = try value(node.inputs[0], as: .nchw, node: node.name)
+    func exportConv(_ node: Node, _ op: ConvOp) throws {
+        let n = op.spatialRank
+        let channelsLast = op.layout == .channelsLast
+        let form: Form = channelsLast ? .channelsFirst : .native
+        let x = try ref(node.inputs[0], form)
+        let spatialFirstToOIHW = [n + 1, n] + Array(0..<n)
+        let target = try activationTarget(node, op.activation, form: form)
+        switch op {
+        case .conv(let a):
+            let w = try kernel(node, 1, perm: a.kernelLayout == .spatialFirst ? spatialFirstToOIHW : nil)
+            append("Conv", name: node.name, inputs: [x, w, try ref(input(node, 2))], outputs: [target],
+                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: a.groups)])
+        case .depthwise(let a):
+            let c = try channels(node, op.layout)
+            let w = try kernel(node, 1, perm: [n, n + 1] + Array(0..<n), reshape: [c * a.depthMultiplier, 1] + a.kernelSize)
+            append("Conv", name: node.name, inputs: [x, w, try ref(input(node, 2))], outputs: [target],
+                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: c)])
+        case .separable(let a):
+            let c = try channels(node, op.layout)
+            let dw = try kernel(node, 1, perm: [n, n + 1] + Array(0..<n), reshape: [c * a.depthMultiplier, 1] + a.kernelSize)
             let mid = temporary("\(node.outputs[0])__depthwise")
-            try appendConv(name: "\(node.name)/depthwise", inputs: [x, dw], output: mid, inputShape: shapes[node.inputs[0]] ?? [],
-                           kernel: a.kernelSize, strides: a.strides, dilations: a.dilations, padding: a.padding, groups: c, node: node)
-            let pw = try weightInitializer(node.weights[1], node: node, perm: [3, 2, 0, 1])
-            let bias = a.useBias ? [try weightInitializer(node.weights[2], node: node)] : []
-            let out = try activationTarget(node, a.activation, layout: .nchw)
-            try appendConv(name: node.name, inputs: [mid, pw] + bias, output: out.convOutput, inputShape: [],
-                           kernel: [1, 1], strides: [1, 1], dilations: [1, 1], padding: .valid, groups: 1, node: node)
-            try finishActivation(node, a.activation, out, layout: .nchw)
-        case .dense(let a):
-            try dense(node, a)
-        case .maxPool2D, .averagePool2D, .globalAveragePool2D, .globalMaxPool2D:
-            try pool(node)
-        case .batchNormalization(let a):
-            try batchNormalization(node, a)
-        case .zeroPadding2D, .flatten, .reshape, .dropout:
-            try shapeOp(node)
-        case .activation(let activation):
-            let layout = nativeLayout(node.inputs[0])
-            let x = try value(node.inputs[0], as: layout, node: node.name)
-            try emitActivation(activation, name: node.name, input: x, output: output(node.outputs[0], layout: layout),
-                               layout: layout, rank: rank(node.inputs[0]), node: node)
-        case .add, .multiply, .concatenate:
-            try elementwise(node)
+            append("Conv", name: "\(node.name)/depthwise", inputs: [x, dw], outputs: [mid],
+                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: c)])
+            let pw = try kernel(node, 2, perm: spatialFirstToOIHW)
+            let ones = a.kernelSize.map { _ in 1 }
+            append("Conv", name: node.name, inputs: [mid, pw, try ref(input(node, 3))], outputs: [target],
+                   attributes: windowAttributes(ones, ones, ones, .valid) + [attribute("group", int: 1)])
+        case .transposed(let a):
+            let w = try kernel(node, 1, perm: a.kernelLayout == .spatialFirst ? spatialFirstToOIHW : nil)
+            var attributes = [attribute("kernel_shape", ints: a.kernelSize), attribute("strides", ints: a.strides),
+                              attribute("dilations", ints: a.dilations), attribute("group", int: a.groups)]
+            if a.outputPadding.contains(where: { $0 != 0 }) { attributes.append(attribute("output_padding", ints: a.outputPadding)) }
+            if let shape = a.outputShape {
+                // With output_shape, NOTSET puts the odd padding first (the IR's sameLower).
+                attributes.append(attribute("output_shape", ints: shape))
+                if a.padding != .sameLower { attributes.append(attribute("auto_pad", string: "SAME_UPPER")) }
+            } else {
+                attributes += padAttributes(a.padding, n: n)
+            }
+            append("ConvTranspose", name: node.name, inputs: [x, w, try ref(input(node, 2))], outputs: [target], attributes: attributes)
+        }
+        try finishActivation(node, op.activation, from: target, form: form)
+    }
+
+    func exportPool(_ node: Node, _ op: PoolOp) throws {
+        let form: Form = op.layout == .channelsLast ? .channelsFirst : .native
+        let x = try ref(node.inputs[0], form)
+        switch op {
+        case .max(let a), .average(let a), .lp(let a):
+            var attributes = [attribute("kernel_shape", ints: a.poolSize), attribute("strides", ints: a.strides)]
+            attributes += padAttributes(a.padding, n: a.poolSize.count)
+            if a.ceilMode { attributes.append(attribute("ceil_mode", int: 1)) }
+            if a.dilations.contains(where: { $0 != 1 }) {
+                if case .average = op { try require(node, opset: 19, for: "a dilated average pool") }
+                if case .lp = op { try require(node, opset: 18, for: "a dilated Lp pool") }
+                attributes.append(attribute("dilations", ints: a.dilations))
+            }
+            let type: String
+            switch op {
+            case .max: type = "MaxPool"
+            case .average:
+                type = "AveragePool"
+                if a.countIncludePad { attributes.append(attribute("count_include_pad", int: 1)) }
+            default:
+                type = "LpPool"
+                attributes.append(attribute("p", int: a.p))
+            }
+            append(type, name: node.name, inputs: [x], outputs: [produce(node.outputs[0], form)], attributes: attributes)
+        case .globalMax(let a), .globalAverage(let a), .globalLp(let a):
+            let type: String
+            var attributes: [Onnx_AttributeProto] = []
+            switch op {
+            case .globalMax: type = "GlobalMaxPool"
+            case .globalAverage: type = "GlobalAveragePool"
+            default:
+                type = "GlobalLpPool"
+                attributes.append(attribute("p", int: a.p))
+            }
+            if a.keepDims {
+                append(type, name: node.name, inputs: [x], outputs: [produce(node.outputs[0], form)], attributes: attributes)
+            } else {
+                // [N, C, 1…] → [N, C]: the same in either layout.
+                guard let r = rank(node.inputs[0]) else { throw fail(node, "the input's rank is unknown") }
+                let pooled = temporary("\(node.outputs[0])__pooled")
+                append(type, name: node.name, inputs: [x], outputs: [pooled], attributes: attributes)
+                let axes = int64Initializer("\(node.name)/squeeze_axes", Array(2..<r))
+                append("Squeeze", name: "\(node.name)/squeeze", inputs: [pooled, axes], outputs: [produce(node.outputs[0], .native)])
+            }
         }
     }
 
-    private func channels(_ node: Node) throws -> Int {
-        guard let c = shapes[node.inputs[0]]?.last, c > 0 else {
-            throw ONNXError.cannotExport(node: node.name, detail: "the input's channel count is unknown")
-        }
+    // MARK: - Helpers
+
+    /// Operand `i`, or "" when absent.
+    func input(_ node: Node, _ i: Int) -> String { i < node.inputs.count ? node.inputs[i] : "" }
+
+    /// The channel count of the node's input.
+    private func channels(_ node: Node, _ layout: DataLayout) throws -> Int {
+        guard let s = shape(node.inputs[0]), s.count >= 3 else { throw fail(node, "the input's rank is unknown") }
+        let c = s[layout.channelAxis(rank: s.count)]
+        guard c > 0 else { throw fail(node, "the input's channel count is unknown") }
         return c
     }
 
-    /// HWCM `[kh, kw, C, M]` → `[C·M, 1, kh, kw]` (group = C).
-    private func depthwiseInitializer(_ weight: String, node: Node, _ kernel: [Int], _ c: Int, _ m: Int) throws -> String {
-        let kernelName = try weightInitializer(weight, node: node, perm: [2, 3, 0, 1], dims: [c * m, 1, kernel[0], kernel[1]])
-        return kernelName
-    }
-
-    private func conv(_ node: Node, input: String, weight: String, bias: String?, kernel: [Int], strides: [Int], dilations: [Int],
-                      padding: Padding2D, groups: Int, activation: Activation) throws {
-        let x = try value(input, as: .nchw, node: node.name)
-        let b = try bias.map { try weightInitializer($0, node: node) }
-        let out = try activationTarget(node, activation, layout: .nchw)
-        try appendConv(name: node.name, inputs: [x, weight] + (b.map { [$0] } ?? []), output: out.convOutput,
-                       inputShape: shapes[input] ?? [], kernel: kernel, strides: strides, dilations: dilations, padding: padding,
-                       groups: groups, node: node)
-        try finishActivation(node, activation, out, layout: .nchw)
-    }
-
-    private func appendConv(name: String, inputs: [String], output: String, inputShape: [Int], kernel: [Int], strides: [Int],
-                            dilations: [Int], padding: Padding2D, groups: Int, node: Node) throws {
-        var attrs = [attribute("kernel_shape", ints: kernel), attribute("strides", ints: strides),
-                     attribute("dilations", ints: dilations), attribute("group", int: groups)]
-        attrs += padAttributes(padding, inputShape: inputShape, kernel: kernel, strides: strides, dilations: dilations)
-        append(makeNode("Conv", name: name, inputs: inputs, outputs: [output], attributes: attrs))
-    }
-
-    /// Explicit `pads` when they are known (tf2onnx's form), `auto_pad SAME_UPPER` for a strided
-    /// SAME on an input of unknown size (TensorFlow's SAME is ONNX's SAME_UPPER).
-    func padAttributes(_ padding: Padding2D, inputShape: [Int], kernel: [Int], strides: [Int], dilations: [Int]) -> [Onnx_AttributeProto] {
-        let h = inputShape.count == 4 ? inputShape[1] : -1, w = inputShape.count == 4 ? inputShape[2] : -1
-        // At stride 1, SAME pads do not depend on the input size.
-        if case .same = padding, h <= 0 || w <= 0, strides != [1, 1] {
-            return [attribute("auto_pad", string: "SAME_UPPER")]
+    /// A kernel operand, transposed by `perm` (and reshaped) when its layout differs from ONNX's:
+    /// a transformed initializer for a constant, Transpose (and Reshape) nodes otherwise.
+    func kernel(_ node: Node, _ i: Int, perm: [Int]?, reshape: [Int]? = nil) throws -> String {
+        let v = input(node, i)
+        guard let perm else { return try ref(v) }
+        if let w = graph.weights[v] {
+            var t = _Transpose.apply(w.tensor, perm: perm)
+            if let reshape { t = t.reshaped(reshape) }
+            return initializer(v, t, key: "kernel\u{0}\(v)\u{0}\(perm)\u{0}\(reshape ?? [])", preferExact: true)
         }
-        let p = padding.resolve(height: max(h, 1), width: max(w, 1), kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]),
-                                dilation: (dilations[0], dilations[1]))
-        return [attribute("pads", ints: [p.top, p.left, p.bottom, p.right])]
+        let transposed = temporary("\(v)__oihw")
+        append("Transpose", name: "\(node.name)/kernel_transpose", inputs: [try ref(v)], outputs: [transposed],
+               attributes: [attribute("perm", ints: perm)])
+        guard let reshape else { return transposed }
+        let reshaped = temporary("\(v)__grouped")
+        append("Reshape", name: "\(node.name)/kernel_reshape", inputs: [transposed, int64Initializer("\(node.name)/kernel_shape", reshape)],
+               outputs: [reshaped])
+        return reshaped
     }
 
-    /// Where the main op writes: straight to the output, or to a temporary that the activation reads.
-    func activationTarget(_ node: Node, _ activation: Activation, layout: Layout) throws -> (convOutput: String, final: String?) {
-        if activation == .linear { return (output(node.outputs[0], layout: layout), nil) }
-        return (temporary("\(node.outputs[0])__preact"), node.outputs[0])
+    func windowAttributes(_ kernel: [Int], _ strides: [Int], _ dilations: [Int], _ padding: Padding) -> [Onnx_AttributeProto] {
+        [attribute("kernel_shape", ints: kernel), attribute("strides", ints: strides), attribute("dilations", ints: dilations)]
+            + padAttributes(padding, n: kernel.count)
     }
 
-    func finishActivation(_ node: Node, _ activation: Activation, _ target: (convOutput: String, final: String?), layout: Layout) throws {
-        guard let final = target.final else { return }
-        try emitActivation(activation, name: "\(node.name)/\(Self.activationName(activation))", input: target.convOutput,
-                           output: output(final, layout: layout), layout: layout, rank: rank(final), node: node)
+    /// `auto_pad` for the symbolic paddings (exact for any input size), `pads` for explicit ones.
+    func padAttributes(_ padding: Padding, n: Int) -> [Onnx_AttributeProto] {
+        switch padding {
+        case .valid: []
+        case .same: [attribute("auto_pad", string: "SAME_UPPER")]
+        case .sameLower: [attribute("auto_pad", string: "SAME_LOWER")]
+        case let .explicit(begin, end): [attribute("pads", ints: begin + end)]
+        }
     }
 }

@@ -1,111 +1,115 @@
 import ModelIR
+import ONNXProto
 
-/// ONNX `Conv` → IR `conv2D` (HWIO kernel) or `depthwiseConv2D` (HWCM kernel).
-///
-/// The ONNX weight is OIHW `[M, C/group, kH, kW]`. `group == 1` or any other grouping becomes a
-/// convolution with `groups` and the kernel transposed to HWIO (`[2, 3, 1, 0]`); `group == C` with
-/// one input channel per group is a depthwise convolution with multiplier `M / C`, its kernel
-/// `[C·mult, 1, kH, kW]` rearranged to HWCM. Kernels are transposed once, here.
+/// ONNX Conv, ConvTranspose and the pools → IR `conv` / `pool`, channels first (NCHW, NCW, NCDHW)
+/// with the kernel as ONNX lays it out (OIHW, or IOHW for ConvTranspose): nothing is transposed.
+/// Grouped and depthwise convolutions keep `groups`.
 extension ONNXImporter {
-    /// Largest kernel, stride, dilation or pad accepted: far above any real model, small enough
-    /// that window arithmetic cannot overflow.
-    static let maximumWindow = 1 << 16
+    static let windowLimit = 1...Int(Int32.max)
 
-    func importConv(_ ctx: _NodeContext) throws {
+    func importConv(_ ctx: _NodeContext) throws -> Node {
+        let transposed = ctx.op == "ConvTranspose"
         let a = ctx.attributes
-        try a.allow(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
-        try expectArity(ctx, inputs: 2...3)
-        let x = try value(ctx, 0)
-        guard let w = try constant(ctx, 1) else { throw ctx.error("has no weight input") }
-        let bias = try constant(ctx, 2)
-        guard w.dims.count == 4 else {
-            throw ctx.unsupported("a \(w.dims.count - 2)-D convolution (weight \(w.dims); only 2-D)")
+        try ctx.arity(2...3)
+        try a.allow(transposed ? ["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"]
+                               : ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
+        guard let w = ctx.shape(1), w.count >= 3 else { throw _Carry("the rank of its weight is not known at import") }
+        let kernel = try a.ints("kernel_shape") ?? Array(w.dropFirst(2))
+        let n = kernel.count
+        guard n == w.count - 2 else { throw ctx.error("kernel_shape \(kernel) does not fit a weight of shape \(w)") }
+        guard (1...3).contains(n) else { throw _Carry("convolutions over \(n) spatial axes are not interpreted") }
+        guard kernel.allSatisfy({ Self.windowLimit.contains($0) }) else {
+            if kernel.contains(-1) { throw _Carry("the weight's spatial size is not known at import") }
+            throw ctx.error("kernel_shape \(kernel) is out of range")
         }
-        guard x.rank == 4, x.isNCHWView else {
-            throw ctx.unsupported("an input in axis order \(x.perm) (Conv needs NCHW of an image tensor)")
+        let strides = try a.window("strides", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 })
+        let dilations = try a.window("dilations", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 })
+        let groups = try a.int("group", default: 1)
+        guard groups >= 1, groups <= Int(Int32.max) else { throw ctx.error("group \(groups) must be positive") }
+        let operands = [ctx.input(0), ctx.input(1), ctx.input(2)]
+        if !transposed {
+            guard w[0] > 0 else { throw _Carry("the weight's output-channel count is not known at import") }
+            let attributes = ConvAttributes(filters: w[0], kernelSize: kernel, strides: strides, dilations: dilations,
+                                            padding: try windowPadding(ctx, n: n), groups: groups, layout: .channelsFirst,
+                                            kernelLayout: .spatialLast)
+            return ctx.node(.conv(.conv(attributes)), operands)
         }
-        guard w.dtype.isFloatingPoint else { throw ctx.error("weight '\(w.name)' is \(w.dtype), not floating point") }
-        let (m, cPerGroup, kh, kw) = (w.dims[0], w.dims[1], w.dims[2], w.dims[3])
-        let c = irShape(x)[3]
-        guard c > 0 else { throw ctx.error("the input's channel count is unknown") }
-        let group = try a.int("group", default: 1)
-        guard group >= 1, group <= c, c % group == 0, m % group == 0, m > 0, cPerGroup * group == c else {
-            throw ctx.error("weight \(w.dims) with group \(group) does not fit an input with \(c) channels")
-        }
-        guard kh > 0, kw > 0, kh <= Self.maximumWindow, kw <= Self.maximumWindow else { throw ctx.error("kernel \(kh)x\(kw) is out of range") }
-        if let ks = try a.ints("kernel_shape"), ks != [kh, kw] {
-            throw ctx.error("kernel_shape \(ks) does not match weight \(w.dims)")
-        }
-        let window = try windowAttributes(ctx, kernel: [kh, kw], input: irShape(x), allowDilations: true)
-
-        var biasName: String?
-        if let b = bias {
-            guard b.dims == [m], b.dtype.isFloatingPoint else { throw ctx.error("bias '\(b.name)' has shape \(b.dims), expected [\(m)]") }
-            biasName = weight(from: b, transform: "bias", shape: [m], layout: .channel) { (b.dtype, b.data) }
-        }
-        let op: Op
-        let kernelName: String
-        if group == c, cPerGroup == 1, group > 1 {
-            let multiplier = m / c
-            kernelName = weight(from: w, transform: "hwcm", shape: [kh, kw, c, multiplier], layout: .hwcm) {
-                (w.dtype, _Transpose.apply(w.data.bytes, dims: [c, multiplier, kh, kw], perm: [2, 3, 0, 1], elementSize: w.dtype.byteSize))
+        guard w[1] > 0 else { throw _Carry("the weight's output-channel count is not known at import") }
+        let outputPadding = try a.window("output_padding", count: n, range: 0...Int(Int32.max), default: kernel.map { _ in 0 })
+        var outputShape = try a.ints("output_shape")
+        if let s = outputShape {
+            // Some exporters give the whole shape; the spatial part is what counts.
+            if s.count == n + 2 { outputShape = Array(s.suffix(n)) }
+            guard outputShape?.count == n, outputShape?.allSatisfy({ Self.windowLimit.contains($0) }) == true else {
+                throw ctx.error("output_shape \(s) does not fit \(n) spatial axes")
             }
-            op = .depthwiseConv2D(DepthwiseConv2DAttributes(depthMultiplier: multiplier, kernelSize: [kh, kw], strides: window.strides,
-                                                            dilations: window.dilations, padding: window.padding, useBias: bias != nil))
-        } else {
-            kernelName = weight(from: w, transform: "hwio", shape: [kh, kw, cPerGroup, m], layout: .hwio) {
-                (w.dtype, _Transpose.apply(w.data.bytes, dims: w.dims, perm: [2, 3, 1, 0], elementSize: w.dtype.byteSize))
-            }
-            op = .conv2D(Conv2DAttributes(filters: m, kernelSize: [kh, kw], strides: window.strides, dilations: window.dilations,
-                                          padding: window.padding, groups: group, useBias: bias != nil))
         }
-        try emit(ctx, op, inputs: [x.ir], weights: [kernelName] + (biasName.map { [$0] } ?? []), perm: x.perm)
+        var padding = try windowPadding(ctx, n: n)
+        if outputShape != nil {
+            // The padding follows from output_shape: SAME_UPPER puts the odd pixel at the end,
+            // NOTSET and SAME_LOWER at the beginning (ONNX's ConvTranspose rule).
+            padding = (try a.string("auto_pad")) == "SAME_UPPER" ? .same : .sameLower
+        }
+        let (filters, overflow) = w[1].multipliedReportingOverflow(by: groups)
+        guard !overflow, filters <= ShapeInference.maxExtent else { throw ctx.error("group \(groups) is out of range") }
+        let attributes = ConvTransposeAttributes(filters: filters, kernelSize: kernel, strides: strides, dilations: dilations,
+                                                 padding: padding, outputPadding: outputPadding, outputShape: outputShape,
+                                                 groups: groups, layout: .channelsFirst, kernelLayout: .spatialLast)
+        return ctx.node(.conv(.transposed(attributes)), operands)
     }
 
-    /// Strides, dilations and padding of a 2-D window op (Conv, MaxPool, AveragePool), from
-    /// `strides`, `dilations`, `pads` (`[top, left, bottom, right]`) and `auto_pad`.
-    ///
-    /// Explicit pads that equal TensorFlow's SAME at stride 1 (where SAME does not depend on the
-    /// input size) become `.same`, which is what Keras's `padding="same"` imports as.
-    func windowAttributes(_ ctx: _NodeContext, kernel: [Int], input: [Int], allowDilations: Bool)
-        throws -> (strides: [Int], dilations: [Int], padding: Padding2D)
-    {
+    /// `auto_pad` and `pads` as one `Padding` (SAME_UPPER is TensorFlow's SAME).
+    func windowPadding(_ ctx: _NodeContext, n: Int) throws -> Padding {
         let a = ctx.attributes
-        let limit = 1...Self.maximumWindow
-        let strides = try a.window("strides", count: 2, range: limit, default: [1, 1])
-        let dilations = try a.window("dilations", count: 2, range: limit, default: [1, 1])
-        if !allowDilations, dilations != [1, 1] { throw ctx.unsupported("dilations \(dilations)") }
-        let autoPad = try a.string("auto_pad", default: "NOTSET")
-        let padding: Padding2D
-        switch autoPad {
-        case "NOTSET", "":
-            let p = try a.window("pads", count: 4, range: 0...Self.maximumWindow, default: [0, 0, 0, 0])
-            let explicit = Padding2D.explicit(top: p[0], bottom: p[2], left: p[1], right: p[3])
-            let same = Padding2D.same.resolve(height: 1, width: 1, kernel: (kernel[0], kernel[1]), stride: (1, 1),
-                                              dilation: (dilations[0], dilations[1]))
-            if strides == [1, 1], explicit != .valid,
-               [same.top, same.left, same.bottom, same.right] == p {
-                padding = .same
-            } else {
-                padding = explicit
-            }
-        case "VALID":
-            padding = .valid
-        case "SAME_UPPER":
-            padding = .same
-        case "SAME_LOWER":
-            // The odd pixel goes first: only expressible for a known input size.
-            let h = input.count == 4 ? input[1] : -1, w = input.count == 4 ? input[2] : -1
-            guard h > 0, w > 0 else { throw ctx.unsupported("auto_pad SAME_LOWER with an unknown input size") }
-            let upper = Padding2D.same.resolve(height: h, width: w, kernel: (kernel[0], kernel[1]), stride: (strides[0], strides[1]),
-                                               dilation: (dilations[0], dilations[1]))
-            padding = .explicit(top: upper.bottom, bottom: upper.top, left: upper.right, right: upper.left)
+        switch try a.choice("auto_pad", ["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"], default: "NOTSET") {
+        case "SAME_UPPER": return .same
+        case "SAME_LOWER": return .sameLower
+        case "VALID": return .valid
         default:
-            throw ctx.error("auto_pad '\(autoPad)' is not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+            let pads = try a.window("pads", count: 2 * n, range: 0...Int(Int32.max), default: [Int](repeating: 0, count: 2 * n))
+            return Padding.explicit(begin: Array(pads[..<n]), end: Array(pads[n...])).normalized
         }
-        if autoPad != "NOTSET", autoPad != "", a.has("pads") {
-            throw ctx.error("both auto_pad \(autoPad) and pads")
+    }
+
+    func importPool(_ ctx: _NodeContext) throws -> Node {
+        let a = ctx.attributes
+        func lpExponent() throws -> Int {
+            // LpPool-1 had a FLOAT p; later versions an INT.
+            if let p = try? a.int("p", default: 2) { return p }
+            guard let f = try a.float("p"), f == f.rounded(), f >= 1, f <= 64 else { throw _Carry("a non-integer p is not interpreted") }
+            return Int(f)
         }
-        return (strides, dilations, padding)
+        switch ctx.op {
+        case "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool":
+            try ctx.arity(1...1)
+            let lp = ctx.op == "GlobalLpPool"
+            try a.allow(lp ? ["p"] : [])
+            let attributes = GlobalPoolAttributes(keepDims: true, layout: .channelsFirst, p: lp ? try lpExponent() : 2)
+            let op: PoolOp = ctx.op == "GlobalAveragePool" ? .globalAverage(attributes)
+                : ctx.op == "GlobalMaxPool" ? .globalMax(attributes) : .globalLp(attributes)
+            return ctx.node(.pool(op), [ctx.input(0)])
+        default:
+            let isMax = ctx.op == "MaxPool", isAverage = ctx.op == "AveragePool"
+            try ctx.arity(1...1, outputs: isMax ? 1...2 : 1...1)
+            var allowed: Set<String> = ["auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "strides"]
+            if isMax { allowed.insert("storage_order") }
+            if isAverage { allowed.insert("count_include_pad") }
+            if !isMax && !isAverage { allowed.insert("p") }
+            try a.allow(allowed)
+            if isMax { try ctx.requireUnusedOutputs(from: 1, "Indices") }
+            guard let kernel = try a.ints("kernel_shape") else { throw ctx.error("needs kernel_shape") }
+            let n = kernel.count
+            guard (1...3).contains(n) else { throw _Carry("pooling over \(n) spatial axes is not interpreted") }
+            guard kernel.allSatisfy({ Self.windowLimit.contains($0) }) else { throw ctx.error("kernel_shape \(kernel) is out of range") }
+            let attributes = PoolAttributes(
+                poolSize: kernel,
+                strides: try a.window("strides", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 }),
+                dilations: try a.window("dilations", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 }),
+                padding: try windowPadding(ctx, n: n), ceilMode: try a.bool("ceil_mode", default: false),
+                countIncludePad: try a.bool("count_include_pad", default: false), p: isMax || isAverage ? 2 : try lpExponent(),
+                layout: .channelsFirst)
+            let op: PoolOp = isMax ? .max(attributes) : isAverage ? .average(attributes) : .lp(attributes)
+            return ctx.node(.pool(op), [ctx.input(0)], outputCount: 1)
+        }
     }
 }

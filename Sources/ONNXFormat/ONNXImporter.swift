@@ -1,54 +1,24 @@
 import Foundation
 import ModelIR
 import ONNXProto
+import SwiftProtobuf
 
-/// How an ONNX value relates to the IR value that holds its data.
+/// ONNX `ModelProto` → IR `Graph`, the graph as it is: every value keeps its ONNX name, rank, dtype
+/// and layout (NCHW stays NCHW, tf2onnx's Transposes stay Transposes), every node becomes one IR
+/// node (a few legacy forms become two or three), and what the IR cannot interpret is carried as
+/// `Op.custom`. Layout changes and activation fusion are the runtime's passes, not the importer's.
 ///
-/// The IR keeps one layout (NHWC activations), while ONNX computes in NCHW and tf2onnx wraps the
-/// body in Transposes. Instead of running those Transposes, the importer remembers for every ONNX
-/// value which IR value holds it and how its axes are permuted: ONNX axis `i` is IR axis
-/// `perm[i]`. A Transpose only composes permutations; ops with an NCHW meaning (Conv, pooling, …)
-/// require the NCHW view `[0, 3, 1, 2]` of an NHWC IR value, so their outputs stay NHWC.
-struct _ValueState {
-    var ir: String
-    var perm: [Int]
-    /// Set on a rank-2 value made by flattening a permuted view: ONNX feature `f` is IR feature
-    /// `featureOrder[f]`. Only Gemm/MatMul (and layout-free unary ops) may read it: they permute
-    /// their kernel rows instead.
-    var featureOrder: [Int]?
-
-    var rank: Int { perm.count }
-    var isIdentity: Bool { perm == Array(0..<perm.count) && featureOrder == nil }
-    var isNCHWView: Bool { perm == _ValueState.nchwView && featureOrder == nil }
-
-    /// ONNX NCHW axes of an NHWC IR value.
-    static let nchwView = [0, 3, 1, 2]
-    /// IR axis → ONNX axis for the NCHW view (the inverse of `nchwView`).
-    static let nhwcToNCHWAxis = [0, 2, 3, 1]
-}
-
-enum _Entry {
-    case value(_ValueState)
-    case constant(_ConstTensor)
-}
-
-/// One node being imported: its proto, IR name and checked attributes.
-struct _NodeContext {
-    let proto: Onnx_NodeProto
-    let name: String
-    let attributes: _Attributes
-    var op: String { proto.opType }
-    var inputs: [String] { proto.input }
-    var outputs: [String] { proto.output }
-
-    func error(_ detail: String) -> ONNXError { .invalidNode(node: name, op: op, detail: detail) }
-    func unsupported(_ detail: String) -> ONNXError { .unsupported(node: name, op: op, detail: detail) }
-}
-
-/// ONNX `ModelProto` → IR `Graph`. One instance per import; the op families live in
-/// `ONNXImporter+*.swift`.
+/// Parameters that ONNX passes as inputs (Reshape's shape, Clip's bounds, Pad's pads, Reduce
+/// axes, …) go into the op's attributes when they are constants at import (initializers,
+/// `Constant` nodes, folded expressions) and stay operands otherwise. Nodes whose operands are all
+/// constants are evaluated once (`Evaluator`) and become weights, up to `foldByteLimit` bytes of
+/// result, so PyTorch's `Shape → Gather → Unsqueeze → Concat → Reshape` chains vanish when the
+/// shapes are static. The op families live in `ONNXImporter+<Family>.swift`.
 final class ONNXImporter {
     let model: Onnx_ModelProto
+    /// Opset version per domain ("" is the default domain, `ai.onnx`).
+    let opsets: [String: Int]
+    /// The default domain's opset.
     let opset: Int
     var loader: _TensorLoader
 
@@ -56,26 +26,22 @@ final class ONNXImporter {
     var nodes: [Node] = []
     var weights: [String: Weight] = [:]
     var inputs: [TensorInfo] = []
-    /// IR value → shape (batch axis -1), kept up to date as nodes are added.
-    var shapes: [String: [Int]] = [:]
-    /// IR value → index in `nodes` of its producer.
-    var producer: [String: Int] = [:]
-    var extra: [String: String] = [:]
-
-    /// ONNX value → what it is.
-    var entries: [String: _Entry] = [:]
-    /// ONNX value → number of node inputs that read it.
-    var consumers: [String: Int] = [:]
-    /// ONNX value → reads by nodes not imported yet (the current node's included).
-    var pendingReads: [String: Int] = [:]
-    /// IR value → the ONNX values that alias it.
-    var aliases: [String: [String]] = [:]
-    let graphOutputs: Set<String>
+    var valueInfo: [String: TensorInfo] = [:]
+    /// What inference knows of every value so far (type, and the value when known at import).
+    var known: [String: Operand] = [:]
+    /// 1-D integer values known element by element (shape tensors with unknown dimensions).
+    var partial: [String: [Int?]] = [:]
+    /// How many node inputs (subgraph references included) and graph outputs read each value.
+    var reads: [String: Int] = [:]
     private var nodeNames = Set<String>()
-    private var weightCache: [String: String] = [:]
+    private var nextSuffix: [String: Int] = [:]
+    /// Every value name the ONNX graph uses, so names the importer makes up never collide.
+    private var onnxValueNames = Set<String>()
 
-    /// Oldest and newest default-domain opsets this importer knows the semantics of.
-    static let opsets = 7...25
+    /// Default-domain opsets whose semantics the mappings know (ONNX 1.23: opset 28).
+    static let opsets = 1...28
+    /// Largest constant a folded node may produce.
+    static let foldByteLimit = 64 << 20
 
     init(model: Onnx_ModelProto, baseDirectory: String?) throws {
         self.model = model
@@ -84,159 +50,160 @@ final class ONNXImporter {
             throw ONNXError.invalidModel(detail: model.hasIrVersion ? "ir_version \(model.irVersion) is too old (3 or later)" : "no ir_version (is this an ONNX model?)")
         }
         guard model.hasGraph else { throw ONNXError.invalidModel(detail: "the model has no graph") }
-        var opset: Int?
-        for o in model.opsetImport where o.domain.isEmpty || o.domain == "ai.onnx" {
-            guard opset == nil else { throw ONNXError.invalidModel(detail: "the default opset is imported twice") }
-            opset = Int(o.version)
+        var opsets: [String: Int] = [:]
+        for o in model.opsetImport {
+            let domain = o.domain == "ai.onnx" ? "" : o.domain
+            guard opsets[domain] == nil else {
+                throw ONNXError.invalidModel(detail: "opset_import lists domain '\(domain.isEmpty ? "ai.onnx" : domain)' twice")
+            }
+            guard o.version >= 1, o.version <= Int64(Int32.max) else {
+                throw ONNXError.invalidModel(detail: "opset_import of domain '\(domain)' has version \(o.version)")
+            }
+            opsets[domain] = Int(o.version)
         }
-        guard let opset else { throw ONNXError.invalidModel(detail: "no opset_import for the default domain") }
+        guard let opset = opsets[""] else { throw ONNXError.invalidModel(detail: "no opset_import for the default domain") }
         guard Self.opsets.contains(opset) else {
             throw ONNXError.unsupportedVersion(detail: "opset \(opset) is not supported (\(Self.opsets.lowerBound)–\(Self.opsets.upperBound))")
         }
+        self.opsets = opsets
         self.opset = opset
-        graphOutputs = Set(model.graph.output.map(\.name))
     }
 
     func run(name fallbackName: String) throws -> Graph {
         let g = model.graph
         try loadInitializers(g)
-        for n in g.node { for i in n.input where !i.isEmpty { consumers[i, default: 0] += 1 } }
-        pendingReads = consumers
         try declareInputs(g)
+        for v in g.valueInfo {
+            if let info = try tensorInfo(v, what: "value_info", strict: false) { valueInfo[v.name] = info }
+        }
+        onnxValueNames = Set(g.input.map(\.name) + g.initializer.map(\.name) + g.output.map(\.name) + g.node.flatMap(\.output))
+        for n in g.node {
+            for i in n.input where !i.isEmpty { reads[i, default: 0] += 1 }
+            for name in outerReferences(n) { reads[name, default: 0] += 1 }
+        }
+        guard !g.output.isEmpty else { throw ONNXError.invalidModel(detail: "the graph has no outputs") }
+        for o in g.output { reads[o.name, default: 0] += 1 }
+
         for (index, proto) in g.node.enumerated() {
             try importNode(proto, index: index)
         }
-        let outputs = try bindOutputs(g)
-        fuseActivations(outputs: Set(outputs))
 
+        var outputs: [String] = []
+        for o in g.output {
+            guard !o.name.isEmpty, known[o.name] != nil else {
+                throw ONNXError.invalidModel(detail: "graph output '\(o.name)' is produced by no node")
+            }
+            guard !outputs.contains(o.name) else { throw ONNXError.invalidModel(detail: "graph output '\(o.name)' is listed twice") }
+            outputs.append(o.name)
+            if let info = try tensorInfo(o, what: "graph output", strict: false) { valueInfo[o.name] = info }
+        }
+        dropDeadNodes(outputs: outputs)
+        pruneWeights(outputs: outputs)
+        tagKernelLayouts()
+
+        let graph = Graph(name: g.name.isEmpty ? fallbackName : g.name, inputs: inputs, outputs: outputs, nodes: nodes,
+                          weights: weights, metadata: metadata(), valueInfo: valueInfo)
+        do { try graph.validate() } catch let e as ModelIRError { throw ONNXError.invalidModel(detail: e.description) }
+        return graph
+    }
+
+    // MARK: - Initializers, inputs, metadata
+
+    private func loadInitializers(_ g: Onnx_GraphProto) throws {
+        for t in g.initializer {
+            guard !t.name.isEmpty else { throw ONNXError.invalidModel(detail: "an initializer has no name") }
+            guard weights[t.name] == nil else { throw ONNXError.invalidModel(detail: "initializer '\(t.name)' is defined twice") }
+            addWeight(t.name, try loader.load(t, name: t.name), trainable: true, source: t.name)
+        }
+        for s in g.sparseInitializer {
+            let name = s.values.name
+            guard !name.isEmpty else { throw ONNXError.invalidModel(detail: "a sparse initializer has no name") }
+            guard weights[name] == nil else { throw ONNXError.invalidModel(detail: "initializer '\(name)' is defined twice") }
+            addWeight(name, try _SparseTensor.densify(s, loader: &loader, name: name), trainable: true, source: name)
+        }
+    }
+
+    func addWeight(_ name: String, _ t: Tensor, trainable: Bool, source: String) {
+        weights[name] = Weight(info: TensorInfo(name: name, dtype: t.dtype, shape: t.shape), data: t.data, trainable: trainable,
+                               source: source)
+        known[name] = Operand(t)
+    }
+
+    private func declareInputs(_ g: Onnx_GraphProto) throws {
+        for v in g.input {
+            // Before IR 4 initializers were listed as inputs too; from IR 4 an input with an
+            // initializer is an overridable default. Either way it is a constant here.
+            if weights[v.name] != nil { continue }
+            guard !v.name.isEmpty else { throw ONNXError.invalidModel(detail: "a graph input has no name") }
+            guard known[v.name] == nil else { throw ONNXError.invalidModel(detail: "graph input '\(v.name)' is declared twice") }
+            guard let info = try tensorInfo(v, what: "graph input", strict: true) else { continue }
+            inputs.append(info)
+            known[v.name] = Operand(type: info.type)
+        }
+    }
+
+    /// The tensor type a value declares. `strict` (graph inputs): anything but a tensor of an IR
+    /// dtype with a shape is an error; otherwise such declarations are skipped (nil).
+    func tensorInfo(_ v: Onnx_ValueInfoProto, what: String, strict: Bool) throws -> TensorInfo? {
+        func fail(_ detail: String) throws -> TensorInfo? {
+            if strict { throw ONNXError.invalidModel(detail: "\(what) '\(v.name)' \(detail)") }
+            return nil
+        }
+        guard case .tensorType(let tt)? = v.type.value else { return try fail("is not a tensor (sequences, maps and optionals are not supported)") }
+        guard let dtype = _DataType.dtype(tt.elemType) else {
+            return try fail("has element type \(_DataType.name(tt.elemType)), which wtool does not hold (\(_TensorLoader.supportedTypes))")
+        }
+        guard tt.hasShape else { return try fail("has no shape (its rank must be known)") }
+        var dims: [Int] = []
+        var names: [String] = []
+        for d in tt.shape.dim {
+            switch d.value {
+            case .dimValue(let x)?:
+                guard x >= -1, x <= Int64(Int32.max) else { throw ONNXError.invalidModel(detail: "\(what) '\(v.name)' has dimension \(x)") }
+                dims.append(Int(x))
+                names.append("")
+            case .dimParam(let p)?:
+                dims.append(-1)
+                names.append(p)
+            case nil:
+                dims.append(-1)
+                names.append("")
+            }
+        }
+        return TensorInfo(name: v.name, dtype: dtype, shape: dims, dimensionNames: names.contains(where: { !$0.isEmpty }) ? names : nil)
+    }
+
+    private func metadata() -> Metadata {
         var metadata = Metadata(sourceFormat: "onnx")
-        let producerName = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
-        metadata.producer = producerName.isEmpty ? nil : producerName
+        let producer = [model.producerName, model.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        metadata.producer = producer.isEmpty ? nil : producer
+        var extra: [String: String] = [:]
         extra["onnx.ir_version"] = String(model.irVersion)
         extra["onnx.opset"] = String(opset)
+        for (domain, version) in opsets where !domain.isEmpty { extra["onnx.opset_import." + domain] = String(version) }
+        if !model.producerName.isEmpty { extra["onnx.producer_name"] = model.producerName }
+        if !model.producerVersion.isEmpty { extra["onnx.producer_version"] = model.producerVersion }
+        if model.hasDomain, !model.domain.isEmpty { extra["onnx.domain"] = model.domain }
+        if model.hasModelVersion { extra["onnx.model_version"] = String(model.modelVersion) }
+        if model.hasDocString, !model.docString.isEmpty { extra["onnx.doc_string"] = model.docString }
+        // Model-local functions are carried verbatim (nodes calling them are custom ops).
+        for f in model.functions {
+            if let bytes: [UInt8] = try? f.serializedBytes() {
+                extra["onnx.function.\(f.domain).\(f.name)"] = Data(bytes).base64EncodedString()
+            }
+        }
         for p in model.metadataProps {
             switch p.key {
             case "preprocessing": metadata.preprocessing = p.value
             case "keras_version": metadata.kerasVersion = p.value
             case "backend": metadata.backend = p.value
-            case "class_names":
-                metadata.classNames = (try? JSONDecoder().decode([String].self, from: Data(p.value.utf8)))
+            case "class_names": metadata.classNames = try? JSONDecoder().decode([String].self, from: Data(p.value.utf8))
             case let key where key.hasPrefix("extra."): extra[String(key.dropFirst(6))] = p.value
             default: extra["onnx.metadata." + p.key] = p.value
             }
         }
         metadata.extra = extra
-        let graph = Graph(name: g.name.isEmpty ? fallbackName : g.name, inputs: inputs, outputs: outputs, nodes: nodes,
-                          weights: weights, metadata: metadata)
-        do { try graph.validate() } catch let e as ModelIRError { throw ONNXError.invalidModel(detail: e.description) }
-        return graph
-    }
-
-    // MARK: - Initializers, inputs, outputs
-
-    private func loadInitializers(_ g: Onnx_GraphProto) throws {
-        if !g.sparseInitializer.isEmpty { throw ONNXError.invalidModel(detail: "sparse initializers are not supported") }
-        for t in g.initializer {
-            guard !t.name.isEmpty else { throw ONNXError.invalidModel(detail: "an initializer has no name") }
-            guard entries[t.name] == nil else { throw ONNXError.invalidModel(detail: "initializer '\(t.name)' is defined twice") }
-            entries[t.name] = .constant(try loader.load(t, name: t.name, source: t.name))
-        }
-    }
-
-    private func declareInputs(_ g: Onnx_GraphProto) throws {
-        // An NCHW op reading a rank-4 input directly means the model takes NCHW (a PyTorch-style
-        // export); the IR input is then its NHWC transpose and the caller feeds NHWC.
-        let nchwOps: Set<String> = ["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization"]
-        var nchwInputs = Set<String>()
-        for n in g.node where nchwOps.contains(n.opType) { if let first = n.input.first { nchwInputs.insert(first) } }
-
-        for v in g.input {
-            // Before IR 4, initializers were listed as inputs too; they are constants.
-            if case .constant = entries[v.name] { continue }
-            guard !v.name.isEmpty else { throw ONNXError.invalidModel(detail: "a graph input has no name") }
-            guard entries[v.name] == nil else { throw ONNXError.invalidModel(detail: "graph input '\(v.name)' is declared twice") }
-            guard case .tensorType(let tt)? = v.type.value else {
-                throw ONNXError.invalidModel(detail: "graph input '\(v.name)' is not a tensor")
-            }
-            guard tt.elemType == 1 else {
-                throw ONNXError.invalidModel(detail: "graph input '\(v.name)' has element type \(_ONNXDataType.name(tt.elemType)); only FLOAT inputs are supported")
-            }
-            guard tt.hasShape else { throw ONNXError.invalidModel(detail: "graph input '\(v.name)' has no shape") }
-            var dims: [Int] = []
-            for d in tt.shape.dim {
-                switch d.value {
-                case .dimValue(let x)?:
-                    guard x >= 0, x <= Int64(Int32.max) else {
-                        throw ONNXError.invalidModel(detail: "graph input '\(v.name)' has dimension \(x)")
-                    }
-                    dims.append(Int(x))
-                default: dims.append(-1)
-                }
-            }
-            guard dims.count >= 2, dims.count <= 6 else {
-                throw ONNXError.invalidModel(detail: "graph input '\(v.name)' has rank \(dims.count); ranks 2 to 6 with a batch axis first are supported")
-            }
-            // The IR's batch axis is open, as in Keras.
-            dims[0] = -1
-            var state = _ValueState(ir: v.name, perm: Array(0..<dims.count))
-            if dims.count == 4, nchwInputs.contains(v.name) {
-                state.perm = _ValueState.nchwView
-                dims = [dims[0], dims[2], dims[3], dims[1]]
-                extra["onnx.input_layout." + v.name] = "NCHW"
-            }
-            inputs.append(TensorInfo(name: v.name, dtype: .float32, shape: dims, layout: dims.count == 4 ? .nhwc : .unspecified))
-            shapes[v.name] = dims
-            setValue(v.name, state)
-        }
-        guard !inputs.isEmpty else { throw ONNXError.invalidModel(detail: "the graph has no inputs") }
-    }
-
-    /// Names the IR outputs after the ONNX outputs, renaming the values that hold them.
-    private func bindOutputs(_ g: Onnx_GraphProto) throws -> [String] {
-        var names: [String] = []
-        var claimed = Set<String>()
-        let inputNames = Set(inputs.map(\.name))
-        guard !g.output.isEmpty else { throw ONNXError.invalidModel(detail: "the graph has no outputs") }
-        for o in g.output {
-            guard let entry = entries[o.name] else { throw ONNXError.invalidModel(detail: "graph output '\(o.name)' is produced by no node") }
-            guard case .value(let state) = entry else {
-                throw ONNXError.unsupported(node: o.name, op: "output", detail: "a constant graph output")
-            }
-            if state.featureOrder != nil || !(state.isIdentity || (state.rank == 4 && state.isNCHWView)) {
-                throw ONNXError.unsupported(node: o.name, op: "output", detail: "an output in axis order \(state.perm) (only the NHWC/NCHW of an image tensor)")
-            }
-            if state.rank == 4, state.isNCHWView { extra["onnx.output_layout." + o.name] = "NCHW" }
-            if state.ir == o.name {
-                claimed.insert(o.name)
-            } else if inputNames.contains(state.ir) || claimed.contains(state.ir) || producer[state.ir] == nil {
-                // The same value twice, or an input passed through: a copy with the output's name.
-                let node = uniqueNodeName(o.name)
-                try append(Node(name: node, op: .activation(.linear), inputs: [state.ir], outputs: [o.name]))
-                claimed.insert(o.name)
-            } else {
-                rename(state.ir, to: o.name)
-                claimed.insert(o.name)
-            }
-            names.append(o.name)
-        }
-        return names
-    }
-
-    /// Renames an IR value everywhere (it becomes a graph output's name).
-    private func rename(_ old: String, to new: String) {
-        for i in nodes.indices {
-            nodes[i].inputs = nodes[i].inputs.map { $0 == old ? new : $0 }
-            nodes[i].outputs = nodes[i].outputs.map { $0 == old ? new : $0 }
-        }
-        shapes[new] = shapes.removeValue(forKey: old)
-        producer[new] = producer.removeValue(forKey: old)
-        aliases[new] = aliases.removeValue(forKey: old)
-        for (k, e) in entries {
-            if case .value(var s) = e, s.ir == old {
-                s.ir = new
-                entries[k] = .value(s)
-            }
-        }
+        return metadata
     }
 
     // MARK: - Nodes
@@ -244,198 +211,235 @@ final class ONNXImporter {
     private func importNode(_ proto: Onnx_NodeProto, index: Int) throws {
         let name = uniqueNodeName(proto.name.isEmpty ? "\(proto.opType)_\(index)" : proto.name)
         guard !proto.opType.isEmpty else { throw ONNXError.invalidModel(detail: "node '\(name)' has no op_type") }
-        guard proto.domain.isEmpty || proto.domain == "ai.onnx" else {
-            throw ONNXError.unsupportedOp(node: name, op: proto.opType, domain: proto.domain)
-        }
-        for input in proto.input where !input.isEmpty && entries[input] == nil {
+        for input in proto.input where !input.isEmpty && known[input] == nil {
             throw ONNXError.invalidModel(detail: "node '\(name)' reads '\(input)', which no earlier node produces (nodes out of order, or a dangling input)")
         }
-        for output in proto.output where !output.isEmpty && entries[output] != nil {
+        for output in proto.output where !output.isEmpty && known[output] != nil {
             throw ONNXError.invalidModel(detail: "node '\(name)' writes '\(output)', which already exists")
         }
-        let ctx = _NodeContext(proto: proto, name: name, attributes: try _Attributes(proto, node: name))
-        switch proto.opType {
-        case "Conv": try importConv(ctx)
-        case "BatchNormalization": try importBatchNormalization(ctx)
-        case "Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu", "Softplus", "HardSigmoid", "Gelu", "Clip", "Softmax":
-            try importActivation(ctx)
-        case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool": try importPool(ctx)
-        case "Pad": try importPad(ctx)
-        case "Add", "Mul": try importBinary(ctx)
-        case "Concat": try importConcat(ctx)
-        case "Gemm", "MatMul": try importDense(ctx)
-        case "Flatten": try importFlatten(ctx)
-        case "Reshape": try importReshape(ctx)
-        case "Squeeze", "Unsqueeze": try importSqueeze(ctx)
-        case "Transpose": try importTranspose(ctx)
-        case "Identity": try importIdentity(ctx)
-        case "Dropout": try importDropout(ctx)
-        case "Constant": try importConstant(ctx)
-        default: throw ONNXError.unsupportedOp(node: name, op: proto.opType, domain: proto.domain)
+        let domain = proto.domain == "ai.onnx" ? "" : proto.domain
+        let ctx = _NodeContext(proto: proto, name: name, attributes: try _Attributes(proto, node: name), opset: opset, importer: self)
+        var mapped: [Node]
+        if domain.isEmpty {
+            do {
+                mapped = try map(ctx)
+            } catch let carry as _Carry {
+                mapped = [try customNode(ctx, reason: carry.reason)]
+            }
+        } else {
+            mapped = [try customNode(ctx, reason: "ops of domain '\(domain)' are carried, not interpreted")]
         }
-        for input in proto.input where !input.isEmpty { pendingReads[input, default: 0] -= 1 }
+        for node in mapped { try add(node, op: proto.opType) }
+        // An output the mapping dropped (training statistics, unused indices) must be unread.
+        for output in proto.output where !output.isEmpty && known[output] == nil && (reads[output] ?? 0) > 0 {
+            throw ONNXError.invalidNode(node: name, op: proto.opType, detail: "output '\(output)' is not produced (the op has fewer outputs)")
+        }
+    }
+
+    /// The default domain's ops, by family.
+    private func map(_ ctx: _NodeContext) throws -> [Node] {
+        switch ctx.op {
+        case "Conv", "ConvTranspose": return [try importConv(ctx)]
+        case "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool": return [try importPool(ctx)]
+        case "Gemm", "MatMul": return [try importLinear(ctx)]
+        case "LayerNormalization": return try importLayerNormalization(ctx)
+        case "BatchNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization", "LRN":
+            return [try importNormalization(ctx)]
+        case "Softmax", "LogSoftmax": return try importSoftmax(ctx)
+        case _ where Self.activationOps.contains(ctx.op): return [try importActivation(ctx)]
+        case _ where Self.elementwiseOps.contains(ctx.op): return [try importElementwise(ctx)]
+        case _ where Self.reductionOps.contains(ctx.op): return [try importReduction(ctx)]
+        case "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear": return [try importQuantization(ctx)]
+        case "Resize", "Upsample": return [try importResize(ctx)]
+        case "Constant": return try importConstant(ctx)
+        case _ where Self.shapeOps.contains(ctx.op): return [try importShapeOp(ctx)]
+        case _ where Self.tensorOps.contains(ctx.op): return [try importTensorOp(ctx)]
+        default: throw _Carry("wtool has no semantics for \(ctx.op)")
+        }
     }
 
     func uniqueNodeName(_ base: String) -> String {
-        var name = base, i = 1
+        // The next suffix to try per base, so a file of many same-named nodes stays linear.
+        var name = base, i = nextSuffix[base] ?? 1
         while nodeNames.contains(name) {
             name = "\(base)_\(i)"
             i += 1
         }
+        nextSuffix[base] = i
         nodeNames.insert(name)
         return name
     }
 
-    // MARK: - Helpers for the mappings
-
-    func setValue(_ onnxName: String, _ state: _ValueState) {
-        entries[onnxName] = .value(state)
-        aliases[state.ir, default: []].append(onnxName)
-    }
-
-    /// Requires exactly `range` inputs and `outputs` outputs (optional trailing ones may be empty).
-    func expectArity(_ ctx: _NodeContext, inputs range: ClosedRange<Int>, outputs: ClosedRange<Int> = 1...1) throws {
-        guard range.contains(ctx.inputs.count) else {
-            throw ctx.error("takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") inputs, has \(ctx.inputs.count)")
-        }
-        guard outputs.contains(ctx.outputs.count), !(ctx.outputs.first ?? "").isEmpty else {
-            throw ctx.error("has \(ctx.outputs.count) outputs (expected \(outputs.lowerBound)...\(outputs.upperBound), the first named)")
-        }
-        for extra in ctx.outputs.dropFirst() where !extra.isEmpty && (consumers[extra] ?? 0 > 0 || graphOutputs.contains(extra)) {
-            throw ctx.unsupported("using output '\(extra)' (only the first output)")
-        }
-    }
-
-    /// The non-constant tensor at input `i`.
-    func value(_ ctx: _NodeContext, _ i: Int) throws -> _ValueState {
-        guard i < ctx.inputs.count, !ctx.inputs[i].isEmpty, let entry = entries[ctx.inputs[i]] else {
-            throw ctx.error("input \(i) is missing")
-        }
-        guard case .value(let s) = entry else {
-            throw ctx.unsupported("a constant as input \(i) ('\(ctx.inputs[i])')")
-        }
-        return s
-    }
-
-    /// The constant at input `i`, or nil when the optional input is absent.
-    func constant(_ ctx: _NodeContext, _ i: Int) throws -> _ConstTensor? {
-        guard i < ctx.inputs.count, !ctx.inputs[i].isEmpty else { return nil }
-        guard let entry = entries[ctx.inputs[i]] else { throw ctx.error("input \(i) is missing") }
-        guard case .constant(let c) = entry else {
-            throw ctx.unsupported("a computed tensor as input \(i) ('\(ctx.inputs[i])'; it must be an initializer or a Constant)")
-        }
-        return c
-    }
-
-    func isConstant(_ ctx: _NodeContext, _ i: Int) -> Bool {
-        guard i < ctx.inputs.count, case .constant? = entries[ctx.inputs[i]] else { return false }
-        return true
-    }
-
-    /// IR shape of a value.
-    func irShape(_ s: _ValueState) -> [Int] { shapes[s.ir] ?? [] }
-
-    /// The shape ONNX sees.
-    func onnxShape(_ s: _ValueState) -> [Int] {
-        let ir = irShape(s)
-        if let order = s.featureOrder { return [ir.first ?? -1, order.count] }
-        return s.perm.map { $0 < ir.count ? ir[$0] : -1 }
-    }
-
-    /// Adds an IR node (shape-checked) and binds the node's first ONNX output to its output.
-    @discardableResult
-    func emit(_ ctx: _NodeContext, _ op: Op, inputs irInputs: [String], weights: [String] = [], perm: [Int],
-              featureOrder: [Int]? = nil) throws -> _ValueState {
-        let output = ctx.outputs[0]
-        try append(Node(name: ctx.name, op: op, inputs: irInputs, outputs: [output], weights: weights), context: ctx)
-        let state = _ValueState(ir: output, perm: perm, featureOrder: featureOrder)
-        setValue(output, state)
-        return state
-    }
-
-    func append(_ node: Node, context ctx: _NodeContext? = nil) throws {
-        let inShapes = node.inputs.map { shapes[$0] ?? [] }
-        let weightShapes = node.weights.map { weights[$0]?.info.shape ?? [] }
-        let out: [Int]
-        do {
-            out = try ShapeInference.outputShape(of: node, inputs: inShapes, weights: weightShapes)
-        } catch let e as ModelIRError {
-            throw ONNXError.invalidNode(node: node.name, op: ctx?.op ?? node.op.kerasClassName, detail: "\(e.description) (IR shapes \(inShapes))")
-        }
-        for o in node.outputs {
-            shapes[o] = out
-            producer[o] = nodes.count
-        }
-        nodes.append(node)
-    }
-
-    /// Registers an IR weight derived from a constant, once per (constant, transform).
-    func weight(from c: _ConstTensor, transform: String, shape: [Int], layout: Layout, trainable: Bool = true,
-                make: () throws -> (DType, TensorData)) rethrows -> String {
-        let key = "\(c.name)\u{0}\(transform)"
-        if let name = weightCache[key] { return name }
-        let (dtype, data) = try make()
-        var name = c.name
-        var i = 1
-        while weights[name] != nil {
-            name = "\(c.name):\(transform)\(i > 1 ? "\(i)" : "")"
-            i += 1
-        }
-        weights[name] = Weight(info: TensorInfo(name: name, dtype: dtype, shape: shape, layout: layout), data: data,
-                               trainable: trainable, source: c.source)
-        weightCache[key] = name
-        return name
-    }
-
-    /// A new weight computed from others (a folded bias), under a unique name.
-    func newWeight(_ base: String, floats: [Float], shape: [Int], layout: Layout, source: String) -> String {
+    /// A value name no ONNX value and no value made so far has.
+    func uniqueValueName(_ base: String) -> String {
         var name = base, i = 1
-        while weights[name] != nil {
+        while onnxValueNames.contains(name) || known[name] != nil {
             name = "\(base)_\(i)"
             i += 1
         }
-        weights[name] = Weight(info: TensorInfo(name: name, dtype: .float32, shape: shape, layout: layout),
-                               data: TensorData(floats: floats), trainable: true, source: source)
+        onnxValueNames.insert(name)
         return name
     }
 
-    /// Whether the IR value may be changed in place by the node being imported: produced by a node
-    /// with that single output, read by no IR node yet, by no other ONNX node still to come (under
-    /// any of its aliases), and not a graph output.
-    func isSoleUse(of s: _ValueState, by onnxName: String) -> Bool {
-        guard let p = producer[s.ir], nodes[p].outputs == [s.ir] else { return false }
-        let names = aliases[s.ir] ?? []
-        let reads = names.reduce(0) { $0 + (pendingReads[$1] ?? 0) }
-        return reads == 1 && (pendingReads[onnxName] ?? 0) == 1 && !names.contains(where: graphOutputs.contains)
-            && !nodes.contains { $0.inputs.contains(s.ir) }
+    // MARK: - Inference and folding
+
+    /// Infers `node`'s results; folds it into weights when its result is known at import,
+    /// otherwise appends it.
+    func add(_ node: Node, op sourceOp: String) throws {
+        let operands = node.inputs.map { $0.isEmpty ? nil : known[$0] }
+        let results: [Operand]
+        do {
+            results = try ShapeInference.outputs(of: node, operands: operands, declared: valueInfo)
+        } catch let e as ModelIRError {
+            throw ONNXError.invalidNode(node: node.name, op: sourceOp, detail: Self.detail(e, node: node.name))
+        }
+        if let values = fold(node, operands: operands, results: results) {
+            for (name, value) in zip(node.outputs, values) where !name.isEmpty {
+                addWeight(name, value, trainable: false, source: "folded from node '\(node.name)'")
+            }
+            return
+        }
+        nodes.append(node)
+        for (name, result) in zip(node.outputs, results) where !name.isEmpty { known[name] = result }
+        if node.outputs.count == 1, results.first?.shape?.count == 1, let p = partialValue(of: node) { partial[node.outputs[0]] = p }
     }
 
-    // MARK: - Activation fusion
-
-    /// Conv/Depthwise/Dense with a linear activation followed by an activation that alone reads its
-    /// output become one node, the way Keras writes `Conv2D(activation="relu")`.
-    private func fuseActivations(outputs: Set<String>) {
-        var reads: [String: Int] = [:]
-        for n in nodes { for i in n.inputs { reads[i, default: 0] += 1 } }
-        var index: [String: Int] = [:]
-        for (i, n) in nodes.enumerated() { for o in n.outputs { index[o] = i } }
-        var removed = Set<Int>()
-        for (ai, node) in nodes.enumerated() {
-            guard case .activation(let activation) = node.op, activation != .linear, node.inputs.count == 1,
-                  let pi = index[node.inputs[0]], !removed.contains(pi), reads[node.inputs[0]] == 1,
-                  !outputs.contains(node.inputs[0]), nodes[pi].outputs == [node.inputs[0]] else { continue }
-            var target = nodes[pi]
-            switch target.op {
-            case .conv2D(var a) where a.activation == .linear: a.activation = activation; target.op = .conv2D(a)
-            case .depthwiseConv2D(var a) where a.activation == .linear: a.activation = activation; target.op = .depthwiseConv2D(a)
-            case .dense(var a) where a.activation == .linear: a.activation = activation; target.op = .dense(a)
-            default: continue
-            }
-            target.outputs = node.outputs
-            nodes[pi] = target
-            for o in node.outputs { index[o] = pi }
-            removed.insert(ai)
+    /// The node's results when they are known at import: inference knows them (a `Shape` of a
+    /// static shape), or every operand is a constant and the evaluator computes them. Quantization
+    /// ops are never folded (a QDQ model keeps its quantized weights), nor results over the limit.
+    private func fold(_ node: Node, operands: [Operand?], results: [Operand]) -> [Tensor]? {
+        // Convolutions and pools of constants are no shape computations, and their cost is not
+        // bounded by their result's size: a hostile file must not make the import compute for hours.
+        var limit = Self.foldByteLimit
+        switch node.op {
+        case .custom, .quantization, .conv, .pool: return nil
+        case .linear: limit = 1 << 20
+        default: break
         }
-        nodes = nodes.enumerated().filter { !removed.contains($0.offset) }.map(\.element)
+        let values = results.compactMap(\.value)
+        if values.count == results.count, !results.isEmpty { return values }
+        guard operands.contains(where: { $0 != nil }), operands.allSatisfy({ $0 == nil || $0?.value != nil }),
+              Evaluator.canEvaluate(node.op) else { return nil }
+        var bytes = 0
+        for r in results {
+            guard let n = r.type.concreteShape.flatMap(Shape.elementCount) else { return nil }
+            bytes += n * r.dtype.byteSize
+        }
+        if case .linear = node.op { bytes += operands.reduce(0) { $0 + ($1?.value?.data.count ?? 0) } }
+        guard bytes <= limit else { return nil }
+        // An op the evaluator cannot run yet (or that fails on these values) stays a node: the
+        // runtime reports it, with its own context, if the graph is ever run.
+        guard let out = try? Evaluator.evaluate(node, operands.map { $0?.value }), out.count >= results.count,
+              zip(out, results).allSatisfy({ $0.isConsistent && $0.dtype == $1.dtype }) else { return nil }
+        return Array(out.prefix(results.count))
+    }
+
+    /// A `ModelIRError`'s text without the "node 'x': " its description starts with.
+    static func detail(_ e: ModelIRError, node: String) -> String {
+        let text = e.description
+        let prefix = "node '\(node)': "
+        return text.hasPrefix(prefix) ? String(text.dropFirst(prefix.count)) : text
+    }
+
+    // MARK: - Finishing
+
+    /// Drops constants nothing reads (parameters moved into attributes, folded intermediates).
+    private func pruneWeights(outputs: [String]) {
+        var used = Set(outputs)
+        for node in nodes {
+            used.formUnion(node.inputs)
+            if case .custom(let c) = node.op {
+                for a in c.attributes {
+                    switch a.value {
+                    case .tensor(let t): used.insert(t)
+                    case .tensors(let ts): used.formUnion(ts)
+                    default: break
+                    }
+                }
+            }
+        }
+        weights = weights.filter { used.contains($0.key) }
+    }
+
+    /// OIHW on the kernels of ONNX convolutions, a per-channel tag on their biases.
+    private func tagKernelLayouts() {
+        for node in nodes {
+            guard case .conv(let c) = node.op, c.spatialRank == 2 else { continue }
+            if node.inputs.count > 1, var w = weights[node.inputs[1]], w.info.shape.count == 4 {
+                w.info.layout = .oihw
+                weights[node.inputs[1]] = w
+            }
+            if node.inputs.count > 2, var b = weights[node.inputs[2]], b.info.shape.count == 1 {
+                b.info.layout = .channel
+                weights[node.inputs[2]] = b
+            }
+        }
+    }
+}
+
+/// One node being imported: its proto, IR name, checked attributes and what is known of its inputs.
+struct _NodeContext {
+    let proto: Onnx_NodeProto
+    let name: String
+    let attributes: _Attributes
+    /// The default domain's opset.
+    let opset: Int
+    unowned let importer: ONNXImporter
+
+    var op: String { proto.opType }
+    var inputs: [String] { proto.input }
+    /// The outputs without trailing absent ones.
+    var outputs: [String] {
+        var o = proto.output
+        while o.last == "" { o.removeLast() }
+        return o
+    }
+
+    func error(_ detail: String) -> ONNXError { .invalidNode(node: name, op: op, detail: detail) }
+
+    /// Whether input `i` is present.
+    func has(_ i: Int) -> Bool { i < inputs.count && !inputs[i].isEmpty }
+    /// Input `i`'s name, "" when absent.
+    func input(_ i: Int) -> String { has(i) ? inputs[i] : "" }
+    /// What is known of input `i` (nil when absent).
+    func operand(_ i: Int) -> Operand? { has(i) ? importer.known[inputs[i]] : nil }
+    func shape(_ i: Int) -> [Int]? { operand(i)?.shape }
+    /// The value of input `i` when it is a constant at import.
+    func value(_ i: Int) -> Tensor? { operand(i)?.value }
+
+    /// Integer values of input `i` when known at import.
+    func ints(_ i: Int) throws -> [Int]? {
+        guard let v = value(i) else { return nil }
+        guard v.dtype.isInteger else { throw error("input \(i) ('\(input(i))') must hold integers, not \(v.dtype)") }
+        return v.integers.map { Int(clamping: $0) }
+    }
+
+    /// Requires an input and output count (trailing optional inputs may be given as "").
+    func arity(_ range: ClosedRange<Int>, outputs out: ClosedRange<Int> = 1...1) throws {
+        guard range.contains(inputs.count) else {
+            throw error("takes \(range.lowerBound == range.upperBound ? "\(range.lowerBound)" : "\(range.lowerBound) to \(range.upperBound)") inputs, has \(inputs.count)")
+        }
+        guard out.contains(outputs.count), outputs.count >= 1 else {
+            throw error("has \(outputs.count) outputs (\(out.lowerBound == out.upperBound ? "\(out.lowerBound)" : "\(out.lowerBound) to \(out.upperBound)") expected)")
+        }
+        guard !proto.output[0].isEmpty else { throw error("its first output has no name") }
+    }
+
+    /// Whether anything reads output `i`.
+    func isUsed(output i: Int) -> Bool {
+        i < proto.output.count && !proto.output[i].isEmpty && (importer.reads[proto.output[i]] ?? 0) > 0
+    }
+
+    /// Carries the node when an output from `index` on is read (training statistics, indices).
+    func requireUnusedOutputs(from index: Int, _ what: String) throws {
+        for i in index..<max(proto.output.count, index) where isUsed(output: i) { throw _Carry("its \(what) output is used") }
+    }
+
+    /// The IR node with this node's name; outputs from `outputCount` on (unused) are dropped.
+    func node(_ op: Op, _ operands: [String], outputCount: Int? = nil) -> Node {
+        var ins = operands
+        while ins.last == "" { ins.removeLast() }
+        let outs = outputCount.map { Array(outputs.prefix($0)) } ?? outputs
+        return Node(name: name, op: op, inputs: ins, outputs: outs, sourceType: nil)
     }
 }

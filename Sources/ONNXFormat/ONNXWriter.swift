@@ -6,8 +6,10 @@ import SwiftProtobuf
 
 /// Writes a `Graph` as an ONNX model that `onnx.checker` accepts and onnxruntime runs.
 ///
-/// The layout follows tf2onnx: NHWC inputs and outputs with one Transpose at each end and an NCHW
-/// body (or NCHW inputs/outputs with `nchw`). Weights are float32 initializers in `raw_data`;
+/// A channels-first graph (read from ONNX) is written back as it was, node for node. A
+/// channels-last one (Keras) follows tf2onnx: NHWC inputs and outputs with a Transpose at each end
+/// of an NCHW conv body (or NCHW inputs/outputs with `nchw`). Carried custom ops are written
+/// verbatim in their domains. Weights are initializers in their own dtype in `raw_data`;
 /// above `externalDataThreshold` bytes of weights (protobuf cannot exceed 2 GiB) every tensor of
 /// 1 KiB or more goes to `OUT.data` beside the model instead, at 4096-byte aligned offsets. Both
 /// files are written to temporary names and renamed into place, so a failure leaves nothing.
@@ -16,8 +18,8 @@ import SwiftProtobuf
 /// try ONNXWriter(opset: 17).write(graph, to: "vgg16.onnx")
 /// ```
 public struct ONNXWriter: Sendable {
-    /// Opsets the writer emits (13: Softmax over one axis, Squeeze axes as an input; 21: IR 10).
-    public static let supportedOpsets = 13...21
+    /// Opsets the writer emits (13: Softmax over one axis, Squeeze axes as an input; 28: ONNX 1.23).
+    public static let supportedOpsets = 13...28
     public static let defaultOpset = 17
     /// Weights beyond this many bytes go to external data (protobuf's limit is 2 GiB; the graph
     /// itself needs some room).
@@ -27,8 +29,17 @@ public struct ONNXWriter: Sendable {
     static let externalAlignment = 4096
     static let producerVersion = "0.1.0"
 
+    /// The opset to write `graph` at when none is asked for: an ONNX source's own (within
+    /// `supportedOpsets`), so nothing it uses is lost to an older definition; `defaultOpset` otherwise.
+    public static func preferredOpset(for graph: Graph) -> Int {
+        guard graph.metadata.sourceFormat == "onnx", let source = graph.metadata.extra["onnx.opset"].flatMap(Int.init) else {
+            return defaultOpset
+        }
+        return min(max(source, supportedOpsets.lowerBound), supportedOpsets.upperBound)
+    }
+
     public var opset: Int
-    /// NCHW graph inputs and outputs instead of NHWC.
+    /// NCHW rank-4 graph inputs and outputs instead of NHWC, for a channels-last graph.
     public var nchw: Bool
     /// Total weight bytes above which tensors go to external data; 0 forces external data.
     public var externalDataThreshold: Int

@@ -3,12 +3,14 @@ import ONNXProto
 
 /// A node's attributes by name, read with their declared types checked.
 ///
-/// Every mapping lists the attributes it understands (`allow`), so an attribute it would silently
-/// ignore is an error instead.
+/// Every mapping lists the attributes it understands (`allow`): a node with one it would silently
+/// ignore (an attribute of a newer opset) is carried as a custom op instead of being misread.
 struct _Attributes {
     let node: String
     let op: String
     private let byName: [String: Onnx_AttributeProto]
+    /// The attributes in the node's order (what a carried op keeps).
+    let ordered: [Onnx_AttributeProto]
 
     init(_ proto: Onnx_NodeProto, node: String) throws {
         self.node = node
@@ -27,14 +29,15 @@ struct _Attributes {
             byName[a.name] = a
         }
         self.byName = byName
+        self.ordered = proto.attribute
     }
 
     func error(_ detail: String) -> ONNXError { .invalidNode(node: node, op: op, detail: detail) }
 
-    /// Rejects attributes outside `names`.
+    /// Carries the node as a custom op when it has an attribute outside `names`.
     func allow(_ names: Set<String>) throws {
         for name in byName.keys.sorted() where !names.contains(name) {
-            throw error("unknown attribute '\(name)'")
+            throw _Carry("attribute '\(name)' is not interpreted")
         }
     }
 
@@ -84,7 +87,7 @@ struct _Attributes {
 
     func int(_ name: String) throws -> Int? {
         guard let a = try attribute(name, .int) else { return nil }
-        return Int(a.i)
+        return Int(clamping: a.i)
     }
 
     func int(_ name: String, default value: Int) throws -> Int { try int(name) ?? value }
@@ -98,7 +101,14 @@ struct _Attributes {
 
     func ints(_ name: String) throws -> [Int]? {
         guard let a = try attribute(name, .ints) else { return nil }
-        return a.ints.map { Int($0) }
+        return a.ints.map { Int(clamping: $0) }
+    }
+
+    /// One of `choices` (an enum-like STRING attribute), or an error naming the choices.
+    func choice(_ name: String, _ choices: [String], default value: String) throws -> String {
+        let s = try string(name) ?? value
+        guard choices.contains(s) else { throw error("attribute '\(name)' is '\(s)', not one of \(choices.joined(separator: ", "))") }
+        return s
     }
 
     func float(_ name: String) throws -> Float? {
@@ -133,4 +143,12 @@ struct _Attributes {
         }
         return v
     }
+}
+
+/// Thrown by a mapping for a node that is valid ONNX but that the IR cannot express (an attribute
+/// combination, an opset form, a used training output): the node is carried as a custom op with
+/// this reason.
+struct _Carry: Error {
+    var reason: String
+    init(_ reason: String) { self.reason = reason }
 }

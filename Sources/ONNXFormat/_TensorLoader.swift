@@ -15,22 +15,25 @@ struct _TensorLoader {
     let baseDirectory: String?
     /// Largest rank accepted: real models stay far below; a bigger one is a corrupt file.
     static let maximumRank = 16
+    static let supportedTypes = "FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT8/16/32/64, UINT8/16/32/64, BOOL"
     private var mapped: [String: MappedFile] = [:]
 
     init(baseDirectory: String?) {
         self.baseDirectory = baseDirectory
     }
 
-    mutating func load(_ t: Onnx_TensorProto, name: String, source: String) throws -> _ConstTensor {
+    /// The tensor's elements, checked against its dims.
+    /// - Parameter name: the tensor's name for messages (an initializer, a node's attribute).
+    mutating func load(_ t: Onnx_TensorProto, name: String) throws -> Tensor {
         func fail(_ detail: String) -> ONNXError { .invalidTensor(name: name, detail: detail) }
-        guard let dtype = _ONNXDataType.dtype(t.dataType) else {
-            throw fail("element type \(_ONNXDataType.name(t.dataType)) is not supported")
+        guard let dtype = _DataType.dtype(t.dataType) else {
+            throw fail("element type \(_DataType.name(t.dataType)) is not supported (wtool holds \(Self.supportedTypes))")
         }
         if t.hasSegment { throw fail("segmented tensors are not supported") }
         guard t.dims.count <= Self.maximumRank else { throw fail("rank \(t.dims.count) is not plausible") }
         var dims: [Int] = []
         for d in t.dims {
-            guard d >= 0, d <= Int64(Int32.max) else { throw fail("dimension \(d) in \(t.dims) is out of range") }
+            guard d >= 0, d < Int64(1) << 40 else { throw fail("dimension \(d) in \(t.dims) is out of range") }
             dims.append(Int(d))
         }
         guard let count = Shape.elementCount(dims) else { throw fail("dims \(dims) overflow") }
@@ -44,7 +47,7 @@ struct _TensorLoader {
         if external {
             guard !t.hasRawData, typedCounts.isEmpty else { throw fail("external data together with inline data") }
             let data = try loadExternal(t, name: name, byteCount: byteCount)
-            return _ConstTensor(name: name, dtype: dtype, dims: dims, data: data, source: source)
+            return Tensor(dtype: dtype, shape: dims, data: data)
         }
         if !t.externalData.isEmpty { throw fail("external_data entries without data_location EXTERNAL") }
         if t.hasRawData {
@@ -54,7 +57,7 @@ struct _TensorLoader {
             }
             // Bytes are little-endian in the file and on every platform wtool runs on.
             let data = t.rawData.withUnsafeBytes { TensorData(copying: $0) }
-            return _ConstTensor(name: name, dtype: dtype, dims: dims, data: data, source: source)
+            return Tensor(dtype: dtype, shape: dims, data: data)
         }
         guard typedCounts.count <= 1 else { throw fail("data in both \(typedCounts[0].0) and \(typedCounts[1].0)") }
         let field = typedCounts.first?.0 ?? "(none)"
@@ -79,11 +82,20 @@ struct _TensorLoader {
         case .int32:
             try expect("int32_data")
             data = t.int32Data.withUnsafeBytes { TensorData(copying: $0) }
-        case .float16, .bfloat16:
-            // int32_data carries the 16-bit patterns, one per element.
+        case .uint64, .uint32:
+            try expect("uint64_data")
+            if dtype == .uint64 {
+                data = t.uint64Data.withUnsafeBytes { TensorData(copying: $0) }
+            } else {
+                guard t.uint64Data.allSatisfy({ $0 <= UInt64(UInt32.max) }) else { throw fail("a UINT32 value is out of range") }
+                data = t.uint64Data.map { UInt32($0) }.withUnsafeBytes { TensorData(copying: $0) }
+            }
+        case .float16, .bfloat16, .uint16, .int16:
+            // int32_data carries the 16-bit patterns (or values), one per element.
             try expect("int32_data")
-            guard t.int32Data.allSatisfy({ (0...0xffff).contains($0) }) else { throw fail("a 16-bit value in int32_data is out of range") }
-            data = t.int32Data.map { UInt16($0) }.withUnsafeBytes { TensorData(copying: $0) }
+            let range: ClosedRange<Int32> = dtype == .int16 ? -32768...32767 : 0...0xffff
+            guard t.int32Data.allSatisfy({ range.contains($0) }) else { throw fail("a 16-bit value in int32_data is out of range") }
+            data = t.int32Data.map { UInt16(truncatingIfNeeded: $0) }.withUnsafeBytes { TensorData(copying: $0) }
         case .int8:
             try expect("int32_data")
             guard t.int32Data.allSatisfy({ (-128...127).contains($0) }) else { throw fail("an INT8 value is out of range") }
@@ -94,7 +106,7 @@ struct _TensorLoader {
             guard t.int32Data.allSatisfy({ (0...limit).contains($0) }) else { throw fail("a \(dtype) value is out of range") }
             data = t.int32Data.map { UInt8($0) }.withUnsafeBytes { TensorData(copying: $0) }
         }
-        return _ConstTensor(name: name, dtype: dtype, dims: dims, data: data, source: source)
+        return Tensor(dtype: dtype, shape: dims, data: data)
     }
 
     private mutating func loadExternal(_ t: Onnx_TensorProto, name: String, byteCount: Int) throws -> TensorData {

@@ -15,6 +15,8 @@ final class FuzzSeedTests: XCTestCase {
             // As the fuzzer reads them: from bytes, external data refused.
             let graph = try bytes.withUnsafeBytes { try ONNXReader.read(bytes: $0, baseDirectory: nil, name: "seed") }
             XCTAssertEqual(graph.parameterCount.total, 1976, name)
+            // And they write back.
+            XCTAssertNoThrow(try ONNXWriter().serialize(graph), name)
         }
     }
 }

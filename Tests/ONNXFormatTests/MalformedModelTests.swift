@@ -101,45 +101,61 @@ final class MalformedModelTests: XCTestCase {
         b.node("Conv", ["x", "w"], ["y"], name: "conv", ["strides": .ints([1, 1 << 40])])
         assertError(try b.bytes(), contains: "out of range")
         b.nodes = []
-        b.node("Conv", ["x", "w"], ["y"], name: "conv", ["colour": .string("blue")])
-        assertError(try b.bytes(), contains: "unknown attribute 'colour'")
-        b.nodes = []
         b.node("Conv", ["x", "w"], ["y"], name: "conv", ["group": .int(3)])
-        assertError(try b.bytes(), contains: "does not fit an input with 2 channels")
+        assertError(try b.bytes(), contains: "node 'conv' (Conv): groups 3 must divide input channels 2")
+        b.nodes = []
+        b.node("Conv", ["x", "w"], ["y"], name: "conv", ["auto_pad": .string("MIDDLE")])
+        assertError(try b.bytes(), contains: "attribute 'auto_pad' is 'MIDDLE', not one of NOTSET, SAME_UPPER, SAME_LOWER, VALID")
+        b.nodes = []
+        b.node("Conv", ["x", "w"], ["y"], name: "conv", ["kernel_shape": .ints([3, 3])])
+        assertError(try b.bytes(), contains: "node 'conv' (Conv): weight 'kernel' has shape [2, 2, 1, 1], expected [2, 2, 3, 3]")
     }
 
-    func testUnsupportedOpIsNamed() throws {
-        assertError(try reluModel { b in
+    /// A valid node the IR cannot express is carried, never refused.
+    func testUninterpretedNodesAreCarriedNotRefused() throws {
+        var b = ModelBuilder()
+        b.inputs = [ModelBuilder.valueInfo("x", [nil, 2, 4, 4])]
+        b.outputs = [ModelBuilder.valueInfo("y", [nil, 2, 4, 4])]
+        b.initializer("w", [2, 2, 1, 1], [1, 0, 0, 1])
+        b.node("Conv", ["x", "w"], ["y"], name: "conv", ["colour": .string("blue")])
+        let graph = try read(try b.bytes())
+        guard case .custom(let c) = graph.nodes[0].op else { return XCTFail("\(graph.nodes[0].op)") }
+        XCTAssertEqual(c.type, "Conv")
+        XCTAssertEqual(c.reason, "attribute 'colour' is not interpreted")
+        XCTAssertEqual(c.attribute("colour")?.text, "blue")
+    }
+
+    func testUnknownOpsAreCarriedWithTheirDomain() throws {
+        let graph = try read(try reluModel { b in
             b.nodes = []
-            b.node("Erf", ["x"], ["y"], name: "my_erf")
-        }, contains: "node 'my_erf': op 'Erf' is not supported")
-        assertError(try reluModel { b in
-            b.nodes = []
-            var n = b.node("Relu", ["x"], ["y"], name: "custom")
+            var n = b.node("Frobnicate", ["x"], ["y"], name: "my_op")
             n.domain = "com.example"
             b.nodes = [n]
-        }, contains: "node 'custom': op 'Relu' of domain 'com.example' is not supported")
+            b.domains = ["com.example": 3]
+        })
+        guard case .custom(let c) = graph.nodes[0].op else { return XCTFail("\(graph.nodes[0].op)") }
+        XCTAssertEqual([c.domain, c.type], ["com.example", "Frobnicate"])
+        XCTAssertEqual(c.domainVersion, 3)
+        XCTAssertEqual(c.reason, "ops of domain 'com.example' are carried, not interpreted")
         // A node without a name is named after its op and index.
-        assertError(try reluModel { b in
+        let unnamed = try read(try reluModel { b in
             b.nodes = []
             b.node("Relu", ["x"], ["r"], name: "")
-            var n = b.node("Cos", ["r"], ["y"])
+            var n = b.node("NoSuchOp", ["r"], ["y"])
             n.name = ""
             b.nodes[1] = n
-        }, contains: "node 'Cos_1': op 'Cos' is not supported")
-        // A supported op used in an unsupported way.
-        var b = ModelBuilder()
-        b.inputs = [ModelBuilder.valueInfo("x", [nil, 4])]
-        b.outputs = [ModelBuilder.valueInfo("y", [nil, 4])]
-        b.initializer("lo", [], [-1])
-        b.node("Clip", ["x", "lo"], ["y"], name: "clip")
-        assertError(try b.bytes(), contains: "node 'clip' (Clip): Clip with min -1.0 (only min 0, as ReLU/ReLU6) is not supported")
+        })
+        XCTAssertEqual(unnamed.nodes.map(\.name), ["Relu_0", "NoSuchOp_1"])
+        XCTAssertEqual(unnamed.nodes[1].op.displayName, "NoSuchOp")
     }
 
     func testStructuralErrors() throws {
         assertError(try reluModel { $0.irVersion = 0 }, contains: "ir_version")
-        assertError(try reluModel { $0.opset = 99 }, contains: "opset 99 is not supported")
-        assertError(try reluModel { $0.opset = 3 }, contains: "opset 3 is not supported")
+        assertError(try reluModel { $0.opset = 99 }, contains: "opset 99 is not supported (1–28)")
+        assertError(try reluModel { $0.opset = 0 }, contains: "opset_import of domain '' has version 0")
+        assertError(try reluModel { $0.inputs = [ModelBuilder.valueInfo("x", [nil, 4], elemType: 14)] },
+                    contains: "graph input 'x' has element type COMPLEX64, which wtool does not hold")
+        assertError(try reluModel { $0.nodes[0].output = ["y", "extra"] }, contains: "node 'relu' (Relu): has 2 outputs (1 expected)")
         assertError(try reluModel { $0.nodes[0].input = ["nope"] }, contains: "node 'relu' reads 'nope', which no earlier node produces")
         assertError(try reluModel { $0.outputs = [ModelBuilder.valueInfo("z", [nil, 4])] }, contains: "graph output 'z' is produced by no node")
         assertError(try reluModel { b in
@@ -177,7 +193,7 @@ final class MalformedModelTests: XCTestCase {
         assertError(try model(t), contains: "both raw_data and float_data")
         var u = Onnx_TensorProto()
         u.name = "w"; u.dims = [2, 2]; u.dataType = 8
-        assertError(try model(u), contains: "element type STRING is not supported")
+        assertError(try model(u), contains: "initializer 'w': element type STRING is not supported")
         u.dataType = 1
         assertError(try model(u), contains: "has no data")
         u.int64Data = [1, 2, 3, 4]

@@ -29,16 +29,27 @@ struct ModelBuilder {
         return t
     }
 
-    static func valueInfo(_ name: String, _ dims: [Int?]) -> Onnx_ValueInfoProto {
+    /// A tensor of any element type from raw little-endian bytes.
+    static func tensor(_ name: String, _ dims: [Int], dataType: Int32, raw: [UInt8]) -> Onnx_TensorProto {
+        var t = Onnx_TensorProto()
+        t.name = name
+        t.dims = dims.map(Int64.init)
+        t.dataType = dataType
+        t.rawData = Data(raw)
+        return t
+    }
+
+    /// A tensor value's declaration; nil dims are `dim_param` "N", nil `dims` no shape at all.
+    static func valueInfo(_ name: String, _ dims: [Int?]?, elemType: Int32 = 1) -> Onnx_ValueInfoProto {
         var shape = Onnx_TensorShapeProto()
-        for d in dims {
+        for d in dims ?? [] {
             var dim = Onnx_TensorShapeProto.Dimension()
             if let d { dim.dimValue = Int64(d) } else { dim.dimParam = "N" }
             shape.dim.append(dim)
         }
         var tt = Onnx_TypeProto.Tensor()
-        tt.elemType = 1
-        tt.shape = shape
+        tt.elemType = elemType
+        if dims != nil { tt.shape = shape }
         var type = Onnx_TypeProto()
         type.tensorType = tt
         var v = Onnx_ValueInfoProto()
@@ -48,7 +59,7 @@ struct ModelBuilder {
     }
 
     enum Attr {
-        case int(Int), ints([Int]), float(Float), string(String)
+        case int(Int), ints([Int]), float(Float), floats([Float]), string(String), tensor(Onnx_TensorProto), graph(Onnx_GraphProto)
     }
 
     @discardableResult
@@ -67,6 +78,9 @@ struct ModelBuilder {
             case .ints(let v): a.type = .ints; a.ints = v.map(Int64.init)
             case .float(let f): a.type = .float; a.f = f
             case .string(let s): a.type = .string; a.s = Data(s.utf8)
+            case .floats(let v): a.type = .floats; a.floats = v
+            case .tensor(let t): a.type = .tensor; a.t = t
+            case .graph(let g): a.type = .graph; a.g = g
             }
             n.attribute.append(a)
         }
@@ -78,6 +92,23 @@ struct ModelBuilder {
         initializers.append(Self.tensor(name, dims, values))
     }
 
+    mutating func int64Initializer(_ name: String, _ values: [Int]) {
+        initializers.append(Self.int64Tensor(name, values))
+    }
+
+    /// Opsets of other domains.
+    var domains: [String: Int] = [:]
+
+    var graph: Onnx_GraphProto {
+        var g = Onnx_GraphProto()
+        g.name = "test"
+        g.node = nodes
+        g.initializer = initializers
+        g.input = inputs
+        g.output = outputs
+        return g
+    }
+
     var model: Onnx_ModelProto {
         var m = Onnx_ModelProto()
         m.irVersion = irVersion
@@ -85,6 +116,12 @@ struct ModelBuilder {
         o.domain = ""
         o.version = Int64(opset)
         m.opsetImport = [o]
+        for (domain, version) in domains.sorted(by: { $0.key < $1.key }) {
+            var d = Onnx_OperatorSetIdProto()
+            d.domain = domain
+            d.version = Int64(version)
+            m.opsetImport.append(d)
+        }
         m.producerName = "tests"
         var g = Onnx_GraphProto()
         g.name = "test"

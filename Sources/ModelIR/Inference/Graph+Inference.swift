@@ -42,8 +42,8 @@ extension Graph {
                operands.allSatisfy({ $0 == nil || $0?.value != nil }),
                results.allSatisfy({ ($0.type.concreteShape.flatMap(Shape.elementCount) ?? .max) <= foldLimit }),
                Evaluator.canEvaluate(node.op) {
-                let values = try Evaluator.evaluate(node, operands.map { $0?.value })
-                if values.count == results.count {
+                // Folding only adds knowledge: a node the evaluator cannot run (yet) keeps its type.
+                if let values = try? Evaluator.evaluate(node, operands.map { $0?.value }), values.count == results.count {
                     results = values.map { Operand($0) }
                 }
             }

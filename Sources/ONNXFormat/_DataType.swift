@@ -1,17 +1,22 @@
 import ModelIR
 
-/// ONNX `TensorProto.DataType` codes ↔ IR dtypes (the ones wtool stores).
-enum _ONNXDataType {
+/// ONNX `TensorProto.DataType` codes ↔ IR dtypes. Every ONNX type the IR has maps both ways;
+/// the others (strings, complex, float8/6/4, 4- and 2-bit integers) have a name for messages.
+enum _DataType {
     static func dtype(_ code: Int32) -> DType? {
         switch code {
         case 1: .float32
         case 2: .uint8
         case 3: .int8
+        case 4: .uint16
+        case 5: .int16
         case 6: .int32
         case 7: .int64
         case 9: .bool
         case 10: .float16
         case 11: .float64
+        case 12: .uint32
+        case 13: .uint64
         case 16: .bfloat16
         default: nil
         }
@@ -22,11 +27,15 @@ enum _ONNXDataType {
         case .float32: 1
         case .uint8: 2
         case .int8: 3
+        case .uint16: 4
+        case .int16: 5
         case .int32: 6
         case .int64: 7
         case .bool: 9
         case .float16: 10
         case .float64: 11
+        case .uint32: 12
+        case .uint64: 13
         case .bfloat16: 16
         }
     }
@@ -36,35 +45,10 @@ enum _ONNXDataType {
             0: "UNDEFINED", 1: "FLOAT", 2: "UINT8", 3: "INT8", 4: "UINT16", 5: "INT16", 6: "INT32", 7: "INT64", 8: "STRING",
             9: "BOOL", 10: "FLOAT16", 11: "DOUBLE", 12: "UINT32", 13: "UINT64", 14: "COMPLEX64", 15: "COMPLEX128",
             16: "BFLOAT16", 17: "FLOAT8E4M3FN", 18: "FLOAT8E4M3FNUZ", 19: "FLOAT8E5M2", 20: "FLOAT8E5M2FNUZ",
-            21: "UINT4", 22: "INT4", 23: "FLOAT4E2M1",
+            21: "UINT4", 22: "INT4", 23: "FLOAT4E2M1", 24: "FLOAT8E8M0", 25: "UINT2", 26: "INT2", 27: "FLOAT6E2M3",
+            28: "FLOAT6E3M2",
         ]
         return names[code] ?? "type \(code)"
-    }
-}
-
-/// A constant: an initializer or a `Constant` node's value, with its bytes (little-endian, row-major).
-struct _ConstTensor {
-    var name: String
-    var dtype: DType
-    var dims: [Int]
-    var data: TensorData
-    /// Where it came from, for `Weight.source`.
-    var source: String
-
-    var elementCount: Int { data.count / dtype.byteSize }
-
-    func floats() -> [Float] { data.floatArray(as: dtype) }
-
-    /// Integer elements (INT64/INT32/INT8/UINT8); nil for floating types.
-    func integers() -> [Int]? {
-        let n = elementCount
-        switch dtype {
-        case .int64: return (0..<n).map { Int(data.bytes.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
-        case .int32: return (0..<n).map { Int(data.bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
-        case .int8: return (0..<n).map { Int(data.bytes.load(fromByteOffset: $0, as: Int8.self)) }
-        case .uint8, .bool: return (0..<n).map { Int(data.bytes[$0]) }
-        default: return nil
-        }
     }
 }
 
@@ -78,17 +62,11 @@ enum _Transpose {
         let outDims = perm.map { dims[$0] }
         let inStrides = perm.map { strides[$0] }
         return TensorData(byteCount: count * elementSize) { dst in
-            guard count > 0 else { return }
+            guard count > 0, let s = src.baseAddress, let d = dst.baseAddress else { return }
             var index = [Int](repeating: 0, count: rank)
             var offset = 0
             for o in 0..<count {
-                switch elementSize {
-                case 4: dst.storeBytes(of: src.loadUnaligned(fromByteOffset: offset * 4, as: UInt32.self), toByteOffset: o * 4, as: UInt32.self)
-                case 2: dst.storeBytes(of: src.loadUnaligned(fromByteOffset: offset * 2, as: UInt16.self), toByteOffset: o * 2, as: UInt16.self)
-                case 8: dst.storeBytes(of: src.loadUnaligned(fromByteOffset: offset * 8, as: UInt64.self), toByteOffset: o * 8, as: UInt64.self)
-                default:
-                    for b in 0..<elementSize { dst[o * elementSize + b] = src[offset * elementSize + b] }
-                }
+                (d + o * elementSize).copyMemory(from: s + offset * elementSize, byteCount: elementSize)
                 // Advance the output multi-index (last axis fastest) and the input offset with it.
                 var axis = rank - 1
                 while axis >= 0 {
@@ -103,8 +81,9 @@ enum _Transpose {
         }
     }
 
-    /// `perm` is a permutation of `0..<rank`.
-    static func isPermutation(_ perm: [Int], rank: Int) -> Bool {
-        perm.count == rank && Set(perm) == Set(0..<rank)
+    /// `tensor` permuted by `perm` (a new tensor).
+    static func apply(_ tensor: Tensor, perm: [Int]) -> Tensor {
+        Tensor(dtype: tensor.dtype, shape: perm.map { tensor.shape[$0] },
+               data: apply(tensor.data.bytes, dims: tensor.shape, perm: perm, elementSize: tensor.dtype.byteSize))
     }
 }
