@@ -189,8 +189,10 @@ public struct ConvTransposeAttributes: Sendable, Equatable, Codable {
         self.kernelLayout = kernelLayout ?? (layout == .channelsLast ? .spatialFirst : .spatialLast)
     }
 
+    /// The kernel's shape for `inputChannels` input channels: `[spatial…, filters/groups, C]`
+    /// (Keras's; its layers have one group) or `[C, filters/groups, spatial…]` (ONNX's).
     public func kernelShape(inputChannels: Int) -> [Int] {
         let perGroup = groups > 0 ? filters / groups : 0
-        return kernelLayout == .spatialFirst ? kernelSize + [filters, inputChannels] : [inputChannels, perGroup] + kernelSize
+        return kernelLayout == .spatialFirst ? kernelSize + [perGroup, inputChannels] : [inputChannels, perGroup] + kernelSize
     }
 }
