@@ -115,6 +115,10 @@ enum _Floating {
         return count
     }
 
+    static func invalid(_ ctx: EvaluationContext, _ detail: String) -> ModelIRError {
+        .invalidAttribute(node: ctx.node.name, detail: detail)
+    }
+
     /// Checks a fused activation that needs an axis against the result rank.
     static func checkActivation(_ activation: Activation, rank: Int, _ ctx: EvaluationContext) throws {
         switch activation {
