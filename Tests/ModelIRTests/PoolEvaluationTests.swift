@@ -215,6 +215,13 @@ final class PoolEvaluationTests: XCTestCase {
         let hostile = PoolAttributes(poolSize: [1 << 40], strides: [1], padding: .explicit(begin: [1 << 41], end: [1 << 41]),
                                      layout: .channelsFirst)
         Eval.assertThrows(.pool(.average(hostile)), [Eval.random([1, 1, 3], seed: 2)], "huge output")
+        // A 2^40 window with a 2^39 stride has three outputs (windows from −2^40 + 2, −2^39 + 2 and 2);
+        // the work follows the real cells, and all 2^40 taps are inside the padded extent.
+        let sparse = PoolAttributes(poolSize: [1 << 40], strides: [1 << 39], padding: .explicit(begin: [(1 << 40) - 2], end: [1 << 40]),
+                                    countIncludePad: true, layout: .channelsFirst)
+        let y = try? Eval.run(.pool(.average(sparse)), [Tensor(shape: [1, 1, 4], floats: [1, 2, 3, 6])])
+        XCTAssertEqual(y?.shape, [1, 1, 3])
+        XCTAssertEqual(y?.floats, [3, 12, 9].map { $0 / Float(1 << 40) })
         Eval.assertThrows(.pool(.globalMax(GlobalPoolAttributes(layout: .channelsFirst))), [Eval.random([2, 3], seed: 1)], "global rank")
     }
 }

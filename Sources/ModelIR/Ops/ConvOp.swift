@@ -157,7 +157,11 @@ public struct SeparableConvAttributes: Sendable, Equatable, Codable {
 
 /// A transposed convolution (the gradient of a convolution with respect to its input). Output
 /// size per axis: `stride · (in − 1) + outputPadding + (k − 1) · dilation + 1 − padBegin − padEnd`;
-/// `same` padding gives `in · stride` (TensorFlow's and ONNX SAME_UPPER's split of the padding).
+/// `same` padding gives `in · stride` (TensorFlow's and ONNX SAME_UPPER's split of the padding),
+/// `outputShape` the sizes it names; `ConvOp.transposedPads` derives the pads of both.
+///
+/// Keras's `valid` with `output_padding=None` and a kernel smaller than the stride makes
+/// `(in − 1) · stride + max(k, stride)`: an importer writes that as `outputPadding = stride − k`.
 public struct ConvTransposeAttributes: Sendable, Equatable, Codable {
     public var filters: Int
     public var kernelSize: [Int]
