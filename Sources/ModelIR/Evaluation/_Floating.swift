@@ -3,7 +3,7 @@ import Foundation
 /// The arithmetic type of the floating-point reference kernels (convolution, pooling, matrix
 /// products, normalizations): `Float` for float32, and for float16 and bfloat16, which are widened
 /// once on load and rounded once on store, as frameworks compute them; `Double` for float64.
-protocol _EvaluationFloat: BinaryFloatingPoint, SIMDScalar, Sendable {
+protocol _EvaluationFloat: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
     /// Calls `body` with the elements of `t` in this type: in place when already stored so and
     /// aligned, else converted (integers and other floats alike).
     static func withElements<R>(of t: Tensor, _ body: (UnsafeBufferPointer<Self>) throws -> R) rethrows -> R
