@@ -46,24 +46,42 @@ extension ConvOp {
             try ShapeInference.expectShape(ctx, 3, [a.filters], role: "bias")
             return output(spatial, channels: a.filters)
         case .transposed(let a):
-            guard a.groups > 0, a.filters > 0, c % a.groups == 0, a.filters % a.groups == 0,
+            let maxExtent = ShapeInference.maxExtent
+            guard (1...3).contains(n), a.groups > 0, a.filters > 0, c % a.groups == 0, a.filters % a.groups == 0,
                   a.strides.count == n, a.dilations.count == n, a.outputPadding.count == n,
-                  (a.kernelSize + a.strides + a.dilations).allSatisfy({ $0 > 0 && $0 <= ShapeInference.maxExtent }),
-                  a.outputPadding.allSatisfy({ $0 >= 0 && $0 <= ShapeInference.maxExtent }) else {
+                  (a.kernelSize + a.strides + a.dilations).allSatisfy({ $0 > 0 && $0 <= maxExtent }),
+                  a.outputPadding.allSatisfy({ $0 >= 0 && $0 <= maxExtent }),
+                  (0..<n).allSatisfy({ ShapeInference.effectiveWindow(kernel: a.kernelSize[$0], dilation: a.dilations[$0]) != nil }) else {
                 throw ctx.invalid("bad transposed-convolution attributes (groups \(a.groups), filters \(a.filters), \(n) spatial axes)")
+            }
+            if case let .explicit(begin, end) = a.padding {
+                guard begin.count == n, end.count == n, (begin + end).allSatisfy({ $0 >= 0 && $0 <= maxExtent }) else {
+                    throw ctx.invalid("padding must be \(n) begin and \(n) end values in 0…2^60")
+                }
+            }
+            if let target = a.outputShape {
+                guard target.count == n, target.allSatisfy({ $0 > 0 && $0 <= maxExtent }) else {
+                    throw ctx.invalid("output_shape \(target) must be \(n) sizes in 1…2^60")
+                }
             }
             try ShapeInference.expectShape(ctx, 1, a.kernelShape(inputChannels: c), role: "kernel")
             try ShapeInference.expectShape(ctx, 2, [a.filters], role: "bias")
             let spatial = try spatialSizes.indices.map { i -> Int in
-                if let target = a.outputShape, target.count == n { return target[i] }
                 let size = spatialSizes[i]
+                // The full size bounds the pads `transposedPads` derives, whatever gives the output.
+                if size >= 0, Self.transposedFullSize(a, axis: i, size: size) == nil {
+                    throw ctx.error("the transposed output of input size \(size) would be over 2^60")
+                }
+                if let target = a.outputShape { return target[i] }
                 if size < 0 { return -1 }
                 switch a.padding {
-                case .same, .sameLower: return size * a.strides[i]
+                case .same, .sameLower:
+                    let (out, overflow) = size.multipliedReportingOverflow(by: a.strides[i])
+                    guard !overflow, out <= maxExtent else { throw ctx.error("the transposed output would be over 2^60") }
+                    return out
                 default:
-                    let p = a.padding.resolve(sizes: spatialSizes, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations)
-                    let out = a.strides[i] * (size - 1) + a.outputPadding[i] + (a.kernelSize[i] - 1) * a.dilations[i] + 1
-                        - p.begin[i] - p.end[i]
+                    let p = Self.transposedPads(a, sizes: spatialSizes)
+                    let out = (Self.transposedFullSize(a, axis: i, size: size) ?? 0) - p.begin[i] - p.end[i]
                     guard out > 0 else { throw ctx.error("the output would be empty (size \(out))") }
                     return out
                 }
@@ -72,21 +90,41 @@ extension ConvOp {
         }
     }
 
-    /// Explicit pads of a transposed convolution for input spatial `sizes` (ONNX's rules:
-    /// `output_shape` or `same` split the total padding, upper puts the odd one at the end).
+    /// `stride · (in − 1) + outputPadding + (k − 1) · dilation + 1`: the size of a transposed
+    /// convolution's output before padding is taken off (negative for an empty input with a
+    /// stride over the window), or nil when it would be over 2⁶⁰.
+    static func transposedFullSize(_ a: ConvTransposeAttributes, axis i: Int, size: Int) -> Int? {
+        guard i < a.strides.count, i < a.outputPadding.count, i < a.kernelSize.count, i < a.dilations.count, size >= 0,
+              let window = ShapeInference.effectiveWindow(kernel: a.kernelSize[i], dilation: a.dilations[i]) else { return nil }
+        let (span, overflow) = (size - 1).multipliedReportingOverflow(by: a.strides[i])
+        guard !overflow, span <= ShapeInference.maxExtent, a.outputPadding[i] <= ShapeInference.maxExtent else { return nil }
+        let full = span + a.outputPadding[i] + window
+        return full <= ShapeInference.maxExtent ? full : nil
+    }
+
+    /// Explicit pads of a transposed convolution for input spatial `sizes`, by the ONNX spec:
+    /// explicit pads as written; with `outputShape`, or `same`/`sameLower` (whose target is
+    /// `in · stride`), the total `full − target` split in two, the odd cell at the end for `same`
+    /// (SAME_UPPER) and at the beginning otherwise (SAME_LOWER, and `output_shape` without
+    /// auto-padding: the spec's "else" branch, which onnxruntime follows).
+    ///
+    /// A negative total (a target larger than the full result: a kernel smaller than the stride
+    /// under `same`, an `output_shape` past the end) counts as 0, so the missing cells are zeros
+    /// at the end. That is TensorFlow's and Keras's `same`, and the values onnxruntime computes;
+    /// the ONNX reference implementation agrees except under SAME_UPPER/LOWER with a kernel
+    /// smaller than the stride, where it shifts the result by half the negative padding.
     public static func transposedPads(_ a: ConvTransposeAttributes, sizes: [Int]) -> (begin: [Int], end: [Int]) {
         var begin: [Int] = [], end: [Int] = []
         for i in sizes.indices {
-            let full = a.strides[i] * (sizes[i] - 1) + a.outputPadding[i] + (a.kernelSize[i] - 1) * a.dilations[i] + 1
             let target: Int?
             if let shape = a.outputShape, shape.count == sizes.count { target = shape[i] }
-            else if a.padding == .same || a.padding == .sameLower { target = sizes[i] * a.strides[i] }
+            else if a.padding == .same || a.padding == .sameLower { target = sizes[i] &* (i < a.strides.count ? a.strides[i] : 1) }
             else { target = nil }
             if let target {
-                let total = max(full - target, 0)
-                if a.padding == .sameLower { begin.append(total - total / 2); end.append(total / 2) }
-                else { begin.append(total / 2); end.append(total - total / 2) }
-            } else if case let .explicit(b, e) = a.padding {
+                let total = max((transposedFullSize(a, axis: i, size: sizes[i]) ?? target) - target, 0)
+                if a.padding == .same { begin.append(total / 2); end.append(total - total / 2) }
+                else { begin.append(total - total / 2); end.append(total / 2) }
+            } else if case let .explicit(b, e) = a.padding, i < b.count, i < e.count {
                 begin.append(b[i]); end.append(e[i])
             } else {
                 begin.append(0); end.append(0)

@@ -2,6 +2,17 @@ extension LinearOp {
     func infer(_ ctx: InferenceContext) throws -> [Operand] {
         let x = try ctx.operand(0)
         switch self {
+        case .dense:
+            guard x.dtype.isFloatingPoint else { throw ctx.error("Dense takes floating-point inputs, not \(x.dtype)") }
+        case .matMul, .gemm:
+            guard x.dtype.isFloatingPoint || x.dtype.isInteger else { throw ctx.error("\(displayName) takes numbers, not \(x.dtype)") }
+            for i in 1..<ctx.count {
+                if let o = ctx.optional(i), o.dtype != x.dtype {
+                    throw ctx.error("\(displayName) operands must share a type: \(x.dtype) and \(o.dtype)")
+                }
+            }
+        }
+        switch self {
         case .dense(let a):
             guard let shape = x.shape else { return [Operand(type: ValueType(dtype: x.dtype, shape: nil))] }
             guard shape.count >= 1 else { throw ModelIRError.inputRankMismatch(node: ctx.node.name, expected: 2, actual: shape) }
@@ -24,8 +35,10 @@ extension LinearOp {
             let (m, k1) = g.transA ? (sa[1], sa[0]) : (sa[0], sa[1])
             let (k2, n) = g.transB ? (sb[1], sb[0]) : (sb[0], sb[1])
             guard k1 < 0 || k2 < 0 || k1 == k2 else { throw ctx.error("inner dimensions \(k1) and \(k2) differ") }
-            if let c = ctx.optional(2)?.shape, Shape.broadcast([c, [m, n]]).map({ $0.count == 2 }) != true {
-                throw ctx.error("c of shape \(c) does not broadcast to \([m, n])")
+            // C broadcasts to the result, never the other way (ONNX's unidirectional broadcasting).
+            if let c = ctx.optional(2)?.shape {
+                let fits = c.count <= 2 && zip(c.reversed(), [n, m]).allSatisfy { d, r in d == 1 || d < 0 || r < 0 || d == r }
+                guard fits else { throw ctx.error("c of shape \(c) does not broadcast to \([m, n])") }
             }
             return [Operand(type: ValueType(dtype: x.dtype, shape: [m, n]))]
         }

@@ -4,6 +4,15 @@ extension PoolOp {
         guard let shape = x.shape else { return [Operand(type: ValueType(dtype: x.dtype, shape: nil))] }
         let rank = shape.count
         switch self {
+        case .max: guard x.dtype.isFloatingPoint || x.dtype.isInteger else { throw ctx.error("max pooling takes numbers, not \(x.dtype)") }
+        default: guard x.dtype.isFloatingPoint else { throw ctx.error("\(displayName) takes floating-point inputs, not \(x.dtype)") }
+        }
+        switch self {
+        case .lp(let a) where a.p < 1: throw ctx.invalid("the Lp pooling exponent must be at least 1, not \(a.p)")
+        case .globalLp(let a) where a.p < 1: throw ctx.invalid("the Lp pooling exponent must be at least 1, not \(a.p)")
+        default: break
+        }
+        switch self {
         case .max(let a), .average(let a), .lp(let a):
             let n = a.poolSize.count
             guard rank == n + 2 else { throw ModelIRError.inputRankMismatch(node: ctx.node.name, expected: n + 2, actual: shape) }

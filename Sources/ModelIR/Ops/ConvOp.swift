@@ -157,7 +157,11 @@ public struct SeparableConvAttributes: Sendable, Equatable, Codable {
 
 /// A transposed convolution (the gradient of a convolution with respect to its input). Output
 /// size per axis: `stride · (in − 1) + outputPadding + (k − 1) · dilation + 1 − padBegin − padEnd`;
-/// `same` padding gives `in · stride` (TensorFlow's and ONNX SAME_UPPER's split of the padding).
+/// `same` padding gives `in · stride` (TensorFlow's and ONNX SAME_UPPER's split of the padding),
+/// `outputShape` the sizes it names; `ConvOp.transposedPads` derives the pads of both.
+///
+/// Keras's `valid` with `output_padding=None` and a kernel smaller than the stride makes
+/// `(in − 1) · stride + max(k, stride)`: an importer writes that as `outputPadding = stride − k`.
 public struct ConvTransposeAttributes: Sendable, Equatable, Codable {
     public var filters: Int
     public var kernelSize: [Int]
@@ -189,8 +193,10 @@ public struct ConvTransposeAttributes: Sendable, Equatable, Codable {
         self.kernelLayout = kernelLayout ?? (layout == .channelsLast ? .spatialFirst : .spatialLast)
     }
 
+    /// The kernel's shape for `inputChannels` input channels: `[spatial…, filters/groups, C]`
+    /// (Keras's; its layers have one group) or `[C, filters/groups, spatial…]` (ONNX's).
     public func kernelShape(inputChannels: Int) -> [Int] {
         let perGroup = groups > 0 ? filters / groups : 0
-        return kernelLayout == .spatialFirst ? kernelSize + [filters, inputChannels] : [inputChannels, perGroup] + kernelSize
+        return kernelLayout == .spatialFirst ? kernelSize + [perGroup, inputChannels] : [inputChannels, perGroup] + kernelSize
     }
 }

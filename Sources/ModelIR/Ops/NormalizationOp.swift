@@ -8,7 +8,9 @@ public enum NormalizationOp: Sendable, Equatable {
     case instance(InstanceNormAttributes)
     /// `[input, gamma?, beta?]` over `axes`. Keras LayerNormalization (and its `rms_scaling`), ONNX LayerNormalization.
     case layer(LayerNormAttributes)
-    /// `[input, gamma?, beta?]`: channels split into groups, normalized per group. Keras GroupNormalization.
+    /// `[input, gamma?, beta?]`: channels split into groups, normalized per sample and group over
+    /// every other axis; γ and β per channel. Keras GroupNormalization, ONNX GroupNormalization-21
+    /// (opset 18's per-group scale and bias repeat per channel).
     case group(GroupNormAttributes)
     /// `[input]`: `x / ‖x‖_p` along an axis. ONNX LpNormalization.
     case lp(LpNormAttributes)
@@ -82,11 +84,12 @@ public struct LayerNormAttributes: Sendable, Equatable, Codable {
     /// Axes normalized over (negative count from the end). ONNX's `axis` k means `[k, …, rank−1]`.
     public var axes: [Int]
     public var epsilon: Float
-    /// Keras 3 `rms_scaling`: divide by the root mean square, no centering.
+    /// Keras 3's (deprecated) `rms_scaling`: `x · rsqrt(var + ε) · γ` — Keras divides by the
+    /// centred standard deviation, not the root mean square its name says, and has no β.
     public var rmsScaling: Bool
-    /// The first axis gamma/beta broadcast from: ONNX's are shaped like the normalized axes,
-    /// Keras's like the last `axes.count` axes. Both broadcast from the end, so only the shape
-    /// matters; kept for writers.
+
+    /// γ and β are shaped like the normalized axes (Keras's, laid over those axes: `(H, W)` for
+    /// axes 1 and 2 of NHWC), or broadcast to the input from the end (ONNX's).
     public init(axes: [Int] = [-1], epsilon: Float = 1e-3, rmsScaling: Bool = false) {
         self.axes = axes
         self.epsilon = epsilon
@@ -134,7 +137,8 @@ public struct LRNAttributes: Sendable, Equatable, Codable {
 }
 
 public struct StandardizeAttributes: Sendable, Equatable, Codable {
-    /// The axes that keep their own statistics (Keras `axis`, default the last).
+    /// The axes that keep their own statistics (Keras `axis`, default the last). Mean and variance
+    /// are shaped like these axes (Keras's weights, laid over them) or broadcast from the end.
     public var axes: [Int]
     /// `x · sqrt(variance) + mean` instead.
     public var invert: Bool
