@@ -199,7 +199,14 @@ extension ElementwiseOp {
         case .shiftLeft, .shiftRight:
             let bits = UInt64(a.dtype.byteSize * 8)
             let left = f == .shiftLeft
+            let signed = !a.dtype.isUnsigned
             return try combineWide(a, b, shape: shape, outType: outType, ctx) { _, _ in 0 } integer: { x, y in
+                // Signed right shifts are arithmetic (opset 28): a shift of the width or more, or
+                // a negative one, leaves only the sign. `x` arrives sign-extended to 64 bits.
+                if signed, !left {
+                    guard y >= 0, UInt64(y) < bits else { return x < 0 ? -1 : 0 }
+                    return x >> y
+                }
                 let n = UInt64(bitPattern: y)
                 guard n < bits else { return 0 }
                 let ux = UInt64(bitPattern: x) & (bits == 64 ? .max : (1 << bits) - 1)
