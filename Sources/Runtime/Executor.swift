@@ -180,7 +180,7 @@ public final class Executor: @unchecked Sendable {
         for i in plan.steps {
             let step = prog.steps[i]
             guard let outShape = plan.shapes[step.output], step.kernel.bufferUse != .view,
-                  (_elementCount(outShape) ?? 0) > 0 else { continue }
+                  (Shape.elementCount(outShape) ?? 0) > 0 else { continue }
             let args = _KernelArguments(
                 inputs: step.inputs.map { UnsafePointer(base + plan.offsets[$0]) },
                 inputShapes: step.inputs.map { plan.shapes[$0] ?? [] },
@@ -198,7 +198,7 @@ public final class Executor: @unchecked Sendable {
         var result: [String: Tensor] = [:]
         for name in outputs {
             guard let v = prog.valueIDs[name], let shape = plan.shapes[v] else { throw RuntimeError.unknownValue(name) }
-            let count = _elementCount(shape) ?? 0
+            let count = Shape.elementCount(shape) ?? 0
             result[name] = Tensor(shape: shape, data: Array(UnsafeBufferPointer(start: base + plan.offsets[v], count: count)))
         }
         return result
@@ -272,7 +272,7 @@ public final class Executor: @unchecked Sendable {
         func bad(_ reason: String) -> RuntimeError {
             .badInputTensor(name: info.name, shape: t.shape, elementCount: t.data.count, reason: reason)
         }
-        guard let count = _elementCount(t.shape) else { throw bad("dimensions must be non-negative and their product representable") }
+        guard let count = Shape.elementCount(t.shape) else { throw bad("dimensions must be non-negative and their product representable") }
         if checkCount, count != t.data.count { throw bad("the shape needs \(count) elements") }
         guard t.shape.count == info.shape.count else {
             throw bad("the graph input is rank \(info.shape.count) (\(Shape.kerasString(info.shape)))")

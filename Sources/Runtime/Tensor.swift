@@ -1,3 +1,5 @@
+import ModelIR
+
 /// A dense float32 tensor in row-major order: the runtime's input and output type.
 ///
 /// Activations are NHWC (batch, height, width, channels), batch-major, like Keras on CPU. A dense
@@ -17,21 +19,9 @@ public struct Tensor: Sendable, Equatable {
     /// A tensor of zeros, or an empty one when `shape` has a negative dimension or overflows.
     public init(zeros shape: [Int]) {
         self.shape = shape
-        self.data = [Float](repeating: 0, count: _elementCount(shape) ?? 0)
+        self.data = [Float](repeating: 0, count: Shape.elementCount(shape) ?? 0)
     }
 
     /// The product of `shape`, or nil when a dimension is negative or the product overflows.
-    public var elementCount: Int? { _elementCount(shape) }
-}
-
-/// Product of `dims`, or nil for a negative dimension or an overflowing product.
-func _elementCount(_ dims: [Int]) -> Int? {
-    var total = 1
-    for dim in dims {
-        guard dim >= 0 else { return nil }
-        let (product, overflow) = total.multipliedReportingOverflow(by: dim)
-        if overflow { return nil }
-        total = product
-    }
-    return total
+    public var elementCount: Int? { Shape.elementCount(shape) }
 }

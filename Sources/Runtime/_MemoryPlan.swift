@@ -40,7 +40,7 @@ struct _MemoryPlan {
         var shapes = [[Int]?](repeating: nil, count: valueCount)
         var counts = [Int](repeating: 0, count: valueCount)
         func record(_ v: Int, _ shape: [Int]) throws {
-            guard let n = _elementCount(shape), n <= Int.max / 64 else {
+            guard let n = Shape.elementCount(shape), n <= Int.max / 64 else {
                 throw RuntimeError.tooLarge(value: program.valueNames[v], shape: shape)
             }
             shapes[v] = shape

@@ -58,7 +58,7 @@ enum _Activations {
                       shape: [Int], bias: UnsafePointer<Float>?, scale: UnsafePointer<Float>? = nil,
                       shift: UnsafePointer<Float>? = nil, parallel: _Parallel) {
         let channels = shape.last ?? 1
-        let count = _elementCount(shape) ?? 0
+        let count = Shape.elementCount(shape) ?? 0
         guard count > 0, channels > 0 else { return }
         let rows = count / channels
         let affine = _Affine(bias: bias, scale: scale, shift: shift)
@@ -147,9 +147,9 @@ enum _Activations {
     static func softmax(_ data: UnsafeMutablePointer<Float>, shape: [Int], axis: Int, parallel: _Parallel) {
         let rank = shape.count
         let ax = axis < 0 ? axis + rank : axis
-        guard ax >= 0, ax < rank, let count = _elementCount(shape), count > 0 else { return }
+        guard ax >= 0, ax < rank, let count = Shape.elementCount(shape), count > 0 else { return }
         let length = shape[ax]
-        let inner = _elementCount(Array(shape[(ax + 1)...])) ?? 1
+        let inner = Shape.elementCount(Array(shape[(ax + 1)...])) ?? 1
         let outer = count / (length * inner)
         parallel.forEachRange(outer * inner, workPerItem: length * 3) { range in
             for line in range {

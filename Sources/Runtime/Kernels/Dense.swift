@@ -15,7 +15,7 @@ struct _DenseKernel: _Kernel {
         let inShape = a.inputShapes[0]
         let features = inShape.last ?? 0
         let units = attributes.units
-        let rows = (_elementCount(inShape) ?? 0) / max(features, 1)
+        let rows = (Shape.elementCount(inShape) ?? 0) / max(features, 1)
         a.parallel.gemm(m: rows, n: units, k: features, a: a.inputs[0], lda: features, b: kernel.pointer, ldb: units,
                    c: a.output, ldc: units)
         epilogue.apply(a.output, rows: rows, channels: units, rank: a.outputShape.count, parallel: a.parallel)

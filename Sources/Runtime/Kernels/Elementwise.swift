@@ -11,7 +11,7 @@ struct _ElementwiseKernel: _Kernel {
     var bufferUse: _BufferUse { .inPlace }
 
     func run(_ a: _KernelArguments) {
-        let count = _elementCount(a.outputShape) ?? 0
+        let count = Shape.elementCount(a.outputShape) ?? 0
         let inputs = a.inputs, output = a.output, kind = self.kind, activation = self.activation
         let block = 4096
         a.parallel.forEachRange((count + block - 1) / block, workPerItem: block * inputs.count) { range in

@@ -33,7 +33,7 @@ struct _BatchNormKernel: _Kernel {
 
     func run(_ a: _KernelArguments) {
         let c = a.outputShape.last ?? 1
-        let rows = (_elementCount(a.outputShape) ?? 0) / max(c, 1)
+        let rows = (Shape.elementCount(a.outputShape) ?? 0) / max(c, 1)
         let input = a.inputs[0], output = a.output
         let scale = self.scale.pointer, shift = self.shift.pointer
         a.parallel.forEachRange(rows, workPerItem: c) { range in

@@ -42,8 +42,8 @@ struct _ConcatenateKernel: _Kernel {
     func run(_ a: _KernelArguments) {
         let out = a.outputShape
         let ax = axis < 0 ? axis + out.count : axis
-        let outer = _elementCount(Array(out[..<ax])) ?? 0
-        let inner = _elementCount(Array(out[(ax + 1)...])) ?? 0
+        let outer = Shape.elementCount(Array(out[..<ax])) ?? 0
+        let inner = Shape.elementCount(Array(out[(ax + 1)...])) ?? 0
         let runs = a.inputShapes.map { $0[ax] * inner }
         let outRun = out[ax] * inner
         let inputs = a.inputs, output = a.output
