@@ -35,12 +35,13 @@ final class ONNXExporter {
     private var initializerCache: [String: String] = [:]
     private let graphOutputs: Set<String>
 
-    init(graph: Graph, opset: Int, nchwIO: Bool) throws {
+    /// - Parameter validated: the caller has just validated `graph` (a conversion validates once).
+    init(graph: Graph, opset: Int, nchwIO: Bool, validated: Bool = false) throws {
         self.graph = graph
         self.opset = opset
         self.nchwIO = nchwIO
         do {
-            try graph.validate()
+            if !validated { try graph.validate() }
             shapes = try graph.inferShapes()
         } catch let e as ModelIRError {
             throw ONNXError.cannotExport(node: graph.name, detail: e.description)
