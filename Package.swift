@@ -60,12 +60,12 @@ let package = Package(
         .testTarget(name: "ONNXFormatTests", dependencies: [
             "ONNXFormat", "ONNXProto", "ModelIR", "Runtime", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
+        .testTarget(name: "NPYTests", dependencies: ["NPY"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ModelIR", "_TestSupport"]),
         .testTarget(name: "WToolTests", dependencies: [
             "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "_TestSupport",
         ]),
-        .testTarget(name: "VerifyTests", dependencies: ["Verify", "_TestSupport"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify"]),
     ]
 )
