@@ -154,12 +154,7 @@ extension GraphDiagram {
     /// The diagram of the model at `path` (any format wtool reads).
     /// - Throws: ``WToolError`` naming the file.
     public init(contentsOf path: String, options: LoadOptions = LoadOptions()) throws {
-        let graph = try ModelLoader.load(path: path, options: options).graph
-        do {
-            try self.init(graph: graph)
-        } catch {
-            throw WToolError.wrap(error, path: path)
-        }
+        self = try ModelLoader.build(path, options: options) { try GraphDiagram(graph: $0) }
     }
 
     /// The diagram in `format` (`dot`, or what `dot -T` renders: `svg`, `png`).

@@ -116,28 +116,23 @@ public struct ModelConverter {
         let (graph, validated) = try ModelLoader.read(file, format: format, options: options, verifyingChecksums: true)
 
         do {
+            if !validated {
+                // A cut graph is new: validated here, once, so every writer takes validated graphs.
+                try graph.validate()
+                Diagnostics.note("validate", path: output)
+            }
             switch outputFormat {
             case .swm:
-                let writer = SWMWriter(floatStorage: floatStorage)
-                if validated {
-                    try writer.write(validated: graph, to: output, overwrite: overwrite, progress: progress)
-                } else {
-                    try writer.write(graph, to: output, overwrite: overwrite, progress: progress)
-                }
+                try SWMWriter(floatStorage: floatStorage).write(validated: graph, to: output, overwrite: overwrite, progress: progress)
                 return result(graph)
             case .keras:
-                let writer = KerasH5Writer(target: kerasTarget, weightsOnly: weightsOnly)
-                if validated {
-                    try writer.write(validated: graph, to: output, overwrite: overwrite, progress: progress)
-                } else {
-                    try writer.write(graph, to: output, overwrite: overwrite, progress: progress)
-                }
+                try KerasH5Writer(target: kerasTarget, weightsOnly: weightsOnly)
+                    .write(validated: graph, to: output, overwrite: overwrite, progress: progress)
                 return result(graph)
             case .onnx:
                 let writer = ONNXWriter(opset: opset, nchw: nchw,
                                         externalDataThreshold: externalData ? 0 : ONNXWriter.defaultExternalDataThreshold)
-                let dataFile = validated ? try writer.write(validated: graph, to: output, overwrite: overwrite)
-                                         : try writer.write(graph, to: output, overwrite: overwrite)
+                let dataFile = try writer.write(validated: graph, to: output, overwrite: overwrite)
                 return result(graph, opset: writer.opset, externalData: dataFile)
             }
         } catch {

@@ -74,6 +74,16 @@ public enum ModelLoader {
         return (try read(file, format: format, options: options).graph, format)
     }
 
+    /// Loads `path` and makes something of its graph; what `make` throws names the file too.
+    static func build<T>(_ path: String, options: LoadOptions, _ make: (Graph) throws -> T) throws -> T {
+        let graph = try load(path: path, options: options).graph
+        do {
+            return try make(graph)
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+    }
+
     /// Opens a model file through FileSupport's safe open.
     /// - Throws: `WToolError.unreadable` in plain words ("no such file", "is a directory, …").
     static func open(_ path: String) throws -> RegularFile {

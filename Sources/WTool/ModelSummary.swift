@@ -83,12 +83,7 @@ public struct ModelSummary: Sendable {
     /// The summary of the model at `path` (any format wtool reads).
     /// - Throws: ``WToolError`` naming the file.
     public init(contentsOf path: String, options: LoadOptions = LoadOptions()) throws {
-        let graph = try ModelLoader.load(path: path, options: options).graph
-        do {
-            try self.init(graph: graph)
-        } catch {
-            throw WToolError.wrap(error, path: path)
-        }
+        self = try ModelLoader.build(path, options: options) { try ModelSummary(graph: $0) }
     }
 
     /// Keras's `readable_memory_size`: 1024-based units with two decimals.
