@@ -75,11 +75,13 @@ public enum KerasReader {
     public static func detect(path: String) throws -> KerasFlavour? {
         let file: RegularFile
         do {
-            file = try open(path)
-        } catch KerasError.notKeras(_) where FileManager.default.fileExists(atPath: path) {
+            file = try RegularFile(path: path)
+        } catch FileError.notRegularFile {
             return nil  // a directory or device: no Keras flavour, as for any other bytes
+        } catch let error as FileError {
+            throw notReadable(error)
         }
-        switch try container(of: file) {
+        switch container(of: file) {
         case .zip: return .kerasZip
         case .hdf5: return try detect(openHDF5(path: path))
         case nil: return nil
@@ -107,10 +109,17 @@ public enum KerasReader {
     static func open(_ path: String) throws -> RegularFile {
         do {
             return try RegularFile(path: path)
-        } catch FileError.system(_, .open, let code) {
-            throw KerasError.notKeras(code == ENOENT ? "no such file" : "cannot read the file")
-        } catch is FileError {
-            throw KerasError.notKeras("not a Keras file (neither HDF5 nor a .keras zip)")
+        } catch let error as FileError {
+            throw notReadable(error)
+        }
+    }
+
+    /// A file that cannot be opened as one of its own: missing, unreadable, or no regular file.
+    private static func notReadable(_ error: FileError) -> KerasError {
+        switch error {
+        case .system(_, .open, ENOENT): .notKeras("no such file")
+        case .system: .notKeras("cannot read the file")
+        case .notRegularFile, .tooLarge, .exists: .notKeras("not a Keras file (neither HDF5 nor a .keras zip)")
         }
     }
 

@@ -3,9 +3,9 @@ import Foundation
 import ModelIR
 import Runtime
 
-// Where the I/O leaf meets the model code. FileSupport imports no model code and the runtime
-// knows no file, so the two conformances that connect them are declared here, once, in the
-// module that depends on both.
+// Where the I/O leaf meets the model code, for the kernel cache. FileSupport imports no model code
+// and the runtime knows no file, so the two conformances that connect them are declared here,
+// once, in the module that depends on both.
 
 /// A mapping is `PROT_READ` + `MAP_PRIVATE` and never written: its pages may be dropped and
 /// re-read, and `sourceIdentity(of:)` names the bytes for kernel-cache keys.
@@ -45,16 +45,5 @@ extension ExecutorOptions {
         }
         guard let home = environment["HOME"], !home.isEmpty else { return nil }
         return URL(fileURLWithPath: home).appendingPathComponent(".cache/wtool/kernels")
-    }
-}
-
-/// What an interrupted application must undo.
-public enum Interruption {
-    /// Stops isolated import children and removes every temporary output still in flight (every
-    /// writer's `OUT.tmp-XXXXXX`, `.npy` included, and an import's scratch `.swm`). Call from a
-    /// SIGINT/SIGTERM handler just before exiting; outputs started afterwards are removed as they
-    /// are created.
-    public static func removeTemporaryFiles() {
-        TemporaryFiles.shared.removeAll()
     }
 }
