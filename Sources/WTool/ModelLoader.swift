@@ -117,10 +117,10 @@ public enum ModelLoader {
                 }
                 var keras = KerasReadOptions(architecture: options.architecture)
                 if let configPath = options.configPath {
-                    guard let data = FileManager.default.contents(atPath: configPath) else {
+                    guard let bytes = try? RegularFile(path: configPath).readAll() else {
                         throw WToolError.unreadable(path: configPath, detail: "cannot read the config file")
                     }
-                    keras.configJSON = data
+                    keras.configJSON = Data(bytes)
                 }
                 graph = try KerasReader.read(file: file, container: container, options: keras)
             case .onnx:
