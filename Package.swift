@@ -66,6 +66,6 @@ let package = Package(
         .testTarget(name: "WToolTests", dependencies: [
             "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "_TestSupport",
         ]),
-        .testTarget(name: "VerifyTests", dependencies: ["Verify"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "ModelIR", "NPY", "Runtime"]),
     ]
 )
