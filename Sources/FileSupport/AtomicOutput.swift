@@ -25,9 +25,8 @@ public final class AtomicOutput {
         if !overwrite, FileManager.default.fileExists(atPath: destination) {
             throw FileError.exists(path: destination)
         }
-        (fd, temporaryPath) = try Self.createTemporary(beside: destination)
+        (fd, temporaryPath) = try TemporaryFiles.shared.create { try Self.createTemporary(beside: destination) }
         if let permissions { fchmod(fd, permissions) }
-        TemporaryFiles.shared.register(temporaryPath)
     }
 
     /// `O_EXCL` under a random `.tmp-XXXXXX` suffix (mkstemp's alphabet), retried on a clash.

@@ -24,6 +24,20 @@ public final class TemporaryFiles: @unchecked Sendable {
         }
     }
 
+    /// Creates a file with `create` and tracks it, as one step `removeAll()` cannot fall between:
+    /// a file created just before an interrupt is removed with the others, one created after it
+    /// at once (registering after creating would leave a window in which the process exits with
+    /// the file on disk and unregistered).
+    /// - Returns: what `create` returned (a descriptor that stays valid even if the file was
+    ///   removed).
+    func create(_ create: () throws -> (descriptor: Int32, path: String)) rethrows -> (descriptor: Int32, path: String) {
+        try lock.withLock {
+            let made = try create()
+            if interrupted { unlink(made.path) } else { paths.insert(made.path) }
+            return made
+        }
+    }
+
     /// Stops tracking `path` (it was renamed into place or removed).
     public func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }
 

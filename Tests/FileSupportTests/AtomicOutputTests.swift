@@ -90,6 +90,12 @@ final class AtomicOutputTests: XCTestCase {
         try Data([1]).write(to: URL(fileURLWithPath: late))
         registry.register(late)
         XCTAssertFalse(FileManager.default.fileExists(atPath: late))
+        // Created and tracked in one step: one created after the interrupt does not survive it.
+        let created = path("created.tmp-abcdef")
+        let (fd, _) = registry.create { (open(created, O_WRONLY | O_CREAT | O_EXCL, 0o600), created) }
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        close(fd)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: created))
     }
 }
 
