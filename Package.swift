@@ -24,7 +24,8 @@ let package = Package(
 
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ModelIR"),
-        .target(name: "FileSupport", dependencies: ["ModelIR"]),
+        // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code.
+        .target(name: "FileSupport"),
         .target(name: "SWMFormat", dependencies: ["ModelIR", "FileSupport", "CZlibShim"]),
         .target(name: "KerasFormat", dependencies: [
             "ModelIR", "HDF5", "FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -34,13 +35,15 @@ let package = Package(
         .target(name: "ONNXFormat", dependencies: [
             "ModelIR", "ONNXProto", "FileSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .target(name: "NPY"),
-        .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "NPY", dependencies: ["FileSupport"]),
+        .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG", "FileSupport"]),
         // OpenBLAS (Debian libopenblas0) is loaded at run time: see Sources/Runtime/Kernels/_BLAS.swift.
-        .target(name: "Runtime", dependencies: ["ModelIR", "FileSupport"]),
-        .target(name: "Verify", dependencies: ["Runtime", "NPY"]),
+        // The runtime knows no file: its kernel store comes through ExecutorOptions.kernelStore.
+        .target(name: "Runtime", dependencies: ["ModelIR"]),
+        .target(name: "Verify", dependencies: ["ModelIR", "Runtime", "NPY"]),
+        // The library owns the pipelines; it wires FileSupport's stores into the runtime.
         .target(name: "WTool", dependencies: [
-            "ModelIR", "SWMFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
+            "ModelIR", "HDF5", "SWMFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
         ]),
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,17 +52,20 @@ let package = Package(
         .executableTarget(name: "ClassifyFolder", dependencies: ["WTool"], path: "Examples/ClassifyFolder", exclude: ["README.md"]),
 
         .target(name: "_TestSupport", dependencies: ["ModelIR"], path: "Tests/_TestSupport"),
-        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "_TestSupport"]),
+        .testTarget(name: "FileSupportTests", dependencies: ["FileSupport", "_TestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5", "_TestSupport"]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
-        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "_TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "SWMFormat", "_TestSupport"]),
+        .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "ModelIR", "_TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "HDF5", "ModelIR", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: [
-            "ONNXFormat", "ONNXProto", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            "ONNXFormat", "ONNXProto", "ModelIR", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .testTarget(name: "NPYTests", dependencies: ["NPY", "_TestSupport"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY", "_TestSupport"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "FileSupport", "_TestSupport"]),
-        .testTarget(name: "WToolTests", dependencies: ["WTool", "NPY", "SWMFormat", "_TestSupport"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Verify", "_TestSupport"]),
+        .testTarget(name: "NPYTests", dependencies: ["NPY"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ModelIR", "_TestSupport"]),
+        .testTarget(name: "WToolTests", dependencies: [
+            "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "_TestSupport",
+        ]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify", "ModelIR", "NPY", "Runtime"]),
     ]
 )

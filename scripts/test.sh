@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this):
 #   1. installs what is missing (scripts/setup.sh --python);
-#   2. unit tests: `swift test` (fast, offline, on the committed samples);
+#   2. unit tests: the architecture check (scripts/check_architecture.py: the allowed imports,
+#      docs/architecture.md), then `swift test` (fast, offline, on the committed samples);
 #   3. release build of `wtool`;
 #   4. reference data from Keras itself (scripts/reference.py full), cached per script version in
 #      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation;
@@ -29,6 +30,7 @@ stage "set-up"
 bash scripts/setup.sh --python
 
 stage "unit tests"
+python3 scripts/check_architecture.py
 swift build --build-tests
 log=$(mktemp)
 rc=0

@@ -5,54 +5,65 @@ import Glibc
 
 /// An output file that appears only when complete: bytes go to `OUT.tmp-XXXXXX` beside the
 /// destination, `commit()` fsyncs it, renames it over the destination and fsyncs the directory.
-/// Dropped without `commit()` (an error, a signal), the temporary file is removed.
+/// Dropped without `commit()` (an error, a signal), the temporary file is removed. The one atomic
+/// writer: every format's writer and every `.npy` goes through it, so `TemporaryFiles` sees every
+/// temporary output in flight.
 public final class AtomicOutput {
     public let destination: String
     public let temporaryPath: String
     private var fd: Int32
     private var committed = false
 
-    public struct Failure: Error, CustomStringConvertible {
-        public var path: String
-        public var detail: String
-        public var description: String { "\(path): \(detail)" }
-    }
-
     /// Creates the temporary file.
-    /// - Parameter overwrite: when false, refuses an existing destination.
-    public init(destination: String, overwrite: Bool) throws {
+    /// - Parameters:
+    ///   - overwrite: when false, refuses an existing destination.
+    ///   - permissions: the file's mode; nil leaves it as `open` creates it (0666 minus the umask,
+    ///     like any new file).
+    /// - Throws: ``FileError/exists(path:)`` or ``FileError/system(path:operation:errno:)`` (`create`).
+    public init(destination: String, overwrite: Bool, permissions: mode_t? = 0o644) throws {
         self.destination = destination
         if !overwrite, FileManager.default.fileExists(atPath: destination) {
-            throw Failure(path: destination, detail: "already exists (use --force to overwrite)")
+            throw FileError.exists(path: destination)
         }
-        var template = Array((destination + ".tmp-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { throw Failure(path: destination, detail: "cannot create a file here: \(String(cString: strerror(errno)))") }
-        self.fd = fd
-        self.temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        fchmod(fd, 0o644)
-        TemporaryFiles.shared.register(temporaryPath)
+        (fd, temporaryPath) = try TemporaryFiles.shared.create { try Self.createTemporary(beside: destination) }
+        if let permissions { fchmod(fd, permissions) }
+    }
+
+    /// `O_EXCL` under a random `.tmp-XXXXXX` suffix (mkstemp's alphabet), retried on a clash.
+    private static func createTemporary(beside destination: String) throws -> (Int32, String) {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        for _ in 0..<100 {
+            let suffix = String(decoding: (0..<6).map { _ in alphabet.randomElement(using: &generator) ?? 0x61 }, as: UTF8.self)
+            let candidate = destination + ".tmp-" + suffix
+            let descriptor = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if descriptor >= 0 { return (descriptor, candidate) }
+            if errno != EEXIST { throw FileError.system(path: destination, operation: .create, errno: errno) }
+        }
+        throw FileError.system(path: destination, operation: .create, errno: EEXIST)
     }
 
     deinit {
-        if fd >= 0 { Glibc.close(fd) }
-        if !committed { unlink(temporaryPath) }
+        discard()
         TemporaryFiles.shared.unregister(temporaryPath)
     }
 
     /// Appends bytes at the current position.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress!.advanced(by: offset), bytes.count - offset)
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let n = Glibc.write(fd, base, remaining)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Failure(path: destination, detail: "write failed: \(String(cString: strerror(errno)))")
+                throw FileError.system(path: destination, operation: .write, errno: errno)
             }
-            offset += n
+            base += n
+            remaining -= n
         }
     }
 
+    /// Appends bytes at the current position.
     public func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
@@ -63,87 +74,58 @@ public final class AtomicOutput {
         try [UInt8](repeating: 0, count: count).withUnsafeBytes { try write($0) }
     }
 
-    /// Overwrites bytes at an absolute offset (headers finished after the data).
-    public func write(_ bytes: [UInt8], at offset: Int) throws {
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = pwrite(fd, raw.baseAddress!.advanced(by: done), raw.count - done, off_t(offset + done))
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw Failure(path: destination, detail: "write failed: \(String(cString: strerror(errno)))")
-                }
-                done += n
+    /// Overwrites bytes at an absolute offset without moving the current position (headers
+    /// finished after the data).
+    public func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        guard let base = bytes.baseAddress else { return }
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError.system(path: destination, operation: .write, errno: errno)
             }
+            done += n
         }
     }
 
+    /// Overwrites bytes at an absolute offset; see ``write(_:at:)-(UnsafeRawBufferPointer,_)``.
+    public func write(_ bytes: [UInt8], at offset: Int) throws {
+        try bytes.withUnsafeBytes { try write($0, at: offset) }
+    }
+
     /// Makes the file durable and visible under its final name. A cache that can be rebuilt passes
-    /// `durable: false`: the rename is still atomic, without waiting for the disk.
+    /// `durable: false`: the rename is still atomic, without waiting for the disk. On failure the
+    /// temporary file is removed (at once or when this value goes away).
     public func commit(durable: Bool = true) throws {
-        guard !durable || fsync(fd) == 0 else { throw Failure(path: destination, detail: "fsync failed: \(String(cString: strerror(errno)))") }
-        Glibc.close(fd)
+        guard !durable || fsync(fd) == 0 else { throw FileError.system(path: destination, operation: .fsync, errno: errno) }
+        let closed = Glibc.close(fd)
         fd = -1
+        guard closed == 0 else { throw FileError.system(path: destination, operation: .close, errno: errno) }
         guard rename(temporaryPath, destination) == 0 else {
-            throw Failure(path: destination, detail: "rename failed: \(String(cString: strerror(errno)))")
+            throw FileError.system(path: destination, operation: .rename, errno: errno)
         }
         committed = true
+        TemporaryFiles.shared.unregister(temporaryPath)
         guard durable else { return }
+        // Make the rename itself durable; a failure here cannot un-write the file, so it is ignored.
         let directory = (destination as NSString).deletingLastPathComponent
-        let dfd = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
+        let dfd = Glibc.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             fsync(dfd)
             Glibc.close(dfd)
         }
     }
-}
 
-/// Temporary outputs in flight, so a SIGINT/SIGTERM handler can remove them before exiting.
-///
-/// `AtomicOutput` registers its files itself; other writers (NPY's, which depends on nothing)
-/// register theirs through a hook the application installs. Once `removeAll()` has run, the
-/// process is going away: a file registered after that is removed at once, so a writer racing
-/// the signal handler cannot leave one behind.
-public final class TemporaryFiles: @unchecked Sendable {
-    public static let shared = TemporaryFiles()
-    private let lock = NSLock()
-    private var paths = Set<String>()
-    private var actions: [Int: @Sendable () -> Void] = [:]
-    private var nextAction = 0
-    private var interrupted = false
-
-    /// Tracks `path` until `unregister(_:)`.
-    public func register(_ path: String) {
-        lock.withLock {
-            if interrupted { unlink(path) } else { paths.insert(path) }
+    /// Closes and removes the temporary file; a no-op after ``commit(durable:)``.
+    public func discard() {
+        if fd >= 0 {
+            Glibc.close(fd)
+            fd = -1
         }
-    }
-
-    /// Stops tracking `path` (it was renamed into place or removed).
-    public func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }
-
-    /// Adds work for `removeAll()` to do first, e.g. killing a child process that is writing a
-    /// file of its own. Returns a token for `cancel(_:)`.
-    public func onInterrupt(_ action: @escaping @Sendable () -> Void) -> Int {
-        lock.withLock {
-            nextAction += 1
-            actions[nextAction] = action
-            return nextAction
-        }
-    }
-
-    /// Drops an action added with `onInterrupt(_:)`.
-    public func cancel(_ token: Int) { lock.withLock { _ = actions.removeValue(forKey: token) } }
-
-    /// Runs the interrupt actions, then removes every registered temporary file (called on
-    /// SIGINT/SIGTERM). Later registrations are removed as they come.
-    public func removeAll() {
-        lock.withLock {
-            interrupted = true
-            for (_, action) in actions.sorted(by: { $0.key < $1.key }) { action() }
-            actions.removeAll()
-            for p in paths { unlink(p) }
-            paths.removeAll()
-        }
+        guard !committed else { return }
+        committed = true  // nothing left to remove
+        unlink(temporaryPath)
+        TemporaryFiles.shared.unregister(temporaryPath)
     }
 }

@@ -1,11 +1,14 @@
 import Foundation
-import ModelIR
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A whole file mapped read-only. The only type that calls `mmap`; the mapping lives until the
 /// last reference goes away, so views handed out with it as their owner stay valid.
+///
+/// `PROT_READ` + `MAP_PRIVATE` and never written: its pages may be dropped and re-read, which is
+/// what the IR's `FileBackedStorage` promises (the conformance is declared where both modules
+/// meet, in the WTool library, since this I/O leaf imports no model code).
 public final class MappedFile: @unchecked Sendable {
     public let path: String
     public let bytes: UnsafeRawBufferPointer
@@ -21,45 +24,37 @@ public final class MappedFile: @unchecked Sendable {
         var description: String { "\(device):\(inode):\(size):\(seconds).\(nanoseconds)" }
     }
 
-    /// Maps `path` read-only (`PROT_READ`, `MAP_PRIVATE`). An empty file maps to an empty buffer.
+    /// Opens and maps `path` (`PROT_READ`, `MAP_PRIVATE`). An empty file maps to an empty buffer.
     /// Anything but a regular file (a directory, a FIFO, a device) is refused.
-    public init(path: String) throws {
-        self.path = path
-        // O_NONBLOCK: opening a FIFO with no writer would otherwise block forever before fstat
-        // can refuse it; on a regular file the flag changes nothing.
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
-        defer { _ = Glibc.close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw MappedFile.Failure(path: path, detail: String(cString: strerror(errno))) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw MappedFile.Failure(path: path, detail: "not a regular file") }
-        let size = Int(info.st_size)
-        identity = Identity(info)
-        if size == 0 {
+    /// - Throws: ``FileError``.
+    public convenience init(path: String) throws {
+        try self.init(file: RegularFile(path: path))
+    }
+
+    /// Maps a file already open (one open serves a magic check and the mapping).
+    /// - Throws: ``FileError/system(path:operation:errno:)`` (`mmap`).
+    public init(file: RegularFile) throws {
+        path = file.path
+        identity = Identity(file.status)
+        if file.size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
         }
-        let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+        let address = mmap(nil, file.size, PROT_READ, MAP_PRIVATE, file.descriptor, 0)
         guard let address, address != MAP_FAILED else {
-            throw MappedFile.Failure(path: path, detail: "mmap failed: \(String(cString: strerror(errno)))")
+            throw FileError.system(path: path, operation: .mmap, errno: errno)
         }
-        bytes = UnsafeRawBufferPointer(start: address, count: size)
-    }
-
-    /// Why a file could not be mapped.
-    public struct Failure: Error, CustomStringConvertible {
-        public var path: String
-        public var detail: String
-        public var description: String { "\(path): \(detail)" }
+        bytes = UnsafeRawBufferPointer(start: address, count: file.size)
     }
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
-}
 
-/// `PROT_READ` + `MAP_PRIVATE` and never written: its pages may be dropped and re-read.
-extension MappedFile: FileBackedStorage {
+    /// A string that names the bytes at `pointer` and changes when they could have: the file's
+    /// device, inode, size and modification time, and the offset. Nil when `pointer` is outside
+    /// the mapping or the path no longer names the mapped file (a temporary file already
+    /// unlinked, a file replaced since it was mapped), so nothing derived from it outlives it.
     public func sourceIdentity(of pointer: UnsafeRawPointer) -> String? {
         guard let base = bytes.baseAddress, pointer >= base, pointer < base + bytes.count else { return nil }
         var info = stat()

@@ -1,9 +1,5 @@
+import FileSupport
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The file-level façade: `keras.utils.load_img(path, target_size=(h, w), interpolation=...)`
 /// plus `img_to_array` and `preprocess_input`, in Swift. Reading the file is the only I/O;
@@ -31,35 +27,20 @@ public enum ImageLoader {
         try Preprocessing(mode: mode, rescale: rescale).batch(images)
     }
 
-    /// Reads a whole regular file, refusing files over `limit` bytes.
+    /// Reads a whole regular file, refusing files over `limit` bytes and empty ones.
     static func readFile(path: String, limit: Int) throws -> [UInt8] {
-        // O_NONBLOCK: a FIFO would block the open itself; fstat below refuses it instead.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw ImageIOError.io(path: path, operation: "open", errno: errno) }
-        defer { _ = close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ImageIOError.io(path: path, operation: "stat", errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ImageIOError.io(path: path, operation: "read", errno: EISDIR)
-        }
-        let size = Int(info.st_size)
-        guard size <= limit else { throw ImageIOError.fileTooLarge(path: path, bytes: size, limit: limit) }
-        guard size > 0 else { throw ImageIOError.emptyFile(path: path) }
-        var bytes = [UInt8](repeating: 0, count: size)
-        var filled = 0
-        while filled < size {
-            let count = bytes.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return read(fd, base + filled, size - filled)
+        let bytes: [UInt8]
+        do {
+            bytes = try RegularFile(path: path).readAll(limit: limit)
+        } catch let error as FileError {
+            switch error {
+            case let .system(_, operation, code): throw ImageIOError.io(path: path, operation: operation.rawValue, errno: code)
+            case .notRegularFile: throw ImageIOError.io(path: path, operation: "read", errno: EISDIR)
+            case let .tooLarge(_, size, limit): throw ImageIOError.fileTooLarge(path: path, bytes: size, limit: limit)
+            case .exists: throw ImageIOError.io(path: path, operation: "open", errno: EEXIST)
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ImageIOError.io(path: path, operation: "read", errno: errno)
-            }
-            if count == 0 { break }  // the file shrank while we read it
-            filled += count
         }
-        bytes.removeLast(size - filled)
+        guard !bytes.isEmpty else { throw ImageIOError.emptyFile(path: path) }
         return bytes
     }
 }

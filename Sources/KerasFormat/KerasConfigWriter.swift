@@ -1,37 +1,14 @@
 import ModelIR
 
-/// Which Keras a written `.h5` is for. Keras 3 (`keras.models.load_model`) and tf_keras read the
-/// legacy format with a few differences; `both` uses the spellings both accept.
-///
-/// | | `both` | `keras2` (tf_keras) | `keras3` |
-/// |---|---|---|---|
-/// | `InputLayer` shape key | `batch_input_shape` | `batch_input_shape` | `batch_shape` |
-/// | `inbound_nodes` | `[[["layer", 0, 0, {}]]]` | same | `{"args": [__keras_tensor__…], "kwargs": {}}` |
-/// | a nested model's call, referenced by a later layer | — | node index 1 | node index 0 |
-/// | weight names | `layer/kernel:0` | `layer/kernel:0` | `layer/kernel` |
-/// | `LeakyReLU` slope key | `alpha` | `alpha` | `negative_slope` |
-///
-/// The one thing no spelling satisfies both with is a layer that reads a nested model's output
-/// inside a Functional model (tf_keras counts the nested model's own construction call, Keras 3
-/// does not); `both` refuses such graphs and names `--keras 2` and `--keras 3`.
-public enum KerasTarget: String, Sendable, CaseIterable {
-    case both
-    case keras2 = "2"
-    case keras3 = "3"
-
-    /// The `keras_version` attribute written: the first release of the format followed. Loaders
-    /// only test it against `"1"` (Keras 1 weights are converted on load).
-    var formatVersion: String { self == .keras3 ? "3.0.0" : "2.0.0" }
-}
-
 /// Builds the Keras side of a `.h5` from a `Graph`: the `model_config` JSON and, for each entry of
 /// the top model's `model.layers`, its weights in the order Keras's legacy loader pairs them. The
 /// reverse of `KerasConfigParser`; how each op is spelled lives in `KerasLayerTable`.
 ///
 /// Nodes sharing a scope become a nested model (`Graph.metadata.submodels` says Functional or
 /// Sequential); `name#k` nodes are the k-th call of layer `name`. Layers are ordered exactly as
-/// Keras orders `model.layers` when it rebuilds the model (its `map_graph`: by depth from the
-/// outputs, ties by discovery order), because legacy weights are paired with layers by position.
+/// Keras orders `model.layers` when it rebuilds the model (`KerasLayerOrder`), because legacy
+/// weights are paired with layers by position. The JSON spellings are in
+/// `KerasConfigWriter+JSON.swift`, the weights' dataset names in `KerasConfigWriter+Weights.swift`.
 struct KerasConfigWriter {
     /// One entry of `model.layers` of the top model with its weights: IR weight names paired with
     /// the dataset names written (`weight_names`), in Keras's order.
@@ -42,7 +19,7 @@ struct KerasConfigWriter {
 
     let graph: Graph
     let target: KerasTarget
-    private let shapes: [String: [Int]]
+    let shapes: [String: [Int]]
 
     init(graph: Graph, target: KerasTarget) throws {
         self.graph = graph
@@ -67,21 +44,21 @@ struct KerasConfigWriter {
 
     // MARK: The Keras model being built
 
-    private enum LayerKind {
+    enum LayerKind {
         case input(shape: [Int])
         case op(KerasLayerSpec, weights: [String], roles: [String])
         case model(KModel)
     }
 
     /// One call of a layer: the values it reads and produces.
-    private struct Call {
+    struct Call {
         var inputs: [String]
         var outputs: [String]
         /// Merge layers and multi-input models take a list as their single argument.
         var takesList: Bool
     }
 
-    private final class KLayer {
+    final class KLayer {
         let name: String
         let kind: LayerKind
         var calls: [Call] = []
@@ -112,7 +89,7 @@ struct KerasConfigWriter {
         }
     }
 
-    private final class KModel {
+    final class KModel {
         let name: String
         var className = "Functional"
         var isSequential: Bool { className == "Sequential" }
@@ -240,6 +217,36 @@ struct KerasConfigWriter {
         return model
     }
 
+    /// `model.layers` as Keras computes it for the rebuilt model (`KerasLayerOrder`); layers the
+    /// outputs do not depend on are not part of a Keras model and are dropped, inputs excepted.
+    private func order(_ layers: [KLayer], model: KModel) throws -> [KLayer] {
+        if model.isSequential || (layers.filter(\.isInput).count == layers.count) { return layers }
+        var producer: [String: NodeKey] = [:]
+        var byName: [String: KLayer] = [:]
+        for layer in layers {
+            byName[layer.name] = layer
+            for (k, call) in layer.calls.enumerated() { for v in call.outputs { producer[v] = NodeKey(layer: layer.name, call: k) } }
+        }
+        func node(_ value: String) throws -> NodeKey {
+            guard let key = producer[value] else { throw KerasError.badConfig("value '\(value)' of model '\(model.name)' has no producer") }
+            return key
+        }
+        var ranks = try KerasLayerOrder.rank(outputs: model.outputs.map(node), parents: { key in
+            try (byName[key.layer]?.calls[key.call].inputs ?? []).map(node)
+        }, layer: \.layer)
+        for layer in layers where layer.isInput && ranks[layer.name] == nil {
+            ranks[layer.name] = KerasLayerOrder.Rank(depth: 0, visit: -1)
+        }
+        return layers.compactMap { layer in ranks[layer.name].map { (layer, $0) } }
+            .sorted { KerasLayerOrder.precedes($0.1, $1.1) }.map(\.0)
+    }
+
+    /// One call of a layer: a node of the Keras graph.
+    private struct NodeKey: Hashable {
+        var layer: String
+        var call: Int
+    }
+
     /// Layers with weights training would update, and how many of them are trainable.
     private static func trainableCounts(_ layers: [KLayer]) -> (Int, Int) {
         var total = 0, trainable = 0
@@ -292,191 +299,6 @@ struct KerasConfigWriter {
             if Set(sub.outputs) == Set(outputs), sub.outputs.count == outputs.count { outputs = sub.outputs }
         }
         return (inputs, outputs)
-    }
-
-    // MARK: Keras's layer order
-
-    private struct NodeKey: Hashable {
-        var layer: String
-        var call: Int
-    }
-
-    /// `model.layers` as Keras computes it for a rebuilt model (`map_graph` in Keras 3's
-    /// `ops/function.py`, `_map_graph_network` in tf_keras): a depth-first walk from the outputs
-    /// numbers layers by first visit; a node's depth is one more than the deepest node reading it;
-    /// layers sort by depth, deepest (nearest the inputs) first, then by visit number. Layers the
-    /// outputs do not depend on are not part of a Keras model and are dropped.
-    private func order(_ layers: [KLayer], model: KModel) throws -> [KLayer] {
-        var producer: [String: NodeKey] = [:]
-        var byName: [String: KLayer] = [:]
-        for layer in layers {
-            byName[layer.name] = layer
-            for (k, call) in layer.calls.enumerated() { for v in call.outputs { producer[v] = NodeKey(layer: layer.name, call: k) } }
-        }
-        func parents(_ key: NodeKey) -> [NodeKey] { byName[key.layer]!.calls[key.call].inputs.compactMap { producer[$0] } }
-
-        if model.isSequential || (layers.filter(\.isInput).count == layers.count) { return layers }
-        var finished = Set<NodeKey>()
-        var visitOrder: [String: Int] = [:]
-        var decreasingDepth: [NodeKey] = []
-        func visit(_ value: String) throws {
-            guard let key = producer[value] else {
-                throw KerasError.badConfig("value '\(value)' of model '\(model.name)' has no producer")
-            }
-            if finished.contains(key) { return }
-            if visitOrder[key.layer] == nil { visitOrder[key.layer] = visitOrder.count }
-            for parent in byName[key.layer]!.calls[key.call].inputs { try visit(parent) }
-            finished.insert(key)
-            decreasingDepth.append(key)
-        }
-        for output in model.outputs { try visit(output) }
-
-        var nodeDepth: [NodeKey: Int] = [:]
-        var layerDepth: [String: Int] = [:]
-        for key in decreasingDepth.reversed() {
-            var depth = nodeDepth[key] ?? 0
-            depth = max(depth, layerDepth[key.layer] ?? 0)
-            layerDepth[key.layer] = depth
-            nodeDepth[key] = depth
-            for parent in parents(key) { nodeDepth[parent] = max(depth + 1, nodeDepth[parent] ?? 0) }
-        }
-        for layer in layers where layer.isInput && layerDepth[layer.name] == nil {
-            layerDepth[layer.name] = 0
-            visitOrder[layer.name] = -1
-        }
-        return layers.filter { layerDepth[$0.name] != nil }.sorted { a, b in
-            let (da, db) = (layerDepth[a.name]!, layerDepth[b.name]!)
-            return da != db ? da > db : visitOrder[a.name]! < visitOrder[b.name]!
-        }
-    }
-
-    // MARK: JSON
-
-    private func modelConfig(_ model: KModel) throws -> JSONValue {
-        var config: [String: JSONValue] = ["name": .string(model.name), "trainable": .bool(model.trainable)]
-        if model.isSequential {
-            config["layers"] = .array(try model.layers.map { try layerEntry($0, in: model) })
-            return .object(config)
-        }
-        config["layers"] = .array(try model.layers.map { try layerEntry($0, in: model) })
-        let refs = model.inputs.map { ref(to: $0, in: model) }
-        let outs = try model.outputs.map { value -> JSONValue in
-            try checked(ref(to: value, in: model), value: value, model: model)
-        }
-        config["input_layers"] = refs.count == 1 ? triple(refs[0]) : .array(refs.map(triple))
-        config["output_layers"] = outs.count == 1 ? outs[0] : .array(outs)
-        return .object(config)
-    }
-
-    private func layerEntry(_ layer: KLayer, in model: KModel) throws -> JSONValue {
-        var entry: [String: JSONValue] = ["class_name": .string(layer.className)]
-        switch layer.kind {
-        case .input(let shape):
-            var config: [String: JSONValue] = ["name": .string(layer.name), "dtype": .string("float32"), "sparse": .bool(false)]
-            config[target == .keras3 ? "batch_shape" : "batch_input_shape"] = .shape(shape)
-            entry["config"] = .object(config)
-        case .op(let spec, _, _):
-            var config = spec.config
-            config["name"] = .string(layer.name)
-            config["trainable"] = .bool(layer.trainable)
-            config["dtype"] = .string("float32")
-            entry["config"] = .object(config)
-        case .model(let sub):
-            entry["config"] = try modelConfig(sub)
-        }
-        if !model.isSequential {
-            entry["name"] = .string(layer.name)
-            entry["inbound_nodes"] = .array(try layer.calls.filter { !$0.inputs.isEmpty }.map { try inboundNode($0, in: model) })
-        }
-        return .object(entry)
-    }
-
-    /// Where a value comes from inside `model`: layer, node index, tensor index, and whether that
-    /// layer is a nested model (whose node numbering differs between Keras versions).
-    private struct Reference {
-        var layer: String
-        var node: Int
-        var tensor: Int
-        var nested: KModel?
-    }
-
-    private func ref(to value: String, in model: KModel) -> Reference {
-        for layer in model.layers {
-            for (k, call) in layer.calls.enumerated() {
-                if let t = call.outputs.firstIndex(of: value) { return Reference(layer: layer.name, node: k, tensor: t, nested: layer.model) }
-            }
-        }
-        return Reference(layer: value, node: 0, tensor: 0, nested: nil)
-    }
-
-    private func triple(_ r: Reference) -> JSONValue { .array([.string(r.layer), .int(r.node), .int(r.tensor)]) }
-
-    /// Node index of a reference to a nested model's (only) call, per target.
-    private func checked(_ r: Reference, value: String, model: KModel, inbound: Bool = false) throws -> JSONValue {
-        guard let nested = r.nested else { return inbound ? legacy(r) : triple(r) }
-        // tf_keras counts the nested model's construction as node 0 everywhere. Keras 3 does not
-        // for layer inputs; for `output_layers` it does, but only for Functional models.
-        let keras2 = 1
-        let keras3 = inbound || nested.isSequential ? 0 : 1
-        let index: Int
-        switch target {
-        case .keras2: index = keras2
-        case .keras3: index = keras3
-        case .both:
-            guard keras2 == keras3 else {
-                throw KerasError.unsupportedOption(layer: nested.name,
-                    detail: "Keras 3 and tf_keras number a nested model's calls differently, and '\(model.name)' reads its output; write with --keras 2 or --keras 3")
-            }
-            index = keras2
-        }
-        var adjusted = r
-        adjusted.node = index
-        return inbound ? legacy(adjusted) : triple(adjusted)
-    }
-
-    private func legacy(_ r: Reference) -> JSONValue { .array([.string(r.layer), .int(r.node), .int(r.tensor), .object([:])]) }
-
-    private func inboundNode(_ call: Call, in model: KModel) throws -> JSONValue {
-        let refs = call.inputs.map { ref(to: $0, in: model) }
-        if target == .keras3 {
-            let tensors = try zip(refs, call.inputs).map { r, value -> JSONValue in
-                let history = try checked(r, value: value, model: model, inbound: true)
-                return .object(["class_name": .string("__keras_tensor__"), "config": .object([
-                    "shape": .shape(shapes[value] ?? []), "dtype": .string("float32"),
-                    "keras_history": .array(Array((history.array ?? []).prefix(3))),
-                ])])
-            }
-            let args: JSONValue = call.takesList ? .array([.array(tensors)]) : .array(tensors)
-            return .object(["args": args, "kwargs": .object([:])])
-        }
-        return .array(try zip(refs, call.inputs).map { try checked($0, value: $1, model: model, inbound: true) })
-    }
-
-    // MARK: Weights
-
-    /// Dataset names for a top-level layer's weights: `layer/role:0` (tf_keras's variable names)
-    /// or `layer/role` (Keras 3's paths), with the innermost layer's name; repeated names get
-    /// `_1`, `_2` as TensorFlow's name scopes would.
-    private func datasetNames(_ order: [String], owner: KLayer) -> [(weight: String, dataset: String)] {
-        var layerOf: [String: (String, String)] = [:]
-        func collect(_ layer: KLayer) {
-            switch layer.kind {
-            case .op(_, let weights, let roles): for (w, r) in zip(weights, roles) where layerOf[w] == nil { layerOf[w] = (layer.name, r) }
-            case .model(let m): m.layers.forEach(collect)
-            case .input: break
-            }
-        }
-        collect(owner)
-        var used = Set<String>()
-        return order.map { weight in
-            let (layer, role) = layerOf[weight] ?? (owner.name, weight.split(separator: "/").last.map(String.init) ?? weight)
-            var scopeName = layer
-            var k = 1
-            func name(_ s: String) -> String { target == .keras3 ? "\(s)/\(role)" : "\(s)/\(role):0" }
-            while used.contains(name(scopeName)) { scopeName = "\(layer)_\(k)"; k += 1 }
-            used.insert(name(scopeName))
-            return (weight, name(scopeName))
-        }
     }
 }
 

@@ -45,9 +45,17 @@ public struct KerasH5Writer: Sendable {
     ///   - overwrite: replace an existing file; otherwise an existing file is an error.
     ///   - progress: called with (bytes written, total bytes) as weights are written.
     /// - Throws: `KerasError` when a node has no Keras equivalent (nothing is written),
-    ///   `HDF5Error` or `AtomicOutput.Failure` for I/O.
+    ///   `HDF5Error` or `FileError` for I/O.
     public func write(_ graph: Graph, to path: String, overwrite: Bool = false, progress: ((Int, Int) -> Void)? = nil) throws {
         try graph.validate()
+        Diagnostics.note("validate", path: path)
+        try write(validated: graph, to: path, overwrite: overwrite, progress: progress)
+    }
+
+    /// Writes a graph its caller has just validated (a reader's result, unchanged), so a
+    /// conversion validates each graph once. Package scope: only wtool's own pipelines vouch.
+    package func write(validated graph: Graph, to path: String, overwrite: Bool = false,
+                       progress: ((Int, Int) -> Void)? = nil) throws {
         let (config, layers) = try KerasConfigWriter(graph: graph, target: target).build()
         let configText = try config.serialized()
         for layer in layers {

@@ -25,6 +25,25 @@ public enum KerasFlavour: String, Sendable {
     }
 }
 
+/// The two containers Keras files come in, told apart by their magic bytes.
+public enum KerasContainer: String, Sendable {
+    /// HDF5: legacy `.h5` (full model or weights only) or Keras 3 `.weights.h5`.
+    case hdf5
+    /// The Keras 3 `.keras` zip archive.
+    case zip
+
+    /// The container `magic` (a file's first bytes, at least 8 for HDF5) starts; nil for neither.
+    public init?(magic: [UInt8]) {
+        if magic.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            self = .hdf5
+        } else if magic.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            self = .zip
+        } else {
+            return nil
+        }
+    }
+}
+
 /// Options for reading Keras files.
 public struct KerasReadOptions: Sendable {
     /// A built-in architecture for weights-only files (`vgg16`, `vgg19`, …); also accepted for
@@ -54,11 +73,25 @@ public enum KerasReader {
 
     /// Which Keras flavour a file is, from its bytes; nil when it is neither HDF5 nor a zip.
     public static func detect(path: String) throws -> KerasFlavour? {
-        let head = try readPrefix(path: path, count: 8)
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .kerasZip }
-        guard head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else { return nil }
-        let file = try H5File.open(path: path)
-        return try detect(file)
+        let file: RegularFile
+        do {
+            file = try RegularFile(path: path)
+        } catch FileError.notRegularFile {
+            return nil  // a directory or device: no Keras flavour, as for any other bytes
+        } catch let error as FileError {
+            throw notReadable(error)
+        }
+        switch container(of: file) {
+        case .zip: return .kerasZip
+        case .hdf5: return try detect(openHDF5(path: path))
+        case nil: return nil
+        }
+    }
+
+    /// The container from the file's magic bytes (an unreadable prefix is no container).
+    static func container(of file: RegularFile) -> KerasContainer? {
+        Diagnostics.note("detect", path: file.path)
+        return KerasContainer(magic: (try? file.readPrefix(8)) ?? [])
     }
 
     static func detect(_ file: H5File) throws -> KerasFlavour {
@@ -72,23 +105,52 @@ public enum KerasReader {
         throw KerasError.notKeras("an HDF5 file, but not a Keras model (no model_config, layer_names or layers group)")
     }
 
-    static func readPrefix(path: String, count: Int) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw KerasError.notKeras(FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+    /// Opens `path` through FileSupport's safe open (a FIFO or device is refused, never waited on).
+    static func open(_ path: String) throws -> RegularFile {
+        do {
+            return try RegularFile(path: path)
+        } catch let error as FileError {
+            throw notReadable(error)
         }
-        defer { try? handle.close() }
-        return Array((try? handle.read(upToCount: count)) ?? Data())
+    }
+
+    /// A file that cannot be opened as one of its own: missing, unreadable, or no regular file.
+    private static func notReadable(_ error: FileError) -> KerasError {
+        switch error {
+        case .system(_, .open, ENOENT): .notKeras("no such file")
+        case .system: .notKeras("cannot read the file")
+        case .notRegularFile, .tooLarge, .exists: .notKeras("not a Keras file (neither HDF5 nor a .keras zip)")
+        }
+    }
+
+    /// libhdf5's own open of `path` (counted: a pipeline should open each file once).
+    static func openHDF5(path: String) throws -> H5File {
+        Diagnostics.note("hdf5-open", path: path)
+        return try H5File.open(path: path)
     }
 
     /// Reads `path` (any flavour) into a validated graph.
     /// - Throws: `KerasError`, `HDF5Error` or `ModelIRError`, each one line.
     public static func read(path: String, options: KerasReadOptions = KerasReadOptions()) throws -> Graph {
-        guard let flavour = try detect(path: path) else {
-            throw KerasError.notKeras("not a Keras file (neither HDF5 nor a .keras zip)")
+        try read(file: try open(path), options: options)
+    }
+
+    /// Reads a file the caller has already opened: the same descriptor serves the magic check
+    /// and the mapping that makes contiguous HDF5 weights zero-copy, and libhdf5 opens the file
+    /// once.
+    /// - Parameter container: what the caller's own format detection found; nil reads the magic.
+    /// - Throws: `KerasError`, `HDF5Error` or `ModelIRError`, each one line.
+    public static func read(file regular: RegularFile, container known: KerasContainer? = nil,
+                            options: KerasReadOptions = KerasReadOptions()) throws -> Graph {
+        let path = regular.path
+        switch known ?? container(of: regular) {
+        case .zip: return try readZip(path: path, options: options)
+        case nil: throw KerasError.notKeras("not a Keras file (neither HDF5 nor a .keras zip)")
+        case .hdf5: break
         }
-        if flavour == .kerasZip { return try readZip(path: path, options: options) }
-        let file = try H5File.open(path: path)
-        let mapping = try? MappedFile(path: path)
+        let file = try openHDF5(path: path)
+        let flavour = try detect(file)
+        let mapping = try? MappedFile(file: regular)
         let root = file.root
         var metadata = Metadata(sourceFormat: flavour.rawValue, producer: "keras")
         metadata.kerasVersion = try? root.stringAttribute("keras_version")
@@ -100,7 +162,7 @@ public enum KerasReader {
             var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             let weightsGroup = try root.contains("model_weights") ? try root.group("model_weights") : root
             try binder.bindLegacy(group: weightsGroup)
-            return try finish(structure, binder.weights, metadata)
+            return try finish(structure, binder.weights, metadata, path: path)
         case .legacyWeights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
             var binder = KerasWeightBinder(structure: structure, mapping: mapping)
@@ -108,19 +170,20 @@ public enum KerasReader {
             if metadata.kerasVersion == nil { metadata.kerasVersion = try? group.stringAttribute("keras_version") }
             try binder.bindLegacy(group: group)
             metadata.preprocessing = preprocessing
-            return try finish(structure, binder.weights, metadata)
+            return try finish(structure, binder.weights, metadata, path: path)
         case .keras3Weights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
             var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             try binder.bindKeras3(root: root)
             metadata.preprocessing = preprocessing
-            return try finish(structure, binder.weights, metadata)
+            return try finish(structure, binder.weights, metadata, path: path)
         case .kerasZip:
-            preconditionFailure("handled above")
+            throw KerasError.notKeras("a .keras archive's weights are an HDF5 image inside the zip, not a file")
         }
     }
 
     private static func readZip(path: String, options: KerasReadOptions) throws -> Graph {
+        Diagnostics.note("zip-open", path: path)
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
@@ -160,10 +223,10 @@ public enum KerasReader {
         var binder = KerasWeightBinder(structure: structure)
         try binder.bindKeras3(root: file.root)
         _ = options
-        return try finish(structure, binder.weights, metadata)
+        return try finish(structure, binder.weights, metadata, path: path)
     }
 
-    private static func finish(_ structure: KerasModelStructure, _ weights: [String: Weight], _ metadata: Metadata) throws -> Graph {
+    private static func finish(_ structure: KerasModelStructure, _ weights: [String: Weight], _ metadata: Metadata, path: String) throws -> Graph {
         var meta = metadata
         if meta.preprocessing == nil { meta.preprocessing = Applications.preprocessing(forModelNamed: structure.name) }
         let graph = structure.graph(weights: weights, metadata: meta)
@@ -177,6 +240,7 @@ public enum KerasReader {
             throw KerasError.weights(layer: extra, detail: "the file has a weight no node uses")
         }
         try graph.validate()
+        Diagnostics.note("validate", path: path)
         return graph
     }
 }

@@ -1,9 +1,5 @@
+import FileSupport
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reading and writing `.npy` files on disk. Parsing itself works on bytes
 /// (``NPYArray/init(npyBytes:path:)``); this type only does the file I/O.
@@ -16,8 +12,8 @@ public enum NPYFile {
     ///   errors of ``NPYArray/init(npyBytes:path:)``, naming the file.
     public static func read(contentsOf url: URL) throws -> NPYArray {
         let path = url.path
-        let file = try _ReadableFile(path: path)
-        let prefix = try file.read(at: 0, count: min(file.size, 12 + NPYHeader.maxHeaderLength))
+        let file = try NPYError.translating { try RegularFile(path: path) }
+        let prefix = try NPYError.translating { try file.read(at: 0, count: min(file.size, 12 + NPYHeader.maxHeaderLength)) }
         let header = try prefix.withUnsafeBytes { try NPYHeader.parse($0, path: path) }
         let available = file.size - header.dataOffset
         guard available >= header.dataByteCount else {
@@ -26,7 +22,7 @@ public enum NPYFile {
         guard available == header.dataByteCount else {
             throw NPYError.trailingData(path: path, expected: header.dataByteCount, actual: available)
         }
-        let data = try file.read(at: header.dataOffset, count: header.dataByteCount)
+        let data = try NPYError.translating { try file.read(at: header.dataOffset, count: header.dataByteCount) }
         guard data.count == header.dataByteCount else {  // the file shrank while we read it
             throw NPYError.truncatedData(path: path, expected: header.dataByteCount, actual: data.count)
         }
@@ -36,8 +32,8 @@ public enum NPYFile {
     /// Reads only the header of a `.npy` file (at most the preamble plus the largest allowed header).
     public static func readHeader(contentsOf url: URL) throws -> NPYHeader {
         let path = url.path
-        let file = try _ReadableFile(path: path)
-        let prefix = try file.read(at: 0, count: min(file.size, 12 + NPYHeader.maxHeaderLength))
+        let file = try NPYError.translating { try RegularFile(path: path) }
+        let prefix = try NPYError.translating { try file.read(at: 0, count: min(file.size, 12 + NPYHeader.maxHeaderLength)) }
         return try prefix.withUnsafeBytes { try NPYHeader.parse($0, path: path) }
     }
 
@@ -48,59 +44,32 @@ public enum NPYFile {
     ///   - version: see ``NPYHeader/encoded(version:)``.
     public static func write(_ array: NPYArray, to url: URL, version: NPYVersion? = nil) throws {
         let bytes = try array.npyBytes(version: version)
-        let file = try _AtomicFile(destination: url.path)
-        try bytes.withUnsafeBytes { try file.write($0) }
-        try file.commit()
+        try NPYError.translating {
+            let file = try AtomicOutput(destination: url.path, overwrite: true, permissions: nil)
+            try file.write(bytes)
+            try file.commit()
+        }
     }
 }
 
-/// An open regular file for positioned reads; closed on deinit.
-final class _ReadableFile {
-    let path: String
-    let size: Int
-    private let fd: Int32
-
-    init(path: String) throws {
-        // O_NONBLOCK: a FIFO would block the open itself; fstat below refuses it instead.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw NPYError.io(path: path, operation: "open", errno: errno) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            let code = errno
-            _ = close(fd)
-            throw NPYError.io(path: path, operation: "stat", errno: code)
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            _ = close(fd)
-            throw NPYError.io(path: path, operation: "open", errno: EISDIR)
-        }
-        self.path = path
-        self.size = Int(info.st_size)
-        self.fd = fd
-    }
-
-    deinit {
-        _ = close(fd)
-    }
-
-    /// Up to `count` bytes from `offset`; fewer only if the file ends sooner.
-    func read(at offset: Int, count: Int) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let result = bytes.withUnsafeMutableBytes { buffer -> Int in
-                guard let base = buffer.baseAddress else { return 0 }
-                return pread(fd, base + filled, count - filled, off_t(offset + filled))
+extension NPYError {
+    /// Runs file I/O through FileSupport, reporting its failures as ``NPYError/io(path:operation:errno:)``
+    /// (a directory or other non-regular file is an `open` failure with `EISDIR`).
+    static func translating<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as FileError {
+            switch error {
+            case let .system(path, operation, code):
+                throw NPYError.io(path: path, operation: operation == .create ? "create temporary file" : operation.rawValue, errno: code)
+            case let .notRegularFile(path, _):
+                throw NPYError.io(path: path, operation: "open", errno: EISDIR)
+            case let .tooLarge(path, _, _):
+                throw NPYError.io(path: path, operation: "read", errno: EFBIG)
+            case let .exists(path):
+                throw NPYError.io(path: path, operation: "create", errno: EEXIST)
             }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw NPYError.io(path: path, operation: "read", errno: errno)
-            }
-            if result == 0 { break }
-            filled += result
         }
-        bytes.removeLast(count - filled)
-        return bytes
     }
 }
 

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 
 /// Writes a `.npy` file row by row when the first dimension is not known up front, e.g. the
@@ -22,7 +23,7 @@ public final class NPYStreamWriter {
     private let rowElements: Int
     private let rowBytes: Int
     private let headerSize: Int
-    private var file: _AtomicFile?
+    private var file: AtomicOutput?
     private var buffer: [UInt8] = []
     private static let bufferCapacity = 1 << 20
 
@@ -41,8 +42,8 @@ public final class NPYStreamWriter {
         self.rowBytes = rowElements * dtype.itemSize
         let headerBytes = header.encoded()
         self.headerSize = headerBytes.count
-        let file = try _AtomicFile(destination: url.path)
-        try headerBytes.withUnsafeBytes { try file.write($0) }
+        let file = try NPYError.translating { try AtomicOutput(destination: url.path, overwrite: true, permissions: nil) }
+        try NPYError.translating { try file.write(headerBytes) }
         self.file = file
         buffer.reserveCapacity(Self.bufferCapacity)
     }
@@ -109,7 +110,7 @@ public final class NPYStreamWriter {
                 try flush(file)
             }
             if bytes.count >= Self.bufferCapacity {
-                try file.write(bytes)
+                try NPYError.translating { try file.write(bytes) }
             } else {
                 buffer.append(contentsOf: bytes)
             }
@@ -120,9 +121,9 @@ public final class NPYStreamWriter {
         }
     }
 
-    private func flush(_ file: _AtomicFile) throws {
+    private func flush(_ file: AtomicOutput) throws {
         guard !buffer.isEmpty else { return }
-        try buffer.withUnsafeBytes { try file.write($0) }
+        try NPYError.translating { try file.write(buffer) }
         buffer.removeAll(keepingCapacity: true)
     }
 
@@ -139,8 +140,10 @@ public final class NPYStreamWriter {
             guard header.count == headerSize else {
                 throw NPYError.invalidShape(path: url.path, shape: "\(shape)", reason: "header grew while streaming")
             }
-            try header.withUnsafeBytes { try file.write($0, at: 0) }
-            try file.commit()
+            try NPYError.translating {
+                try file.write(header, at: 0)
+                try file.commit()
+            }
             self.file = nil
             return shape
         } catch {

@@ -45,12 +45,13 @@ final class ONNXExporter {
     private let graphOutputs: Set<String>
     private let channelsLastGraph: Bool
 
-    init(graph: Graph, opset: Int, nchwIO: Bool) throws {
+    /// - Parameter validated: the caller has just validated `graph` (a conversion validates once).
+    init(graph: Graph, opset: Int, nchwIO: Bool, validated: Bool = false) throws {
         self.graph = graph
         self.opset = opset
         self.nchwIO = nchwIO
         do {
-            try graph.validate()
+            if !validated { try graph.validate() }
             types = try graph.inferTypes(foldLimit: 0).mapValues(\.type)
         } catch let e as ModelIRError {
             throw ONNXError.cannotExport(node: graph.name, detail: e.description)

@@ -22,14 +22,26 @@ public enum ONNXReader {
     /// Reads the model at `path`; external data is resolved relative to its folder.
     /// - Throws: `ONNXError` (without the path; callers add it).
     public static func read(path: String) throws -> Graph {
+        let file: RegularFile
+        do { file = try RegularFile(path: path) } catch let e as FileError { throw ONNXError.io(path: path, detail: e.detail) }
+        return try read(file: file)
+    }
+
+    /// Reads a model the caller has already opened (one open serves its format check and this
+    /// mapping); external data is resolved relative to its folder.
+    /// - Throws: `ONNXError` (without the path; callers add it).
+    public static func read(file regular: RegularFile) throws -> Graph {
+        let path = regular.path
         let file: MappedFile
-        do { file = try MappedFile(path: path) } catch let e as MappedFile.Failure { throw ONNXError.io(path: path, detail: e.detail) }
+        do { file = try MappedFile(file: regular) } catch let e as FileError { throw ONNXError.io(path: path, detail: e.detail) }
         guard file.bytes.count <= maximumModelBytes else {
             throw ONNXError.malformed(detail: "the file is \(file.bytes.count) bytes, over protobuf's 2 GiB limit")
         }
         let base = (path as NSString).deletingLastPathComponent
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-        return try read(bytes: file.bytes, baseDirectory: base.isEmpty ? "." : base, name: name)
+        let graph = try read(bytes: file.bytes, baseDirectory: base.isEmpty ? "." : base, name: name)
+        Diagnostics.note("validate", path: path)  // the importer validated what it built
+        return graph
     }
 
     /// Reads a serialized `ModelProto`.

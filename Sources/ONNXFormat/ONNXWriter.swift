@@ -62,13 +62,25 @@ public struct ONNXWriter: Sendable {
     /// Writes `graph` to `path` (and `path.data` when the weights go external).
     /// - Parameter overwrite: replace existing files; otherwise an existing file is an error.
     /// - Returns: the path of the external data file, when one was written.
-    /// - Throws: `ONNXError`, or `AtomicOutput.Failure` for I/O.
+    /// - Throws: `ONNXError`, or `FileError` for I/O.
     @discardableResult
     public func write(_ graph: Graph, to path: String, overwrite: Bool = false) throws -> String? {
+        try write(graph, to: path, overwrite: overwrite, validated: false)
+    }
+
+    /// Writes a graph its caller has just validated (a reader's result, unchanged), so a
+    /// conversion validates each graph once. Package scope: only wtool's own pipelines vouch.
+    @discardableResult
+    package func write(validated graph: Graph, to path: String, overwrite: Bool = false) throws -> String? {
+        try write(graph, to: path, overwrite: overwrite, validated: true)
+    }
+
+    private func write(_ graph: Graph, to path: String, overwrite: Bool, validated: Bool) throws -> String? {
         let dataName = (path as NSString).lastPathComponent + ".data"
         let dataPath = ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(dataName)
         let output = try AtomicOutput(destination: path, overwrite: overwrite)
-        let (model, external) = try build(graph, externalLocation: dataName)
+        if !validated { Diagnostics.note("validate", path: path) }
+        let (model, external) = try build(graph, externalLocation: dataName, validated: validated)
         var dataOutput: AtomicOutput?
         if !external.isEmpty {
             let out = try AtomicOutput(destination: dataPath, overwrite: overwrite)
@@ -91,11 +103,11 @@ public struct ONNXWriter: Sendable {
         var data: TensorData
     }
 
-    private func build(_ graph: Graph, externalLocation: String?) throws -> (Onnx_ModelProto, [ExternalTensor]) {
+    private func build(_ graph: Graph, externalLocation: String?, validated: Bool = false) throws -> (Onnx_ModelProto, [ExternalTensor]) {
         guard Self.supportedOpsets.contains(opset) else {
             throw ONNXError.unsupportedVersion(detail: "opset \(opset) cannot be written (\(Self.supportedOpsets.lowerBound)–\(Self.supportedOpsets.upperBound))")
         }
-        let exporter = try ONNXExporter(graph: graph, opset: opset, nchwIO: nchw)
+        let exporter = try ONNXExporter(graph: graph, opset: opset, nchwIO: nchw, validated: validated)
         var model = try exporter.model()
         let total = exporter.initializers.reduce(0) { $0 + $1.data.count }
         let goExternal = externalLocation != nil && total > externalDataThreshold

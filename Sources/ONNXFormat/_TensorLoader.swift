@@ -139,7 +139,7 @@ struct _TensorLoader {
         if let f = mapped[path] {
             file = f
         } else {
-            do { file = try MappedFile(path: path) } catch let e as MappedFile.Failure { throw fail(e.detail) }
+            do { file = try MappedFile(path: path) } catch let e as FileError { throw fail(e.detail) }
             mapped[path] = file
         }
         let (end, overflow) = offset.addingReportingOverflow(byteCount)

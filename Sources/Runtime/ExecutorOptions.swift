@@ -1,5 +1,3 @@
-import Foundation
-
 /// How an ``Executor`` prepares and runs a graph.
 public struct ExecutorOptions: Sendable, Equatable {
     /// What happens to an inference-mode BatchNormalization that directly follows a Conv2D,
@@ -22,15 +20,12 @@ public struct ExecutorOptions: Sendable, Equatable {
     public var scratchBytes: Int
     /// How 3×3 stride-1 convolutions run; see ``ConvolutionAlgorithm``.
     public var convolution: ConvolutionAlgorithm
-    /// A directory where Winograd-transformed kernels are kept between processes, so the next
-    /// load maps them instead of transforming (VGG16: ~70 ms saved). Entries are keyed by the
-    /// file the kernel is read from (device, inode, size, modification time, offset), so a
-    /// changed or replaced model file never matches; kernels of graphs built in memory or read
-    /// from an already unlinked file are not cached. The least recently used entries are removed
-    /// beyond 4 GiB. Nil (the default) transforms at every load and writes nothing. Entries carry
-    /// no checksum (hashing them would cost what the cache saves): use a directory only you can
-    /// write to.
-    public var kernelCache: URL?
+    /// Where Winograd-transformed kernels are kept between processes, so the next load reuses them
+    /// instead of transforming (VGG16: ~70 ms saved). Only kernels whose weights have a stable
+    /// source (see the IR's `FileBackedStorage`: a mapped file still linked and unchanged) are
+    /// offered, keyed by that source, the transform and the shape. Nil (the default) transforms
+    /// at every load and keeps nothing. The WTool library's `kernelCache` sets a directory store.
+    public var kernelStore: (any KernelStore)?
     /// Below this many floats a non-BLAS loop stays on the calling thread. Tests lower it to drive
     /// the split paths with small shapes.
     var minimumParallelWork: Int
@@ -39,16 +34,25 @@ public struct ExecutorOptions: Sendable, Equatable {
     var minimumGemmRows: Int
 
     public init(batchNormalization: BatchNormalizationFusion = .epilogue, fuseActivations: Bool = true, threads: Int? = nil,
-                scratchBytes: Int = 8 << 20, convolution: ConvolutionAlgorithm = .auto, kernelCache: URL? = nil) {
+                scratchBytes: Int = 8 << 20, convolution: ConvolutionAlgorithm = .auto, kernelStore: (any KernelStore)? = nil) {
         self.batchNormalization = batchNormalization
         self.fuseActivations = fuseActivations
         self.layoutPasses = true
         self.threads = threads
         self.scratchBytes = scratchBytes
         self.convolution = convolution
-        self.kernelCache = kernelCache
+        self.kernelStore = kernelStore
         self.minimumParallelWork = 1 << 14
         self.minimumGemmRows = _BLAS.minimumRowsPerCall
+    }
+
+    /// Equal when every option is, the kernel store being the same object.
+    public static func == (a: ExecutorOptions, b: ExecutorOptions) -> Bool {
+        a.batchNormalization == b.batchNormalization && a.fuseActivations == b.fuseActivations && a.layoutPasses == b.layoutPasses
+            && a.threads == b.threads
+            && a.scratchBytes == b.scratchBytes && a.convolution == b.convolution
+            && a.kernelStore.map(ObjectIdentifier.init) == b.kernelStore.map(ObjectIdentifier.init)
+            && a.minimumParallelWork == b.minimumParallelWork && a.minimumGemmRows == b.minimumGemmRows
     }
 }
 

@@ -60,7 +60,7 @@ final class _Program: @unchecked Sendable {
             self.convolution = options.convolution
             self.parallel = parallel
             self.minimumGemmRows = max(options.minimumGemmRows, 1)
-            self.kernelCache = options.kernelCache.map { _KernelCache(directory: $0.path) }
+            self.kernelCache = options.kernelStore.map { _KernelCache(store: $0) }
         }
     }
 

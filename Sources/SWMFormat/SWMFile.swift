@@ -15,14 +15,32 @@ public final class SWMFile: @unchecked Sendable {
 
     /// Maps and validates `path`.
     /// - Throws: `SWMError` describing the first rule the file breaks.
-    public init(path: String) throws {
-        self.path = path
+    public convenience init(path: String) throws {
+        let file: RegularFile
         do {
-            mapping = try MappedFile(path: path)
-        } catch let failure as MappedFile.Failure {
+            file = try RegularFile(path: path)
+        } catch let failure as FileError {
+            throw SWMError.io(path: path, detail: failure.detail)
+        }
+        try self.init(file: file)
+    }
+
+    /// Maps and validates a file the caller has already opened (and sniffed with ``hasMagic(_:)``).
+    /// - Throws: `SWMError` describing the first rule the file breaks.
+    public init(file: RegularFile) throws {
+        self.path = file.path
+        do {
+            mapping = try MappedFile(file: file)
+        } catch let failure as FileError {
             throw SWMError.io(path: path, detail: failure.detail)
         }
         header = try SWMHeader.parse(mapping.bytes)
+    }
+
+    /// Whether `head` (a file's first bytes) starts like a `.swm`: the first four magic bytes, so
+    /// that a truncated file is still read as one and gets the header's precise error.
+    public static func hasMagic(_ head: [UInt8]) -> Bool {
+        head.starts(with: SWMLayout.magic.prefix(4))
     }
 
     public var tensors: [SWMTensorEntry] { header.tensors }
@@ -73,6 +91,7 @@ public final class SWMFile: @unchecked Sendable {
         } catch let error as ModelIRError {
             throw SWMError.invalidGraph(detail: error.description)
         }
+        Diagnostics.note("validate", path: path)
         cachedGraph = graph
         return graph
     }

@@ -23,13 +23,20 @@ public struct SWMWriter: Sendable {
     /// - Parameters:
     ///   - overwrite: replace an existing file; otherwise an existing file is an error.
     ///   - progress: called with (bytes written, total bytes) as tensors are written.
-    /// - Throws: `ModelIRError` for an invalid graph, `AtomicOutput.Failure` for I/O.
+    /// - Throws: `ModelIRError` for an invalid graph, `FileError` for I/O.
     public func write(_ graph: Graph, to path: String, overwrite: Bool = false,
                       progress: ((Int, Int) -> Void)? = nil) throws {
-        if let floatStorage, ![.float32, .float16, .bfloat16].contains(floatStorage) {
-            throw SWMError.unsupported(detail: "float weights can be stored as f32, f16 or bf16, not \(floatStorage)")
-        }
+        try checkFloatStorage()
         try graph.validate()
+        Diagnostics.note("validate", path: path)
+        try write(validated: graph, to: path, overwrite: overwrite, progress: progress)
+    }
+
+    /// Writes a graph its caller has just validated (a reader's result, unchanged), so a
+    /// conversion validates each graph once. Package scope: only wtool's own pipelines vouch.
+    package func write(validated graph: Graph, to path: String, overwrite: Bool = false,
+                       progress: ((Int, Int) -> Void)? = nil) throws {
+        try checkFloatStorage()
         var planned: [Planned] = []
         var dataSize = 0
         for name in graph.orderedWeightNames {
@@ -79,6 +86,12 @@ public struct SWMWriter: Sendable {
         headerSize = header.count
         try output.write(header, at: 0)
         try output.commit()
+    }
+
+    private func checkFloatStorage() throws {
+        if let floatStorage, ![.float32, .float16, .bfloat16].contains(floatStorage) {
+            throw SWMError.unsupported(detail: "float weights can be stored as f32, f16 or bf16, not \(floatStorage)")
+        }
     }
 
     /// Per-tensor checksums filled in by the background task; each slot is written by one task and

@@ -34,7 +34,19 @@ public enum Benchmarks {
     }
 
     /// Measures opening a `.swm` and touching all of its tensor bytes.
+    /// - Throws: ``WToolError`` naming the file: not a `.swm`, or one that does not open.
     public static func openTimings(path: String, runs: Int) throws -> OpenTimings {
+        guard try ModelFormat.detect(path: path) == .swm else {
+            throw WToolError.unknownFormat(path: path, detail: "--io measures .swm files; convert first")
+        }
+        do {
+            return try measureOpen(path: path, runs: runs)
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+    }
+
+    private static func measureOpen(path: String, runs: Int) throws -> OpenTimings {
         let file = try SWMFile(path: path)
         let open = try median(runs: runs) { _ = try SWMFile(path: path) }
         let graph = try median(runs: min(runs, 200)) { _ = try SWMFile(path: path).graph() }

@@ -146,6 +146,44 @@ public struct GraphDiagram: Sendable {
     }
 }
 
+extension GraphDiagram {
+    /// What ``export(model:options:format:to:overwrite:)`` writes: DOT text, or Graphviz's
+    /// rendering of it.
+    public static let formats = ["dot", "svg", "png"]
+
+    /// The diagram of the model at `path` (any format wtool reads).
+    /// - Throws: ``WToolError`` naming the file.
+    public init(contentsOf path: String, options: LoadOptions = LoadOptions()) throws {
+        self = try ModelLoader.build(path, options: options) { try GraphDiagram(graph: $0) }
+    }
+
+    /// The diagram in `format` (`dot`, or what `dot -T` renders: `svg`, `png`).
+    public func rendered(as format: String) throws -> Data {
+        format == "dot" ? Data(dot().utf8) : try Graphviz.render(dot(), format: format)
+    }
+
+    /// Draws the model at `model` (`wtool graph`): writes the picture to `output` atomically, or
+    /// returns its bytes when `output` is nil.
+    /// - Throws: ``WToolError``: an existing `output` without `overwrite`, the model's errors,
+    ///   Graphviz's, a failed write.
+    public static func export(model: String, options: LoadOptions, format: String, to output: String?,
+                              overwrite: Bool) throws -> Data? {
+        if let output, !overwrite, FileManager.default.fileExists(atPath: output) {
+            throw WToolError.usage("\(output): already exists (use --force to overwrite)")
+        }
+        let bytes = try GraphDiagram(contentsOf: model, options: options).rendered(as: format)
+        guard let output else { return bytes }
+        do {
+            let file = try AtomicOutput(destination: output, overwrite: overwrite)
+            try bytes.withUnsafeBytes { try file.write($0) }
+            try file.commit()
+        } catch {
+            throw WToolError.wrap(error, path: output)
+        }
+        return nil
+    }
+}
+
 /// Graphviz's `dot`, found on `PATH` (Debian's `graphviz` package installs `/usr/bin/dot`).
 public enum Graphviz {
     /// The `dot` executable, or nil when Graphviz is not installed.

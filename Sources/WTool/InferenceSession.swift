@@ -31,6 +31,44 @@ public struct ImageInputOptions: Sendable {
     }
 }
 
+/// Image preparation as a user asks for it (`--size`, `--resize`, `--preprocess`, `--rescale`);
+/// what is left unset comes from the model (its input size, the preprocessing its metadata names).
+public struct ImageInputRequest: Sendable {
+    /// Target (height, width); nil uses the model's input size.
+    public var size: (height: Int, width: Int)?
+    /// Resampling used to reach the size.
+    public var resize: ResizeMethod
+    /// `preprocess_input` mode name (`caffe`, `tf`, `torch`, `none`); nil uses the model's.
+    public var preprocess: String?
+    /// `rescale` factor as text (`1/255`); nil for none.
+    public var rescale: String?
+
+    /// A request; every field defaults to "what the model says" (nearest resizing).
+    public init(size: (height: Int, width: Int)? = nil, resize: ResizeMethod = .nearest, preprocess: String? = nil,
+                rescale: String? = nil) {
+        self.size = size
+        self.resize = resize
+        self.preprocess = preprocess
+        self.rescale = rescale
+    }
+
+    /// The options this request means for `graph`.
+    /// - Throws: ``WToolError/usage(_:)`` for an unknown preprocessing mode or rescale.
+    public func options(for graph: Graph) throws -> ImageInputOptions {
+        ImageInputOptions(size: size, resize: resize,
+                          preprocessing: try ImageInputOptions.preprocessing(mode: preprocess, rescale: rescale, graph: graph))
+    }
+}
+
+extension Preprocessing {
+    /// A short label for reports: the mode, and the rescale factor when there is one
+    /// (`caffe`, `none, rescale 0.003921569`).
+    public var label: String {
+        let base = mode.rawValue
+        return rescale.map { "\(base), rescale \($0)" } ?? base
+    }
+}
+
 /// A model ready to run: its graph and a prepared executor (kernels repacked once).
 public final class InferenceSession {
     /// The graph being run.
@@ -82,6 +120,35 @@ public final class InferenceSession {
         let images = try urls.map { try ImageLoader.load(url: $0, size: size, resize: options.resize) }
         let data = try options.preprocessing.batch(images)
         return Tensor(shape: [urls.count, size.height, size.width, 3], data: data)
+    }
+
+    /// Prepares a session for images of the model at `path`, as `wtool run`, `verify` and
+    /// `features` do: loads the model, prepares the runtime, resolves `request` against the model
+    /// and checks the image size, so every model-dependent objection names the file.
+    /// - Returns: the session and the resolved image options.
+    /// - Throws: ``WToolError`` naming `path`.
+    public static func prepare(model path: String, options: LoadOptions, runtime: ExecutorOptions,
+                               images request: ImageInputRequest) throws -> (session: InferenceSession, input: ImageInputOptions) {
+        let graph = try ModelLoader.load(path: path, options: options).graph
+        let session: InferenceSession
+        do {
+            session = try InferenceSession(graph: graph, options: runtime)
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+        let input = try aboutModel(path) { try request.options(for: graph) }
+        _ = try aboutModel(path) { try session.imageSize(input) }
+        return (session, input)
+    }
+
+    /// Runs `body`, whose usage errors are about the model (its input, its image size): they are
+    /// reported as `<model>: <what>`, naming the file like every other error about it.
+    static func aboutModel<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch WToolError.usage(let detail) {
+            throw WToolError.unsupported(path: path, detail: detail)
+        }
     }
 
     /// Runs one batch through the graph.

@@ -26,10 +26,13 @@ public struct IsolatedImporter: Sendable {
     public static let subcommand = "_import"
 
     /// Has the child read `input` and write `output` as a `.swm` (atomically; `overwrite` as in
-    /// `convert --force`), then validates what it wrote.
+    /// `convert --force`), then validates what it wrote: the one open and validation of `output`
+    /// in this process.
     /// - Parameter arguments: further `_import` options (`--arch …`, `--until …`, `--dtype …`).
+    /// - Returns: the validated graph, its weights mapped from `output`.
     /// - Throws: `WToolError` naming `input`: the child's own one-line error, or what killed it.
-    public func importModel(input: String, output: String, overwrite: Bool, arguments: [String]) throws {
+    @discardableResult
+    public func importModel(input: String, output: String, overwrite: Bool, arguments: [String]) throws -> Graph {
         let process = Process()
         process.executableURL = executable
         process.arguments = [Self.subcommand, input, output, "--memory-limit", String(memoryLimit)]
@@ -90,7 +93,7 @@ public struct IsolatedImporter: Sendable {
         }
         // Trust boundary: the parent accepts only a .swm that passes its own validation.
         do {
-            _ = try SWMFile(path: output).graph()
+            return try SWMFile(path: output).graph()
         } catch {
             try? FileManager.default.removeItem(atPath: output)
             throw WToolError.invalid(path: input, detail: "the import process wrote an invalid .swm (\(error))")
@@ -107,12 +110,7 @@ public struct IsolatedImporter: Sendable {
             try? FileManager.default.removeItem(atPath: temporary)
             TemporaryFiles.shared.unregister(temporary)
         }
-        try importModel(input: input, output: temporary, overwrite: true, arguments: arguments)
-        do {
-            return try SWMFile(path: temporary).graph()
-        } catch {
-            throw WToolError.wrap(error, path: input)
-        }
+        return try importModel(input: input, output: temporary, overwrite: true, arguments: arguments)
     }
 
     /// A child killed by a signal cannot remove its `OUT.tmp-XXXXXX`; the parent does.
@@ -136,6 +134,23 @@ public struct IsolatedImporter: Sendable {
         case SIGXCPU: "SIGXCPU, the CPU-time limit"
         default: "signal \(signal)"
         }
+    }
+
+    /// The child's whole job (the `_import` subcommand): limits itself, then reads `input` in
+    /// this process and writes `output` as a `.swm`.
+    /// - Parameters:
+    ///   - options: the parent's `importArguments`, parsed back (never with isolation).
+    ///   - floatStorage: `--dtype`, the `.swm`'s storage type for float32 weights.
+    /// - Throws: ``WToolError`` naming the file at fault; the parent reports its one line.
+    public static func runChild(input: String, output: String, options: LoadOptions, floatStorage: DType?, overwrite: Bool,
+                                memoryBytes: Int, cpuSeconds: Int) throws {
+        limitSelf(memoryBytes: memoryBytes, cpuSeconds: cpuSeconds)
+        var local = options
+        local.isolation = nil
+        var converter = ModelConverter(options: local)
+        converter.floatStorage = floatStorage
+        converter.overwrite = overwrite
+        try converter.convert(input, to: output)
     }
 
     /// Applies the child's own limits: address space and CPU time (the parent also keeps a

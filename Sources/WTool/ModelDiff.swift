@@ -103,6 +103,14 @@ public struct ModelDiff: Sendable {
     /// Whether anything differs beyond the tolerance.
     public var differs: Bool { !graphChanges.isEmpty || tensors.contains { $0.status != .same } }
 
+    /// Compares the models at `a` and `b` (any formats wtool reads), `a` the reference.
+    /// - Throws: ``WToolError`` naming the file that cannot be read.
+    public init(contentsOf a: String, _ b: String, options: LoadOptions = LoadOptions(), tolerance: Double = 0) throws {
+        let first = try ModelLoader.load(path: a, options: options).graph
+        let second = try ModelLoader.load(path: b, options: options).graph
+        self.init(first, second, tolerance: tolerance)
+    }
+
     /// Compares `a` (the reference) with `b`.
     /// - Parameter tolerance: largest allowed |a − b| per element (0 = exact).
     public init(_ a: Graph, _ b: Graph, tolerance: Double = 0) {

@@ -1,10 +1,14 @@
+import FileSupport
 import Foundation
+import KerasFormat
+import SWMFormat
 
 /// Every model file format wtool knows, detected from content (magic bytes), not the extension
 /// (ONNX, which has no magic, is recognised by its first protobuf fields or its `.onnx` name).
 ///
 /// Detection reads magic bytes only: deciding which Keras flavour an HDF5 file is means parsing it
-/// with libhdf5, which happens in the isolated reader, never here.
+/// with libhdf5, which happens in the isolated reader, never here. Each format's magic lives in
+/// its own module (`SWMFile.hasMagic`, `KerasContainer(magic:)`); this type composes them.
 public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
     /// wtool's own mappable format (schemas/swm.md).
     case swm
@@ -13,61 +17,44 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
     /// An ONNX `ModelProto`.
     case onnx
 
-    /// The container a Keras model comes in.
-    public enum KerasContainer: String, Sendable {
-        /// HDF5: legacy `.h5` (full model or weights only) or Keras 3 `.weights.h5`.
-        case hdf5
-        /// The Keras 3 `.keras` zip archive.
-        case zip
-    }
+    /// The container a Keras model comes in: HDF5 or the `.keras` zip.
+    public typealias KerasContainer = KerasFormat.KerasContainer
 
     /// Detects the format of an existing file.
     /// - Throws: `WToolError.unreadable` or `.unknownFormat`.
     public static func detect(path: String) throws -> ModelFormat {
-        let head = try readHead(path: path, count: 16)
+        try detect(file: try ModelLoader.open(path))
+    }
+
+    /// Detects the format of a file already open; the same descriptor then serves the reader, so
+    /// a pipeline opens each input once.
+    /// - Throws: `WToolError.unreadable` or `.unknownFormat`.
+    public static func detect(file: RegularFile) throws -> ModelFormat {
+        let path = file.path
+        Diagnostics.note("detect", path: path)
+        let head: [UInt8]
+        do {
+            head = try file.readPrefix(16)
+        } catch let error as FileError {
+            throw WToolError.unreadable(path: path, detail: describe(error))
+        }
         if head.isEmpty { throw WToolError.unknownFormat(path: path, detail: "the file is empty") }
-        if head.starts(with: [0x89, 0x53, 0x57, 0x4D]) { return .swm }
-        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .keras(.hdf5) }
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .keras(.zip) }
+        if SWMFile.hasMagic(head) { return .swm }
+        if let container = KerasContainer(magic: head) { return .keras(container) }
         if looksLikeONNX(head) || path.lowercased().hasSuffix(".onnx") { return .onnx }
         throw WToolError.unknownFormat(path: path, detail: "not a .swm, Keras (.h5/.weights.h5/.keras) or ONNX (.onnx) file")
     }
 
-    /// The first `count` bytes of a regular file (fewer if it is shorter).
-    ///
-    /// Opened with `O_NONBLOCK` and checked with `fstat` before reading: a FIFO with no writer
-    /// would otherwise block the open forever, and a device would be read as if it were a model.
-    static func readHead(path: String, count: Int) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            let code = errno
-            let detail = switch code {
-            case ENOENT: "no such file"
-            case EACCES: "permission denied"
-            default: String(cString: strerror(code))
-            }
-            throw WToolError.unreadable(path: path, detail: detail)
+    /// How a model file that cannot be read is described: plain words for the common cases.
+    static func describe(_ error: FileError) -> String {
+        switch error {
+        case .system(_, .open, ENOENT): "no such file"
+        case .system(_, .open, EACCES): "permission denied"
+        case .system(_, _, let code): String(cString: strerror(code))
+        case .notRegularFile(_, isDirectory: true): "is a directory, not a model file"
+        case .notRegularFile(_, isDirectory: false): "is not a regular file (a FIFO, socket or device)"
+        case .tooLarge, .exists: error.detail
         }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw WToolError.unreadable(path: path, detail: String(cString: strerror(errno)))
-        }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw WToolError.unreadable(path: path, detail: "is a directory, not a model file")
-        default: throw WToolError.unreadable(path: path, detail: "is not a regular file (a FIFO, socket or device)")
-        }
-        var head = [UInt8](repeating: 0, count: count)
-        var filled = 0
-        while filled < count {
-            let n = head.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, count - filled) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw WToolError.unreadable(path: path, detail: String(cString: strerror(errno))) }
-            if n == 0 { break }
-            filled += n
-        }
-        return Array(head.prefix(filled))
     }
 
     /// An ONNX `ModelProto` starts with `ir_version` (field 1, a small varint), then another

@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import KerasFormat
 import ModelIR
@@ -39,40 +40,96 @@ extension LoadOptions {
         if let until { args += ["--until", until] }
         return args
     }
+
+    /// The built-in architectures' names (`vgg16`, `resnet50`, …), for `--arch`.
+    public static var architectureNames: [String] { Applications.names }
+
+    /// A built-in architecture with keras.applications' arguments.
+    /// - Throws: ``WToolError/usage(_:)`` with Keras's own objection (an input too small, an
+    ///   option the architecture does not take).
+    public static func architecture(named name: String, inputShape: [Int]?, includeTop: Bool, pooling: String?,
+                                    classes: Int, alpha: Double) throws -> ApplicationSpec {
+        do {
+            return try ApplicationSpec(name: name, inputShape: inputShape, includeTop: includeTop, pooling: pooling,
+                                       classes: classes, alpha: alpha)
+        } catch let error as KerasError {
+            throw WToolError.usage(error.description)
+        }
+    }
 }
 
 /// Reads any supported model file into a validated `Graph`.
+///
+/// Each input is opened once: the descriptor that reads the magic bytes is the one the reader
+/// maps (`ModelFormat.detect(file:)`), and the reader's graph, already validated, is not
+/// validated again.
 public enum ModelLoader {
     /// Reads `path`. A `.swm` is mapped (weights are zero-copy views); Keras files are parsed; ONNX
     /// files are parsed in this process (pure Swift protobuf, no C parser to isolate; size-capped at
     /// protobuf's 2 GiB, external data mapped from the model's folder only).
     /// - Throws: `WToolError` naming the file.
     public static func load(path: String, options: LoadOptions = LoadOptions()) throws -> (graph: Graph, format: ModelFormat) {
-        let format = try ModelFormat.detect(path: path)
+        let file = try open(path)
+        let format = try ModelFormat.detect(file: file)
+        return (try read(file, format: format, options: options).graph, format)
+    }
+
+    /// Loads `path` and makes something of its graph; what `make` throws names the file too.
+    static func build<T>(_ path: String, options: LoadOptions, _ make: (Graph) throws -> T) throws -> T {
+        let graph = try load(path: path, options: options).graph
+        do {
+            return try make(graph)
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+    }
+
+    /// Opens a model file through FileSupport's safe open.
+    /// - Throws: `WToolError.unreadable` in plain words ("no such file", "is a directory, …").
+    static func open(_ path: String) throws -> RegularFile {
+        do {
+            return try RegularFile(path: path)
+        } catch let error as FileError {
+            throw WToolError.unreadable(path: path, detail: ModelFormat.describe(error))
+        }
+    }
+
+    /// Reads an open file of a detected format, cut when the options say so.
+    /// - Parameter verifyingChecksums: for a `.swm`, recompute every tensor's CRC-32 on the same
+    ///   mapping before the graph is read (converting reads every tensor anyway: a damaged file is
+    ///   refused instead of written out again under fresh, matching checksums).
+    /// - Returns: the graph, and whether it is exactly what a reader validated (no cut since).
+    static func read(_ file: RegularFile, format: ModelFormat, options: LoadOptions,
+                     verifyingChecksums: Bool = false) throws -> (graph: Graph, validated: Bool) {
+        let path = file.path
         var graph: Graph
         do {
             switch format {
             case .swm:
-                graph = try SWMFile(path: path).graph()
-            case .keras:
+                let swm = try SWMFile(file: file)
+                if verifyingChecksums { try ModelCheck.verifyChecksums(of: swm, path: path) }
+                graph = try swm.graph()
+            case .keras(let container):
                 if let isolation = options.isolation {
-                    return (try isolation.importGraph(input: path, arguments: options.importArguments), format)
+                    // The child applies --until itself; the graph comes from the parent's validation
+                    // of what the child wrote.
+                    return (try isolation.importGraph(input: path, arguments: options.importArguments), true)
                 }
                 var keras = KerasReadOptions(architecture: options.architecture)
                 if let configPath = options.configPath {
-                    guard let data = FileManager.default.contents(atPath: configPath) else {
+                    guard let bytes = try? RegularFile(path: configPath).readAll() else {
                         throw WToolError.unreadable(path: configPath, detail: "cannot read the config file")
                     }
-                    keras.configJSON = data
+                    keras.configJSON = Data(bytes)
                 }
-                graph = try KerasReader.read(path: path, options: keras)
+                graph = try KerasReader.read(file: file, container: container, options: keras)
             case .onnx:
-                graph = try ONNXReader.read(path: path)
+                graph = try ONNXReader.read(file: file)
             }
             if let until = options.until { graph = try graph.cut(after: until) }
         } catch {
             throw WToolError.wrap(error, path: path)
         }
-        return (graph, format)
+        return (graph, options.until == nil)
     }
 }

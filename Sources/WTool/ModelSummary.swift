@@ -80,6 +80,12 @@ public struct ModelSummary: Sendable {
             && rows.allSatisfy { $0.connectedTo.count <= 1 } && consumers.values.allSatisfy { $0 <= 1 }
     }
 
+    /// The summary of the model at `path` (any format wtool reads).
+    /// - Throws: ``WToolError`` naming the file.
+    public init(contentsOf path: String, options: LoadOptions = LoadOptions()) throws {
+        self = try ModelLoader.build(path, options: options) { try ModelSummary(graph: $0) }
+    }
+
     /// Keras's `readable_memory_size`: 1024-based units with two decimals.
     public static func readableSize(_ bytes: Int) -> String {
         var value = Double(bytes)

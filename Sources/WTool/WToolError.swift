@@ -6,6 +6,7 @@ import ModelIR
 import NPY
 import Runtime
 import SWMFormat
+import Verify
 
 /// Errors at the façade, each one line that names the file: `<file>: <what is wrong>`.
 public enum WToolError: Error, CustomStringConvertible {
@@ -38,10 +39,14 @@ public enum WToolError: Error, CustomStringConvertible {
             if case .io(_, let d) = e { return .unreadable(path: path, detail: d) }
             return .invalid(path: path, detail: e.description)
         case let e as ModelIRError: return .invalid(path: path, detail: e.description)
-        case let e as AtomicOutput.Failure: return .unreadable(path: e.path, detail: e.detail)
+        case let e as FileError: return .unreadable(path: e.path, detail: e.detail)
         // These name their own file (an image, a .npy) in their description.
         case let e as ImageIOError: return .invalid(path: path, detail: e.description)
         case let e as NPYError: return .invalid(path: path, detail: e.description)
+        // A reference that does not fit names its own file; a missing output is a usage error.
+        case VerifyError.shapeMismatch(let label, let expected, let actual):
+            return .invalid(path: label, detail: "reference has shape \(expected), the model produced \(actual)")
+        case VerifyError.outputNotComputed: return .usage(VerifyError.outputNotComputed.description)
         case let e as RuntimeError: return .unsupported(path: path, detail: e.description)
         default: return .invalid(path: path, detail: "\(error)")
         }

@@ -7,9 +7,9 @@
 ///   `uniquify` does in a fresh session (after `clear_session()`). tf_keras names them the same way.
 /// - **Layer order.** `model.layers` is not creation order: Keras sorts layers by depth from the
 ///   output, then by the order a depth-first walk from the output first meets them
-///   (`keras.src.ops.function.map_graph`, identical in tf_keras's `_map_graph_network`). Legacy
-///   `.h5` files list weights in that order and Keras 3 `.weights.h5` files number their groups
-///   in it, so `config(output:)` emits the layers sorted the same way.
+///   (`KerasLayerOrder`, shared with the `.h5` writer). Legacy `.h5` files list weights in that
+///   order and Keras 3 `.weights.h5` files number their groups in it, so `config(output:)` emits
+///   the layers sorted the same way.
 struct FunctionalConfigBuilder {
     private var layers: [String: JSONValue] = [:]
     private var inputsOf: [String: [String]] = [:]
@@ -64,30 +64,11 @@ struct FunctionalConfigBuilder {
         ])
     }
 
-    /// `map_graph`'s order: decreasing depth (longest path to the output), ties by first visit of
-    /// a depth-first walk from the output that visits each layer's inputs in call order.
+    /// `model.layers` order (`KerasLayerOrder`: decreasing depth, ties by first visit); each
+    /// layer here is called once, so a layer is its own node.
     func kerasLayerOrder(output: String) -> [String] {
-        var visitIndex: [String: Int] = [:]
-        var finished = Set<String>()
-        var postorder: [String] = []
-        func visit(_ layer: String) {
-            if finished.contains(layer) { return }
-            if visitIndex[layer] == nil { visitIndex[layer] = visitIndex.count }
-            for parent in inputsOf[layer] ?? [] { visit(parent) }
-            finished.insert(layer)
-            postorder.append(layer)
-        }
-        visit(output)
-        var depth: [String: Int] = [:]
-        for layer in postorder.reversed() {
-            let d = depth[layer] ?? 0
-            depth[layer] = d
-            for parent in inputsOf[layer] ?? [] { depth[parent] = max(d + 1, depth[parent] ?? 0) }
-        }
-        return postorder.sorted { a, b in
-            let (da, db) = (depth[a] ?? 0, depth[b] ?? 0)
-            return da != db ? da > db : (visitIndex[a] ?? 0) < (visitIndex[b] ?? 0)
-        }
+        KerasLayerOrder.rank(outputs: [output], parents: { inputsOf[$0] ?? [] }, layer: { $0 })
+            .sorted { KerasLayerOrder.precedes($0.value, $1.value) }.map(\.key)
     }
 
     static func ints(_ values: Int...) -> JSONValue { .array(values.map { .number(Double($0)) }) }

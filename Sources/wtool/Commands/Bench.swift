@@ -65,9 +65,6 @@ struct Bench: ParsableCommand {
         guard io else { return try runInference() }
         let runs = self.runs ?? 1000
         try reportingErrors(path: input) {
-            guard try ModelFormat.detect(path: input) == .swm else {
-                throw WToolError.unknownFormat(path: input, detail: "--io measures .swm files; convert first")
-            }
             let t = try Benchmarks.openTimings(path: input, runs: runs)
             if json {
                 try emit(["open_us": t.openSeconds * 1e6, "graph_us": t.graphSeconds * 1e6, "touch_ms": t.touchSeconds * 1e3,

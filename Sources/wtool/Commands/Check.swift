@@ -1,6 +1,4 @@
 import ArgumentParser
-import Foundation
-import SWMFormat
 import WTool
 
 struct Check: ParsableCommand {
@@ -23,27 +21,18 @@ struct Check: ParsableCommand {
 
     func run() throws {
         try reportingErrors(path: input) {
-            guard try ModelFormat.detect(path: input) == .swm else {
-                throw WToolError.unknownFormat(path: input, detail: "not a .swm file (wtool check validates .swm files)")
+            let progress = ProgressLine("checking", quiet: quiet)
+            let report: ModelCheck.Report
+            do {
+                report = try ModelCheck.check(path: input) { progress.update(done: $0, total: $1, unit: "tensors", scale: 1) }
+            } catch {
+                progress.finish()
+                throw error
             }
-            let file = try SWMFile(path: input)
-            _ = try file.graph()
-            try Self.verifyChecksums(of: file, path: input, quiet: quiet)
+            progress.finish()
             if !quiet {
-                print("\(input): OK (\(file.tensors.count) tensors, \(file.fileSize) bytes, format \(file.header.majorVersion).\(file.header.minorVersion))")
+                print("\(input): OK (\(report.tensorCount) tensors, \(report.fileSize) bytes, format \(report.version))")
             }
-        }
-    }
-
-    /// Recomputes every tensor's CRC-32; throws naming the first tensor that fails.
-    static func verifyChecksums(of file: SWMFile, path: String, quiet: Bool) throws {
-        let progress = ProgressLine("checking", quiet: quiet)
-        let failures = file.verifyChecksums { progress.update(done: $0, total: $1, unit: "tensors", scale: 1) }
-        progress.finish()
-        if let first = failures.first {
-            let more = failures.count > 1 ? " (and \(failures.count - 1) more)" : ""
-            throw WToolError.invalid(path: path, detail: String(format: "tensor '%@' fails its checksum (stored %08x, computed %08x)%@",
-                                                                 first.tensor, first.expected, first.actual, more))
         }
     }
 }

@@ -1,12 +1,9 @@
 import ArgumentParser
-import Foundation
-import ModelIR
-import ONNXFormat
 import WTool
 
-/// `wtool convert … OUT.onnx`: the ONNX writer's options and the write itself.
+/// `wtool convert … OUT.onnx`: the ONNX writer's options.
 struct ONNXOutputOptions: ParsableArguments {
-    @Option(name: .long, help: "For .onnx output: the opset to write (\(ONNXWriter.supportedOpsets.lowerBound)–\(ONNXWriter.supportedOpsets.upperBound), default \(ONNXWriter.defaultOpset)).")
+    @Option(name: .long, help: "For .onnx output: the opset to write (\(ModelConverter.supportedOpsets.lowerBound)–\(ModelConverter.supportedOpsets.upperBound), default \(ModelConverter.defaultOpset)).")
     var opset: Int?
 
     @Flag(name: .long, help: "For .onnx output: NCHW graph inputs and outputs (default: NHWC like tf2onnx; the body is NCHW either way).")
@@ -20,29 +17,16 @@ struct ONNXOutputOptions: ParsableArguments {
         if !writesONNX, opset != nil || nchw || externalData {
             throw ValidationError("--opset, --nchw and --external-data go with a .onnx output")
         }
-        if let opset, !ONNXWriter.supportedOpsets.contains(opset) {
-            throw ValidationError("--opset must be \(ONNXWriter.supportedOpsets.lowerBound)...\(ONNXWriter.supportedOpsets.upperBound)")
+        if let opset, !ModelConverter.supportedOpsets.contains(opset) {
+            throw ValidationError("--opset must be \(ModelConverter.supportedOpsets.lowerBound)...\(ModelConverter.supportedOpsets.upperBound)")
         }
         if writesONNX, dtype != nil { throw ValidationError("--dtype goes with a .swm output (ONNX weights are written as float32)") }
     }
 
-    /// Reads `input` (HDF5 in the isolated child when one is configured) and writes `output` as ONNX.
-    func write(input: String, output: String, options: LoadOptions, isolation: IsolatedImporter?, force: Bool, quiet: Bool) throws {
-        var options = options
-        options.isolation = isolation
-        let (graph, _) = try ModelLoader.load(path: input, options: options)
-        let writer = ONNXWriter(opset: opset ?? ONNXWriter.defaultOpset, nchw: nchw,
-                                externalDataThreshold: externalData ? 0 : ONNXWriter.defaultExternalDataThreshold)
-        let dataFile: String?
-        do {
-            dataFile = try writer.write(graph, to: output, overwrite: force)
-        } catch {
-            throw WToolError.wrap(error, path: output)
-        }
-        if !quiet {
-            let external = dataFile.map { " (weights in \($0))" } ?? ""
-            FileHandle.standardError.write(Data(
-                "wrote \(output): opset \(writer.opset), \(graph.nodes.count) layers, \(graph.parameterCount.total) parameters\(external)\n".utf8))
-        }
+    /// Sets the converter's ONNX options.
+    func configure(_ converter: inout ModelConverter) {
+        converter.opset = opset ?? ModelConverter.defaultOpset
+        converter.nchw = nchw
+        converter.externalData = externalData
     }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
 import Foundation
-import KerasFormat
-import ModelIR
-import SWMFormat
 import WTool
 
 struct Convert: ParsableCommand {
@@ -61,12 +58,12 @@ struct Convert: ParsableCommand {
         if let dtype, ![DType.float32, .float16, .bfloat16].map(\.shortName).contains(dtype) {
             throw ValidationError("--dtype must be f32, f16 or bf16")
         }
-        let ext = (output as NSString).pathExtension.lowercased()
-        let writesKeras = ["h5", "hdf5"].contains(ext)
-        guard ext == "swm" || writesKeras || ext == "onnx" else {
+        guard let format = ModelConverter.OutputFormat(path: output) else {
+            let ext = (output as NSString).pathExtension.lowercased()
             throw ValidationError("cannot write '.\(ext)' files; the output must end in .swm, .onnx or .h5")
         }
-        try onnx.check(writesONNX: ext == "onnx", dtype: dtype)
+        let writesKeras = format == .keras
+        try onnx.check(writesONNX: format == .onnx, dtype: dtype)
         if let keras, KerasTarget(rawValue: keras) == nil { throw ValidationError("--keras must be both, 2 or 3") }
         if !writesKeras, keras != nil || weightsOnly { throw ValidationError("--keras and --weights-only go with a .h5 output") }
         if writesKeras, dtype != nil { throw ValidationError("--dtype goes with a .swm output (Keras .h5 weights are float32)") }
@@ -75,67 +72,30 @@ struct Convert: ParsableCommand {
         }
     }
 
-    /// Reads any input (HDF5 parsed in the isolated child unless --no-isolation) and writes a Keras .h5.
-    private func writeKeras(options: LoadOptions) throws {
-        var options = options
-        options.isolation = isolation.importer
-        let (graph, _) = try ModelLoader.load(path: input, options: options)
-        let progress = ProgressLine("writing \(output)", quiet: quiet)
-        do {
-            try KerasH5Writer(target: KerasTarget(rawValue: keras ?? "both") ?? .both, weightsOnly: weightsOnly)
-                .write(graph, to: output, overwrite: force) { progress.update(done: $0, total: $1) }
-        } catch {
-            progress.finish()
-            throw WToolError.wrap(error, path: output)
-        }
-        progress.finish()
-        if !quiet {
-            FileHandle.standardError.write(Data("wrote \(output): \(graph.nodes.count) layers, \(graph.parameterCount.total) parameters\n".utf8))
-        }
-    }
-
     func run() throws {
-        let options = try architecture.loadOptions(until: cut.until)
+        var converter = ModelConverter(options: try architecture.loadOptions(until: cut.until, isolation: isolation.importer))
+        converter.floatStorage = dtype.flatMap(DType.init(shortName:))
+        onnx.configure(&converter)
+        converter.kerasTarget = keras.flatMap(KerasTarget.init(rawValue:)) ?? .both
+        converter.weightsOnly = weightsOnly
+        converter.overwrite = force
+        let progress = ProgressLine("writing \(output)", quiet: quiet)
+        converter.progress = { progress.update(done: $0, total: $1) }
         try reportingErrors(path: input) {
-            if !force, FileManager.default.fileExists(atPath: output) {
-                throw WToolError.usage("\(output): already exists (use --force to overwrite)")
-            }
-            if try ModelFormat.detect(path: input) == .swm {
-                // Converting reads every tensor anyway: check the CRCs first, so a damaged .swm is
-                // refused instead of written out again under fresh, matching checksums.
-                try Check.verifyChecksums(of: try SWMFile(path: input), path: input, quiet: true)
-            }
-            if ["h5", "hdf5"].contains((output as NSString).pathExtension.lowercased()) {
-                try writeKeras(options: options)
-                return
-            }
-            if (output as NSString).pathExtension.lowercased() == "onnx" {
-                try onnx.write(input: input, output: output, options: options, isolation: isolation.importer, force: force, quiet: quiet)
-                return
-            }
-            if let importer = isolation.importer, case .keras = try ModelFormat.detect(path: input) {
-                // The isolated child parses the HDF5 file and writes OUT itself; we validate it.
-                try importer.importModel(input: input, output: output, overwrite: force,
-                                         arguments: options.importArguments + (dtype.map { ["--dtype", $0] } ?? []))
-                if !quiet {
-                    let graph = try ModelLoader.load(path: output).graph
-                    FileHandle.standardError.write(Data("wrote \(output): \(graph.nodes.count) layers, \(graph.parameterCount.total) parameters\n".utf8))
-                }
-                return
-            }
-            let (graph, _) = try ModelLoader.load(path: input, options: options)
-            let progress = ProgressLine("writing \(output)", quiet: quiet)
+            let result: ModelConverter.Result
             do {
-                try SWMWriter(floatStorage: dtype.flatMap(DType.init(shortName:)))
-                    .write(graph, to: output, overwrite: force) { progress.update(done: $0, total: $1) }
+                result = try converter.convert(input, to: output)
             } catch {
                 progress.finish()
-                throw WToolError.wrap(error, path: output)
+                throw error
             }
             progress.finish()
-            if !quiet {
-                let params = graph.parameterCount.total
-                FileHandle.standardError.write(Data("wrote \(output): \(graph.nodes.count) layers, \(params) parameters\n".utf8))
+            guard !quiet else { return }
+            if let opset = result.opset {
+                let external = result.externalDataPath.map { " (weights in \($0))" } ?? ""
+                Terminal.info("wrote \(output): opset \(opset), \(result.layers) layers, \(result.parameters) parameters\(external)")
+            } else {
+                Terminal.info("wrote \(output): \(result.layers) layers, \(result.parameters) parameters")
             }
         }
     }

@@ -48,9 +48,7 @@ struct Diff: ParsableCommand {
         do {
             try reportingErrors {
                 let options = try architecture.loadOptions(until: nil, isolation: isolation.importer)
-                let first = try ModelLoader.load(path: a, options: options).graph
-                let second = try ModelLoader.load(path: b, options: options).graph
-                let diff = ModelDiff(first, second, tolerance: tolerance)
+                let diff = try ModelDiff(contentsOf: a, b, options: options, tolerance: tolerance)
                 print(json ? diff.json(labelA: a, labelB: b) : diff.render(labelA: a, labelB: b, all: all))
                 differs = diff.differs
             }

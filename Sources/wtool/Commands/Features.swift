@@ -1,9 +1,4 @@
 import ArgumentParser
-import FileSupport
-import Foundation
-import ImageIO
-import NPY
-import Runtime
 import WTool
 
 struct Features: ParsableCommand {
@@ -81,79 +76,31 @@ struct Features: ParsableCommand {
     }
 
     func run() throws {
-        let options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
+        var job = FeatureExtraction.Job(model: model, directory: directory, features: out, labels: labels)
+        job.classMode = FeatureExtraction.ClassMode(rawValue: classMode) ?? .binary
+        job.flatten = flatten
+        job.batchSize = batch
+        job.shard = shard.flatMap(parsedShard).map { (index: $0.0, count: $0.1) }
+        job.skipUnreadable = onError == "skip"
+        job.options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
+        job.runtime = runtime.executorOptions
+        job.images = image.request
+        job.overwrite = force
         try reportingErrors(path: model) {
-            for path in [out, labels] where !force && FileManager.default.fileExists(atPath: path) {
-                throw WToolError.usage("\(path): already exists (use --force to overwrite)")
-            }
-            let mode = FeatureExtraction.ClassMode(rawValue: classMode) ?? .binary
-            var (classes, items) = try FeatureExtraction.listDataset(directory)
-            if let (index, count) = shard.flatMap(parsedShard) {
-                let lower = items.count * index / count, upper = items.count * (index + 1) / count
-                items = Array(items[lower..<upper])
-            }
-            guard !items.isEmpty else { throw WToolError.invalid(path: directory, detail: "no images found") }
-            let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let session = try InferenceSession(graph: graph, options: runtime.executorOptions)
-            let input = try aboutModel(model) { try image.inputOptions(for: graph) }
-            let size = try aboutModel(model) { try session.imageSize(input) }
-            let inputName = try session.imageInput.name
-            guard let outShape = try graph.inferShapes(inputShapes: [inputName: [1, size.height, size.width, 3]])[graph.outputs[0]] else {
-                throw WToolError.invalid(path: model, detail: "cannot infer the output shape")
-            }
-            let rowShape = Array(outShape.dropFirst())
-            let featureShape = flatten ? [rowShape.reduce(1, *)] : rowShape
-            let labelShape = mode == .categorical ? [classes.count] : []
-            let featureWriter = try NPYStreamWriter(url: URL(fileURLWithPath: out), dtype: .float32, innerShape: featureShape)
-            let labelWriter = try NPYStreamWriter(url: URL(fileURLWithPath: labels), dtype: .float32, innerShape: labelShape)
-            if !quiet {
-                Terminal.info("\(items.count) images in \(classes.count) classes \(classes); preprocessing \(input.preprocessing.label); features \(featureShape)")
-            }
-            let progress = ProgressBar(total: items.count, quiet: quiet)
-            var kept: [FeatureExtraction.Item] = []
-            var skipped = 0
-            for start in stride(from: 0, to: items.count, by: batch) {
-                let chunk = Array(items[start..<min(start + batch, items.count)])
-                var images: [RGBImage] = []
-                var good: [FeatureExtraction.Item] = []
-                for item in chunk {
-                    let url = URL(fileURLWithPath: directory).appendingPathComponent(item.relativePath)
-                    do {
-                        images.append(try ImageLoader.load(url: url, size: size, resize: input.resize))
-                        good.append(item)
-                    } catch {
-                        guard onError == "skip" else { throw error }
-                        skipped += 1
-                        progress.interrupt { Terminal.warning("skipping \(WToolError.wrap(error, path: url.path))") }
-                    }
+            var bar: ProgressBar?
+            defer { bar?.finish() }
+            let outcome = try FeatureExtraction.run(job, planned: { plan in
+                if !quiet {
+                    Terminal.info("\(plan.imageCount) images in \(plan.classes.count) classes \(plan.classes); preprocessing \(plan.input.preprocessing.label); features \(plan.featureShape)")
                 }
-                if !images.isEmpty {
-                    let tensor = Tensor(shape: [images.count, size.height, size.width, 3], data: try input.preprocessing.batch(images))
-                    let output = try session.run(tensor)
-                    try featureWriter.append(floats: output.data)
-                    try labelWriter.append(floats: good.flatMap { FeatureExtraction.label($0, mode: mode, classCount: classes.count) })
-                    kept += good
-                }
-                progress.update(done: start + chunk.count)
-            }
-            progress.finish()
-            guard !kept.isEmpty else { throw WToolError.invalid(path: directory, detail: "no image could be read") }
-            let featureRows = try featureWriter.finish()
-            _ = try labelWriter.finish()
-            let sidecar: [String: Any] = [
-                "filenames": kept.map(\.relativePath),
-                "class_indices": Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) }),
-                "class_mode": mode.rawValue, "model": model, "until": cut.until as Any, "preprocessing": input.preprocessing.label,
-                "target_size": [size.height, size.width], "features_shape": featureRows, "skipped": skipped,
-            ]
-            let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-            let sidecarPath = (out as NSString).deletingPathExtension + ".json"
-            // Through AtomicOutput, like the arrays, so an interrupt cannot leave its temporary file.
-            let sidecarFile = try AtomicOutput(destination: sidecarPath, overwrite: true)
-            try sidecarFile.write(Array(json))
-            try sidecarFile.commit()
+                bar = ProgressBar(total: plan.imageCount, quiet: quiet)
+            }, skipped: { error in
+                bar?.interrupt { Terminal.warning("skipping \(error)") }
+            }, progress: { done, _ in bar?.update(done: done) })
+            bar?.finish()
+            bar = nil
             if !quiet {
-                Terminal.info("wrote \(out) \(featureRows), \(labels), \(sidecarPath)" + (skipped > 0 ? "; skipped \(skipped) unreadable images" : ""))
+                Terminal.info("wrote \(out) \(outcome.featureShape), \(labels), \(outcome.sidecar)" + (outcome.skipped > 0 ? "; skipped \(outcome.skipped) unreadable images" : ""))
             }
         }
     }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import FileSupport
 import Foundation
 import WTool
 
@@ -35,8 +34,6 @@ struct GraphCommand: ParsableCommand {
     @OptionGroup var cut: CutOptions
     @OptionGroup var isolation: IsolationOptions
 
-    static let formats = ["dot", "svg", "png"]
-
     /// The format asked for, or implied by --out's extension.
     var resolvedFormat: String {
         if let format { return format.lowercased() }
@@ -48,33 +45,19 @@ struct GraphCommand: ParsableCommand {
     }
 
     func validate() throws {
-        if let format, !Self.formats.contains(format.lowercased()) { throw ValidationError("--format must be dot, svg or png") }
+        if let format, !GraphDiagram.formats.contains(format.lowercased()) { throw ValidationError("--format must be dot, svg or png") }
         if force, out == nil { throw ValidationError("--force goes with --out") }
     }
 
     func run() throws {
         let options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
         try reportingErrors(path: input) {
-            if let out, !force, FileManager.default.fileExists(atPath: out) {
-                throw WToolError.usage("\(out): already exists (use --force to overwrite)")
-            }
             let format = resolvedFormat
             if format == "png", out == nil, isatty(1) == 1 {
                 throw WToolError.usage("PNG is binary: pass --out FILE.png or redirect standard output")
             }
-            let (graph, _) = try ModelLoader.load(path: input, options: options)
-            let dot = try GraphDiagram(graph: graph).dot()
-            let bytes = format == "dot" ? Data(dot.utf8) : try Graphviz.render(dot, format: format)
-            guard let out else {
+            if let bytes = try GraphDiagram.export(model: input, options: options, format: format, to: out, overwrite: force) {
                 FileHandle.standardOutput.write(bytes)
-                return
-            }
-            do {
-                let file = try AtomicOutput(destination: out, overwrite: force)
-                try bytes.withUnsafeBytes { try file.write($0) }
-                try file.commit()
-            } catch {
-                throw WToolError.wrap(error, path: out)
             }
         }
     }

@@ -1,7 +1,4 @@
 import ArgumentParser
-import Foundation
-import SWMFormat
-import ModelIR
 import WTool
 
 /// The isolated child of `convert`/`summary`/`run` on HDF5 files: limits itself, parses the file
@@ -23,15 +20,10 @@ struct Import: ParsableCommand {
     @Flag var force = false
 
     func run() throws {
-        IsolatedImporter.limitSelf(memoryBytes: memoryLimit, cpuSeconds: cpuLimit)
         let options = try architecture.loadOptions(until: cut.until)
         try reportingErrors(path: input) {
-            let (graph, _) = try ModelLoader.load(path: input, options: options)
-            do {
-                try SWMWriter(floatStorage: dtype.flatMap(DType.init(shortName:))).write(graph, to: output, overwrite: force)
-            } catch {
-                throw WToolError.wrap(error, path: output)
-            }
+            try IsolatedImporter.runChild(input: input, output: output, options: options, floatStorage: dtype.flatMap(DType.init(shortName:)),
+                                          overwrite: force, memoryBytes: memoryLimit, cpuSeconds: cpuLimit)
         }
     }
 }

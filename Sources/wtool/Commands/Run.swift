@@ -1,7 +1,4 @@
 import ArgumentParser
-import Foundation
-import NPY
-import Runtime
 import WTool
 
 struct Run: ParsableCommand {
@@ -49,37 +46,15 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
-        let options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
+        let job = ModelRun(model: model, options: try architecture.loadOptions(until: cut.until, isolation: isolation.importer),
+                           runtime: runtime.executorOptions, images: image.request, batchSize: batch, overwrite: force)
         try reportingErrors(path: model) {
-            if !force, FileManager.default.fileExists(atPath: out) {
-                throw WToolError.usage("\(out): already exists (use --force to overwrite)")
-            }
-            let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let session = try InferenceSession(graph: graph, options: runtime.executorOptions)
-            let input = try aboutModel(model) { try image.inputOptions(for: graph) }
-            _ = try aboutModel(model) { try session.imageSize(input) }
-            if !quiet {
-                Terminal.info("preprocessing: \(input.preprocessing.label), resize \(input.resize.rawValue)")
-            }
-            let urls = images.map { URL(fileURLWithPath: $0) }
-            var rows: [Float] = []
-            var rowShape: [Int] = []
             let progress = ProgressLine("running", quiet: quiet)
-            for start in stride(from: 0, to: urls.count, by: batch) {
-                let chunk = Array(urls[start..<min(start + batch, urls.count)])
-                let output = try session.run(try session.loadBatch(chunk, options: input))
-                rowShape = Array(output.shape.dropFirst())
-                rows += output.data
-                progress.update(done: start + chunk.count, total: urls.count, unit: "images", scale: 1)
-            }
+            let shape = try job.run(images, output: out, prepared: { input in
+                if !quiet { Terminal.info("preprocessing: \(input.preprocessing.label), resize \(input.resize.rawValue)") }
+            }, progress: { progress.update(done: $0, total: $1, unit: "images", scale: 1) })
             progress.finish()
-            let array = try NPYArray(shape: [urls.count] + rowShape, floats: rows)
-            do {
-                try NPYFile.write(array, to: URL(fileURLWithPath: out))
-            } catch {
-                throw WToolError.wrap(error, path: out)
-            }
-            if !quiet { Terminal.info("wrote \(out): shape \(array.shape)") }
+            if !quiet { Terminal.info("wrote \(out): shape \(shape)") }
         }
     }
 }

@@ -29,8 +29,7 @@ struct Summary: ParsableCommand {
     func run() throws {
         let options = try architecture.loadOptions(until: cut.until, isolation: isolation.importer)
         try reportingErrors(path: input) {
-            let (graph, _) = try ModelLoader.load(path: input, options: options)
-            let summary = try ModelSummary(graph: graph)
+            let summary = try ModelSummary(contentsOf: input, options: options)
             print(json ? summary.json() : summary.render())
         }
     }

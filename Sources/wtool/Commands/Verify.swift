@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Verify
 import WTool
 
 struct VerifyCommand: ParsableCommand {
@@ -48,26 +47,15 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = try architecture.loadOptions(until: nil, isolation: isolation.importer)
+        let job = ModelVerification(model: model, options: try architecture.loadOptions(until: nil, isolation: isolation.importer),
+                                    runtime: runtime.executorOptions, images: image.request)
         var failed = false
         try reportingErrors(path: model) {
-            let pairs = try Verification.pairs(images: images, expected: expected)
-            guard !pairs.isEmpty else {
-                throw WToolError.usage("\(images): no image has a matching <stem>.npy in \(expected)")
-            }
-            let (graph, _) = try ModelLoader.load(path: model, options: options)
-            let verification = Verification(session: try InferenceSession(graph: graph, options: runtime.executorOptions),
-                                            input: try aboutModel(model) { try image.inputOptions(for: graph) })
-            _ = try aboutModel(model) { try verification.session.imageSize(verification.input) }
-            var results: [Verification.ImageResult] = []
-            if !json {
-                print("preprocessing: \(verification.input.preprocessing.label); tolerance \(tolerance) on max|Δ|/max|reference|")
-            }
-            for (url, reference) in pairs {
-                let r = try verification.verify(image: url, reference: reference, perLayer: perLayer)
-                results.append(r)
-                if !json { printResult(r) }
-            }
+            let results = try job.run(images: images, expected: expected, perLayer: perLayer, prepared: { input in
+                if !json {
+                    print("preprocessing: \(input.preprocessing.label); tolerance \(tolerance) on max|Δ|/max|reference|")
+                }
+            }, result: { if !json { printResult($0) } })
             failed = results.contains { !$0.metrics.passes(tolerance: tolerance) }
             let worst = results.map(\.metrics.relativeError).max() ?? 0
             if json {

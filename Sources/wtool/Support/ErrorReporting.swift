@@ -19,16 +19,6 @@ func reportingErrors(path: String? = nil, _ body: () throws -> Void) throws {
     }
 }
 
-/// Runs `body`, whose usage errors are about the model (its input, its image size): they are
-/// reported as `<model>: <what>`, naming the file like every other error about it.
-func aboutModel<T>(_ path: String, _ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch WToolError.usage(let detail) {
-        throw WToolError.unsupported(path: path, detail: detail)
-    }
-}
-
 enum Terminal {
     static func error(_ message: String) {
         let line = message.replacingOccurrences(of: "\n", with: " ")

@@ -1,6 +1,4 @@
 import ArgumentParser
-import ImageIO
-import ModelIR
 import WTool
 
 /// Options that turn image files into a model input, as Keras's load_img + preprocess_input do.
@@ -34,15 +32,9 @@ struct ImageOptions: ParsableArguments {
         return (parts[0], parts[1])
     }
 
-    func inputOptions(for graph: Graph) throws -> ImageInputOptions {
-        ImageInputOptions(size: size.flatMap(parsedSize), resize: ResizeMethod(rawValue: resize) ?? .nearest,
-                          preprocessing: try ImageInputOptions.preprocessing(mode: preprocess, rescale: rescale, graph: graph))
-    }
-}
-
-extension Preprocessing {
-    var label: String {
-        let base = mode.rawValue
-        return rescale.map { "\(base), rescale \($0)" } ?? base
+    /// The request these options make; what they leave unset comes from the model.
+    var request: ImageInputRequest {
+        ImageInputRequest(size: size.flatMap(parsedSize), resize: ResizeMethod(rawValue: resize) ?? .nearest,
+                          preprocess: preprocess, rescale: rescale)
     }
 }

@@ -1,20 +1,17 @@
 import Dispatch
-import FileSupport
 import Foundation
-import NPY
+import WTool
 
 /// What wtool does when it is interrupted: SIGINT (Ctrl-C) or SIGTERM remove every temporary
-/// output still in flight (FileSupport's `TemporaryFiles`: `AtomicOutput`'s files, NPY's through
-/// its hook, an isolated import's child and what it wrote), then exit with 128 + the signal
-/// (130, 143), the status a shell reports for a process the signal killed.
+/// output still in flight (the library's `Interruption`: every writer's temporary file, an
+/// isolated import's child and what it wrote), then exit with 128 + the signal (130, 143), the
+/// status a shell reports for a process the signal killed.
 enum Interrupts {
     /// The signal sources must outlive `install()`; they are never cancelled.
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
     /// Call once, first thing in `main`.
     static func install() {
-        NPYTemporaryFiles.install(created: { TemporaryFiles.shared.register($0) },
-                                  finished: { TemporaryFiles.shared.unregister($0) })
         let queue = DispatchQueue(label: "wtool.interrupts")
         for signalNumber in [SIGINT, SIGTERM] {
             // Dispatch delivers the signal to the handler below; the default action (die on
@@ -22,7 +19,7 @@ enum Interrupts {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler {
-                TemporaryFiles.shared.removeAll()
+                Interruption.removeTemporaryFiles()
                 // _exit, not exit: the main thread is still running; atexit handlers and stdio
                 // flushing would race it, and nothing it was doing should be finished.
                 _exit(128 + signalNumber)

@@ -1,11 +1,10 @@
 import ArgumentParser
 import Foundation
-import KerasFormat
 import WTool
 
 /// Options that pick a built-in architecture for files that hold weights but no graph.
 struct ArchitectureOptions: ParsableArguments {
-    @Option(name: .long, help: "Built-in architecture for weights-only files (\(Applications.names.joined(separator: ", "))).")
+    @Option(name: .long, help: "Built-in architecture for weights-only files (\(LoadOptions.architectureNames.joined(separator: ", "))).")
     var arch: String?
 
     @Option(name: .long, help: "For weights-only files of other models: a Keras model config JSON (model.to_json()).")
@@ -52,10 +51,10 @@ struct ArchitectureOptions: ParsableArguments {
     func spec() throws -> ApplicationSpec? {
         guard let arch else { return nil }
         do {
-            return try ApplicationSpec(name: arch, inputShape: inputShape.flatMap(parsedShape), includeTop: includeTop,
-                                       pooling: pooling, classes: classes, alpha: alpha ?? 1)
-        } catch let error as KerasError {
-            throw ValidationError(error.description)
+            return try LoadOptions.architecture(named: arch, inputShape: inputShape.flatMap(parsedShape), includeTop: includeTop,
+                                                pooling: pooling, classes: classes, alpha: alpha ?? 1)
+        } catch WToolError.usage(let message) {
+            throw ValidationError(message)
         }
     }
 }
@@ -92,14 +91,7 @@ struct RuntimeOptions: ParsableArguments {
 
     /// The kernel cache directory this invocation uses, or nil for none.
     var kernelCacheDirectory: URL? {
-        let environment = ProcessInfo.processInfo.environment
-        let chosen = kernelCache ?? environment["WTOOL_KERNEL_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
-        if let chosen { return chosen == "none" ? nil : URL(fileURLWithPath: chosen) }
-        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") {
-            return URL(fileURLWithPath: xdg).appendingPathComponent("wtool/kernels")
-        }
-        guard let home = environment["HOME"], !home.isEmpty else { return nil }
-        return URL(fileURLWithPath: home).appendingPathComponent(".cache/wtool/kernels")
+        ExecutorOptions.kernelCacheDirectory(option: kernelCache, environment: ProcessInfo.processInfo.environment)
     }
 }
 

@@ -1,13 +1,16 @@
 import FileSupport
 import Foundation
 import ModelIR
+import WTool
 import XCTest
 import _TestSupport
 @testable import Runtime
 
-/// `ExecutorOptions.kernelCache`: a Winograd kernel read from a mapped file is stored on the first
-/// load and mapped on the next, with bit-identical results; a changed, replaced or unlinked file
-/// and a damaged entry are misses, never wrong weights; the directory stays within its capacity.
+/// `ExecutorOptions.kernelCache`, the library's wiring of FileSupport's disk store and mapped
+/// files into the runtime: a Winograd kernel read from a mapped file is stored on the first load
+/// and mapped on the next, with bit-identical results; a changed, replaced or unlinked file and a
+/// damaged entry are misses, never wrong weights. (The store's own rules, pruning included, are
+/// tested in FileSupportTests; the runtime's side with an in-memory store in RuntimeTests.)
 final class KernelCacheTests: XCTestCase {
     var directory: URL!
     var cacheDirectory: URL { directory.appendingPathComponent("kernels") }
@@ -110,21 +113,5 @@ final class KernelCacheTests: XCTestCase {
             XCTAssertEqual(try executor.run(input: input).floats, expected)
             XCTAssertEqual(try Data(contentsOf: entry), good, "the entry was rewritten")
         }
-    }
-
-    func testPruneKeepsTheMostRecentlyUsedWithinCapacity() throws {
-        var cache = _KernelCache(directory: cacheDirectory.path)
-        let weights = _FloatWeights(copying: [Float](repeating: 1, count: 1024))   // 4096 + 4096 bytes an entry
-        for key in ["a", "b", "c"] {
-            cache.store(key: key, weights)
-            usleep(10_000)   // distinct modification times
-        }
-        XCTAssertNotNil(cache.load(key: "a", count: 1024), "and now the most recently used")
-        cache.capacity = 2 * 8192
-        cache.prune()
-        XCTAssertNotNil(cache.load(key: "a", count: 1024))
-        XCTAssertNil(cache.load(key: "b", count: 1024), "least recently used: removed")
-        XCTAssertNotNil(cache.load(key: "c", count: 1024))
-        XCTAssertNil(cache.load(key: "c", count: 1023), "a count that does not match is a miss")
     }
 }

@@ -1,12 +1,12 @@
-import FileSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Transformed kernels kept on disk between processes (`ExecutorOptions.kernelCache`): a load
-/// that finds its entry maps it (zero-copy, the pages shared through the page cache) instead of
-/// transforming the kernel again.
+/// Transformed kernels kept on disk between processes: a load that finds its entry maps it
+/// (zero-copy, the pages shared through the page cache) instead of transforming the kernel again.
+/// The runtime reaches it only through its `KernelStore` protocol (the WTool library declares the
+/// conformance), so it knows no file.
 ///
 /// One file per kernel, `<FNV-1a of the key>.wk`:
 ///
@@ -20,20 +20,28 @@ import Glibc
 /// | 4096 | 4 × count | the floats (native float32) |
 ///
 /// A file is used only if its size, magic, version, key and count all match what the load asks
-/// for; anything else is a miss, and the store that follows replaces it. Entries are written to a
-/// temporary name and renamed (never seen half-written) without fsync: a cache can be rebuilt.
-/// The key names the source bytes (see `FileBackedStorage.sourceIdentity`), the transform and
-/// the shape, and `version` changes whenever the transform's arithmetic does.
-struct _KernelCache: Sendable {
-    let directory: String
+/// for; anything else is a miss, and the store that follows replaces it. Entries are written
+/// through `AtomicOutput` (never seen half-written) without fsync: a cache can be rebuilt. The
+/// caller's key names the source bytes, the transform and the shape; `version` changes whenever
+/// the bytes a transform produces do. Entries carry no checksum (hashing them would cost what the
+/// cache saves): the directory must be one only its user can write to.
+public final class DiskKernelCache: Sendable {
+    /// The directory holding the entries (created on the first store).
+    public let directory: String
     /// Bytes of entries the directory keeps; the least recently used go beyond it.
-    var capacity: Int = 4 << 30
+    public let capacity: Int
 
     /// Bump when the bytes a transform produces change (coefficients, layout).
     static let version: UInt32 = 1
     static let magic: [UInt8] = [0x89, 0x57, 0x54, 0x4B, 0x0D, 0x0A, 0x1A, 0x0A]
     static let dataOffset = 4096
     static let suffix = ".wk"
+
+    /// A cache in `directory` holding at most `capacity` bytes (4 GiB by default).
+    public init(directory: String, capacity: Int = 4 << 30) {
+        self.directory = directory
+        self.capacity = capacity
+    }
 
     /// The entry's path: a 64-bit FNV-1a hash of the key (the key itself is checked on load).
     func path(for key: String) -> String {
@@ -47,7 +55,8 @@ struct _KernelCache: Sendable {
     }
 
     /// The cached floats for `key`, mapped, or nil on a miss.
-    func load(key: String, count: Int) -> _FloatWeights? {
+    /// - Returns: the floats and the mapping that keeps them valid.
+    public func load(key: String, count: Int) -> (floats: UnsafeBufferPointer<Float>, owner: AnyObject)? {
         let path = path(for: key)
         let header = Self.header(key: key, count: count)
         guard let file = try? MappedFile(path: path), let base = file.bytes.baseAddress,
@@ -55,20 +64,20 @@ struct _KernelCache: Sendable {
               header.elementsEqual(file.bytes.prefix(header.count)) else { return nil }
         // Mark it recently used for pruning.
         _ = utimensat(AT_FDCWD, path, nil, 0)
-        return _FloatWeights(viewing: (base + Self.dataOffset).assumingMemoryBound(to: Float.self), count: count, in: file)
+        return (UnsafeBufferPointer(start: (base + Self.dataOffset).assumingMemoryBound(to: Float.self), count: count), file)
     }
 
-    /// Writes `weights` as the entry for `key`. Failures (a read-only or full disk) are ignored:
+    /// Writes `floats` as the entry for `key`. Failures (a read-only or full disk) are ignored:
     /// the next load transforms again.
-    func store(key: String, _ weights: _FloatWeights) {
-        var header = Self.header(key: key, count: weights.count)
+    public func store(key: String, floats: UnsafeBufferPointer<Float>) {
+        var header = Self.header(key: key, count: floats.count)
         guard header.count <= Self.dataOffset else { return }
         header += [UInt8](repeating: 0, count: Self.dataOffset - header.count)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let output = try AtomicOutput(destination: path(for: key), overwrite: true)
             try output.write(header)
-            try withExtendedLifetime(weights) { try output.write(UnsafeRawBufferPointer(weights.buffer)) }
+            try output.write(UnsafeRawBufferPointer(floats))
             try output.commit(durable: false)
         } catch {
             return
@@ -84,7 +93,7 @@ struct _KernelCache: Sendable {
     }
 
     /// Removes the least recently used entries until the rest fit in `capacity`.
-    func prune() {
+    public func prune() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
         var entries: [(path: String, size: Int, used: Int)] = []
         for name in names where name.hasSuffix(Self.suffix) {

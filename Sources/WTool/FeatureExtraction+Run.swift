@@ -1,0 +1,156 @@
+import FileSupport
+import Foundation
+import ImageIO
+import NPY
+import Runtime
+
+extension FeatureExtraction {
+    /// One `wtool features` job: which model, which dataset, where the arrays go.
+    public struct Job {
+        /// The model (a conv base; any format wtool reads).
+        public var model: String
+        /// The dataset folder, one subfolder per class.
+        public var directory: String
+        /// Features output (`.npy`), shape (N, *output_shape); a JSON sidecar goes beside it.
+        public var features: String
+        /// Labels output (`.npy`).
+        public var labels: String
+        /// How labels are encoded.
+        public var classMode: ClassMode = .binary
+        /// Flatten each feature map to one row.
+        public var flatten = false
+        /// Images per batch.
+        public var batchSize = 16
+        /// Only shard `index` of `count` (contiguous slices of the sorted list).
+        public var shard: (index: Int, count: Int)?
+        /// Leave unreadable images out (with a warning) instead of failing.
+        public var skipUnreadable = false
+        /// How the model is read (`until` is recorded in the sidecar).
+        public var options = LoadOptions()
+        /// How the runtime runs it.
+        public var runtime = ExecutorOptions()
+        /// How images become its input.
+        public var images = ImageInputRequest()
+        /// Replace existing outputs; otherwise they are an error.
+        public var overwrite = false
+
+        /// A job with the defaults of `wtool features`.
+        public init(model: String, directory: String, features: String, labels: String) {
+            self.model = model
+            self.directory = directory
+            self.features = features
+            self.labels = labels
+        }
+    }
+
+    /// What a job is about to do, once the model is ready.
+    public struct Plan: Sendable {
+        /// Images to run.
+        public var imageCount: Int
+        /// The class names, in index order.
+        public var classes: [String]
+        /// The image options used.
+        public var input: ImageInputOptions
+        /// One feature row's shape.
+        public var featureShape: [Int]
+    }
+
+    /// What a job wrote.
+    public struct Outcome: Sendable {
+        /// The features array's shape.
+        public var featureShape: [Int]
+        /// The JSON sidecar (file names, class indices).
+        public var sidecar: String
+        /// Images left out as unreadable.
+        public var skipped: Int
+    }
+
+    /// Runs `job`: features and labels are streamed to disk batch by batch (memory stays flat), in
+    /// `flow_from_directory(shuffle=False)` order, and a JSON sidecar lists the files and classes.
+    /// - Parameters:
+    ///   - planned: called once the model is ready.
+    ///   - skipped: called for each unreadable image left out, with the error naming it.
+    ///   - progress: called with (images done, images) after each batch.
+    /// - Throws: ``WToolError`` naming the model, the dataset or an output.
+    @discardableResult
+    public static func run(_ job: Job, planned: (Plan) -> Void = { _ in }, skipped: (WToolError) -> Void = { _ in },
+                           progress: (Int, Int) -> Void = { _, _ in }) throws -> Outcome {
+        do {
+            return try extract(job, planned: planned, skipped: skipped, progress: progress)
+        } catch {
+            throw WToolError.wrap(error, path: job.model)
+        }
+    }
+
+    private static func extract(_ job: Job, planned: (Plan) -> Void, skipped onSkip: (WToolError) -> Void,
+                                progress: (Int, Int) -> Void) throws -> Outcome {
+        for path in [job.features, job.labels] where !job.overwrite && FileManager.default.fileExists(atPath: path) {
+            throw WToolError.usage("\(path): already exists (use --force to overwrite)")
+        }
+        var (classes, items) = try listDataset(job.directory)
+        if let (index, count) = job.shard {
+            let lower = items.count * index / count, upper = items.count * (index + 1) / count
+            items = Array(items[lower..<upper])
+        }
+        guard !items.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no images found") }
+        let (session, input) = try InferenceSession.prepare(model: job.model, options: job.options, runtime: job.runtime,
+                                                            images: job.images)
+        let size = try session.imageSize(input)
+        let inputName = try session.imageInput.name
+        let graph = session.graph
+        guard let outShape = try graph.inferShapes(inputShapes: [inputName: [1, size.height, size.width, 3]])[graph.outputs[0]] else {
+            throw WToolError.invalid(path: job.model, detail: "cannot infer the output shape")
+        }
+        let rowShape = Array(outShape.dropFirst())
+        let featureShape = job.flatten ? [rowShape.reduce(1, *)] : rowShape
+        let labelShape = job.classMode == .categorical ? [classes.count] : []
+        let featureWriter = try NPYStreamWriter(url: URL(fileURLWithPath: job.features), dtype: .float32, innerShape: featureShape)
+        let labelWriter = try NPYStreamWriter(url: URL(fileURLWithPath: job.labels), dtype: .float32, innerShape: labelShape)
+        planned(Plan(imageCount: items.count, classes: classes, input: input, featureShape: featureShape))
+
+        var kept: [Item] = []
+        var skipped = 0
+        let batchSize = max(job.batchSize, 1)
+        for start in stride(from: 0, to: items.count, by: batchSize) {
+            let chunk = Array(items[start..<min(start + batchSize, items.count)])
+            var images: [RGBImage] = []
+            var good: [Item] = []
+            for item in chunk {
+                let url = URL(fileURLWithPath: job.directory).appendingPathComponent(item.relativePath)
+                do {
+                    images.append(try ImageLoader.load(url: url, size: size, resize: input.resize))
+                    good.append(item)
+                } catch {
+                    guard job.skipUnreadable else { throw error }
+                    skipped += 1
+                    onSkip(WToolError.wrap(error, path: url.path))
+                }
+            }
+            if !images.isEmpty {
+                let tensor = Tensor(shape: [images.count, size.height, size.width, 3], data: try input.preprocessing.batch(images))
+                let output = try session.run(tensor)
+                try featureWriter.append(floats: output.data)
+                try labelWriter.append(floats: good.flatMap { label($0, mode: job.classMode, classCount: classes.count) })
+                kept += good
+            }
+            progress(start + chunk.count, items.count)
+        }
+        guard !kept.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no image could be read") }
+        let featureRows = try featureWriter.finish()
+        _ = try labelWriter.finish()
+        let sidecar: [String: Any] = [
+            "filenames": kept.map(\.relativePath),
+            "class_indices": Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) }),
+            "class_mode": job.classMode.rawValue, "model": job.model, "until": job.options.until as Any,
+            "preprocessing": input.preprocessing.label,
+            "target_size": [size.height, size.width], "features_shape": featureRows, "skipped": skipped,
+        ]
+        let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
+        let sidecarPath = (job.features as NSString).deletingPathExtension + ".json"
+        // Through AtomicOutput, like the arrays, so an interrupt cannot leave its temporary file.
+        let sidecarFile = try AtomicOutput(destination: sidecarPath, overwrite: true)
+        try sidecarFile.write(Array(json))
+        try sidecarFile.commit()
+        return Outcome(featureShape: featureRows, sidecar: sidecarPath, skipped: skipped)
+    }
+}

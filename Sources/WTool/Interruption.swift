@@ -1,0 +1,12 @@
+import FileSupport
+
+/// What an interrupted application must undo.
+public enum Interruption {
+    /// Stops isolated import children and removes every temporary output still in flight (every
+    /// writer's `OUT.tmp-XXXXXX`, `.npy` included, and an import's scratch `.swm`). Call from a
+    /// SIGINT/SIGTERM handler just before exiting; outputs started afterwards are removed as they
+    /// are created.
+    public static func removeTemporaryFiles() {
+        TemporaryFiles.shared.removeAll()
+    }
+}

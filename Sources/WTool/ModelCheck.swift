@@ -1,0 +1,47 @@
+import Foundation
+import SWMFormat
+
+/// A `.swm` file validated completely: header, tensor table, graph and every tensor's checksum
+/// (`wtool check`). Opening a `.swm` checks everything but the checksums, which cost a read of
+/// every byte; this reads them all.
+public enum ModelCheck {
+    /// What a sound file holds.
+    public struct Report: Sendable {
+        /// Number of tensors.
+        public var tensorCount: Int
+        /// File size in bytes.
+        public var fileSize: Int
+        /// The format version, `major.minor`.
+        public var version: String
+    }
+
+    /// Checks the `.swm` at `path`.
+    /// - Parameter progress: called with (tensors checked, tensors) as checksums are recomputed.
+    /// - Throws: ``WToolError`` naming the file: not a `.swm`, a rule the file breaks, or the first
+    ///   tensor whose bytes do not match their CRC-32.
+    public static func check(path: String, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
+        let file = try ModelLoader.open(path)
+        guard try ModelFormat.detect(file: file) == .swm else {
+            throw WToolError.unknownFormat(path: path, detail: "not a .swm file (wtool check validates .swm files)")
+        }
+        do {
+            let swm = try SWMFile(file: file)
+            _ = try swm.graph()
+            try verifyChecksums(of: swm, path: path, progress: progress)
+            return Report(tensorCount: swm.tensors.count, fileSize: swm.fileSize,
+                          version: "\(swm.header.majorVersion).\(swm.header.minorVersion)")
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+    }
+
+    /// Recomputes every tensor's CRC-32; throws naming the first tensor that fails.
+    static func verifyChecksums(of file: SWMFile, path: String, progress: ((Int, Int) -> Void)? = nil) throws {
+        let failures = file.verifyChecksums(progress: progress)
+        if let first = failures.first {
+            let more = failures.count > 1 ? " (and \(failures.count - 1) more)" : ""
+            throw WToolError.invalid(path: path, detail: String(format: "tensor '%@' fails its checksum (stored %08x, computed %08x)%@",
+                                                                 first.tensor, first.expected, first.actual, more))
+        }
+    }
+}
