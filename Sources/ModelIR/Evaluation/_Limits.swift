@@ -1,0 +1,30 @@
+extension Evaluator {
+    /// The largest buffer (result or scratch) the evaluator allocates: 2³² bytes. Shape inference
+    /// bounds each dimension by 2⁶⁰, not their product, so a hostile tile, expand, pad, resize or
+    /// constant-of-shape could otherwise ask for more memory than exists, and a failed allocation
+    /// traps; over the bound the evaluator throws instead.
+    public static let maxBufferBytes = 1 << 32
+}
+
+extension EvaluationContext {
+    /// The concrete shape of result `i` and its element count, once its bytes are known to fit
+    /// `Evaluator.maxBufferBytes`.
+    func resultShape(_ i: Int = 0) throws -> (shape: [Int], count: Int) {
+        let shape = try outputShape(i)
+        let count = try checkedCount(shape, elementBytes: outputType(i).byteSize, what: "result \(i)")
+        return (shape, count)
+    }
+
+    /// The element count of `shape` when `elementBytes`-byte elements of it fit the allocation bound.
+    func checkedCount(_ shape: [Int], elementBytes: Int, what: String) throws -> Int {
+        guard let count = Shape.elementCount(shape) else { throw error("\(what) has shape \(shape), which has no valid element count") }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: elementBytes)
+        guard !overflow, bytes <= Evaluator.maxBufferBytes else {
+            throw error("\(what) of shape \(shape) would take over \(Evaluator.maxBufferBytes >> 30) GiB")
+        }
+        return count
+    }
+
+    /// An inference context over the same node, for the shared shape helpers' messages.
+    var inference: InferenceContext { InferenceContext(node: node, operands: operands.map { $0.map(Operand.init) }) }
+}
