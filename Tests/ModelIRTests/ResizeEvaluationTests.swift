@@ -151,7 +151,10 @@ final class ResizeEvaluationTests: XCTestCase {
                             for dtype in [DType.float64, .float32] {
                                 let y = try resize(a, tensor(data, shape, dtype), roi: roi, scales: scales, sizes: sizes)
                                 XCTAssertEqual(y.shape, [2] + outSizes, label)
-                                assertClose(y.doubles, naive, tolerance: dtype == .float64 ? 1e-12 : 1e-5, "\(dtype) \(label)")
+                                // Cubic weights and a float32 roi's span are float32, as onnxruntime and
+                                // the reference compute them; the naive version stays in Double.
+                                let float32Parts = mode == .cubic || transform == .tfCropAndResize
+                                assertClose(y.doubles, naive, tolerance: dtype == .float64 && !float32Parts ? 1e-12 : 1e-5, "\(dtype) \(label)")
                             }
                             // Integers: rounded half to even and saturated (extrapolation -9 → 0). A tie
                             // the naive Double arithmetic puts a hair off .5 may round either way.
@@ -161,7 +164,7 @@ final class ResizeEvaluationTests: XCTestCase {
                             let q = try resize(a, tensor(shifted, shape, .uint8), roi: roi, scales: scales, sizes: sizes)
                             for (actual, v) in zip(q.doubles, naiveShifted) {
                                 let expected = min(max(v.rounded(.toNearestOrEven), 0), 255)
-                                let tie = abs(abs(v - v.rounded(.towardZero)) - 0.5) < 1e-9
+                                let tie = abs(abs(v - v.rounded(.towardZero)) - 0.5) < (mode == .cubic || transform == .tfCropAndResize ? 1e-4 : 1e-9)
                                 XCTAssertLessThanOrEqual(abs(actual - expected), tie ? 1 : 0, "uint8 \(label): \(actual) for \(v)")
                             }
                             checked += 1

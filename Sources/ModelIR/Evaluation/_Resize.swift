@@ -25,6 +25,9 @@ enum _Resize {
         var outSize: Int
         var scale: Double
         var roi: (start: Double, end: Double)
+        /// The roi came as float32: its span and offset are then computed in float32, as the
+        /// reference (NumPy scalars) and onnxruntime do.
+        var roiIsFloat32 = false
     }
 
     static func evaluate(_ x: Tensor, _ a: ResizeAttributes, _ ctx: EvaluationContext) throws -> Tensor {
@@ -93,11 +96,14 @@ enum _Resize {
         }
         let axes = plans.count
         if a.coordinateTransformation == .tfCropAndResize {
-            guard let roi = ctx.optional(1)?.doubles, roi.count == 2 * axes else {
+            guard let roiTensor = ctx.optional(1), case let roi = roiTensor.doubles, roi.count == 2 * axes else {
                 throw ctx.error("tf_crop_and_resize needs a roi of \(2 * axes) values (starts, then ends, per axis)")
             }
             guard roi.allSatisfy(\.isFinite) else { throw ctx.error("roi \(roi) is not finite") }
-            for k in plans.indices { plans[k].roi = (roi[k], roi[k + axes]) }
+            for k in plans.indices {
+                plans[k].roi = (roi[k], roi[k + axes])
+                plans[k].roiIsFloat32 = roiTensor.dtype == .float32
+            }
         }
         return plans
     }
@@ -131,6 +137,12 @@ enum _Resize {
         case .asymmetric: return y / scale
         case .tfHalfPixelForNN: return (y + 0.5) / scale
         case .tfCropAndResize:
+            if p.roiIsFloat32 {
+                let (start, end, last) = (Float(p.roi.start), Float(p.roi.end), Float(p.inSize - 1))
+                let offset = Double(start * last)
+                if p.outSize == 1 { return Double((end - start) * last / 2) + offset }
+                return y * Double(end - start) * (length - 1) / Double(p.outSize - 1) + offset
+            }
             if p.outSize == 1 { return (p.roi.end - p.roi.start) * (length - 1) / 2 + p.roi.start * (length - 1) }
             return y * (p.roi.end - p.roi.start) * (length - 1) / Double(p.outSize - 1) + p.roi.start * (length - 1)
         }
@@ -202,24 +214,31 @@ enum _Resize {
             let sum = c.reduce(0, +)
             return c.map { $0 / sum }
         case .cubic:
-            let A = Double(a.cubicCoefficient)
+            // In float32, as onnxruntime and the reference (whose coefficient is a NumPy float32)
+            // compute them; the distances are taken in Double first, as there.
+            let A = a.cubicCoefficient
             guard a.antialias else {
-                let r = ratio
-                return [((A * (r + 1) - 5 * A) * (r + 1) + 8 * A) * (r + 1) - 4 * A,
+                let (r1, r, q, q1) = (Float(ratio + 1), Float(ratio), Float(1 - ratio), Float((1 - ratio) + 1))
+                return [((A * r1 - 5 * A) * r1 + 8 * A) * r1 - 4 * A,
                         ((A + 2) * r - (A + 3)) * r * r + 1,
-                        ((A + 2) * (1 - r) - (A + 3)) * (1 - r) * (1 - r) + 1,
-                        ((A * ((1 - r) + 1) - 5 * A) * ((1 - r) + 1) + 8 * A) * ((1 - r) + 1) - 4 * A]
+                        ((A + 2) * q - (A + 3)) * q * q + 1,
+                        ((A * q1 - 5 * A) * q1 + 8 * A) * q1 - 4 * A].map(Double.init)
             }
             let s = min(scale, 1)
             let start = 1 - width / 2
-            let c = (0..<width).map { t -> Double in
-                let v = abs(s * (Double(start + t) - ratio))
-                if v <= 1 { return (A + 2) * v * v * v - (A + 3) * v * v + 1 }
-                if v < 2 { return A * v * v * v - 5 * A * v * v + 8 * A * v - 4 * A }
+            var outside = false
+            let c = (0..<width).map { t -> Float in
+                let d = abs(s * (Double(start + t) - ratio))
+                let (v, v2, v3) = (Float(d), Float(d * d), Float(d * d * d))
+                if d <= 1 { return (A + 2) * v3 - (A + 3) * v2 + 1 }
+                if d < 2 { return A * v3 - 5 * A * v2 + 8 * A * v - 4 * A }
+                outside = true
                 return 0
             }
+            // The reference sums its list in float32 either way, but the list becomes a float64
+            // array when a tap is outside (its 0.0 is a Python float), so it divides in that type.
             let sum = c.reduce(0, +)
-            return c.map { $0 / sum }
+            return outside ? c.map { Double($0) / Double(sum) } : c.map { Double($0 / sum) }
         }
     }
 
