@@ -104,6 +104,10 @@ final class ReductionEvaluationTests: XCTestCase {
         XCTAssertEqual(try reduce(.sum, x, axes: nil).shape, [1, 1])
         XCTAssertEqual(try reduce(.sum, x, axes: nil, noop: true), x)
         XCTAssertEqual(try reduce(.sum, x, axes: nil, noop: true, operand: []), x)
+        // Reducing over no axes still applies a composite reduction's steps to each element.
+        XCTAssertEqual(try reduce(.sumSquare, x, axes: nil, noop: true).floats, [1, 4, 9, 16, 25, 36])
+        XCTAssertEqual(try reduce(.l1, tensor([-2, 3], [2]), axes: [], noop: true).floats, [2, 3])
+        XCTAssertEqual(try reduce(.logSum, tensor([1, 1], [2], .float64), axes: nil, noop: true).doubles, [0, 0])
         XCTAssertEqual(try reduce(.sum, x, axes: nil, keepDims: false, operand: []).shape, [])
         XCTAssertEqual(try reduce(.max, x, axes: [-2], keepDims: false).floats, [4, 5, 6])
         XCTAssertThrowsError(try reduce(.sum, x, axes: [2]))

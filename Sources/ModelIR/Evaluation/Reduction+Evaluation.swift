@@ -7,6 +7,10 @@ import Foundation
 /// product 1, max −∞ (integers: the type's minimum), min +∞ (the maximum), log-sum and
 /// log-sum-exp −∞, mean NaN (integers: 0). NaN propagates through max and min, and ArgMax/ArgMin
 /// pick a NaN as NumPy does.
+///
+/// ONNX's reference implementation differs in ways this does not follow: float16 sums accumulate
+/// in float16 there; integer ReduceSumSquare returns int64; an empty integer ReduceMean is NaN
+/// cast to an integer.
 extension ReductionOp {
     func evaluate(_ ctx: EvaluationContext) throws -> Tensor {
         let x = try ctx.operand(0)
@@ -20,8 +24,10 @@ extension ReductionOp {
     static func reduce(_ x: Tensor, _ a: ReduceAttributes, _ ctx: EvaluationContext) throws -> Tensor {
         let rank = x.shape.count
         let axes = a.axes ?? ctx.integers(1) ?? []
-        if axes.isEmpty, a.noopWithEmptyAxes { return x }
-        var reduced = [Bool](repeating: axes.isEmpty, count: rank)
+        // No axes with noop_with_empty_axes reduces over the empty set of axes: each element
+        // alone, so the composite reductions still apply their steps (ReduceSumSquare squares,
+        // ReduceLogSum takes the log), as the specification says.
+        var reduced = [Bool](repeating: axes.isEmpty && !a.noopWithEmptyAxes, count: rank)
         for axis in axes {
             guard let n = Shape.normalizedAxis(axis, rank: rank) else { throw ctx.error("axis \(axis) is out of range for rank \(rank)") }
             reduced[n] = true
