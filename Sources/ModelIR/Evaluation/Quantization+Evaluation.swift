@@ -18,22 +18,32 @@ extension QuantizationOp {
         }
     }
 
-    /// For every element of `shape`, the index into a scale or zero point: 0 for a one-element
-    /// parameter, the coordinate along `axis` for a 1-D parameter as long as that axis.
-    static func parameterIndex(_ parameter: Tensor, role: String, shape: [Int], axis: Int, _ ctx: EvaluationContext) throws
-        -> (Int) -> Int {
-        if parameter.elementCount == 1, parameter.shape.count <= 1 { return { _ in 0 } }
-        guard parameter.shape.count == 1 else {
-            throw ctx.unsupported("\(role) of shape \(parameter.shape): blocked quantization (ONNX block_size) is not defined here, only per-tensor and per-axis")
+    /// How a scale and zero point apply to an input of `shape`: the input seen as
+    /// `[outer, channels, inner]`, with one scale and zero point per channel (one channel when
+    /// both are per tensor; a one-element parameter repeats over the channels).
+    struct Layout {
+        var outer = 1, channels = 1, inner = 1
+        var scales: [Double] = []
+        var zeros: [Int64] = []
+    }
+
+    static func layout(_ shape: [Int], count: Int, scale: Tensor, zeroPoint: Tensor?, axis: Int, _ ctx: EvaluationContext) throws -> Layout {
+        let parameters = [("the scale", scale)] + (zeroPoint.map { [("the zero point", $0)] } ?? [])
+        var l = Layout(inner: count)
+        for (role, p) in parameters where !(p.elementCount == 1 && p.shape.count <= 1) {
+            guard p.shape.count == 1 else {
+                throw ctx.unsupported("\(role) of shape \(p.shape): blocked quantization (ONNX block_size) is not defined here, only per-tensor and per-axis")
+            }
+            guard let ax = Shape.normalizedAxis(axis, rank: shape.count) else {
+                throw ctx.error("axis \(axis) is out of range for rank \(shape.count)")
+            }
+            guard p.shape[0] == shape[ax] else { throw ctx.error("\(role) has \(p.shape[0]) values for axis \(ax) of \(shape)") }
+            l = Layout(outer: shape[..<ax].reduce(1, *), channels: shape[ax], inner: shape[(ax + 1)...].reduce(1, *))
         }
-        guard let ax = Shape.normalizedAxis(axis, rank: shape.count) else {
-            throw ctx.error("axis \(axis) is out of range for rank \(shape.count)")
-        }
-        guard parameter.shape[0] == shape[ax] else {
-            throw ctx.error("\(role) has \(parameter.shape[0]) values for axis \(ax) of \(shape)")
-        }
-        let inner = shape[(ax + 1)...].reduce(1, *), n = shape[ax]
-        return { i in (i / inner) % n }
+        let s = scale.doubles, z = zeroPoint?.integers ?? [0]
+        l.scales = (0..<l.channels).map { s.count == 1 ? s[0] : s[$0] }
+        l.zeros = (0..<l.channels).map { z.count == 1 ? z[0] : z[$0] }
+        return l
     }
 
     static func quantize(_ x: Tensor, scale: Tensor, zeroPoint: Tensor?, _ a: QuantizeAttributes, _ ctx: EvaluationContext) throws -> Tensor {
@@ -41,28 +51,52 @@ extension QuantizationOp {
         let (shape, count) = try ctx.resultShape()
         guard x.dtype.isFloatingPoint || x.dtype == .int32 else { throw ctx.error("cannot quantize \(x.dtype)") }
         if let zeroPoint, zeroPoint.dtype != outType { throw ctx.error("the zero point is \(zeroPoint.dtype), the result \(outType)") }
-        let scaleAt = try parameterIndex(scale, role: "the scale", shape: x.shape, axis: a.axis, ctx)
-        let zeroAt = try zeroPoint.map { try parameterIndex($0, role: "the zero point", shape: x.shape, axis: a.axis, ctx) }
-        if let zeroPoint, zeroPoint.elementCount != scale.elementCount, zeroPoint.elementCount != 1 {
-            throw ctx.error("the zero point has \(zeroPoint.elementCount ?? 0) elements, the scale \(scale.elementCount ?? 0)")
-        }
-        let scales = scale.doubles, zeros = zeroPoint?.integers ?? [0]
-        let bounds = _IntegerBounds(outType)
+        let l = try layout(x.shape, count: count, scale: scale, zeroPoint: zeroPoint, axis: a.axis, ctx)
         // NumPy divides in the promoted type of input and scale: float64 when either is float64
         // (or the input int32), float16 or bfloat16 when both are, else float32. A float32
         // division then one rounding gives the float16/bfloat16 quotient exactly.
         let narrow: DType? = x.dtype == .float64 || x.dtype == .int32 || scale.dtype == .float64 ? nil
             : x.dtype == scale.dtype ? x.dtype : .float32
-        let values = x.doubles
         return Tensor(dtype: outType, shape: shape) { raw in
-            guard let dst = raw.baseAddress else { return }
-            for i in 0..<count {
-                let s = scales[scaleAt(i)]
-                let q = narrow.map { Self.rounded(Double(Float(values[i]) / Float(s)), to: $0) } ?? values[i] / s
-                // NaN quantizes to the zero point (NumPy's rint(NaN) cast to int32 is undefined).
-                let r = q.isNaN ? 0 : q.rounded(.toNearestOrEven)
-                let v = min(max(r + Double(zeros[zeroAt?(i) ?? 0]), bounds.min), bounds.max)
-                DTypeConversion.store(v, dst, i, outType)
+            switch outType {
+            case .uint8: Self.quantizeLoop(UInt8.self, x, l, narrow: narrow, into: raw)
+            case .int8: Self.quantizeLoop(Int8.self, x, l, narrow: narrow, into: raw)
+            case .uint16: Self.quantizeLoop(UInt16.self, x, l, narrow: narrow, into: raw)
+            case .int16: Self.quantizeLoop(Int16.self, x, l, narrow: narrow, into: raw)
+            default: Self.quantizeLoop(Int32.self, x, l, narrow: narrow, into: raw)
+            }
+        }
+    }
+
+    /// `Q(clamp(rint(x / scale) + zero_point))` for every element, the quotient rounded to `narrow`.
+    static func quantizeLoop<Q: FixedWidthInteger>(_: Q.Type, _ x: Tensor, _ l: Layout, narrow: DType?, into raw: UnsafeMutableRawBufferPointer) {
+        let dst = raw.bindMemory(to: Q.self)
+        let (low, high) = (Double(Q.min), Double(Q.max))
+        @inline(__always) func store(_ q: Double, _ zero: Double, _ i: Int) {
+            // NaN quantizes to the zero point (NumPy's rint(NaN) cast to int32 is undefined).
+            let r = q.isNaN ? 0 : q.rounded(.toNearestOrEven)
+            dst[i] = Q(min(max(r + zero, low), high))
+        }
+        if narrow == .float32, x.dtype == .float32 {
+            x.withFloats { v in
+                for o in 0..<l.outer {
+                    for c in 0..<l.channels {
+                        let (s, z) = (Float(l.scales[c]), Double(l.zeros[c]))
+                        let base = (o * l.channels + c) * l.inner
+                        for i in base..<(base + l.inner) { store(Double(v[i] / s), z, i) }
+                    }
+                }
+            }
+            return
+        }
+        let values = x.doubles
+        for o in 0..<l.outer {
+            for c in 0..<l.channels {
+                let (s, z) = (l.scales[c], Double(l.zeros[c]))
+                let base = (o * l.channels + c) * l.inner
+                for i in base..<(base + l.inner) {
+                    store(narrow.map { Self.rounded(Double(Float(values[i]) / Float(s)), to: $0) } ?? values[i] / s, z, i)
+                }
             }
         }
     }
@@ -82,18 +116,23 @@ extension QuantizationOp {
         guard x.dtype.isInteger else { throw ctx.unsupported("DequantizeLinear of \(x.dtype) (only integer types are defined here)") }
         guard scale.dtype.isFloatingPoint else { throw ctx.error("the scale must be floating point, not \(scale.dtype)") }
         if let zeroPoint, zeroPoint.dtype != x.dtype { throw ctx.error("the zero point is \(zeroPoint.dtype), the input \(x.dtype)") }
-        let scaleAt = try parameterIndex(scale, role: "the scale", shape: x.shape, axis: a.axis, ctx)
-        let zeroAt = try zeroPoint.map { try parameterIndex($0, role: "the zero point", shape: x.shape, axis: a.axis, ctx) }
-        let scales = scale.doubles, zeros = zeroPoint?.integers ?? [0], values = x.integers
+        let l = try layout(x.shape, count: count, scale: scale, zeroPoint: zeroPoint, axis: a.axis, ctx)
+        let values = x.integers
         let unsigned = x.dtype == .uint64, wide = x.dtype.byteSize == 8
         return Tensor(dtype: outType, shape: shape) { raw in
             guard let dst = raw.baseAddress else { return }
-            for i in 0..<count {
-                let (v, z) = (values[i], zeros[zeroAt?(i) ?? 0])
-                // Narrower integers subtract exactly in Int64; 64-bit ones go through Double.
-                let difference = wide ? (unsigned ? Double(UInt64(bitPattern: v)) - Double(UInt64(bitPattern: z)) : Double(v) - Double(z))
-                    : Double(v - z)
-                DTypeConversion.store(difference * scales[scaleAt(i)], dst, i, outType)
+            for o in 0..<l.outer {
+                for c in 0..<l.channels {
+                    let (s, z) = (l.scales[c], l.zeros[c])
+                    let base = (o * l.channels + c) * l.inner
+                    for i in base..<(base + l.inner) {
+                        let v = values[i]
+                        // Narrower integers subtract exactly in Int64; 64-bit ones go through Double.
+                        let difference = wide ? (unsigned ? Double(UInt64(bitPattern: v)) - Double(UInt64(bitPattern: z)) : Double(v) - Double(z))
+                            : Double(v - z)
+                        DTypeConversion.store(difference * s, dst, i, outType)
+                    }
+                }
             }
         }
     }

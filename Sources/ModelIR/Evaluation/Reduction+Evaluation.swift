@@ -56,38 +56,24 @@ extension ReductionOp {
 
     static func reduceFloating<T: BinaryFloatingPoint>(_ src: UnsafeBufferPointer<T>, _ runs: _ReductionRuns,
                                                        _ function: ReduceFunction) -> [Double] {
-        @inline(__always) func fold(_ initial: Double, _ map: (Double) -> Double, _ combine: (Double, Double) -> Double) -> [Double] {
-            var acc = [Double](repeating: initial, count: runs.outputCount)
-            runs.forEach { input, n, output, step in
-                if step == 0 {
-                    var a = acc[output]
-                    for i in input..<(input + n) { a = combine(a, map(Double(src[i]))) }
-                    acc[output] = a
-                } else {
-                    for i in 0..<n { acc[output + i] = combine(acc[output + i], map(Double(src[input + i]))) }
-                }
-            }
-            return acc
-        }
-        let maximum: (Double, Double) -> Double = { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) }
         let n = Double(runs.reducedCount)
         switch function {
-        case .sum: return fold(0, { $0 }, +)
-        case .mean: return fold(0, { $0 }, +).map { $0 / n }
-        case .prod: return fold(1, { $0 }, *)
-        case .max: return fold(-.infinity, { $0 }, maximum)
-        case .min: return fold(.infinity, { $0 }, { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
-        case .l1: return fold(0, { Swift.abs($0) }, +)
-        case .l2: return fold(0, { $0 * $0 }, +).map { $0.squareRoot() }
-        case .sumSquare: return fold(0, { $0 * $0 }, +)
-        case .logSum: return fold(0, { $0 }, +).map { Foundation.log($0) }
+        case .sum: return _fold(_Sum.self, src, runs)
+        case .mean: return _fold(_Sum.self, src, runs).map { $0 / n }
+        case .prod: return _fold(_Product.self, src, runs)
+        case .max: return _fold(_Maximum.self, src, runs)
+        case .min: return _fold(_Minimum.self, src, runs)
+        case .l1: return _fold(_SumOfMagnitudes.self, src, runs)
+        case .l2: return _fold(_SumOfSquares.self, src, runs).map { $0.squareRoot() }
+        case .sumSquare: return _fold(_SumOfSquares.self, src, runs)
+        case .logSum: return _fold(_Sum.self, src, runs).map { Foundation.log($0) }
         case .logSumExp:
             // Shifted by the largest element (0 when that is infinite, as onnxruntime does, so an
             // infinite element gives ±∞ rather than NaN).
-            let shifts = fold(-.infinity, { $0 }, maximum).map { $0.isInfinite ? 0 : $0 }
+            let shifts = _fold(_Maximum.self, src, runs).map { $0.isInfinite ? 0 : $0 }
             var acc = [Double](repeating: 0, count: runs.outputCount)
-            runs.forEach { input, n, output, step in
-                for i in 0..<n { acc[output + i * step] += Foundation.exp(Double(src[input + i]) - shifts[output + i * step]) }
+            runs.forEach { input, count, output, step in
+                for i in 0..<count { acc[output + i * step] += Foundation.exp(Double(src[input + i]) - shifts[output + i * step]) }
             }
             return zip(acc, shifts).map { Foundation.log($0) + $1 }
         }
@@ -172,44 +158,101 @@ extension ReductionOp {
         guard n > 0 || count == 0 else { throw ctx.error("cannot take \(largest ? "ArgMax" : "ArgMin") along axis \(axis) of size 0") }
         let inner = x.shape[(axis + 1)...].reduce(1, *)
         let outer = count / max(inner, 1)
-        var picks = [Int64](repeating: 0, count: count)
-        if x.dtype.isFloatingPoint {
-            let values = x.doubles
-            Self.argScan(outer: outer, n: n, inner: inner, last: a.selectLastIndex, into: &picks) { i, j in
-                let (v, w) = (values[i], values[j])
-                // Whether v should replace the best so far, w. NaN wins, the first (or last) of them.
-                if w.isNaN { return false }
-                if v.isNaN { return true }
-                return largest ? v > w : v < w
-            } tie: { i, j in values[i] == values[j] || (values[i].isNaN && values[j].isNaN) }
+        let picks: [Int64]
+        if x.dtype == .float32 {
+            picks = x.withFloats { Self.argScan($0, outer: outer, n: n, inner: inner, largest: largest, last: a.selectLastIndex) }
+        } else if x.dtype.isFloatingPoint {
+            picks = x.doubles.withUnsafeBufferPointer { Self.argScan($0, outer: outer, n: n, inner: inner, largest: largest, last: a.selectLastIndex) }
         } else {
-            let values = x.integers
-            let unsigned = x.dtype.isUnsigned
-            Self.argScan(outer: outer, n: n, inner: inner, last: a.selectLastIndex, into: &picks) { i, j in
-                let (v, w) = (values[i], values[j])
-                if unsigned { return largest ? UInt64(bitPattern: v) > UInt64(bitPattern: w) : UInt64(bitPattern: v) < UInt64(bitPattern: w) }
-                return largest ? v > w : v < w
-            } tie: { i, j in values[i] == values[j] }
+            // uint64 compares as unsigned: flipping the sign bit maps that order onto Int64's.
+            let flip: Int64 = x.dtype == .uint64 ? .min : 0
+            picks = x.integers.map { $0 ^ flip }.withUnsafeBufferPointer {
+                Self.argScan($0, outer: outer, n: n, inner: inner, largest: largest, last: a.selectLastIndex)
+            }
         }
         return Tensor(shape: shape, integers: picks)
     }
 
-    /// For each (outer, inner) position, the index along the axis that `better` prefers; ties go
-    /// to the first index, or the last with `last`.
-    static func argScan(outer: Int, n: Int, inner: Int, last: Bool, into picks: inout [Int64],
-                        better: (Int, Int) -> Bool, tie: (Int, Int) -> Bool) {
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = 0
-                let base = o * n * inner + i
-                for k in 1..<max(n, 1) {
-                    let candidate = base + k * inner, current = base + best * inner
-                    if better(candidate, current) || (last && tie(candidate, current)) { best = k }
+    /// For each (outer, inner) position, the index along the axis of the largest (smallest)
+    /// element: the first of equal ones, or the last with `last`; a NaN wins, as in NumPy.
+    static func argScan<T: Comparable>(_ v: UnsafeBufferPointer<T>, outer: Int, n: Int, inner: Int, largest: Bool, last: Bool) -> [Int64] {
+        var picks = [Int64](repeating: 0, count: outer * inner)
+        guard n > 0, inner > 0, outer > 0, let v = v.baseAddress else { return picks }
+        var best = [T](repeating: v[0], count: inner)
+        picks.withUnsafeMutableBufferPointer { pickBuffer in
+            best.withUnsafeMutableBufferPointer { bestBuffer in
+                guard let picks = pickBuffer.baseAddress, let best = bestBuffer.baseAddress else { return }
+                for o in 0..<outer {
+                    let base = v + o * n * inner, pick = picks + o * inner
+                    best.update(from: base, count: inner)
+                    for k in 1..<n {
+                        let row = base + k * inner
+                        for i in 0..<inner {
+                            let (c, b) = (row[i], best[i])
+                            // x != x only for NaN.
+                            let (cNaN, bNaN) = (c != c, b != b)
+                            let replace = last ? cNaN || (!bNaN && (largest ? c >= b : c <= b))
+                                               : !bNaN && (cNaN || (largest ? c > b : c < b))
+                            if replace {
+                                best[i] = c
+                                pick[i] = Int64(k)
+                            }
+                        }
+                    }
                 }
-                picks[o * inner + i] = Int64(best)
+            }
+        }
+        return picks
+    }
+}
+
+/// Accumulations the reductions fold with, as types so `_fold` is specialised for each.
+protocol _FloatFold {
+    static var initial: Double { get }
+    static func step(_ accumulator: Double, _ x: Double) -> Double
+}
+enum _Sum: _FloatFold {
+    static var initial: Double { 0 }
+    @inline(__always) static func step(_ a: Double, _ x: Double) -> Double { a + x }
+}
+enum _SumOfMagnitudes: _FloatFold {
+    static var initial: Double { 0 }
+    @inline(__always) static func step(_ a: Double, _ x: Double) -> Double { a + Swift.abs(x) }
+}
+enum _SumOfSquares: _FloatFold {
+    static var initial: Double { 0 }
+    @inline(__always) static func step(_ a: Double, _ x: Double) -> Double { a + x * x }
+}
+enum _Product: _FloatFold {
+    static var initial: Double { 1 }
+    @inline(__always) static func step(_ a: Double, _ x: Double) -> Double { a * x }
+}
+/// NaN propagates, as NumPy's maximum.reduce.
+enum _Maximum: _FloatFold {
+    static var initial: Double { -.infinity }
+    @inline(__always) static func step(_ a: Double, _ x: Double) -> Double { a.isNaN || x.isNaN ? .nan : Swift.max(a, x) }
+}
+enum _Minimum: _FloatFold {
+    static var initial: Double { .infinity }
+    @inline(__always) static func step(_ a: Double, _ x: Double) -> Double { a.isNaN || x.isNaN ? .nan : Swift.min(a, x) }
+}
+
+/// `F` folded over each output's elements, in Double.
+func _fold<F: _FloatFold, T: BinaryFloatingPoint>(_: F.Type, _ src: UnsafeBufferPointer<T>, _ runs: _ReductionRuns) -> [Double] {
+    var acc = [Double](repeating: F.initial, count: runs.outputCount)
+    acc.withUnsafeMutableBufferPointer { buffer in
+        guard let a = buffer.baseAddress, let s = src.baseAddress else { return }
+        runs.forEach { input, n, output, step in
+            if step == 0 {
+                var v = a[output]
+                for i in 0..<n { v = F.step(v, Double(s[input + i])) }
+                a[output] = v
+            } else {
+                for i in 0..<n { a[output + i] = F.step(a[output + i], Double(s[input + i])) }
             }
         }
     }
+    return acc
 }
 
 /// A reduction's walk over its input in memory order, as runs along the innermost (merged) axis:

@@ -48,13 +48,14 @@ enum _Resize {
             var tables = x.shape.indices.map { _IndexedCopy.affine(count: x.shape[$0], stride: strides[$0]) }
             for p in work {
                 let (taps, outside) = try Self.taps(p, a, ctx)
-                tables[p.axis] = taps.indices.map { $0[0] * strides[p.axis] }
+                tables[p.axis] = taps.indices.map { $0 * strides[p.axis] }
                 if !outside.isEmpty { extrapolated.append((p.axis, outside)) }
             }
             result = x.gathered(_IndexedCopy(tables: tables), shape: shape)
         } else {
-            // Shrinking axes first keeps every intermediate no larger than the input or the output.
-            let ordered = work.filter { $0.outSize < $0.inSize } + work.filter { $0.outSize >= $0.inSize }
+            // Shrinking axes first keeps every intermediate no larger than the input or the output;
+            // growing ones innermost first leaves the largest passes to the contiguous row loop.
+            let ordered = work.filter { $0.outSize < $0.inSize } + work.filter { $0.outSize >= $0.inSize }.reversed()
             var axisTaps: [(AxisPlan, Taps)] = []
             for p in ordered {
                 let (taps, outside) = try Self.taps(p, a, ctx)
@@ -62,14 +63,18 @@ enum _Resize {
                 if !outside.isEmpty { extrapolated.append((p.axis, outside)) }
             }
             if x.dtype == .float32 {
-                _ = try ctx.checkedCount(x.shape, elementBytes: 4, what: "the resize scratch")
-                let values = x.withFloats { Array($0) }
-                let out = Self.interpolate(values, shape: x.shape, axisTaps, weight: { Float($0) })
-                result = Tensor(shape: shape, floats: out)
+                result = Tensor(dtype: .float32, shape: shape) { raw in
+                    guard let dst = raw.baseAddress?.assumingMemoryBound(to: Float.self) else { return }
+                    x.withFloats { Self.interpolate($0, shape: x.shape, axisTaps, weight: { Float($0) }, into: dst) }
+                }
             } else {
                 _ = try ctx.checkedCount(x.shape, elementBytes: 8, what: "the resize scratch")
                 _ = try ctx.checkedCount(shape, elementBytes: 8, what: "the resize scratch")
-                let out = Self.interpolate(x.doubles, shape: x.shape, axisTaps, weight: { $0 })
+                let out = [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                    guard let dst = buffer.baseAddress else { return }
+                    x.doubles.withUnsafeBufferPointer { Self.interpolate($0, shape: x.shape, axisTaps, weight: { $0 }, into: dst) }
+                    initialized = count
+                }
                 let dtype = x.dtype
                 result = Tensor(dtype: dtype, shape: shape) { raw in
                     guard let dst = raw.baseAddress else { return }
@@ -119,7 +124,7 @@ enum _Resize {
     /// For every output position: `width` input indices (clamped) and their weights, row-major.
     struct Taps {
         var width: Int
-        var indices: [[Int]]
+        var indices: [Int]
         var weights: [Double]
     }
 
@@ -160,8 +165,8 @@ enum _Resize {
         case .cubic: a.antialias ? 2 - 2 * Int((-reach).rounded(.down) + 1) : 4
         }
         _ = try ctx.checkedCount([p.outSize, width], elementBytes: 16, what: "the resize weights")
-        var indices: [[Int]] = []
-        indices.reserveCapacity(p.outSize)
+        var indices: [Int] = []
+        indices.reserveCapacity(p.outSize * (a.mode == .nearest ? 1 : width))
         var weights: [Double] = []
         weights.reserveCapacity(p.outSize * width)
         var outside: [Int] = []
@@ -185,9 +190,9 @@ enum _Resize {
             }
             for t in 0..<width { taps[t] = min(max(taps[t], 0), p.inSize - 1) }
             if a.mode == .nearest {
-                indices.append([c[0] != 0 ? taps[0] : taps[1]])
+                indices.append(c[0] != 0 ? taps[0] : taps[1])
             } else {
-                indices.append(taps)
+                indices += taps
                 weights += c
             }
         }
@@ -245,46 +250,76 @@ enum _Resize {
     // MARK: - Interpolation
 
     /// Resizes `values` (of `shape`) along each planned axis in turn.
-    static func interpolate<T: BinaryFloatingPoint>(_ values: [T], shape: [Int], _ axes: [(AxisPlan, Taps)],
-                                                    weight: (Double) -> T) -> [T] {
-        var current = values
+    /// Resizes `values` (of `shape`) along each planned axis in turn, the last pass writing to
+    /// `final` (the resized element count). Intermediates never exceed the larger of input and
+    /// output (shrinking axes go first), so they fit the bound the result was checked against.
+    static func interpolate<T: BinaryFloatingPoint>(_ values: UnsafeBufferPointer<T>, shape: [Int], _ axes: [(AxisPlan, Taps)],
+                                                    weight: (Double) -> T, into final: UnsafeMutablePointer<T>) {
+        guard let input = values.baseAddress else { return }
+        var source = input
         var shape = shape
-        for (p, taps) in axes {
+        // The previous pass's result while the next one reads it (never the caller's buffers).
+        var intermediate: UnsafeMutablePointer<T>? = nil
+        defer { intermediate?.deallocate() }
+        for (k, (p, taps)) in axes.enumerated() {
             let outer = shape[..<p.axis].reduce(1, *), inner = shape[(p.axis + 1)...].reduce(1, *)
-            let width = taps.width
-            let w = taps.weights.map(weight)
-            var next = [T](repeating: 0, count: outer * p.outSize * inner)
-            current.withUnsafeBufferPointer { src in
-                next.withUnsafeMutableBufferPointer { dst in
-                    guard let s = src.baseAddress, let d = dst.baseAddress else { return }
-                    for o in 0..<outer {
-                        let sBase = s + o * p.inSize * inner, dBase = d + o * p.outSize * inner
-                        if inner == 1 {
-                            for y in 0..<p.outSize {
-                                let idx = taps.indices[y]
-                                var acc = w[y * width] * sBase[idx[0]]
-                                for t in 1..<width { acc += w[y * width + t] * sBase[idx[t]] }
-                                dBase[y] = acc
-                            }
-                            continue
-                        }
-                        for y in 0..<p.outSize {
-                            let idx = taps.indices[y]
-                            let row = dBase + y * inner
-                            let w0 = w[y * width], s0 = sBase + idx[0] * inner
-                            for e in 0..<inner { row[e] = w0 * s0[e] }
-                            for t in 1..<width {
-                                let wt = w[y * width + t], st = sBase + idx[t] * inner
-                                for e in 0..<inner { row[e] += wt * st[e] }
-                            }
-                        }
-                    }
+            shape[p.axis] = p.outSize
+            let destination = k == axes.count - 1 ? final : UnsafeMutablePointer<T>.allocate(capacity: shape.reduce(1, *))
+            let weights = taps.weights.map(weight)
+            weights.withUnsafeBufferPointer { w in
+                taps.indices.withUnsafeBufferPointer { idx in
+                    guard let w = w.baseAddress, let idx = idx.baseAddress else { return }
+                    Self.resample(source, destination, outer: outer, inner: inner, inSize: p.inSize, outSize: p.outSize,
+                                  width: taps.width, weights: w, indices: idx)
                 }
             }
-            current = next
-            shape[p.axis] = p.outSize
+            intermediate?.deallocate()
+            intermediate = destination == final ? nil : destination
+            source = UnsafePointer(destination)
         }
-        return current
+    }
+
+    /// One axis: `[outer, inSize, inner]` to `[outer, outSize, inner]`, each output row the
+    /// weighted sum of its taps' rows, accumulated left to right.
+    @inline(__always)
+    static func resample<T: BinaryFloatingPoint>(_ s: UnsafePointer<T>, _ d: UnsafeMutablePointer<T>, outer: Int, inner: Int, inSize: Int,
+                                                 outSize: Int, width: Int, weights w: UnsafePointer<T>, indices idx: UnsafePointer<Int>) {
+        if inner == 1 {
+            // The innermost axis: one output element per position.
+            for o in 0..<outer {
+                let sBase = s + o * inSize, dBase = d + o * outSize
+                if width == 2 {
+                    for y in 0..<outSize { dBase[y] = w[2 * y] * sBase[idx[2 * y]] + w[2 * y + 1] * sBase[idx[2 * y + 1]] }
+                    continue
+                }
+                for y in 0..<outSize {
+                    let (wy, iy) = (w + y * width, idx + y * width)
+                    var acc = wy[0] * sBase[iy[0]]
+                    for t in 1..<width { acc += wy[t] * sBase[iy[t]] }
+                    dBase[y] = acc
+                }
+            }
+            return
+        }
+        for o in 0..<outer {
+            let sBase = s + o * inSize * inner, dBase = d + o * outSize * inner
+            for y in 0..<outSize {
+                let (wy, iy) = (w + y * width, idx + y * width)
+                // Whole rows: contiguous, so the loops vectorise; linear's two taps in one loop.
+                let row = dBase + y * inner
+                let w0 = wy[0], s0 = sBase + iy[0] * inner
+                if width == 2 {
+                    let w1 = wy[1], s1 = sBase + iy[1] * inner
+                    for e in 0..<inner { row[e] = w0 * s0[e] + w1 * s1[e] }
+                    continue
+                }
+                for e in 0..<inner { row[e] = w0 * s0[e] }
+                for t in 1..<width {
+                    let wt = wy[t], st = sBase + iy[t] * inner
+                    for e in 0..<inner { row[e] += wt * st[e] }
+                }
+            }
+        }
     }
 
     /// Stores `value` as the reference's `saturate_cast` does: integers rounded half to even and
