@@ -484,4 +484,35 @@ final class TensorOpEvaluationTests: XCTestCase {
         let bad = Tensor(dtype: .float32, shape: [4], data: TensorData(floats: [1, 2]))
         assertEvaluationThrows(.tensor(.transpose(perm: nil)), [bad])
     }
+
+    /// A 0 dimension makes a tensor empty whatever its other dimensions: no op may build tables
+    /// as long as those, nor multiply them past Int.max.
+    func testEmptyTensorsWithHugeDimensionsNeitherTrapNorAllocate() throws {
+        let wide = Tensor(zeros: .float32, shape: [0, 1 << 40])
+        XCTAssertEqual(try evaluate(.transpose(perm: nil), [wide])[0].shape, [1 << 40, 0])
+        XCTAssertEqual(try evaluate(.concat(axis: 0), [wide, wide])[0].shape, [0, 1 << 40])
+        XCTAssertEqual(try evaluate(.expand(shape: [3, 0, 1]), [wide])[0].shape, [3, 0, 1 << 40])
+        XCTAssertEqual(try evaluate(.tile(repeats: [5, 1]), [wide])[0].shape, [0, 1 << 40])
+        XCTAssertEqual(try evaluate(.slice(SliceAttributes(starts: [1], ends: [Int.max], axes: [1])), [wide])[0].shape, [0, (1 << 40) - 1])
+        XCTAssertEqual(try evaluate(.repeatVector(n: 1 << 20), [wide])[0].shape, [0, 1 << 20, 1 << 40])
+        XCTAssertEqual(try evaluate(.split(SplitAttributes(axis: 1)), [wide], outputs: 2).map(\.shape), [[0, 1 << 39], [0, 1 << 39]])
+        XCTAssertEqual(try evaluate(.resize(ResizeAttributes(mode: .linear, scales: [2, 1])), [wide])[0].shape, [0, 1 << 40])
+        XCTAssertEqual(try evaluate(.reduction(.reduce(ReduceAttributes(function: .sum, axes: [0], keepDims: false))), [Tensor(zeros: .int8, shape: [0, 3])])[0].integers, [0, 0, 0])
+        XCTAssertEqual(try evaluate(.reduction(.reduce(ReduceAttributes(function: .max, axes: [1]))), [wide])[0].shape, [0, 1])
+        XCTAssertEqual(try evaluate(.reduction(.argMax(ArgReduceAttributes(axis: 1))), [wide])[0].shape, [0, 1])
+        // Cropping the huge axis leaves a small, non-empty result.
+        let cropped = try evaluate(.pad(PadAttributes(pads: [1, 0, 0, 2 - (1 << 40)], value: 4)), [wide])[0]
+        XCTAssertEqual(cropped.shape, [1, 2])
+        XCTAssertEqual(cropped.floats, [4, 4])
+        // Nonzero dimensions whose product overflows are refused, not multiplied.
+        let absurd = Tensor(zeros: .float32, shape: [0, 1 << 40, 1 << 40])
+        assertEvaluationThrows(.reduction(.argMax(ArgReduceAttributes(axis: 0))), [absurd])
+        assertEvaluationThrows(.tensor(.transpose(perm: nil)), [absurd])
+        // Widening to a type that does not fit the bound is refused.
+        // (Its bytes are never written: the allocation stays virtual.)
+        let gigabyte = Tensor(dtype: .uint8, shape: [1 << 30, 1]) { _ in }
+        assertEvaluationThrows(.tensor(.cast(to: .float64)), [gigabyte], "8 GiB of float64")
+        assertEvaluationThrows(.reduction(.reduce(ReduceAttributes(function: .sum))), [gigabyte], "8 GiB widened")
+        assertEvaluationThrows(.quantization(.dequantizeLinear(QuantizeAttributes())), [gigabyte, tensor([1], [])], "8 GiB widened")
+    }
 }

@@ -8,6 +8,9 @@ import Foundation
 extension QuantizationOp {
     func evaluate(_ ctx: EvaluationContext) throws -> [Tensor] {
         let x = try ctx.operand(0)
+        try ctx.checkExtents()
+        // Inputs other than float32 are read widened to 8 bytes.
+        if x.dtype != .float32 { _ = try ctx.checkedCount(x.shape, elementBytes: 8, what: "the widened input") }
         switch self {
         case .quantizeLinear(let a):
             return [try Self.quantize(x, scale: try ctx.operand(1), zeroPoint: ctx.optional(2), a, ctx)]

@@ -14,6 +14,9 @@ import Foundation
 extension ReductionOp {
     func evaluate(_ ctx: EvaluationContext) throws -> Tensor {
         let x = try ctx.operand(0)
+        try ctx.checkExtents()
+        // Integers and non-float32 floats are read widened to 8 bytes.
+        if x.dtype != .float32 { _ = try ctx.checkedCount(x.shape, elementBytes: 8, what: "the widened input") }
         switch self {
         case .reduce(let a): return try Self.reduce(x, a, ctx)
         case .argMax(let a): return try Self.argReduce(x, a, largest: true, ctx)

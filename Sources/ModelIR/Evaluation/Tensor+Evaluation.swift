@@ -6,6 +6,13 @@ import Foundation
 extension TensorOp {
     func evaluate(_ ctx: EvaluationContext) throws -> [Tensor] {
         let x = try ctx.operand(0)
+        try ctx.checkExtents()
+        switch self {
+        case .reshape, .flatten, .squeeze, .unsqueeze, .identity, .dropout, .shape, .size, .cast, .castLike:
+            break
+        default:
+            if let empty = ctx.emptyResults() { return empty }
+        }
         switch self {
         case .reshape, .flatten, .squeeze, .unsqueeze:
             let shape = try ctx.outputShape()
@@ -65,8 +72,10 @@ extension TensorOp {
             guard let n = x.elementCount else { throw ctx.error("shape \(x.shape) has no element count") }
             return [Tensor(shape: [], integers: [Int64(n)])]
         case .cast(let to):
+            _ = try ctx.resultShape()   // a wider type may not fit
             return [x.converted(to: to)]
         case .castLike:
+            _ = try ctx.resultShape()
             return [x.converted(to: try ctx.operand(1).dtype)]
         case .constantOfShape(let value):
             guard value.bytes.count == value.dtype.byteSize else {
@@ -126,9 +135,14 @@ extension TensorOp {
         var offset = 0
         var results: [Tensor] = []
         for i in ctx.outputTypes.indices {
-            let (shape, _) = try ctx.resultShape(i)
+            let (shape, count) = try ctx.resultShape(i)
             guard shape.count == x.shape.count, offset + shape[axis] <= x.shape[axis] else {
                 throw ctx.error("result \(i) of shape \(shape) does not fit in \(x.shape)")
+            }
+            if count == 0 {
+                results.append(Tensor(zeros: x.dtype, shape: shape))
+                offset += shape[axis]
+                continue
             }
             var tables = Self.contiguousTables(x.shape)
             tables[axis] = _IndexedCopy.affine(count: shape[axis], stride: strides[axis], start: offset * strides[axis])
@@ -206,6 +220,7 @@ extension TensorOp {
 
     /// Index values made non-negative (ONNX counts negative ones from the end), each checked.
     static func normalizedIndices(_ indices: Tensor, dim: Int, _ ctx: EvaluationContext) throws -> [Int] {
+        _ = try ctx.checkedCount(indices.shape, elementBytes: 8, what: "the widened indices")
         let unsigned = indices.dtype.isUnsigned
         return try indices.integers.map { raw in
             let v = unsigned && raw < 0 ? Int.max : Int(raw)

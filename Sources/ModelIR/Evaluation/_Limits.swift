@@ -25,6 +25,25 @@ extension EvaluationContext {
         return count
     }
 
+    /// Requires every operand and result to have dimensions whose nonzero ones multiply without
+    /// overflow. A tensor with a 0 dimension holds no bytes whatever its other dimensions, so
+    /// `[0, 2^60, 2^60]` is consistent; refusing it up front keeps every partial product of
+    /// dimensions the kernels take (outer and inner counts, strides) in range.
+    func checkExtents() throws {
+        let shapes = operands.compactMap { $0?.shape } + outputTypes.compactMap(\.concreteShape)
+        for shape in shapes where Shape.elementCount(shape.map { $0 == 0 ? 1 : $0 }) == nil {
+            throw unsupported("shape \(shape): its nonzero dimensions multiply past Int.max")
+        }
+    }
+
+    /// Zero-element results, when every result is empty (their per-axis tables could still be
+    /// long: `[0, 2^60]` is empty).
+    func emptyResults() -> [Tensor]? {
+        let shapes = outputTypes.compactMap(\.concreteShape)
+        guard shapes.count == outputTypes.count, shapes.allSatisfy({ Shape.elementCount($0) == 0 }) else { return nil }
+        return zip(shapes, outputTypes).map { Tensor(zeros: $1.dtype, shape: $0) }
+    }
+
     /// An inference context over the same node, for the shared shape helpers' messages.
     var inference: InferenceContext { InferenceContext(node: node, operands: operands.map { $0.map(Operand.init) }) }
 }
