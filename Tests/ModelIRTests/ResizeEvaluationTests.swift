@@ -156,8 +156,11 @@ final class ResizeEvaluationTests: XCTestCase {
                                 let float32Parts = mode == .cubic || transform == .tfCropAndResize
                                 assertClose(y.doubles, naive, tolerance: dtype == .float64 && !float32Parts ? 1e-12 : 1e-5, "\(dtype) \(label)")
                             }
-                            // Integers: rounded half to even and saturated (extrapolation -9 → 0). A tie
+                            checked += 1
+                            // Integers (every third configuration, to keep the sweep quick): rounded
+                            // half to even and saturated (extrapolation -9 → 0). A tie
                             // the naive Double arithmetic puts a hair off .5 may round either way.
+                            if checked % 3 != 0 { continue }
                             let shifted = data.map { $0 * 4 + 20 }
                             let naiveShifted = NaiveResize(a: a).run(shifted, shape, scales: [1] + axisScales, outSizes: [2] + outSizes,
                                                                      rois: rois)
@@ -167,7 +170,6 @@ final class ResizeEvaluationTests: XCTestCase {
                                 let tie = abs(abs(v - v.rounded(.towardZero)) - 0.5) < (mode == .cubic || transform == .tfCropAndResize ? 1e-4 : 1e-9)
                                 XCTAssertLessThanOrEqual(abs(actual - expected), tie ? 1 : 0, "uint8 \(label): \(actual) for \(v)")
                             }
-                            checked += 1
                         }
                     }
                 }
