@@ -480,6 +480,33 @@ final class TensorOpEvaluationTests: XCTestCase {
         assertEvaluationThrows(.tensor(.repeatVector(n: 2)), [sample([2], .float32, seed: 1)], "rank 1")
     }
 
+    func testRankEight() throws {
+        let shape = [2, 1, 3, 1, 2, 2, 1, 3]
+        let x = sample(shape, .int16, seed: 90)
+        let source = raw(x)
+        let perm = [7, 0, 5, 2, 6, 4, 1, 3]
+        let y = try evaluate(.transpose(perm: perm), [x])[0]
+        XCTAssertEqual(raw(y), Naive.indices(perm.map { shape[$0] }).map { o in
+            var i = [Int](repeating: 0, count: 8)
+            for (k, axis) in perm.enumerated() { i[axis] = o[k] }
+            return source[Naive.offset(i, shape)]
+        })
+        let padded = try evaluate(.pad(PadAttributes(mode: .reflect, pads: [0, 0, 2, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2])), [x])[0]
+        XCTAssertEqual(padded.shape, [2, 1, 5, 1, 3, 2, 1, 6])
+        let sliced = try evaluate(.slice(SliceAttributes(starts: [-1, 2], ends: [Int.min, 0], axes: [7, 2], steps: [-2, -1])), [x])[0]
+        XCTAssertEqual(sliced.shape, [2, 1, 2, 1, 2, 2, 1, 2])
+        XCTAssertEqual(raw(sliced), Naive.indices([2, 1, 2, 1, 2, 2, 1, 2]).map { o in
+            var i = o
+            i[2] = 2 - o[2]
+            i[7] = 2 - 2 * o[7]
+            return source[Naive.offset(i, shape)]
+        })
+        let sum = try evaluate(.reduction(.reduce(ReduceAttributes(function: .sum, axes: [0, 2, 7], keepDims: false))), [x])[0]
+        XCTAssertEqual(sum.shape, [1, 1, 2, 2, 1])
+        XCTAssertEqual(sum.integers.reduce(0, +), x.integers.reduce(0, +))
+        assertEvaluationThrows(.tensor(.transpose(perm: Array(0..<9))), [x], "nine axes for rank 8")
+    }
+
     func testTensorsWhoseBytesDoNotMatchTheirShapeAreRefused() {
         let bad = Tensor(dtype: .float32, shape: [4], data: TensorData(floats: [1, 2]))
         assertEvaluationThrows(.tensor(.transpose(perm: nil)), [bad])
