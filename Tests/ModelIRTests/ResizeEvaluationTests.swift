@@ -4,7 +4,7 @@ import XCTest
 
 /// A per-element Resize written as the ONNX reference's original scalar version
 /// (`_interpolate_nd_with_x`): recursion over axes, neighbours chosen by sorting distances on
-/// an edge-padded copy. Coordinates follow the specification (integer output lengths).
+/// an edge-padded copy, `output_width = scale · length` as there.
 private struct NaiveResize {
     var a: ResizeAttributes
 
@@ -44,17 +44,17 @@ private struct NaiveResize {
         // An axis Resize does not list, or resizes to itself (scale 1, no region), is not
         // touched: the reference skips it.
         if scale == 1, outSize == data.count, a.coordinateTransformation != .tfCropAndResize || roi == (0, 1) { return data[y] }
-        let n = Double(data.count), yy = Double(y)
+        let n = Double(data.count), yy = Double(y), width = scale * n
         let x: Double
         switch a.coordinateTransformation {
         case .halfPixel: x = (yy + 0.5) / scale - 0.5
-        case .halfPixelSymmetric: x = n / 2 * (1 - Double(outSize) / (scale * n)) + (yy + 0.5) / scale - 0.5
-        case .pytorchHalfPixel: x = outSize > 1 ? (yy + 0.5) / scale - 0.5 : 0
-        case .alignCorners: x = outSize == 1 ? 0 : yy * (n - 1) / Double(outSize - 1)
+        case .halfPixelSymmetric: x = n / 2 * (1 - Double(outSize) / width) + (yy + 0.5) / scale - 0.5
+        case .pytorchHalfPixel: x = width == 1 ? -0.5 : (yy + 0.5) / scale - 0.5
+        case .alignCorners: x = width == 1 ? 0 : yy * (n - 1) / (width - 1)
         case .asymmetric: x = yy / scale
         case .tfHalfPixelForNN: x = (yy + 0.5) / scale
         case .tfCropAndResize:
-            x = outSize > 1 ? roi.0 * (n - 1) + yy * (roi.1 - roi.0) * (n - 1) / Double(outSize - 1) : 0.5 * (roi.0 + roi.1) * (n - 1)
+            x = width != 1 ? roi.0 * (n - 1) + yy * (roi.1 - roi.0) * (n - 1) / (width - 1) : 0.5 * (roi.0 + roi.1) * (n - 1)
             if x < 0 || x > n - 1 { return Double(a.extrapolationValue) }
         }
         let ratio = x == x.rounded(.down) ? 1 : x - x.rounded(.down)

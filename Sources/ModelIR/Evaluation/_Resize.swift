@@ -8,11 +8,14 @@ import Foundation
 /// axis; linear and cubic interpolate axis after axis (float32 in float32, other types in Double,
 /// integers rounded half to even and saturated as the reference's `saturate_cast`).
 ///
-/// Where the ONNX specification and the reference disagree this follows the specification, as
-/// onnxruntime does: `align_corners`, `pytorch_half_pixel` and `tf_crop_and_resize` use the
-/// integer output length (the reference uses `scale · length`, which differs when a scale does
-/// not give a whole length), and `pytorch_half_pixel` maps a length-1 output to 0 (the reference: −0.5).
-/// `tf_half_pixel_for_nn` (Resize-11/13) is `(x + 0.5) / scale`. `antialias` widens the linear and
+/// Coordinates follow the reference where it and onnxruntime differ, since the ONNX backend
+/// tests are generated from it: `align_corners`, `pytorch_half_pixel` and `tf_crop_and_resize`
+/// use the fractional output length `scale · length` (onnxruntime, and the specification's
+/// formulas, the integer length: they differ when a scale does not give a whole length, as in
+/// `test_resize_downsample_scales_linear_align_corners`), and `pytorch_half_pixel` maps a
+/// length-1 output to −0.5 (onnxruntime: 0; only cubic and antialiased kernels see the
+/// difference). `tf_half_pixel_for_nn` (Resize-11/13, absent from the reference) is
+/// `(x + 0.5) / scale`. `antialias` widens the linear and
 /// cubic kernels when downscaling as the reference does. Nearest mode ignores `antialias` (the
 /// reference refuses it) and `exclude_outside` (as onnxruntime: the reference would output 0 —
 /// NaN in its scalar version — where the nearest pixel is outside, there being no weight left to
@@ -128,28 +131,30 @@ enum _Resize {
         var weights: [Double]
     }
 
-    /// Input coordinate of output position `y`.
+    /// Input coordinate of output position `y`, as the reference computes it (its `output_width`
+    /// is `scale · length`, fractional when the scale does not give a whole length).
     static func coordinate(_ y: Int, _ p: AxisPlan, _ mode: CoordinateTransformation) -> Double {
         let y = Double(y), length = Double(p.inSize), scale = p.scale
+        let width = scale * length
         switch mode {
         case .halfPixel: return (y + 0.5) / scale - 0.5
         case .halfPixelSymmetric:
-            let adjustment = Double(p.outSize) / (scale * length)
+            let adjustment = Double(p.outSize) / width
             let offset = length / 2 * (1 - adjustment)
             return offset + (y + 0.5) / scale - 0.5
-        case .pytorchHalfPixel: return p.outSize > 1 ? (y + 0.5) / scale - 0.5 : 0
-        case .alignCorners: return p.outSize == 1 ? 0 : y * (length - 1) / Double(p.outSize - 1)
+        case .pytorchHalfPixel: return width == 1 ? -0.5 : (y + 0.5) / scale - 0.5
+        case .alignCorners: return width == 1 ? 0 : y * (length - 1) / (width - 1)
         case .asymmetric: return y / scale
         case .tfHalfPixelForNN: return (y + 0.5) / scale
         case .tfCropAndResize:
             if p.roiIsFloat32 {
                 let (start, end, last) = (Float(p.roi.start), Float(p.roi.end), Float(p.inSize - 1))
                 let offset = Double(start * last)
-                if p.outSize == 1 { return Double((end - start) * last / 2) + offset }
-                return y * Double(end - start) * (length - 1) / Double(p.outSize - 1) + offset
+                if width == 1 { return Double((end - start) * last / 2) + offset }
+                return y * Double(end - start) * (length - 1) / (width - 1) + offset
             }
-            if p.outSize == 1 { return (p.roi.end - p.roi.start) * (length - 1) / 2 + p.roi.start * (length - 1) }
-            return y * (p.roi.end - p.roi.start) * (length - 1) / Double(p.outSize - 1) + p.roi.start * (length - 1)
+            if width == 1 { return (p.roi.end - p.roi.start) * (length - 1) / 2 + p.roi.start * (length - 1) }
+            return y * (p.roi.end - p.roi.start) * (length - 1) / (width - 1) + p.roi.start * (length - 1)
         }
     }
 
