@@ -178,6 +178,15 @@ final class ResizeEvaluationTests: XCTestCase {
         XCTAssertGreaterThan(checked, 300)
     }
 
+    /// ONNX's `test_resize_downsample_scales_linear_align_corners`: the output width 4 · 0.6 = 2.4
+    /// (not the integer 2) divides the input span, as the reference computes it.
+    func testAlignCornersUsesTheFractionalOutputWidthAsTheBackendTests() throws {
+        let x = tensor([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 2, 4])
+        let y = try resize(ResizeAttributes(mode: .linear, coordinateTransformation: .alignCorners), x, scales: [1, 1, 0.6, 0.6])
+        XCTAssertEqual(y.shape, [1, 1, 1, 2])
+        assertClose(y.doubles, [1, 1 + 3 / 1.4], tolerance: 1e-6)
+    }
+
     func testKeepAspectRatioPolicy() throws {
         let x = tensor((0..<12).map(Double.init), [1, 3, 4])
         var a = ResizeAttributes(mode: .nearest, axes: [1, 2])
