@@ -42,12 +42,16 @@ extension ElementwiseOp {
             let low = a.min ?? ctx.optional(1)?.doubles.first
             let high = a.max ?? ctx.optional(2)?.doubles.first
             if x.dtype.isInteger {
-                let lo = ctx.optional(1)?.integers.first ?? low.map { Int64($0) }
-                let hi = ctx.optional(2)?.integers.first ?? high.map { Int64($0) }
+                // An attribute bound is a Double (Clip-6's defaults are ±FLT_MAX): clamped into
+                // Int64, not converted with a trap. uint64 compares unsigned.
+                let lo = a.min.map(DTypeConversion.clampToInt64) ?? ctx.optional(1)?.integers.first
+                let hi = a.max.map(DTypeConversion.clampToInt64) ?? ctx.optional(2)?.integers.first
+                let unsigned = x.dtype == .uint64
+                let below: (Int64, Int64) -> Bool = unsigned ? { UInt64(bitPattern: $0) < UInt64(bitPattern: $1) } : { $0 < $1 }
                 return Self.map(x, outType: x.dtype) { $0 } integer: { v in
                     var y = v
-                    if let lo { y = Swift.max(y, lo) }
-                    if let hi { y = Swift.min(y, hi) }
+                    if let lo, below(y, lo) { y = lo }
+                    if let hi, below(hi, y) { y = hi }
                     return y
                 }
             }

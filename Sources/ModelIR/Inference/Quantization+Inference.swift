@@ -5,6 +5,9 @@ extension QuantizationOp {
         case .quantizeLinear(let a):
             let scale = try ctx.operand(1)
             guard scale.dtype.isFloatingPoint else { throw ctx.error("the scale must be floating point") }
+            if let zero = ctx.optional(2), let declared = a.outputType, zero.dtype != declared {
+                throw ctx.error("the zero point is \(zero.dtype) but output_dtype is \(declared)")
+            }
             let type = ctx.optional(2)?.dtype ?? a.outputType ?? .uint8
             guard [.uint8, .int8, .uint16, .int16, .int32].contains(type) else { throw ctx.error("cannot quantize to \(type)") }
             return [Operand(type: ValueType(dtype: type, shape: x.shape))]

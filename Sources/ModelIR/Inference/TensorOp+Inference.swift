@@ -37,7 +37,7 @@ extension TensorOp {
                 return result(shape.filter { $0 != 1 })
             }
             let drop = Set(try axes.map { try ctx.axis($0, rank: shape.count) })
-            for a in drop where shape[a] > 1 { throw ctx.error("cannot squeeze axis \(a) of size \(shape[a])") }
+            for a in drop where shape[a] >= 0 && shape[a] != 1 { throw ctx.error("cannot squeeze axis \(a) of size \(shape[a])") }
             return result(shape.enumerated().filter { !drop.contains($0.offset) }.map(\.element))
         case .unsqueeze(let attribute):
             guard let shape = x.shape else { return result(nil) }
@@ -79,7 +79,9 @@ extension TensorOp {
             let sizes: [Int]
             if let given = try list(a.sizes, operand: 1) {
                 sizes = given
-                guard sizes.count == n, sizes.allSatisfy({ $0 >= 0 }) else { throw ctx.invalid("split sizes \(sizes) for \(n) outputs") }
+                guard sizes.count == n, sizes.allSatisfy({ $0 >= 0 && $0 <= ShapeInference.maxExtent }) else {
+                    throw ctx.invalid("split sizes \(sizes) for \(n) outputs")
+                }
                 if shape[axis] >= 0, sizes.reduce(0, +) != shape[axis] {
                     throw ctx.error("split sizes \(sizes) do not add up to \(shape[axis])")
                 }
@@ -111,13 +113,22 @@ extension TensorOp {
         case .gatherElements(let axis):
             let indices = try ctx.operand(1)
             guard indices.dtype.isInteger else { throw ctx.error("indices must be integers, not \(indices.dtype)") }
-            if let shape = x.shape { _ = try ctx.axis(axis, rank: shape.count) }
+            if let shape = x.shape {
+                let a = try ctx.axis(axis, rank: shape.count)
+                if let ishape = indices.shape {
+                    guard ishape.count == shape.count else { throw ctx.error("indices of rank \(ishape.count) for data of rank \(shape.count)") }
+                    for k in 0..<shape.count where k != a && shape[k] >= 0 && ishape[k] > shape[k] {
+                        throw ctx.error("indices of shape \(Shape.kerasString(ishape)) exceed data of shape \(Shape.kerasString(shape)) on axis \(k)")
+                    }
+                }
+            }
             return result(indices.shape)
         case .expand(let attribute):
             guard let shape = x.shape, let target = try list(attribute, operand: 1) else {
                 if let s = ctx.optional(1)?.shape, s.count == 1, let r = x.shape?.count { return result([Int](repeating: -1, count: max(r, s[0]))) }
                 return result(nil)
             }
+            guard target.allSatisfy({ $0 >= 0 && $0 <= ShapeInference.maxExtent }) else { throw ctx.invalid("bad expand shape \(target)") }
             guard let out = Shape.broadcast([shape, target]) else { throw ctx.error("cannot expand \(shape) to \(target)") }
             return result(out)
         case .tile(let attribute):
@@ -136,14 +147,19 @@ extension TensorOp {
             guard let shape = x.shape else { return result(nil) }
             guard let pads = try list(a.pads, operand: 1) else { return result(shape.map { _ in -1 }) }
             let axes = try (try list(a.axes, operand: 3) ?? Array(0..<shape.count)).map { try ctx.axis($0, rank: shape.count) }
-            guard pads.count == 2 * axes.count else { throw ctx.invalid("\(pads.count) pads for \(axes.count) axes") }
+            guard pads.count == 2 * axes.count, Set(axes).count == axes.count else {
+                throw ctx.invalid("\(pads.count) pads for axes \(axes)")
+            }
+            guard pads.allSatisfy({ $0 >= -ShapeInference.maxExtent && $0 <= ShapeInference.maxExtent }) else { throw ctx.invalid("padding over 2^60") }
             var out = shape
             for (k, axis) in axes.enumerated() where out[axis] >= 0 {
                 let (b, e) = (pads[k], pads[k + axes.count])
-                guard abs(b) <= ShapeInference.maxExtent, abs(e) <= ShapeInference.maxExtent else { throw ctx.invalid("padding over 2^60") }
-                out[axis] += b + e
-                guard out[axis] >= 0 else { throw ctx.error("padding \(pads) crops axis \(axis) below zero") }
-                if a.mode != .constant, shape[axis] == 0, b + e > 0 { throw ctx.error("cannot \(a.mode.rawValue)-pad an empty axis") }
+                // Negative pads crop first; what is kept is then padded.
+                let kept = shape[axis] + min(b, 0) + min(e, 0)
+                guard kept >= 0 else { throw ctx.error("padding \(pads) crops axis \(axis) below zero") }
+                if a.mode != .constant, kept == 0, max(b, 0) + max(e, 0) > 0 { throw ctx.error("cannot \(a.mode.rawValue)-pad an empty axis") }
+                out[axis] = kept + max(b, 0) + max(e, 0)
+                guard out[axis] <= ShapeInference.maxExtent else { throw ctx.error("the padded axis is over 2^60") }
             }
             return result(out)
         case .resize(let a):
@@ -151,14 +167,16 @@ extension TensorOp {
             return result(try Self.resizeShape(ctx, a, shape: shape))
         case .depthToSpace(let a):
             guard let shape = x.shape else { return result(nil) }
-            guard shape.count == 4, a.blockSize > 0 else { throw ctx.invalid("DepthToSpace takes NCHW and a positive block size") }
+            guard shape.count == 4, a.blockSize > 0, a.blockSize <= 1 << 30 else { throw ctx.invalid("DepthToSpace takes NCHW and a block size in 1…2^30") }
             let b2 = a.blockSize * a.blockSize
+            for d in shape[2...] where d > ShapeInference.maxExtent / a.blockSize { throw ctx.error("the output is over 2^60") }
             guard shape[1] < 0 || shape[1] % b2 == 0 else { throw ctx.error("channels \(shape[1]) not divisible by \(b2)") }
             return result([shape[0], shape[1] < 0 ? -1 : shape[1] / b2, shape[2] < 0 ? -1 : shape[2] * a.blockSize,
                            shape[3] < 0 ? -1 : shape[3] * a.blockSize])
         case .spaceToDepth(let b):
             guard let shape = x.shape else { return result(nil) }
-            guard shape.count == 4, b > 0 else { throw ctx.invalid("SpaceToDepth takes NCHW and a positive block size") }
+            guard shape.count == 4, b > 0, b <= 1 << 30 else { throw ctx.invalid("SpaceToDepth takes NCHW and a block size in 1…2^30") }
+            if shape[1] > ShapeInference.maxExtent / (b * b) { throw ctx.error("the output is over 2^60") }
             for d in shape[2...] where d >= 0 && d % b != 0 { throw ctx.error("spatial size \(d) not divisible by \(b)") }
             return result([shape[0], shape[1] < 0 ? -1 : shape[1] * b * b, shape[2] < 0 ? -1 : shape[2] / b, shape[3] < 0 ? -1 : shape[3] / b])
         case let .shape(start, end):
@@ -189,22 +207,24 @@ extension TensorOp {
         case .range:
             let limit = try ctx.operand(1), delta = try ctx.operand(2)
             guard limit.dtype == x.dtype, delta.dtype == x.dtype else { throw ctx.error("start, limit and delta must share a type") }
-            guard let s = x.value?.doubles.first, let l = limit.value?.doubles.first, let d = delta.value?.doubles.first else {
-                return result([-1])
+            for o in [x, limit, delta] {
+                if let s = o.shape, Shape.elementCount(s) != 1 { throw ctx.error("start, limit and delta must be scalars, got shape \(s)") }
             }
-            guard d != 0 else { throw ctx.error("delta is 0") }
-            let count = ((l - s) / d).rounded(.up)
-            guard count <= Double(ShapeInference.maxExtent) else { throw ctx.error("the range has too many elements") }
-            let n = max(Int(count), 0)
-            guard n <= ShapeInference.maxExtent else { throw ctx.error("the range has too many elements") }
-            return result([n])
+            guard let sv = x.value, let lv = limit.value, let dv = delta.value else { return result([-1]) }
+            return result([try Self.rangeCount(ctx, start: sv, limit: lv, delta: dv)])
         case .identity:
             return [Operand(type: x.type, value: x.value)]
         case .dropout:
-            return [Operand(type: x.type, value: x.value), Operand(type: ValueType(dtype: .bool, shape: x.shape))]
+            // In training mode (a training_mode operand not known false, and a ratio not known 0)
+            // the result is random: its value is not known before running.
+            let training = ctx.optional(2).map { $0.value?.integers.first.map { $0 != 0 } ?? true } ?? false
+            let ratioZero = ctx.optional(1)?.value?.doubles.first == 0
+            let value = training && !ratioZero ? nil : x.value
+            return [Operand(type: x.type, value: value), Operand(type: ValueType(dtype: .bool, shape: x.shape))]
         case .repeatVector(let n):
             guard let shape = x.shape else { return result(nil) }
-            guard shape.count == 2, n >= 0 else { throw ModelIRError.inputRankMismatch(node: ctx.node.name, expected: 2, actual: shape) }
+            guard shape.count == 2 else { throw ModelIRError.inputRankMismatch(node: ctx.node.name, expected: 2, actual: shape) }
+            guard n >= 0, n <= ShapeInference.maxExtent else { throw ctx.invalid("RepeatVector count \(n) is not in 0…2^60") }
             return result([shape[0], n, shape[1]])
         }
     }
@@ -256,14 +276,16 @@ extension TensorOp {
             guard dim >= 0 else { out[axis] = (0, step, -1); continue }
             var start = starts[k] < 0 ? starts[k] &+ dim : starts[k]
             var end = ends[k] < 0 ? ends[k] &+ dim : ends[k]
+            // Counts as (distance − 1) / |step| + 1: a step near Int.min or Int.max cannot overflow.
             if step > 0 {
                 start = min(max(start, 0), dim)
                 end = min(max(end, 0), dim)
-                out[axis] = (start, step, end > start ? (end - start + step - 1) / step : 0)
+                out[axis] = (start, step, end > start ? (end - start - 1) / step + 1 : 0)
             } else {
                 start = min(max(start, 0), dim - 1)
                 end = min(max(end, -1), dim - 1)
-                out[axis] = (start, step, start > end ? (start - end + (-step) - 1) / (-step) : 0)
+                let magnitude = step == .min ? Int.max : -step
+                out[axis] = (start, step, start > end ? (start - end - 1) / magnitude + 1 : 0)
             }
         }
         return out
@@ -271,38 +293,84 @@ extension TensorOp {
 
     /// ONNX Resize's output shape from sizes or scales (over `axes`, or all axes).
     public static func resizeShape(_ ctx: InferenceContext, _ a: ResizeAttributes, shape: [Int]) throws -> [Int] {
-        let rank = shape.count
-        let axes = try (a.axes ?? Array(0..<rank)).map { try ctx.axis($0, rank: rank) }
-        var out = shape
         var sizes = a.sizes
         var scales = a.scales
         if sizes == nil, let given = try ctx.integers(3), !given.isEmpty { sizes = given }
         if scales == nil, sizes == nil, let o = ctx.optional(2), let v = o.value, v.elementCount ?? 0 > 0 { scales = v.floats }
+        if sizes == nil, scales == nil {
+            if ctx.isDynamic(2) || ctx.isDynamic(3) { return shape.map { _ in -1 } }
+            throw ctx.invalid("Resize needs scales or sizes")
+        }
+        var out = shape
+        for t in try resizeTargets(ctx, a, shape: shape, sizes: sizes, scales: scales) { out[t.axis] = t.size }
+        return out
+    }
+
+    /// Per resized axis (of `axes`, or all): its output size (-1 when unknown) and the scale that
+    /// maps coordinates, as ONNX Resize-19 derives them: from `sizes` (stretched, or one scale for
+    /// every axis with a `keep_aspect_ratio_policy`, sizes rounded half up) or from `scales`
+    /// (sizes rounded down).
+    public static func resizeTargets(_ ctx: InferenceContext, _ a: ResizeAttributes, shape: [Int], sizes: [Int]?,
+                                     scales: [Float]?) throws -> [(axis: Int, size: Int, scale: Double)] {
+        let rank = shape.count
+        let axes = try (a.axes ?? Array(0..<rank)).map { try ctx.axis($0, rank: rank) }
+        guard Set(axes).count == axes.count else { throw ctx.invalid("axes \(axes) repeat an axis") }
         if let sizes {
             guard sizes.count == axes.count, sizes.allSatisfy({ $0 >= 0 && $0 <= ShapeInference.maxExtent }) else {
                 throw ctx.invalid("\(sizes.count) sizes for \(axes.count) axes")
             }
-            if a.keepAspectRatioPolicy != "stretch" {
+            switch a.keepAspectRatioPolicy {
+            case "stretch":
+                return try zip(axes, sizes).map { ax, s in
+                    if shape[ax] == 0, s > 0 { throw ctx.error("cannot resize axis \(ax), which is empty, to \(s)") }
+                    return (ax, s, Double(s) / Double(shape[ax]))
+                }
+            case "not_larger", "not_smaller":
                 let ratios = zip(axes, sizes).compactMap { ax, s in shape[ax] > 0 ? Double(s) / Double(shape[ax]) : nil }
-                let scale = a.keepAspectRatioPolicy == "not_larger" ? ratios.min() ?? 1 : ratios.max() ?? 1
-                for ax in axes where shape[ax] >= 0 { out[ax] = Int((scale * Double(shape[ax])).rounded(.toNearestOrAwayFromZero)) }
-            } else {
-                for (ax, s) in zip(axes, sizes) { out[ax] = s }
+                let scale = (a.keepAspectRatioPolicy == "not_larger" ? ratios.min() : ratios.max()) ?? 1
+                return try axes.map { ax in
+                    guard shape[ax] >= 0 else { return (ax, -1, scale) }
+                    let size = scale * Double(shape[ax]) + 0.5
+                    guard size <= Double(ShapeInference.maxExtent) else { throw ctx.error("the resized size is over 2^60") }
+                    return (ax, Int(size), scale)
+                }
+            default:
+                throw ctx.invalid("unknown keep_aspect_ratio_policy '\(a.keepAspectRatioPolicy)'")
             }
-            return out
         }
-        guard let scales else {
-            if ctx.isDynamic(2) || ctx.isDynamic(3) { return shape.map { _ in -1 } }
-            throw ctx.invalid("Resize needs scales or sizes")
+        guard let scales, scales.count == axes.count, scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+            throw ctx.invalid("\(scales?.count ?? 0) scales for \(axes.count) axes, each positive")
         }
-        guard scales.count == axes.count, scales.allSatisfy({ $0 > 0 && $0.isFinite }) else {
-            throw ctx.invalid("\(scales.count) scales for \(axes.count) axes, each positive")
-        }
-        for (ax, s) in zip(axes, scales) where shape[ax] >= 0 {
+        return try zip(axes, scales).map { ax, s in
+            guard shape[ax] >= 0 else { return (ax, -1, Double(s)) }
             let size = (Double(shape[ax]) * Double(s)).rounded(.down)
             guard size <= Double(ShapeInference.maxExtent) else { throw ctx.error("the resized size is over 2^60") }
-            out[ax] = Int(size)
+            return (ax, Int(size), Double(s))
         }
-        return out
+    }
+
+    /// ONNX Range's element count, `max(ceil((limit − start) / delta), 0)`: exact for integers,
+    /// in Double for floats.
+    static func rangeCount(_ ctx: InferenceContext, start: Tensor, limit: Tensor, delta: Tensor) throws -> Int {
+        if start.dtype.isInteger, let s = start.integers.first, let l = limit.integers.first, let d = delta.integers.first {
+            guard d != 0 else { throw ctx.error("delta is 0") }
+            // The distance in the direction of delta, as a magnitude (it may need all 64 bits).
+            let distance: UInt64, step: UInt64
+            if start.dtype == .uint64 {
+                guard UInt64(bitPattern: l) > UInt64(bitPattern: s) else { return 0 }
+                (distance, step) = (UInt64(bitPattern: l) - UInt64(bitPattern: s), UInt64(bitPattern: d))
+            } else {
+                guard d > 0 ? l > s : l < s else { return 0 }
+                (distance, step) = (UInt64(bitPattern: d > 0 ? l &- s : s &- l), d.magnitude)
+            }
+            let count = (distance - 1) / step + 1
+            guard count <= UInt64(ShapeInference.maxExtent) else { throw ctx.error("the range has too many elements") }
+            return Int(count)
+        }
+        guard let s = start.doubles.first, let l = limit.doubles.first, let d = delta.doubles.first else { throw ctx.error("empty range operand") }
+        guard d != 0 else { throw ctx.error("delta is 0") }
+        let count = ((l - s) / d).rounded(.up)
+        guard !count.isNaN, count <= Double(ShapeInference.maxExtent) else { throw ctx.error("the range has too many elements") }
+        return count > 0 ? Int(count) : 0
     }
 }
