@@ -81,9 +81,10 @@ func main() throws {
     for start in stride(from: 0, to: images.count, by: arguments.batch) {
         let batch = Array(images[start..<min(start + arguments.batch, images.count)])
         let output = try model.run(images: batch, options: options)
-        let perImage = output.data.count / batch.count
+        let scores = output.floats
+        let perImage = scores.count / batch.count
         for (i, image) in batch.enumerated() {
-            let values = Array(output.data[(i * perImage)..<((i + 1) * perImage)])
+            let values = Array(scores[(i * perImage)..<((i + 1) * perImage)])
             if arguments.json {
                 let object: [String: Any] = ["file": image.lastPathComponent, "shape": Array(output.shape.dropFirst()), "output": values]
                 print(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))

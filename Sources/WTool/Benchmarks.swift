@@ -106,7 +106,7 @@ extension Benchmarks {
             state = state &* 1_664_525 &+ 1_013_904_223
             return Float(state >> 8) / Float(1 << 24) * 255 - 128
         }
-        let input = Tensor(shape: shape, data: data)
+        let input = Tensor(shape: shape, floats: data)
         let seconds = try median(runs: runs, warmup: 2) { _ = try session.run(input) }
         var layers: [LayerTiming]? = nil
         if perLayer, let name = session.graph.inputs.first?.name {

@@ -5,7 +5,6 @@
 // types are exported from the other modules, so their other declarations (and ImageIO's name,
 // which Apple platforms also use) stay out of an app's namespace.
 @_exported import ModelIR
-@_exported import struct Runtime.Tensor
 @_exported import struct Runtime.ExecutorOptions
 @_exported import enum Runtime.ConvolutionAlgorithm
 @_exported import enum Runtime.BatchNormalizationFusion

@@ -127,9 +127,9 @@ extension FeatureExtraction {
                 }
             }
             if !images.isEmpty {
-                let tensor = Tensor(shape: [images.count, size.height, size.width, 3], data: try input.preprocessing.batch(images))
+                let tensor = Tensor(shape: [images.count, size.height, size.width, 3], floats: try input.preprocessing.batch(images))
                 let output = try session.run(tensor)
-                try featureWriter.append(floats: output.data)
+                try featureWriter.append(floats: output.floats)
                 try labelWriter.append(floats: good.flatMap { label($0, mode: job.classMode, classCount: classes.count) })
                 kept += good
             }

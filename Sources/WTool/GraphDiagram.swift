@@ -88,7 +88,7 @@ public struct GraphDiagram: Sendable {
     }
 
     private func label(for node: Node) -> String {
-        var lines = [node.localName, node.op.kerasClassName + (Self.attributes(node.op).map { " " + $0 } ?? "")]
+        var lines = [node.localName, node.typeName + (Self.attributes(node.op).map { " " + $0 } ?? "")]
         if let shape = node.outputs.first.flatMap({ shapes[$0] }) { lines.append(Shape.kerasString(shape)) }
         let params = graph.parameterCount(of: [node]).total
         if params > 0, !node.name.contains("#") { lines.append("\(ModelSummary.grouped(params)) params") }
@@ -97,35 +97,39 @@ public struct GraphDiagram: Sendable {
 
     private func style(for op: Op) -> String {
         switch op {
-        case .add, .multiply, .concatenate: ", fillcolor=\"#fff4dd\", color=\"#c99a2e\""
-        case .maxPool2D, .averagePool2D, .globalAveragePool2D, .globalMaxPool2D: ", fillcolor=\"#f1ecf8\", color=\"#7e64a8\""
+        case .elementwise(.variadic), .tensor(.concat): ", fillcolor=\"#fff4dd\", color=\"#c99a2e\""
+        case .pool: ", fillcolor=\"#f1ecf8\", color=\"#7e64a8\""
+        case .custom: ", fillcolor=\"#eeeeee\", color=\"#888888\", style=\"filled,dashed\""
         default: ""
         }
     }
 
     /// The attributes worth a glance: kernel/stride/padding, units, rates, axes.
     static func attributes(_ op: Op) -> String? {
-        func window(_ k: [Int], _ s: [Int], _ p: Padding2D) -> String {
+        func window(_ k: [Int], _ s: [Int], _ p: Padding) -> String {
             let pad: String
             switch p {
             case .same: pad = "same"
-            case .explicit(0, 0, 0, 0): pad = "valid"
-            case let .explicit(t, b, l, r): pad = "pad \(t),\(b),\(l),\(r)"
+            case .sameLower: pad = "same-lower"
+            case .valid: pad = "valid"
+            case let .explicit(begin, end): pad = "pad " + zip(begin, end).map { "\($0),\($1)" }.joined(separator: ",")
             }
             let stride = s.allSatisfy { $0 == 1 } ? "" : " /" + (Set(s).count == 1 ? "\(s[0])" : s.map(String.init).joined(separator: "×"))
             return "\(k.map(String.init).joined(separator: "×"))\(stride) \(pad)"
         }
         func act(_ a: Activation) -> String { a == .linear ? "" : ", \(a.kerasName)" }
         switch op {
-        case .conv2D(let a): return "\(a.filters) \(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))"
-        case .depthwiseConv2D(let a): return "\(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))"
-        case .separableConv2D(let a): return "\(a.filters) \(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))"
-        case .dense(let a): return "\(a.units)\(act(a.activation))"
-        case .maxPool2D(let a), .averagePool2D(let a): return window(a.poolSize, a.strides, a.padding)
-        case .batchNormalization(let a): return "ε \(a.epsilon)"
-        case let .zeroPadding2D(t, b, l, r): return "\(t),\(b),\(l),\(r)"
-        case .reshape(let s): return Shape.kerasString(s)
-        case .dropout(let rate): return "\(rate)"
+        case .conv(.conv(let a)): return "\(a.filters) \(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))" + (a.groups > 1 ? ", groups \(a.groups)" : "")
+        case .conv(.depthwise(let a)): return "\(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))"
+        case .conv(.separable(let a)): return "\(a.filters) \(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))"
+        case .conv(.transposed(let a)): return "\(a.filters) \(window(a.kernelSize, a.strides, a.padding))\(act(a.activation))"
+        case .linear(.dense(let a)): return "\(a.units)\(act(a.activation))"
+        case .pool(.max(let a)), .pool(.average(let a)), .pool(.lp(let a)): return window(a.poolSize, a.strides, a.padding)
+        case .normalization(.batch(let a)): return "ε \(a.epsilon)"
+        case .tensor(.pad(let a)): return a.pads.map { $0.map(String.init).joined(separator: ",") }
+        case .tensor(.reshape(let a)): return a.shape.map { Shape.kerasString($0) }
+        case .tensor(.transpose(let perm)): return perm.map { "perm \($0)" }
+        case .tensor(.dropout(let rate)): return "\(rate)"
         case .activation(let a):
             switch a {
             case let .clippedReLU(maxValue, slope, threshold):
@@ -135,7 +139,8 @@ public struct GraphDiagram: Sendable {
             case .softmax(let axis): return "axis \(axis)"
             default: return a.kerasName
             }
-        case .concatenate(let axis): return "axis \(axis)"
+        case .tensor(.concat(let axis)): return "axis \(axis)"
+        case .custom(let c): return c.domain.isEmpty ? nil : c.domain
         default: return nil
         }
     }

@@ -119,7 +119,7 @@ public final class InferenceSession {
         let size = try imageSize(options)
         let images = try urls.map { try ImageLoader.load(url: $0, size: size, resize: options.resize) }
         let data = try options.preprocessing.batch(images)
-        return Tensor(shape: [urls.count, size.height, size.width, 3], data: data)
+        return Tensor(shape: [urls.count, size.height, size.width, 3], floats: data)
     }
 
     /// Prepares a session for images of the model at `path`, as `wtool run`, `verify` and

@@ -145,14 +145,14 @@ public struct ModelDiff: Sendable {
         let namesA = Set(a.nodes.map(\.name))
         for node in a.nodes {
             guard let other = nodesB[node.name] else {
-                out.append(GraphChange(change: .removed, subject: node.name, details: [node.op.kerasClassName]))
+                out.append(GraphChange(change: .removed, subject: node.name, details: [node.typeName]))
                 continue
             }
             let details = nodeDifferences(node, other)
             if !details.isEmpty { out.append(GraphChange(change: .changed, subject: node.name, details: details)) }
         }
         for node in b.nodes where !namesA.contains(node.name) {
-            out.append(GraphChange(change: .added, subject: node.name, details: ["\(node.op.kerasClassName) ← \(node.inputs.joined(separator: ", "))"]))
+            out.append(GraphChange(change: .added, subject: node.name, details: ["\(node.typeName) ← \(node.inputs.joined(separator: ", "))"]))
         }
         return out
     }
@@ -160,12 +160,11 @@ public struct ModelDiff: Sendable {
     static func nodeDifferences(_ a: Node, _ b: Node) -> [String] {
         var details: [String] = []
         if a.op.kind != b.op.kind {
-            details.append("op \(a.op.kerasClassName) → \(b.op.kerasClassName)")
+            details.append("op \(a.typeName) → \(b.typeName)")
         } else if a.op != b.op {
             details += attributeDifferences(a.op, b.op)
         }
         if a.inputs != b.inputs { details.append("inputs [\(a.inputs.joined(separator: ", "))] → [\(b.inputs.joined(separator: ", "))]") }
-        if a.weights != b.weights { details.append("weights [\(a.weights.joined(separator: ", "))] → [\(b.weights.joined(separator: ", "))]") }
         if a.scope != b.scope { details.append("scope \(a.scope) → \(b.scope)") }
         return details
     }
@@ -201,10 +200,10 @@ public struct ModelDiff: Sendable {
         var pairs: [(String, String?)] = namesA.map { ($0, setB.contains($0) ? $0 : nil) }
         // Leftovers on both sides: pair by (node, position among its weights).
         var byRoleB: [String: String] = [:]
-        for node in b.nodes { for (i, w) in node.weights.enumerated() where !setA.contains(w) { byRoleB["\(node.name)#\(i)"] = w } }
+        for node in b.nodes { for (i, w) in b.constants(of: node).enumerated() where !setA.contains(w) { byRoleB["\(node.name)#\(i)"] = w } }
         var matchedB = Set(pairs.compactMap(\.1))
         for node in a.nodes {
-            for (i, w) in node.weights.enumerated() where !setB.contains(w) {
+            for (i, w) in a.constants(of: node).enumerated() where !setB.contains(w) {
                 if let other = byRoleB["\(node.name)#\(i)"], !matchedB.contains(other), let index = pairs.firstIndex(where: { $0.0 == w && $0.1 == nil }) {
                     pairs[index].1 = other
                     matchedB.insert(other)

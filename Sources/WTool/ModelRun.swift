@@ -51,7 +51,7 @@ public struct ModelRun {
                 let chunk = Array(urls[start..<min(start + max(batchSize, 1), urls.count)])
                 let result = try session.run(try session.loadBatch(chunk, options: input))
                 rowShape = Array(result.shape.dropFirst())
-                rows += result.data
+                rows += result.floats
                 progress(start + chunk.count, urls.count)
             }
             let array = try NPYArray(shape: [urls.count] + rowShape, floats: rows)

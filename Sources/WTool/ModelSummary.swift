@@ -70,7 +70,7 @@ public struct ModelSummary: Sendable {
                 continue
             }
             rowIndex[rowName] = rows.count
-            let type = top.flatMap { name in submodels.first { $0.scope == [name] }?.className } ?? node.op.kerasClassName
+            let type = top.flatMap { name in submodels.first { $0.scope == [name] }?.className } ?? node.typeName
             rows.append(Row(name: rowName, type: type, outputShape: shapes[node.outputs[0]] ?? [], params: params, connectedTo: connections))
         }
         self.rows = rows

@@ -11,7 +11,7 @@ import _TestSupport
 /// wiring of both is tested in WToolTests.)
 final class KernelStoreTests: XCTestCase {
     let cin = 20, cout = 24
-    let input = Tensor(shape: [2, 9, 11, 20], data: TestSupport.randomFloats(2 * 9 * 11 * 20, seed: 99))
+    let input = Tensor(shape: [2, 9, 11, 20], floats: TestSupport.randomFloats(2 * 9 * 11 * 20, seed: 99))
 
     /// Floats in memory of their own (what a store hands out must stay put while its owner lives).
     final class Buffer {
@@ -68,8 +68,7 @@ final class KernelStoreTests: XCTestCase {
     func graph(kernel data: TensorData) -> Graph {
         let kernel = Weight(info: TensorInfo(name: "k", shape: [3, 3, cin, cout]), data: data)
         return Graph(name: "store", inputs: [TensorInfo(name: "x", shape: [-1, -1, -1, cin], layout: .nhwc)], outputs: ["conv"],
-                     nodes: [Node(name: "conv", op: .conv2D(Conv2DAttributes(filters: cout, kernelSize: [3, 3], padding: .same,
-                                                                              useBias: false)), inputs: ["x"], weights: ["k"])],
+                     nodes: [Node(name: "conv", op: .conv(.conv(ConvAttributes(filters: cout, kernelSize: [3, 3], padding: .same))), inputs: ["x", "k"])],
                      weights: ["k": kernel])
     }
 
@@ -94,16 +93,16 @@ final class KernelStoreTests: XCTestCase {
         XCTAssertEqual(try cacheUse(first), .stored)
         XCTAssertEqual(store.keys.count, 1)
         XCTAssertTrue(store.keys[0].contains("dev:ino:size:mtime@0"), store.keys[0])
-        XCTAssertEqual(try first.run(input: input).data, uncached.data)
+        XCTAssertEqual(try first.run(input: input).floats, uncached.floats)
         let second = try Executor(graph: graph, options: options(store: store))
         XCTAssertEqual(try cacheUse(second), .hit)
-        XCTAssertEqual(try second.run(input: input).data, uncached.data, "the stored transform is the same floats")
+        XCTAssertEqual(try second.run(input: input).floats, uncached.floats, "the stored transform is the same floats")
         // F(2×2) is another entry, not a hit on F(4×4)'s.
         let other = try Executor(graph: graph, options: options(.winograd2x2, store: store))
         XCTAssertEqual(try cacheUse(other), .stored)
         XCTAssertEqual(store.keys.count, 2)
-        XCTAssertEqual(try other.run(input: input).data,
-                       try Executor(graph: graph, options: options(.winograd2x2, store: nil)).run(input: input).data)
+        XCTAssertEqual(try other.run(input: input).floats,
+                       try Executor(graph: graph, options: options(.winograd2x2, store: nil)).run(input: input).floats)
         withExtendedLifetime(file) {}
     }
 

@@ -28,7 +28,7 @@ final class VerificationTests: XCTestCase {
                           nodes: [Node(name: "b", op: .activation(.relu), inputs: ["x"]), Node(name: "a", op: .activation(.relu), inputs: ["b"])])
         var values: [String: Tensor]
 
-        func input(for image: URL) throws -> Tensor { Tensor(shape: [1, 2], data: [0, 0]) }
+        func input(for image: URL) throws -> Tensor { Tensor(shape: [1, 2], floats: [0, 0]) }
         func run(_ input: Tensor) throws -> Tensor { values["a"] ?? input }
         func run(_ input: Tensor, layers: [String]) throws -> [String: Tensor] { values.filter { layers.contains($0.key) } }
     }
@@ -42,7 +42,7 @@ final class VerificationTests: XCTestCase {
         let pairs = try Verification.pairs(images: url("images").path, expected: url("expected").path)
         XCTAssertEqual(pairs.map(\.image.lastPathComponent), ["cat.png"], "only images with a reference")
 
-        let model = FixedModel(values: ["a": Tensor(shape: [1, 2], data: [1, 2]), "b": Tensor(shape: [1, 2], data: [0.5, 1.5])])
+        let model = FixedModel(values: ["a": Tensor(shape: [1, 2], floats: [1, 2]), "b": Tensor(shape: [1, 2], floats: [0.5, 1.5])])
         let result = try Verification(model: model).verify(image: pairs[0].image, reference: pairs[0].reference, perLayer: true)
         XCTAssertEqual(result.image, "cat.png")
         XCTAssertEqual(result.metrics.maxAbsoluteError, 0)
@@ -53,7 +53,7 @@ final class VerificationTests: XCTestCase {
 
     func testAShapeThatDoesNotFitNamesTheReference() throws {
         try NPYArray(shape: [3], floats: [1, 2, 3]).write(to: url("expected/cat.npy"))
-        let model = FixedModel(values: ["a": Tensor(shape: [1, 2], data: [1, 2])])
+        let model = FixedModel(values: ["a": Tensor(shape: [1, 2], floats: [1, 2])])
         XCTAssertThrowsError(try Verification(model: model).verify(image: url("images/cat.png"), reference: url("expected/cat.npy"), perLayer: false)) { error in
             XCTAssertEqual(error as? VerifyError, .shapeMismatch(label: "cat.npy", expected: [3], actual: [1, 2]))
             XCTAssertEqual("\(error)", "cat.npy: reference has shape [3], the model produced [1, 2]")

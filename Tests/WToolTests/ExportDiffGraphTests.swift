@@ -143,18 +143,16 @@ final class ExportDiffGraphTests: CLITestCase {
             (name, Weight(info: TensorInfo(name: name, shape: shape, layout: shape.count == 4 ? .hwio : .channel),
                           data: TensorData(floats: TestSupport.randomFloats(shape.reduce(1, *), seed: seed, scale: 0.3))))
         }
-        var nodes = [Node(name: "stem", op: .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu)),
-                          inputs: ["image"], weights: ["stem/kernel", "stem/bias"])]
+        var nodes = [Node(name: "stem", op: .conv(.conv(ConvAttributes(filters: 8, kernelSize: [3, 3], padding: .same, activation: .relu))),
+                          inputs: ["image", "stem/kernel", "stem/bias"])]
         var weights = [weight("stem/kernel", [3, 3, 3, 8], seed: 1), weight("stem/bias", [8], seed: 2)]
         var x = "stem"
         for block in 1...3 {
             let scope = ["block\(block)"]
             let conv = "block\(block)/conv", bn = "block\(block)/bn", add = "block\(block)/add"
-            nodes.append(Node(name: conv, op: .conv2D(Conv2DAttributes(filters: 8, kernelSize: [3, 3], padding: .same)), inputs: [x],
-                              weights: [conv + "/kernel", conv + "/bias"], scope: scope))
-            nodes.append(Node(name: bn, op: .batchNormalization(BatchNormAttributes()), inputs: [conv],
-                              weights: ["gamma", "beta", "moving_mean", "moving_variance"].map { bn + "/" + $0 }, scope: scope))
-            nodes.append(Node(name: add, op: .add, inputs: [x, bn], scope: scope))
+            nodes.append(Node(name: conv, op: .conv(.conv(ConvAttributes(filters: 8, kernelSize: [3, 3], padding: .same))), inputs: [x, conv + "/kernel", conv + "/bias"], scope: scope))
+            nodes.append(Node(name: bn, op: .normalization(.batch(BatchNormAttributes())), inputs: [conv] + ["gamma", "beta", "moving_mean", "moving_variance"].map { bn + "/" + $0 }, scope: scope))
+            nodes.append(Node(name: add, op: .elementwise(.variadic(.add)), inputs: [x, bn], scope: scope))
             weights += [weight(conv + "/kernel", [3, 3, 8, 8], seed: UInt64(block * 10)), weight(conv + "/bias", [8], seed: UInt64(block * 10 + 1))]
             weights += ["gamma", "beta", "moving_mean", "moving_variance"].enumerated().map { i, role in
                 (bn + "/" + role, Weight(info: TensorInfo(name: bn + "/" + role, shape: [8], layout: .channel),
@@ -163,9 +161,9 @@ final class ExportDiffGraphTests: CLITestCase {
             }
             x = add
         }
-        nodes.append(Node(name: "pool", op: .maxPool2D(Pool2DAttributes(poolSize: [2, 2], strides: [2, 2])), inputs: [x]))
-        nodes.append(Node(name: "concat", op: .concatenate(axis: -1), inputs: ["pool", "pool"]))
-        nodes.append(Node(name: "gap", op: .globalAveragePool2D(keepDims: false), inputs: ["concat"]))
+        nodes.append(Node(name: "pool", op: .pool(.max(PoolAttributes(poolSize: [2, 2], strides: [2, 2]))), inputs: [x]))
+        nodes.append(Node(name: "concat", op: .tensor(.concat(axis: -1)), inputs: ["pool", "pool"]))
+        nodes.append(Node(name: "gap", op: .pool(.globalAverage(GlobalPoolAttributes(keepDims: false))), inputs: ["concat"]))
         let submodels = (1...3).map { Submodel(scope: ["block\($0)"], className: "Functional", inputs: [], outputs: []) }
         let graph = Graph(name: "branchy", inputs: [TensorInfo(name: "image", shape: [-1, 16, 16, 3], layout: .nhwc)], outputs: ["gap"],
                           nodes: nodes, weights: Dictionary(uniqueKeysWithValues: weights), metadata: Metadata(submodels: submodels))

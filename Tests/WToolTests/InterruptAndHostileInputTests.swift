@@ -42,7 +42,7 @@ final class InterruptAndHostileInputTests: CLITestCase {
         }
         let graph = Graph(
             name: "big", inputs: [TensorInfo(name: "x", shape: [-1, inputs])], outputs: ["dense"],
-            nodes: [Node(name: "dense", op: .dense(DenseAttributes(units: units, useBias: false)), inputs: ["x"], weights: ["dense/kernel"])],
+            nodes: [Node(name: "dense", op: .linear(.dense(DenseAttributes(units: units))), inputs: ["x", "dense/kernel"])],
             weights: ["dense/kernel": Weight(info: TensorInfo(name: "dense/kernel", shape: [inputs, units], layout: .io), data: kernel)],
             metadata: Metadata(sourceFormat: "test"))
         let path = self.path(name)

@@ -73,11 +73,11 @@ final class ModelAPITests: XCTestCase {
         XCTAssertEqual(output.shape, [6, 1])
         for (i, stem) in Self.stems.enumerated() {
             let expected = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/expected/\(stem).npy"))).floats()
-            XCTAssertLessThanOrEqual(relative([output.data[i]], expected), 1e-5, stem)
+            XCTAssertLessThanOrEqual(relative([output.floats[i]], expected), 1e-5, stem)
         }
         // Without the rescale the scores differ: the options are really used.
         let unscaled = try model.run(images: photos)
-        XCTAssertNotEqual(unscaled.data, output.data)
+        XCTAssertNotEqual(unscaled.floats, output.floats)
     }
 
     func testRunBatchMatchesKerasFromAnyFormat() throws {
@@ -87,9 +87,9 @@ final class ModelAPITests: XCTestCase {
             for stem in Self.stems {
                 let input = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/inputs/\(stem).npy")))
                 let expected = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/expected/\(stem).npy")))
-                let output = try model.run(batch: Tensor(shape: input.shape, data: try input.floats()))
+                let output = try model.run(batch: Tensor(shape: input.shape, floats: try input.floats()))
                 XCTAssertEqual(output.shape, expected.shape)
-                XCTAssertLessThanOrEqual(relative(output.data, try expected.floats()), 1e-5, "\(source) \(stem)")
+                XCTAssertLessThanOrEqual(relative(output.floats, try expected.floats()), 1e-5, "\(source) \(stem)")
             }
         }
     }
@@ -101,12 +101,12 @@ final class ModelAPITests: XCTestCase {
         let stem = Self.stems[0]
         let input = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/inputs/\(stem).npy")))
         let expected = try NPYFile.read(contentsOf: URL(fileURLWithPath: TestSupport.sample("mini_classifier/expected/\(stem).npy")))
-        let batch = Tensor(shape: input.shape, data: try input.floats())
+        let batch = Tensor(shape: input.shape, floats: try input.floats())
         _ = try model.run(batch: batch)
         model.runtimeOptions.convolution = .winograd4x4
         model.runtimeOptions.kernelCache = url("kernels")
         let output = try model.run(batch: batch)
-        XCTAssertLessThanOrEqual(relative(output.data, try expected.floats()), 1e-5)
+        XCTAssertLessThanOrEqual(relative(output.floats, try expected.floats()), 1e-5)
         let entries = try FileManager.default.contentsOfDirectory(atPath: url("kernels").path).filter { $0.hasSuffix(".wk") }
         XCTAssertFalse(entries.isEmpty, "the 3x3 convolutions' transforms were stored")
     }
@@ -121,7 +121,7 @@ final class ModelAPITests: XCTestCase {
         }
         let model = try Model(contentsOf: try swm())
         XCTAssertThrowsError(try model.run(images: []))
-        XCTAssertThrowsError(try model.run(batch: Tensor(shape: [1, 8, 8, 3], data: [Float](repeating: 0, count: 192)))) { error in
+        XCTAssertThrowsError(try model.run(batch: Tensor(shape: [1, 8, 8, 3], floats: [Float](repeating: 0, count: 192)))) { error in
             XCTAssertTrue("\(error)".contains(self.url("m.swm").path), "\(error)")
         }
         XCTAssertThrowsError(try model.run(images: [url("missing.jpg")])) { error in
@@ -134,8 +134,8 @@ final class ModelAPITests: XCTestCase {
         XCTAssertNil(model.url)
         XCTAssertEqual(model.summary.parameters.total, 4 * 27 + 4 + 6 * 36 + 24 * 3 + 3)
         XCTAssertFalse(try XCTUnwrap(model.tensor(named: "conv1/kernel")).isMappedView, "built in memory")
-        let out = try model.run(batch: Tensor(shape: [2, 8, 8, 3], data: TestSupport.randomFloats(384, seed: 3)))
+        let out = try model.run(batch: Tensor(shape: [2, 8, 8, 3], floats: TestSupport.randomFloats(384, seed: 3)))
         XCTAssertEqual(out.shape, [2, 3])
-        XCTAssertEqual(out.data[0] + out.data[1] + out.data[2], 1, accuracy: 1e-5, "softmax")
+        XCTAssertEqual(out.floats[0] + out.floats[1] + out.floats[2], 1, accuracy: 1e-5, "softmax")
     }
 }
