@@ -93,7 +93,7 @@ public struct Verification {
         let reference = try expected.floats()
         let a = actual.shape.first == 1 ? Array(actual.shape.dropFirst()) : actual.shape
         let e = expected.shape.first == 1 ? Array(expected.shape.dropFirst()) : expected.shape
-        guard a == e, reference.count == actual.data.count else {
+        guard a == e, reference.count == actual.elementCount else {
             throw VerifyError.shapeMismatch(label: label, expected: expected.shape, actual: actual.shape)
         }
         return ParityMetrics(actual: actual.floats, expected: reference)
