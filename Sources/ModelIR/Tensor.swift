@@ -118,3 +118,26 @@ extension Tensor: Equatable {
 extension Tensor: CustomStringConvertible {
     public var description: String { "Tensor(\(dtype), \(shape))" }
 }
+
+extension Tensor {
+    /// The tensor with its axes permuted (`perm[i]` is the axis that becomes axis `i`, as ONNX
+    /// Transpose), any dtype; the reference evaluator's copy.
+    /// - Throws: `ModelIRError` when `perm` is not a permutation of the axes.
+    public func transposed(_ perm: [Int]) throws -> Tensor {
+        try Evaluator.evaluate(Node(name: "transpose", op: .tensor(.transpose(perm: perm)), inputs: ["x"]), [self])[0]
+    }
+}
+
+extension Layout {
+    /// The permutation that turns a tensor in this layout into `other` (for the kernel layouts a
+    /// Keras file and its ONNX export use: HWIO ↔ OIHW), or nil when the two are not related.
+    public func permutation(to other: Layout) -> [Int]? {
+        switch (self, other) {
+        case (.hwio, .oihw): [3, 2, 0, 1]
+        case (.oihw, .hwio): [2, 3, 1, 0]
+        case (.nhwc, .nchw): [0, 3, 1, 2]
+        case (.nchw, .nhwc): [0, 2, 3, 1]
+        default: self == other ? nil : nil
+        }
+    }
+}

