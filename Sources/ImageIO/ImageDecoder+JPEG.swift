@@ -34,12 +34,12 @@ extension ImageDecoder {
 
         switch components {
         case 1:
-            return RGBImage(uncheckedWidth: width, height: height, pixels: _ColorConversion.greyToRGB(samples))
+            return Image(uncheckedWidth: width, height: height, mode: .rgb, pixels: _ColorConversion.greyToRGB(samples))
         case 3:
-            return RGBImage(uncheckedWidth: width, height: height, pixels: samples)
+            return Image(uncheckedWidth: width, height: height, mode: .rgb, pixels: samples)
         default:
             // Pillow decodes every 4-component JPEG as "CMYK;I" (Adobe's inverted CMYK).
-            return RGBImage(uncheckedWidth: width, height: height, pixels: _ColorConversion.invertedCMYKToRGB(samples))
+            return Image(uncheckedWidth: width, height: height, mode: .rgb, pixels: _ColorConversion.invertedCMYKToRGB(samples))
         }
     }
 

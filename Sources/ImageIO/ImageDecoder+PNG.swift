@@ -48,7 +48,7 @@ extension ImageDecoder {
         default:
             throw ImageIOError.unsupported(path: path, detail: "PNG colour type \(colorType) with \(channels) channels is not supported")
         }
-        return RGBImage(uncheckedWidth: width, height: height, pixels: rgb)
+        return Image(uncheckedWidth: width, height: height, mode: .rgb, pixels: rgb)
     }
 
     private static func check(_ status: Int32, message: [CChar], path: String) throws {

@@ -23,8 +23,8 @@ public enum ImageIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
     /// The file exceeds ``DecodeLimits/maxFileBytes``.
     case fileTooLarge(path: String, bytes: Int, limit: Int)
-    /// An ``RGBImage`` whose pixel buffer does not hold width × height × 3 bytes.
-    case invalidPixelBuffer(width: Int, height: Int, byteCount: Int)
+    /// An ``Image`` whose pixel buffer does not hold width × height × channels bytes.
+    case invalidPixelBuffer(width: Int, height: Int, mode: ColorMode, byteCount: Int)
     /// A resize target with a non-positive side.
     case invalidTargetSize(height: Int, width: Int)
     /// Images of different sizes cannot form one NHWC batch.
@@ -52,8 +52,13 @@ public enum ImageIOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): image of \(width)x\(height) pixels exceeds the limit of \(limit) pixels"
         case let .fileTooLarge(path, bytes, limit):
             return "\(path): file of \(bytes) bytes exceeds the limit of \(limit) bytes"
-        case let .invalidPixelBuffer(width, height, byteCount):
-            return "a \(width)x\(height) RGB image needs \(width * height * 3) bytes, got \(byteCount)"
+        case let .invalidPixelBuffer(width, height, mode, byteCount):
+            let (area, overflow1) = width.multipliedReportingOverflow(by: height)
+            let (needed, overflow2) = area.multipliedReportingOverflow(by: mode.channels)
+            guard width >= 0, height >= 0, !overflow1, !overflow2 else {
+                return "invalid image size \(width)x\(height) (\(byteCount) bytes of \(mode) pixels)"
+            }
+            return "a \(width)x\(height) \(mode) image needs \(needed) bytes, got \(byteCount)"
         case let .invalidTargetSize(height, width):
             return "invalid target size \(height)x\(width) (height x width must both be positive)"
         case let .batchSizeMismatch(index, height, width, expectedHeight, expectedWidth):

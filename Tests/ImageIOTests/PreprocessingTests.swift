@@ -14,7 +14,7 @@ final class PreprocessingTests: XCTestCase {
             pixels += [UInt8(i), UInt8(255 - i), UInt8(blue)]
         }
         // Cannot fail: 16 × 16 × 3 bytes.
-        return (try? RGBImage(width: 16, height: 16, pixels: pixels)) ?? RGBImage(uncheckedWidth: 0, height: 0, pixels: [])
+        return (try? RGBImage(width: 16, height: 16, pixels: pixels)) ?? Image(uncheckedWidth: 0, height: 0, mode: .rgb, pixels: [])
     }()
 
     private func assertBitExact(_ actual: [Float], fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
