@@ -29,6 +29,11 @@ public enum ImageIOError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidTargetSize(height: Int, width: Int)
     /// Images of different sizes cannot form one NHWC batch.
     case batchSizeMismatch(index: Int, height: Int, width: Int, expectedHeight: Int, expectedWidth: Int)
+    /// Images of different colour modes cannot form one NHWC batch.
+    case batchModeMismatch(index: Int, mode: ColorMode, expectedMode: ColorMode)
+    /// A `preprocess_input` mode that Keras does not define for images of this colour mode
+    /// (caffe and torch index channels 0 to 2, so Keras fails on one channel).
+    case unsupportedPreprocessing(mode: PreprocessMode, colorMode: ColorMode)
     /// An output buffer of the wrong length.
     case outputSizeMismatch(expected: Int, actual: Int)
     /// A rescale factor string that is not a finite non-zero number or fraction.
@@ -63,6 +68,10 @@ public enum ImageIOError: Error, Equatable, Sendable, CustomStringConvertible {
             return "invalid target size \(height)x\(width) (height x width must both be positive)"
         case let .batchSizeMismatch(index, height, width, expectedHeight, expectedWidth):
             return "image \(index) is \(height)x\(width), but the batch is \(expectedHeight)x\(expectedWidth) (height x width); resize first"
+        case let .batchModeMismatch(index, mode, expectedMode):
+            return "image \(index) is \(mode), but the batch is \(expectedMode); load every image in one color mode"
+        case let .unsupportedPreprocessing(mode, colorMode):
+            return "\(mode.rawValue) preprocessing is not defined for \(colorMode) images (\(colorMode.channels) channel\(colorMode.channels == 1 ? "" : "s"); Keras's preprocess_input needs 3 or more); use tf, none or a rescale"
         case let .outputSizeMismatch(expected, actual):
             return "output buffer holds \(actual) floats, \(expected) needed"
         case let .invalidRescale(text, reason):

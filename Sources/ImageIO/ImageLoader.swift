@@ -26,8 +26,8 @@ public enum ImageLoader {
         return try image.resized(height: size.height, width: size.width, method: resize)
     }
 
-    /// Preprocesses equally sized images into a float32 NHWC batch; see ``Preprocessing``.
-    public static func preprocess(images: [RGBImage], mode: PreprocessMode, rescale: Float? = nil) throws -> [Float] {
+    /// Preprocesses equally sized images of one mode into a float32 NHWC batch; see ``Preprocessing``.
+    public static func preprocess(images: [Image], mode: PreprocessMode, rescale: Float? = nil) throws -> [Float] {
         try Preprocessing(mode: mode, rescale: rescale).batch(images)
     }
 
