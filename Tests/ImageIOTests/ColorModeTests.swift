@@ -59,8 +59,12 @@ final class ColorModeTests: XCTestCase {
     private func save(_ image: Image, _ label: String) -> String {
         let name = label.map { $0.isLetter || $0.isNumber ? $0 : "_" }
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("wtool-\(String(name)).npy")
-        let saved = try? NPYArray(shape: [image.height, image.width, image.channels], uint8s: image.pixels).write(to: url)
-        return saved == nil ? "(could not save it)" : "saved as \(url.path)"
+        do {
+            try NPYArray(shape: [image.height, image.width, image.channels], uint8s: image.pixels).write(to: url)
+            return "saved as \(url.path)"
+        } catch {
+            return "not saved (\(error))"
+        }
     }
 
     func testEverySourceModeAndResizeMatchesKeras() throws {
