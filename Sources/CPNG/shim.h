@@ -13,6 +13,10 @@
 // alpha and applies gamma, which Pillow's convert("RGB") does not. So the low-level
 // decode lives here, in `cpng_`-prefixed static inline functions, returning status
 // codes; Swift does the colour conversion.
+//
+// tRNS is read raw through libpng's user-chunk hook, not by libpng's own handler: Pillow
+// keeps whatever the chunk holds (more alphas than palette entries, a grey value wider
+// than the bit depth, extra bytes), which libpng would validate away.
 
 enum {
     CPNG_OK = 0,
@@ -22,8 +26,10 @@ enum {
     CPNG_NO_MEMORY = 4,
 };
 
-/// What IHDR and PLTE say. `channels` is samples per pixel as stored (1 grey or palette
-/// index, 2 grey+alpha, 3 RGB, 4 RGBA); `palette` holds `palette_count` RGB triples.
+/// What IHDR, PLTE and tRNS say. `channels` is samples per pixel as stored (1 grey or
+/// palette index, 2 grey+alpha, 3 RGB, 4 RGBA); `palette` holds `palette_count` RGB
+/// triples. `trns_length` is the byte length of the last tRNS chunk before the image data
+/// (-1 without one); `trns` holds its first 256 bytes.
 typedef struct cpng_header {
     uint32_t width;
     uint32_t height;
@@ -33,6 +39,8 @@ typedef struct cpng_header {
     int channels;
     int palette_count;
     uint8_t palette[256 * 3];
+    int trns_length;
+    uint8_t trns[256];
 } cpng_header;
 
 typedef struct cpng_state {
@@ -62,6 +70,21 @@ static inline void cpng_error_fn(png_structp png, png_const_charp text) {
     png_longjmp(png, 1);
 }
 
+// libpng calls this, after checking the CRC, for tRNS, for the metadata cpng_decode skips
+// and for chunks it does not know. It keeps tRNS and drops the others: returning 1 means
+// "handled", so an unknown chunk is ignored even when critical, as Pillow ignores it.
+static inline int cpng_user_chunk(png_structp png, png_unknown_chunkp chunk) {
+    cpng_header *header = (cpng_header *)png_get_user_chunk_ptr(png);
+    if (memcmp(chunk->name, "tRNS", 4) == 0) {
+        size_t kept = chunk->size < sizeof header->trns ? chunk->size : sizeof header->trns;
+        if (kept > 0) {
+            memcpy(header->trns, chunk->data, kept);
+        }
+        header->trns_length = chunk->size > 0x7fffffff ? 0x7fffffff : (int)chunk->size;
+    }
+    return 1;
+}
+
 static inline void cpng_warning_fn(png_structp png, png_const_charp text) {
     (void)png;  // warnings are not errors, and never go to stderr
     (void)text;
@@ -70,8 +93,8 @@ static inline void cpng_warning_fn(png_structp png, png_const_charp text) {
 /// Reads the header of the PNG in `data` and, when `out` is not NULL, decodes it into
 /// `out`: rows packed top to bottom, `channels` bytes per pixel, sub-8-bit samples
 /// unpacked to one byte each but NOT rescaled (grey 2-bit gives 0...3, palette gives
-/// indices), interlacing undone, no gamma, tRNS or alpha processing. 16-bit images are
-/// refused (CPNG_BAD_REQUEST) — the caller reports them. Every chunk's CRC is checked,
+/// indices), 16-bit samples cut to their high byte (as Pillow's `;16B` unpackers do),
+/// interlacing undone, no gamma, tRNS or alpha processing. Every chunk's CRC is checked,
 /// ancillary ones included, as Pillow does. Returns a CPNG_ status.
 static inline int cpng_decode(const void *data, size_t size, cpng_header *header,
                               uint8_t *out, size_t out_size, uint64_t max_pixels,
@@ -79,6 +102,7 @@ static inline int cpng_decode(const void *data, size_t size, cpng_header *header
     cpng_state state;
     memset(&state, 0, sizeof state);
     memset(header, 0, sizeof *header);
+    header->trns_length = -1;
     state.data = (const uint8_t *)data;
     state.size = size;
     if (message_size > 0) {
@@ -106,6 +130,9 @@ static inline int cpng_decode(const void *data, size_t size, cpng_header *header
     // Metadata we never use is skipped unparsed (its CRC is still checked).
     static const png_byte skipped[] = "tEXt\0zTXt\0iTXt\0iCCP\0eXIf\0sPLT";
     png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, skipped, 6);
+    static const png_byte raw[] = "tRNS";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_ALWAYS, raw, 1);
+    png_set_read_user_chunk_fn(png, header, cpng_user_chunk);
     png_read_info(png, info);
 
     header->width = png_get_image_width(png, info);
@@ -133,7 +160,7 @@ static inline int cpng_decode(const void *data, size_t size, cpng_header *header
     }
 
     uint64_t pixels = (uint64_t)header->width * (uint64_t)header->height;
-    if (header->bit_depth > 8 || pixels > max_pixels ||
+    if (pixels > max_pixels ||
         pixels * (uint64_t)header->channels != (uint64_t)out_size) {
         snprintf(message, message_size, "output buffer does not match the image");
         png_destroy_read_struct(&png, &info, NULL);
@@ -141,6 +168,8 @@ static inline int cpng_decode(const void *data, size_t size, cpng_header *header
     }
     if (header->bit_depth < 8) {
         png_set_packing(png);
+    } else if (header->bit_depth == 16) {
+        png_set_strip_16(png);
     }
     int passes = png_set_interlace_handling(png);
     png_read_update_info(png, info);

@@ -1,15 +1,20 @@
 import CJPEG
 
 extension ImageDecoder {
-    /// Decodes a JPEG with libjpeg-turbo; see ``ImageDecoder`` for the conversions to RGB.
+    /// Decodes a JPEG with libjpeg-turbo and converts it to `mode`; see ``ImageDecoder`` for how.
     /// - Throws: ``ImageIOError/truncated(path:format:)`` if the data ends inside the image
     ///   (Pillow's "image file is truncated"; like Pillow this includes a missing EOI marker,
     ///   because libjpeg reads ahead to it),
     ///   ``ImageIOError/corrupt(path:format:detail:)`` with libjpeg's message,
     ///   ``ImageIOError/unsupported(path:detail:)`` for 2-component or 12-bit files,
     ///   ``ImageIOError/tooManyPixels(path:width:height:limit:)``.
-    public static func decodeJPEG(_ bytes: UnsafeRawBufferPointer, path: String = "<memory>",
-                                  limits: DecodeLimits = DecodeLimits()) throws -> RGBImage {
+    public static func decodeJPEG(_ bytes: UnsafeRawBufferPointer, path: String = "<memory>", mode: ColorMode = .rgb,
+                                  limits: DecodeLimits = DecodeLimits()) throws -> Image {
+        try _ColorConversion.convert(try decodeJPEGSource(bytes, path: path, limits: limits), to: mode, path: path)
+    }
+
+    /// The JPEG as Pillow's JpegImagePlugin opens it: "L", "RGB" or "CMYK".
+    static func decodeJPEGSource(_ bytes: UnsafeRawBufferPointer, path: String, limits: DecodeLimits) throws -> _PillowSource {
         guard let base = bytes.baseAddress, !bytes.isEmpty else {
             throw ImageIOError.emptyFile(path: path)
         }
@@ -34,12 +39,12 @@ extension ImageDecoder {
 
         switch components {
         case 1:
-            return RGBImage(uncheckedWidth: width, height: height, pixels: _ColorConversion.greyToRGB(samples))
+            return _PillowSource(width: width, height: height, samples: samples, mode: .grey(transparent: nil))
         case 3:
-            return RGBImage(uncheckedWidth: width, height: height, pixels: samples)
+            return _PillowSource(width: width, height: height, samples: samples, mode: .rgb(transparent: nil))
         default:
             // Pillow decodes every 4-component JPEG as "CMYK;I" (Adobe's inverted CMYK).
-            return RGBImage(uncheckedWidth: width, height: height, pixels: _ColorConversion.invertedCMYKToRGB(samples))
+            return _PillowSource(width: width, height: height, samples: samples, mode: .invertedCMYK)
         }
     }
 

@@ -1,4 +1,11 @@
 /// The input normalisations of `keras.applications.imagenet_utils.preprocess_input`.
+///
+/// Keras defines them on the last axis of any array; for 3-channel RGB they are the ImageNet
+/// normalisations below. On 4 channels (RGBA) caffe and torch do exactly what Keras computes,
+/// which is meaningless but what a model trained through `preprocess_input` saw: caffe reverses
+/// all four channels (A, B, G, R) and subtracts the means from the first three, torch divides all
+/// four by 255 and normalises the first three. On 1 channel Keras fails (it indexes channels 1
+/// and 2), so ``Preprocessing`` refuses caffe and torch for grayscale. tf and none work for any.
 public enum PreprocessMode: String, Sendable, CaseIterable {
     /// VGG16/VGG19/ResNet50: RGB → BGR, then subtract the ImageNet mean
     /// [103.939, 116.779, 123.68] (in BGR order); no scaling.
@@ -12,10 +19,11 @@ public enum PreprocessMode: String, Sendable, CaseIterable {
     case none
 }
 
-/// Turns ``RGBImage``s into the float32 NHWC batch a Keras model sees: what
+/// Turns ``Image``s into the float32 NHWC batch a Keras model sees: what
 /// `img_to_array` (cast to float32) + `preprocess_input(x, mode=...)` produce, then, if set, the
 /// `rescale` of `ImageDataGenerator(rescale=...)` (applied after any preprocessing function, as
-/// `ImageDataGenerator.standardize` does).
+/// `ImageDataGenerator.standardize` does). The channel axis is the image's: 1 for grayscale, 3
+/// for RGB, 4 for RGBA.
 ///
 /// Every step is the same float32 operation, in the same order, as NumPy performs on Keras's
 /// float32 array, so results are bit-identical: the constants are Python floats (doubles)
@@ -33,42 +41,56 @@ public struct Preprocessing: Sendable, Equatable {
     }
 
     // Python float literals → float32, exactly as NumPy casts them (decimal → double → float).
-    private static let caffeMeanBGR: (Float, Float, Float) = (Float(103.939 as Double), Float(116.779 as Double), Float(123.68 as Double))
-    private static let torchMean: (Float, Float, Float) = (Float(0.485 as Double), Float(0.456 as Double), Float(0.406 as Double))
-    private static let torchStd: (Float, Float, Float) = (Float(0.229 as Double), Float(0.224 as Double), Float(0.225 as Double))
+    private static let caffeMeanBGR: [Float] = [Float(103.939 as Double), Float(116.779 as Double), Float(123.68 as Double)]
+    private static let torchMean: [Float] = [Float(0.485 as Double), Float(0.456 as Double), Float(0.406 as Double)]
+    private static let torchStd: [Float] = [Float(0.229 as Double), Float(0.224 as Double), Float(0.225 as Double)]
 
-    /// Writes one image as float32 HWC (`height × width × 3`, channels in the mode's order: BGR
-    /// for caffe, RGB otherwise) into `output`.
-    /// - Throws: ``ImageIOError/outputSizeMismatch(expected:actual:)`` unless `output.count`
-    ///   is exactly `height × width × 3`.
-    public func apply(to image: RGBImage, into output: UnsafeMutableBufferPointer<Float>) throws {
+    /// Checks that Keras defines this mode for images of `colorMode`.
+    /// - Throws: ``ImageIOError/unsupportedPreprocessing(mode:colorMode:)`` for caffe or torch
+    ///   on grayscale (Keras's `preprocess_input` raises an IndexError there).
+    public func validate(for colorMode: ColorMode) throws {
+        if colorMode.channels < 3, mode == .caffe || mode == .torch {
+            throw ImageIOError.unsupportedPreprocessing(mode: mode, colorMode: colorMode)
+        }
+    }
+
+    /// Writes one image as float32 HWC (`height × width × channels`; caffe reverses the channel
+    /// order, giving BGR for RGB) into `output`.
+    /// - Throws: ``ImageIOError/unsupportedPreprocessing(mode:colorMode:)`` (see
+    ///   ``validate(for:)``), ``ImageIOError/outputSizeMismatch(expected:actual:)`` unless
+    ///   `output.count` is exactly `height × width × channels`.
+    public func apply(to image: Image, into output: UnsafeMutableBufferPointer<Float>) throws {
+        try validate(for: image.mode)
         let count = image.pixels.count
         guard output.count == count else {
             throw ImageIOError.outputSizeMismatch(expected: count, actual: output.count)
         }
-        image.pixels.withUnsafeBufferPointer { rgb in
+        let channels = image.channels
+        image.pixels.withUnsafeBufferPointer { pixels in
             switch mode {
             case .caffe:
-                let (mb, mg, mr) = Self.caffeMeanBGR
-                for index in stride(from: 0, to: count, by: 3) {
-                    output[index] = Float(rgb[index + 2]) - mb
-                    output[index + 1] = Float(rgb[index + 1]) - mg
-                    output[index + 2] = Float(rgb[index]) - mr
+                // x[..., ::-1], then x[..., c] -= mean[c] for c < 3.
+                for pixel in stride(from: 0, to: count, by: channels) {
+                    for channel in 0..<channels {
+                        let value = Float(pixels[pixel + channels - 1 - channel])
+                        output[pixel + channel] = channel < 3 ? value - Self.caffeMeanBGR[channel] : value
+                    }
                 }
             case .tf:
                 for index in 0..<count {
-                    output[index] = Float(rgb[index]) / 127.5 - 1
+                    output[index] = Float(pixels[index]) / 127.5 - 1
                 }
             case .torch:
-                let means = [Self.torchMean.0, Self.torchMean.1, Self.torchMean.2]
-                let stds = [Self.torchStd.0, Self.torchStd.1, Self.torchStd.2]
-                for index in 0..<count {
-                    let channel = index % 3
-                    output[index] = (Float(rgb[index]) / 255 - means[channel]) / stds[channel]
+                // x /= 255, then (x[..., c] - mean[c]) / std[c] for c < 3.
+                for pixel in stride(from: 0, to: count, by: channels) {
+                    for channel in 0..<channels {
+                        let value = Float(pixels[pixel + channel]) / 255
+                        output[pixel + channel] = channel < 3 ? (value - Self.torchMean[channel]) / Self.torchStd[channel] : value
+                    }
                 }
             case .none:
                 for index in 0..<count {
-                    output[index] = Float(rgb[index])
+                    output[index] = Float(pixels[index])
                 }
             }
         }
@@ -79,16 +101,23 @@ public struct Preprocessing: Sendable, Equatable {
         }
     }
 
-    /// Preprocesses equally sized images into one NHWC batch
-    /// (`images.count × height × width × 3`, image-major).
+    /// Preprocesses equally sized images of one colour mode into one NHWC batch
+    /// (`images.count × height × width × channels`, image-major).
     /// - Throws: ``ImageIOError/batchSizeMismatch(index:height:width:expectedHeight:expectedWidth:)``
-    ///   if the images differ in size.
-    public func batch(_ images: [RGBImage]) throws -> [Float] {
+    ///   if the images differ in size, ``ImageIOError/batchModeMismatch(index:mode:expectedMode:)``
+    ///   if they differ in mode, ``ImageIOError/unsupportedPreprocessing(mode:colorMode:)``.
+    public func batch(_ images: [Image]) throws -> [Float] {
         guard let first = images.first else { return [] }
-        for (index, image) in images.enumerated() where image.width != first.width || image.height != first.height {
-            throw ImageIOError.batchSizeMismatch(index: index, height: image.height, width: image.width,
-                                                 expectedHeight: first.height, expectedWidth: first.width)
+        for (index, image) in images.enumerated() {
+            if image.width != first.width || image.height != first.height {
+                throw ImageIOError.batchSizeMismatch(index: index, height: image.height, width: image.width,
+                                                     expectedHeight: first.height, expectedWidth: first.width)
+            }
+            if image.mode != first.mode {
+                throw ImageIOError.batchModeMismatch(index: index, mode: image.mode, expectedMode: first.mode)
+            }
         }
+        try validate(for: first.mode)
         let perImage = first.pixels.count
         let (total, overflow) = perImage.multipliedReportingOverflow(by: images.count)
         guard !overflow else {

@@ -1,12 +1,14 @@
-/// Ports of Pillow's resampling (src/libImaging/Geometry.c, Resample.c) for 3-channel 8-bit
-/// images, kept operation for operation so results are bit-identical. The source box is always
+/// Ports of Pillow's resampling (src/libImaging/Geometry.c, Resample.c) for 8-bit images of 1, 3
+/// or 4 channels, kept operation for operation so results are bit-identical. Pillow filters each
+/// channel of a pixel separately with the same integer arithmetic, whatever the mode. The source box is always
 /// the whole image (`box = (0, 0, width, height)`, what `Image.resize` passes by default).
 enum _PillowResample {
     /// `Image.resize(size, NEAREST)`: `_imaging.c` builds the affine map
     /// a = [inW/outW, 0, 0; 0, inH/outH, 0] and `ImagingScaleAffine` samples it. The source
     /// coordinate is accumulated in doubles (`xo += a[0]`), starting from half a step, and
     /// truncated (`COORD`), so the accumulation is reproduced rather than multiplied out.
-    static func nearest(_ image: RGBImage, outWidth: Int, outHeight: Int) -> RGBImage {
+    static func nearest(_ image: Image, outWidth: Int, outHeight: Int) -> Image {
+        let channels = image.channels
         let inWidth = image.width
         let inHeight = image.height
         // `(double)(box[2] - box[0]) / xsize` with a float box.
@@ -27,7 +29,7 @@ enum _PillowResample {
             xo += xScale
         }
 
-        var output = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
+        var output = [UInt8](repeating: 0, count: outWidth * outHeight * channels)
         image.pixels.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
                 var yo = 0 + yScale * 0.5
@@ -35,21 +37,21 @@ enum _PillowResample {
                     let yi = coord(yo)
                     // Rows and columns that map outside the source stay 0 (`fill` = 1).
                     if yi >= 0, yi < inHeight, xMin < xMax {
-                        let sourceRow = yi * inWidth * 3
-                        let targetRow = y * outWidth * 3
+                        let sourceRow = yi * inWidth * channels
+                        let targetRow = y * outWidth * channels
                         for x in xMin..<xMax {
-                            let s = sourceRow + sourceColumn[x] * 3
-                            let t = targetRow + x * 3
-                            target[t] = source[s]
-                            target[t + 1] = source[s + 1]
-                            target[t + 2] = source[s + 2]
+                            let s = sourceRow + sourceColumn[x] * channels
+                            let t = targetRow + x * channels
+                            for channel in 0..<channels {
+                                target[t + channel] = source[s + channel]
+                            }
                         }
                     }
                     yo += yScale
                 }
             }
         }
-        return RGBImage(uncheckedWidth: outWidth, height: outHeight, pixels: output)
+        return Image(uncheckedWidth: outWidth, height: outHeight, mode: image.mode, pixels: output)
     }
 
     /// Geometry.c's `COORD`: negative → −1, otherwise truncation.
@@ -131,7 +133,8 @@ enum _PillowResample {
     /// pass runs first when the height shrinks by more than twice as many pixels as the width
     /// does. The order matters: the intermediate is rounded to 8 bits, so the two orders differ
     /// by ±1 on some pixels. Every output byte is clip8(2^21 + Σ sample × weight).
-    static func bilinear(_ image: RGBImage, outWidth: Int, outHeight: Int) -> RGBImage {
+    static func bilinear(_ image: Image, outWidth: Int, outHeight: Int) -> Image {
+        let channels = image.channels
         let inWidth = image.width
         let inHeight = image.height
         let needHorizontal = outWidth != inWidth
@@ -144,11 +147,11 @@ enum _PillowResample {
         var height = inHeight
         if verticalFirst {
             if needVertical {
-                pixels = verticalPass(pixels, width: width, taps: taps(inSize: inHeight, outSize: outHeight), rowOffset: 0)
+                pixels = verticalPass(pixels, rowBytes: width * channels, taps: taps(inSize: inHeight, outSize: outHeight), rowOffset: 0)
                 height = outHeight
             }
             if needHorizontal {
-                pixels = horizontalPass(pixels, width: width, rows: height, firstRow: 0,
+                pixels = horizontalPass(pixels, width: width, channels: channels, rows: height, firstRow: 0,
                                         taps: taps(inSize: inWidth, outSize: outWidth), outWidth: outWidth)
                 width = outWidth
             }
@@ -159,69 +162,78 @@ enum _PillowResample {
                 // Only the source rows the vertical pass will read: [first tap, last tap end).
                 let firstRow = verticalTaps.starts.first ?? 0
                 let lastRow = verticalTaps.end
-                pixels = horizontalPass(pixels, width: width, rows: lastRow - firstRow, firstRow: firstRow,
+                pixels = horizontalPass(pixels, width: width, channels: channels, rows: lastRow - firstRow, firstRow: firstRow,
                                         taps: taps(inSize: inWidth, outSize: outWidth), outWidth: outWidth)
                 width = outWidth
                 height = lastRow - firstRow
                 rowOffset = firstRow
             }
             if needVertical {
-                pixels = verticalPass(pixels, width: width, taps: verticalTaps, rowOffset: rowOffset)
+                pixels = verticalPass(pixels, rowBytes: width * channels, taps: verticalTaps, rowOffset: rowOffset)
                 height = outHeight
             }
         }
-        return RGBImage(uncheckedWidth: width, height: height, pixels: pixels)
+        return Image(uncheckedWidth: width, height: height, mode: image.mode, pixels: pixels)
     }
 
     // The passes accumulate in Int32 like Pillow's `int`: Σ weights ≈ 2^22, so a sum stays
     // below 255 × 2^22 + 2^21 < 2^31, and wrapping operators (which let the loops vectorize)
     // never actually wrap.
 
-    /// `ImagingResampleHorizontal_8bpc` for RGB: output row `yy` filters source row
-    /// `yy + firstRow` of `source` (`width` pixels per row).
-    private static func horizontalPass(_ source: [UInt8], width: Int, rows: Int, firstRow: Int,
+    /// `ImagingResampleHorizontal_8bpc`: output row `yy` filters source row `yy + firstRow` of
+    /// `source` (`width` pixels of `channels` bytes per row), each channel on its own.
+    private static func horizontalPass(_ source: [UInt8], width: Int, channels: Int, rows: Int, firstRow: Int,
                                        taps: Taps, outWidth: Int) -> [UInt8] {
-        let half = Int32(1 << (precisionBits - 1))
-        var output = [UInt8](repeating: 0, count: outWidth * rows * 3)
+        var output = [UInt8](repeating: 0, count: outWidth * rows * channels)
         source.withUnsafeBufferPointer { source in
             output.withUnsafeMutableBufferPointer { target in
-                taps.starts.withUnsafeBufferPointer { starts in
-                    taps.counts.withUnsafeBufferPointer { counts in
-                        taps.weights.withUnsafeBufferPointer { weights in
-                            for yy in 0..<rows {
-                                let sourceRow = (yy + firstRow) * width * 3
-                                var t = yy * outWidth * 3
-                                for xx in 0..<outWidth {
-                                    var s0 = half, s1 = half, s2 = half
-                                    var p = sourceRow + starts[xx] * 3
-                                    let k0 = xx * taps.ksize
-                                    for x in 0..<counts[xx] {
-                                        let k = weights[k0 + x]
-                                        s0 = s0 &+ Int32(source[p]) &* k
-                                        s1 = s1 &+ Int32(source[p + 1]) &* k
-                                        s2 = s2 &+ Int32(source[p + 2]) &* k
-                                        p += 3
-                                    }
-                                    target[t] = clip8(s0)
-                                    target[t + 1] = clip8(s1)
-                                    target[t + 2] = clip8(s2)
-                                    t += 3
-                                }
-                            }
-                        }
-                    }
+                // A literal channel count lets the compiler unroll the per-channel loops (RGB
+                // would otherwise run about 20% slower than a 3-channel-only pass).
+                switch channels {
+                case 1: horizontalRows(source, target, width: width, channels: 1, rows: rows, firstRow: firstRow, taps: taps, outWidth: outWidth)
+                case 3: horizontalRows(source, target, width: width, channels: 3, rows: rows, firstRow: firstRow, taps: taps, outWidth: outWidth)
+                default: horizontalRows(source, target, width: width, channels: 4, rows: rows, firstRow: firstRow, taps: taps, outWidth: outWidth)
                 }
             }
         }
         return output
     }
 
-    /// `ImagingResampleVertical_8bpc` for RGB: output row `yy` filters the source rows from
-    /// `starts[yy] - rowOffset` (the source may begin at image row `rowOffset`). Rows are
-    /// accumulated whole, in the same per-element order as Pillow's column loop.
-    private static func verticalPass(_ source: [UInt8], width: Int, taps: Taps, rowOffset: Int) -> [UInt8] {
+    @inline(__always)
+    private static func horizontalRows(_ source: UnsafeBufferPointer<UInt8>, _ target: UnsafeMutableBufferPointer<UInt8>,
+                                       width: Int, channels: Int, rows: Int, firstRow: Int, taps: Taps, outWidth: Int) {
+        let half = SIMD4<Int32>(repeating: Int32(1 << (precisionBits - 1)))
+        taps.starts.withUnsafeBufferPointer { starts in
+            taps.counts.withUnsafeBufferPointer { counts in
+                taps.weights.withUnsafeBufferPointer { weights in
+                    for yy in 0..<rows {
+                        let sourceRow = (yy + firstRow) * width * channels
+                        var t = yy * outWidth * channels
+                        for xx in 0..<outWidth {
+                            var sum = half
+                            var p = sourceRow + starts[xx] * channels
+                            let k0 = xx * taps.ksize
+                            for x in 0..<counts[xx] {
+                                var sample = SIMD4<Int32>()
+                                for channel in 0..<channels { sample[channel] = Int32(source[p + channel]) }
+                                sum = sum &+ sample &* weights[k0 + x]
+                                p += channels
+                            }
+                            for channel in 0..<channels { target[t + channel] = clip8(sum[channel]) }
+                            t += channels
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `ImagingResampleVertical_8bpc`: output row `yy` filters the source rows from
+    /// `starts[yy] - rowOffset` (the source may begin at image row `rowOffset`), `rowBytes` bytes
+    /// each. Rows are accumulated whole: every byte is one channel's sample, filtered alike.
+    private static func verticalPass(_ source: [UInt8], rowBytes: Int, taps: Taps, rowOffset: Int) -> [UInt8] {
         let half = Int32(1 << (precisionBits - 1))
-        let stride = width * 3
+        let stride = rowBytes
         var output = [UInt8](repeating: 0, count: stride * taps.outSize)
         var accumulator = [Int32](repeating: 0, count: stride)
         source.withUnsafeBufferPointer { source in
@@ -243,6 +255,36 @@ enum _PillowResample {
                         }
                     }
                 }
+            }
+        }
+        return output
+    }
+}
+
+extension _PillowResample {
+    /// Convert.c's `rgba2rgbA` (`"RGBA"` → `"RGBa"`): each colour becomes MULDIV255(c, alpha),
+    /// MULDIV255(a, b) = ((a·b + 128) >> 8 + a·b + 128) >> 8; the alpha is kept.
+    static func premultiplied(_ rgba: [UInt8]) -> [UInt8] {
+        var output = rgba
+        for pixel in stride(from: 0, to: rgba.count, by: 4) {
+            let alpha = Int(rgba[pixel + 3])
+            for channel in 0..<3 {
+                let t = Int(rgba[pixel + channel]) * alpha + 128
+                output[pixel + channel] = UInt8(truncatingIfNeeded: ((t >> 8) + t) >> 8)
+            }
+        }
+        return output
+    }
+
+    /// Convert.c's `rgbA2rgba` (`"RGBa"` → `"RGBA"`): each colour becomes min(255, 255·c / alpha)
+    /// with integer division, except that alpha 0 and 255 leave the colours as they are.
+    static func unpremultiplied(_ rgba: [UInt8]) -> [UInt8] {
+        var output = rgba
+        for pixel in stride(from: 0, to: rgba.count, by: 4) {
+            let alpha = Int(rgba[pixel + 3])
+            guard alpha != 0, alpha != 255 else { continue }
+            for channel in 0..<3 {
+                output[pixel + channel] = UInt8(min(255, 255 * Int(rgba[pixel + channel]) / alpha))
             }
         }
         return output

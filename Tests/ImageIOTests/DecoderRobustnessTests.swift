@@ -20,7 +20,9 @@ final class DecoderRobustnessTests: XCTestCase {
     func testMutatedFilesNeverCrash() throws {
         var generator = Generator(state: 42)
         var outcomes: [String: Int] = [:]
-        for name in ["progressive.jpg", "odd420.jpg", "cmyk.jpg", "grey.jpg", "rgb_interlaced.png", "palette2.png", "grey_alpha.png"] {
+        let names = ["progressive.jpg", "odd420.jpg", "cmyk.jpg", "grey.jpg", "rgb_interlaced.png", "palette2.png", "grey_alpha.png",
+                     "modes/palette_simple_trns.png", "modes/rgb16_trns.png", "modes/grey4_trns_wide.png"]
+        for name in names {
             let original = try TestData.bytes(TestData.fixture(name))
             for round in 0..<150 {
                 var bytes = original
@@ -37,14 +39,17 @@ final class DecoderRobustnessTests: XCTestCase {
                     bytes.insert(contentsOf: garbage, at: at)
                 }
                 do {
-                    let image = try ImageDecoder.decode(bytes, path: name, limits: DecodeLimits(maxPixels: 1 << 20))
-                    XCTAssertEqual(image.pixels.count, image.width * image.height * 3)
+                    // Every mode, so that the conversions see damaged input too.
+                    let mode = ColorMode.allCases[(round / 3) % 3]
+                    let image = try ImageDecoder.decode(bytes, path: name, mode: mode, limits: DecodeLimits(maxPixels: 1 << 20))
+                    XCTAssertEqual(image.mode, mode)
+                    XCTAssertEqual(image.pixels.count, image.width * image.height * mode.channels)
                     outcomes["decoded", default: 0] += 1
                 } catch let error as ImageIOError {
                     outcomes[String(describing: error).components(separatedBy: ":").dropFirst().first ?? "?", default: 0] += 1
                 }
             }
         }
-        XCTAssertEqual(outcomes.values.reduce(0, +), 7 * 150)
+        XCTAssertEqual(outcomes.values.reduce(0, +), names.count * 150)
     }
 }

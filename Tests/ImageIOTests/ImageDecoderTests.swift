@@ -60,14 +60,13 @@ final class ImageDecoderTests: XCTestCase {
         }
     }
 
-    func testSixteenBitPNGIsRefused() {
-        for name in ["grey16.png", "rgb16.png"] {
-            let url = TestData.fixture(name)
-            XCTAssertThrowsError(try ImageLoader.load(url: url)) { error in
-                XCTAssertEqual(error as? ImageIOError, .unsupported(path: url.path, detail: "16-bit PNG is not supported"))
-                XCTAssertEqual("\(error)", "\(url.path): 16-bit PNG is not supported")
-            }
-        }
+    /// 16-bit colour keeps the high byte of each sample, as Pillow's `RGB;16B` unpacker does
+    /// (rgb16.png holds the coffee crop × 257); 16-bit grey is refused (ColorModeTests).
+    func testSixteenBitColourPNGKeepsTheHighByte() throws {
+        let sixteen = try ImageLoader.load(url: TestData.fixture("rgb16.png"))
+        let eight = try ImageLoader.load(url: TestData.fixture("rgb_interlaced.png"))
+        XCTAssertEqual(sixteen, eight)
+        XCTAssertThrowsError(try ImageLoader.load(url: TestData.fixture("grey16.png")))
     }
 
     func testEmptyAndNotAnImage() throws {
@@ -163,23 +162,32 @@ final class ImageDecoderTests: XCTestCase {
     /// Every chunk's CRC is verified, the ancillary tEXt included (as Pillow does): flipping a
     /// bit of each stored CRC is an error naming the chunk.
     func testCorruptPNGChecksums() throws {
-        let png = try TestData.bytes(TestData.fixture("grey1.png"))
-        var offset = 8  // after the signature
-        var checked: [String] = []
-        while offset + 12 <= png.count {
-            let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
-            let kind = String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self)
-            guard kind != "IEND" else { break }  // never read: Pillow stops at the image data too
-            var corrupted = png
-            corrupted[offset + 8 + length] ^= 0x01
-            XCTAssertThrowsError(try ImageDecoder.decode(corrupted, path: "crc.png"), kind) { error in
-                guard case .corrupt("crc.png", .png, let detail)? = error as? ImageIOError else { return XCTFail("\(kind): \(error)") }
-                XCTAssertEqual(detail, "\(kind): CRC error")
+        // tRNS and unknown chunks go through libpng's user-chunk hook, after its CRC check.
+        let files = [("grey1.png", ["IHDR", "tEXt", "IDAT"]), ("modes/palette_simple_trns.png", ["IHDR", "PLTE", "tRNS", "IDAT"]),
+                     ("modes/critical_chunk.png", ["IHDR", "ZZZZ", "IDAT"])]
+        for (name, chunks) in files {
+            let png = try TestData.bytes(TestData.fixture(name))
+            var offset = 8  // after the signature
+            var checked: [String] = []
+            while offset + 12 <= png.count {
+                let length = Int(png[offset]) << 24 | Int(png[offset + 1]) << 16 | Int(png[offset + 2]) << 8 | Int(png[offset + 3])
+                let kind = String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self)
+                guard kind != "IEND" else { break }  // never read: Pillow stops at the image data too
+                var corrupted = png
+                corrupted[offset + 8 + length] ^= 0x01
+                for mode in ColorMode.allCases {
+                    XCTAssertThrowsError(try ImageDecoder.decode(corrupted, path: "crc.png", mode: mode), "\(name) \(kind)") { error in
+                        guard case .corrupt("crc.png", .png, let detail)? = error as? ImageIOError else {
+                            return XCTFail("\(name) \(kind): \(error)")
+                        }
+                        XCTAssertEqual(detail, "\(kind): CRC error")
+                    }
+                }
+                checked.append(kind)
+                offset += 12 + length
             }
-            checked.append(kind)
-            offset += 12 + length
+            XCTAssertEqual(checked, chunks)
         }
-        XCTAssertEqual(checked, ["IHDR", "tEXt", "IDAT"])
         XCTAssertEqual(ImageIOError.corrupt(path: "x.png", format: .png, detail: "IDAT: CRC error").description,
                        "x.png: corrupt PNG data (IDAT: CRC error)")
     }

@@ -14,12 +14,13 @@ final class PreprocessingTests: XCTestCase {
             pixels += [UInt8(i), UInt8(255 - i), UInt8(blue)]
         }
         // Cannot fail: 16 × 16 × 3 bytes.
-        return (try? RGBImage(width: 16, height: 16, pixels: pixels)) ?? RGBImage(uncheckedWidth: 0, height: 0, pixels: [])
+        return (try? RGBImage(width: 16, height: 16, pixels: pixels)) ?? Image(uncheckedWidth: 0, height: 0, mode: .rgb, pixels: [])
     }()
 
-    private func assertBitExact(_ actual: [Float], fixture: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertBitExact(_ actual: [Float], fixture: String, shape: [Int] = [1, 16, 16, 3],
+                                file: StaticString = #filePath, line: UInt = #line) throws {
         let array = try NPYFile.read(contentsOf: TestData.fixture(fixture))
-        XCTAssertEqual(array.shape, [1, 16, 16, 3], file: file, line: line)
+        XCTAssertEqual(array.shape, shape, file: file, line: line)
         let expected = try array.floats()
         XCTAssertEqual(actual.count, expected.count, file: file, line: line)
         let mismatches = zip(actual, expected).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
@@ -63,6 +64,47 @@ final class PreprocessingTests: XCTestCase {
         var small = [Float](repeating: 0, count: 5)
         XCTAssertThrowsError(try small.withUnsafeMutableBufferPointer { try Preprocessing().apply(to: a, into: $0) }) { error in
             XCTAssertEqual(error as? ImageIOError, .outputSizeMismatch(expected: 6, actual: 5))
+        }
+    }
+
+    /// What Keras computes on 4 channels (Fixtures/preprocess_rgba_*.npy): caffe reverses all four channels and centres the first three, torch
+    /// scales all four and normalises the first three. Pixel i is (4i, 4i + 1, 4i + 2, 4i + 3).
+    func testFourChannelsEqualKeras() throws {
+        let rgba = try Image(width: 8, height: 8, mode: .rgba, pixels: (0..<256).map(UInt8.init))
+        for mode in [PreprocessMode.caffe, .tf, .torch] {
+            try assertBitExact(try Preprocessing(mode: mode).batch([rgba]), fixture: "preprocess_rgba_\(mode.rawValue).npy",
+                               shape: [1, 8, 8, 4])
+        }
+        let first = try Preprocessing(mode: .caffe).batch([try Image(width: 1, height: 1, mode: .rgba, pixels: [10, 20, 30, 40])])
+        XCTAssertEqual(first, [40 - Float(103.939 as Double), 30 - Float(116.779 as Double), 20 - Float(123.68 as Double), 10])
+    }
+
+    /// tf and none work on one channel; caffe and torch, which Keras indexes on channels 1 and 2
+    /// (an IndexError for grayscale), are refused with an error naming both modes.
+    func testGrayscale() throws {
+        let grey = try Image(width: 8, height: 8, mode: .grayscale, pixels: (0..<64).map { UInt8($0 * 4 + 3) })
+        try assertBitExact(try Preprocessing(mode: .tf).batch([grey]), fixture: "preprocess_grayscale_tf.npy", shape: [1, 8, 8, 1])
+        XCTAssertEqual(try Preprocessing(mode: .none, rescale: 0.5).batch([grey]), (0..<64).map { Float($0 * 4 + 3) * 0.5 })
+        for mode in [PreprocessMode.caffe, .torch] {
+            XCTAssertThrowsError(try Preprocessing(mode: mode).batch([grey])) { error in
+                XCTAssertEqual(error as? ImageIOError, .unsupportedPreprocessing(mode: mode, colorMode: .grayscale))
+                XCTAssertEqual("\(error)", "\(mode.rawValue) preprocessing is not defined for grayscale images (1 channel; Keras's preprocess_input needs 3 or more); use tf, none or a rescale")
+            }
+            var output = [Float](repeating: 0, count: 64)
+            XCTAssertThrowsError(try output.withUnsafeMutableBufferPointer { try Preprocessing(mode: mode).apply(to: grey, into: $0) })
+            XCTAssertNoThrow(try Preprocessing(mode: mode).validate(for: .rgba))
+        }
+    }
+
+    func testBatchNeedsOneMode() throws {
+        let rgb = try Image(width: 1, height: 1, pixels: [1, 2, 3])
+        let rgba = try Image(width: 1, height: 1, mode: .rgba, pixels: [1, 2, 3, 4])
+        let grey = try Image(width: 1, height: 1, mode: .grayscale, pixels: [9])
+        XCTAssertEqual(try Preprocessing().batch([grey, grey]), [9, 9])
+        XCTAssertEqual(try Preprocessing().batch([rgba, rgba]), [1, 2, 3, 4, 1, 2, 3, 4])
+        XCTAssertThrowsError(try Preprocessing().batch([rgb, rgba])) { error in
+            XCTAssertEqual(error as? ImageIOError, .batchModeMismatch(index: 1, mode: .rgba, expectedMode: .rgb))
+            XCTAssertEqual("\(error)", "image 1 is rgba, but the batch is rgb; load every image in one color mode")
         }
     }
 

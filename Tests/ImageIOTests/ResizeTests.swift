@@ -90,7 +90,71 @@ final class ResizeTests: XCTestCase {
             }
         }
         let empty = try RGBImage(width: 0, height: 0, pixels: [])
-        XCTAssertThrowsError(try empty.resized(height: 2, width: 2, method: .bilinear))
+        XCTAssertThrowsError(try empty.resized(height: 2, width: 2, method: .bilinear)) { error in
+            XCTAssertEqual(error as? ImageIOError, .invalidPixelBuffer(width: 0, height: 0, mode: .rgb, byteCount: 0))
+        }
+    }
+
+    /// Nearest copies whole pixels whatever their size: for each mode, the pixel under each output
+    /// centre (same rule as above), all its channels.
+    func testNearestCopiesWholePixelsInEveryMode() throws {
+        for mode in ColorMode.allCases {
+            let channels = mode.channels
+            let source = try Image(width: 9, height: 7, mode: mode,
+                                   pixels: (0..<(9 * 7 * channels)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 / channels) })
+            for (height, width) in [(7, 3), (3, 9), (14, 18), (5, 4)] {
+                let resized = try source.resized(height: height, width: width, method: .nearest)
+                XCTAssertEqual(resized.mode, mode)
+                XCTAssertEqual(resized.pixels.count, height * width * channels)
+                for y in 0..<height {
+                    for x in 0..<width {
+                        let sy = Int((Double(y) + 0.5) * 7 / Double(height))
+                        let sx = Int((Double(x) + 0.5) * 9 / Double(width))
+                        let target = (y * width + x) * channels
+                        let origin = (sy * 9 + sx) * channels
+                        XCTAssertEqual(Array(resized.pixels[target..<(target + channels)]), Array(source.pixels[origin..<(origin + channels)]),
+                                       "\(mode) \(height)x\(width) at (\(y), \(x))")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bilinear filters each channel alike: a grey image resizes like its RGB replica, channel
+    /// for channel; an opaque RGBA image like its RGB part (premultiplying by 255 changes nothing).
+    func testBilinearAgreesAcrossModes() throws {
+        let rgb = try ImageLoader.load(url: TestData.fixture("resize_source.png"))
+        let grey = try Image(width: rgb.width, height: rgb.height, mode: .grayscale,
+                             pixels: stride(from: 0, to: rgb.pixels.count, by: 3).map { rgb.pixels[$0 + 1] })
+        let greyAsRGB = try Image(width: rgb.width, height: rgb.height, pixels: grey.pixels.flatMap { [$0, $0, $0] })
+        var opaque: [UInt8] = []
+        for pixel in stride(from: 0, to: rgb.pixels.count, by: 3) { opaque += rgb.pixels[pixel..<(pixel + 3)] + [255] }
+        let rgba = try Image(width: rgb.width, height: rgb.height, mode: .rgba, pixels: opaque)
+        for (height, width) in Self.sizes {
+            let fromGrey = try grey.resized(height: height, width: width, method: .bilinear)
+            let fromReplica = try greyAsRGB.resized(height: height, width: width, method: .bilinear)
+            XCTAssertEqual(fromGrey.mode, .grayscale)
+            XCTAssertEqual(fromGrey.pixels, stride(from: 0, to: fromReplica.pixels.count, by: 3).map { fromReplica.pixels[$0] },
+                           "\(height)x\(width)")
+            let fromRGBA = try rgba.resized(height: height, width: width, method: .bilinear)
+            let fromRGB = try rgb.resized(height: height, width: width, method: .bilinear)
+            XCTAssertEqual(fromRGBA.mode, .rgba)
+            XCTAssertEqual(stride(from: 0, to: fromRGBA.pixels.count, by: 4).flatMap { fromRGBA.pixels[$0..<($0 + 3)] }, fromRGB.pixels,
+                           "\(height)x\(width)")
+            XCTAssertTrue(stride(from: 3, to: fromRGBA.pixels.count, by: 4).allSatisfy { fromRGBA.pixels[$0] == 255 })
+        }
+    }
+
+    /// Bilinear RGBA filters premultiplied colour: a pixel with alpha 0 contributes nothing, so
+    /// blending a red opaque pixel with a transparent green one gives red at half alpha, where
+    /// straight filtering would give a brown.
+    func testBilinearRGBAIgnoresTheColourOfTransparentPixels() throws {
+        let image = try Image(width: 2, height: 1, mode: .rgba, pixels: [255, 0, 0, 255, 0, 255, 0, 0])
+        let halved = try image.resized(height: 1, width: 1, method: .bilinear)
+        XCTAssertEqual(halved.pixels, [255, 0, 0, 128])
+        // Nearest does not premultiply (Pillow converts to RGBa only for other filters).
+        let nearest = try image.resized(height: 1, width: 4, method: .nearest)
+        XCTAssertEqual(nearest.pixels, [255, 0, 0, 255, 255, 0, 0, 255, 0, 255, 0, 0, 0, 255, 0, 0])
     }
 
     /// Pixel (x, y) = (x, y, x + 10 y), distinct everywhere.

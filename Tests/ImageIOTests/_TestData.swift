@@ -35,22 +35,24 @@ enum TestData {
         [UInt8](try Data(contentsOf: url))
     }
 
-    /// A uint8 HxWx3 .npy as an RGBImage.
-    static func expectedImage(_ url: URL) throws -> RGBImage {
+    /// A uint8 HxW (grayscale) or HxWxC (C = 1, 3, 4) .npy as an Image.
+    static func expectedImage(_ url: URL) throws -> Image {
         let array = try NPYFile.read(contentsOf: url)
-        guard array.shape.count == 3, array.shape[2] == 3 else {
-            throw ImageIOError.invalidPixelBuffer(width: 0, height: 0, byteCount: array.data.count)
+        let channels = array.shape.count == 2 ? 1 : array.shape.last ?? 0
+        guard array.shape.count == 2 || array.shape.count == 3, let mode = ColorMode(channels: channels) else {
+            throw ImageIOError.unsupported(path: url.path, detail: "expected HxW or HxWxC uint8, got shape \(array.shape)")
         }
-        return try RGBImage(width: array.shape[1], height: array.shape[0], pixels: array.uint8s())
+        return try Image(width: array.shape[1], height: array.shape[0], mode: mode, pixels: array.uint8s())
     }
 }
 
 /// Compares two images byte for byte; on mismatch reports how many bytes differ and the worst
 /// difference, so that an off-by-one resampler shows up as a count rather than a wall of bytes.
-func assertSamePixels(_ actual: RGBImage, _ expected: RGBImage, _ label: String,
+func assertSamePixels(_ actual: Image, _ expected: Image, _ label: String,
                       file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.width, expected.width, "\(label): width", file: file, line: line)
     XCTAssertEqual(actual.height, expected.height, "\(label): height", file: file, line: line)
+    XCTAssertEqual(actual.mode, expected.mode, "\(label): mode", file: file, line: line)
     guard actual.pixels.count == expected.pixels.count else { return }
     let report = pixelDifference(actual.pixels, expected.pixels)
     XCTAssertEqual(report.count, 0, "\(label): \(report.count) of \(actual.pixels.count) bytes differ, worst by \(report.worst)",

@@ -154,3 +154,20 @@ np.save("rescale_1_255.npy", ImageDataGenerator(rescale=1.0 / 255).standardize(p
 caffe = lambda x: imagenet_utils.preprocess_input(x, mode="caffe")
 np.save("caffe_then_rescale.npy",
         ImageDataGenerator(preprocessing_function=caffe, rescale=0.017).standardize(pixels.copy()))
+
+# preprocess_input beyond RGB: Keras computes caffe and torch on 4 channels (caffe reverses all four
+# and centres the first three; torch scales all four and normalises the first three) and raises an
+# IndexError on 1 channel, where only tf (and no preprocessing) work. Pixel i of the 8x8 RGBA image
+# is (4i, 4i + 1, 4i + 2, 4i + 3).
+i = np.arange(64)
+rgba = np.stack([i * 4, i * 4 + 1, i * 4 + 2, i * 4 + 3], axis=-1).reshape(1, 8, 8, 4).astype(np.float32)
+for mode in ["caffe", "tf", "torch"]:
+    np.save(f"preprocess_rgba_{mode}.npy", imagenet_utils.preprocess_input(rgba.copy(), mode=mode))
+grey = (i * 4 + 3).reshape(1, 8, 8, 1).astype(np.float32)
+np.save("preprocess_grayscale_tf.npy", imagenet_utils.preprocess_input(grey.copy(), mode="tf"))
+for mode in ["caffe", "torch"]:
+    try:
+        imagenet_utils.preprocess_input(grey.copy(), mode=mode)
+        raise SystemExit(f"Keras now defines {mode} preprocessing on one channel: update Preprocessing")
+    except IndexError:
+        pass
