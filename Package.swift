@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "ONNXFormat", dependencies: [
             "ModelIR", "ONNXProto", "FileSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .target(name: "NPY", dependencies: ["FileSupport"]),
+        .target(name: "NPY", dependencies: ["FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG", "FileSupport"]),
         // OpenBLAS (Debian libopenblas0) is loaded at run time: see Sources/Runtime/Kernels/_BLAS.swift.
         // The runtime knows no file: its kernel store comes through ExecutorOptions.kernelStore.

@@ -36,9 +36,13 @@ public enum NPYError: Error, Equatable, Sendable, CustomStringConvertible {
     case partialRowBytes(path: String, rowBytes: Int, count: Int)
     /// `append` or `finish` after `finish()` or `cancel()`.
     case writerClosed(path: String)
+    /// A `.npz` archive that cannot be read or holds something other than `.npy` members.
+    case badArchive(path: String, reason: String)
 
     public var description: String {
         switch self {
+        case let .badArchive(path, reason):
+            return "\(path): \(reason)"
         case let .io(path, operation, code):
             return "\(path): \(operation) failed: \(Self.errnoText(code))"
         case let .notNPY(path):

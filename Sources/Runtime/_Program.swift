@@ -104,7 +104,7 @@ final class _Program: @unchecked Sendable {
     private static func lower(_ node: Node, graph: Graph, declared: [String: Operand_], fusion: _FusionPass,
                               lowering: Lowering) throws -> (any _Kernel)? {
         // Fast kernels read and write float32 only.
-        let floats = node.dataInputs.allSatisfy { declared[$0]?.dtype == .float32 }
+        let floats = node.dataInputs.allSatisfy { (graph.weights[$0]?.info.dtype ?? declared[$0]?.dtype) == .float32 }
             && node.outputs.allSatisfy { $0.isEmpty || declared[$0]?.dtype == .float32 }
         guard floats, node.outputs.count == 1 else { return nil }
         let inputShape = node.dataInputs.first.flatMap { declared[$0]?.shape }
@@ -197,12 +197,34 @@ final class _Program: @unchecked Sendable {
         case .activation(let a):
             if case .softmax(let axis) = a, let rank = inputShape?.count, Shape.normalizedAxis(axis, rank: rank) == nil { return nil }
             return _ActivationKernel(activation: a)
-        case .elementwise(.variadic(let f)) where f == .add || f == .mul:
-            guard node.inputs.allSatisfy({ graph.weights[$0] == nil }) else { return nil }
-            return _ElementwiseKernel(kind: f == .add ? .add : .multiply, activation: fusion.elementwiseActivations[node.name] ?? .linear)
+        case .elementwise(.variadic(let f)) where node.inputs.count >= 2:
+            let kind: _ElementwiseKernel.Kind
+            switch f {
+            case .add: kind = .add
+            case .mul: kind = .multiply
+            case .max: kind = .maximum
+            case .min: kind = .minimum
+            case .mean: return nil
+            }
+            return try elementwise(kind, node, graph: graph, activation: fusion.elementwiseActivations[node.name] ?? .linear)
+        case .elementwise(.binary(let f)) where f == .sub || f == .div:
+            return try elementwise(f == .sub ? .subtract : .divide, node, graph: graph, activation: .linear)
         default:
             return nil
         }
+    }
+
+    /// An element-wise kernel over the node's operands, its constant operands bound now; nil
+    /// when every operand is constant (the plan folds those) or one is not a float constant.
+    private static func elementwise(_ kind: _ElementwiseKernel.Kind, _ node: Node, graph: Graph,
+                                    activation: Activation) throws -> (any _Kernel)? {
+        var kernel = _ElementwiseKernel(kind: kind, activation: activation, operandCount: node.inputs.count)
+        for (k, name) in node.inputs.enumerated() {
+            guard let w = graph.weights[name] else { continue }
+            guard w.info.dtype == .float32 else { return nil }
+            kernel.constants[k] = (try _FloatWeights(w, node: node.name, role: "operand \(k)"), w.info.shape)
+        }
+        return kernel.constants.count < node.inputs.count ? kernel : nil
     }
 
     private static func checkBLAS(_ node: Node, _ dims: Int...) throws {

@@ -96,9 +96,12 @@ extension Benchmarks {
         let graph = try ModelLoader.load(path: path, options: options).graph
         let session = try InferenceSession(graph: graph, options: executor)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        var shape = try session.imageInput.shape
+        let image = try session.imageInput
+        var shape = image.info.shape
         shape[0] = batch
-        if let size { shape[1] = size.0; shape[2] = size.1 }
+        if let size {
+            if image.channelsFirst { shape[2] = size.0; shape[3] = size.1 } else { shape[1] = size.0; shape[2] = size.1 }
+        }
         guard shape.allSatisfy({ $0 > 0 }) else { throw WToolError.usage("the model accepts any image size; pass --size H,W") }
         var state: UInt32 = 12345
         let count = shape.reduce(1, *)

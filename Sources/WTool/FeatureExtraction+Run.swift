@@ -96,9 +96,10 @@ extension FeatureExtraction {
         let (session, input) = try InferenceSession.prepare(model: job.model, options: job.options, runtime: job.runtime,
                                                             images: job.images)
         let size = try session.imageSize(input)
-        let inputName = try session.imageInput.name
+        let image = try session.imageInput
         let graph = session.graph
-        guard let outShape = try graph.inferShapes(inputShapes: [inputName: [1, size.height, size.width, 3]])[graph.outputs[0]] else {
+        let oneImage = image.channelsFirst ? [1, image.mode.channels, size.height, size.width] : [1, size.height, size.width, image.mode.channels]
+        guard let outShape = try graph.inferShapes(inputShapes: [image.info.name: oneImage])[graph.outputs[0]], !outShape.isEmpty else {
             throw WToolError.invalid(path: job.model, detail: "cannot infer the output shape")
         }
         let rowShape = Array(outShape.dropFirst())
@@ -113,12 +114,12 @@ extension FeatureExtraction {
         let batchSize = max(job.batchSize, 1)
         for start in stride(from: 0, to: items.count, by: batchSize) {
             let chunk = Array(items[start..<min(start + batchSize, items.count)])
-            var images: [RGBImage] = []
+            var images: [Image] = []
             var good: [Item] = []
             for item in chunk {
                 let url = URL(fileURLWithPath: job.directory).appendingPathComponent(item.relativePath)
                 do {
-                    images.append(try ImageLoader.load(url: url, size: size, resize: input.resize))
+                    images.append(try ImageLoader.load(url: url, size: size, resize: input.resize, mode: image.mode))
                     good.append(item)
                 } catch {
                     guard job.skipUnreadable else { throw error }
@@ -127,8 +128,7 @@ extension FeatureExtraction {
                 }
             }
             if !images.isEmpty {
-                let tensor = Tensor(shape: [images.count, size.height, size.width, 3], floats: try input.preprocessing.batch(images))
-                let output = try session.run(tensor)
+                let output = try session.run(try session.batch(images, options: input))
                 try featureWriter.append(floats: output.floats)
                 try labelWriter.append(floats: good.flatMap { label($0, mode: job.classMode, classCount: classes.count) })
                 kept += good

@@ -87,13 +87,45 @@ public final class InferenceSession {
         self.executor = try Executor(graph: graph, options: options)
     }
 
-    /// The single NHWC input of a conv base, or a usage error.
-    public var imageInput: TensorInfo {
+    /// How images feed the model: its single rank-4 input with 1, 3 or 4 channels, channels last
+    /// (Keras, NHWC) or first (ONNX, NCHW).
+    public struct ImageInput: Sendable {
+        /// The graph input.
+        public var info: TensorInfo
+        /// Whether the input is NCHW (the channel axis right after the batch axis).
+        public var channelsFirst: Bool
+        /// Greyscale, RGB or RGBA, from the channel count (Keras's `color_mode`).
+        public var mode: ColorMode
+
+        /// The declared (height, width); -1 where the model takes any size.
+        public var declaredSize: (height: Int, width: Int) {
+            channelsFirst ? (info.shape[2], info.shape[3]) : (info.shape[1], info.shape[2])
+        }
+    }
+
+    /// The model's image input, or a usage error saying why it takes no images.
+    public var imageInput: ImageInput {
         get throws {
-            guard graph.inputs.count == 1, let input = graph.inputs.first, input.shape.count == 4, input.shape[3] == 3 else {
-                throw WToolError.usage("the model does not take one RGB image input (inputs: \(graph.inputs.map { "\($0.name) \($0.shape)" }))")
+            func refuse(_ why: String) -> WToolError {
+                .usage("the model does not take images (\(why)); give its inputs as tensors with --input NAME=FILE.npy")
             }
-            return input
+            guard graph.inputs.count == 1, let input = graph.inputs.first else {
+                throw refuse("it has \(graph.inputs.count) inputs: \(graph.inputs.map { "\($0.name) \(Shape.kerasString($0.shape))" }.joined(separator: ", "))")
+            }
+            let shape = input.shape
+            guard shape.count == 4, input.dtype.isFloatingPoint else {
+                throw refuse("input '\(input.name)' is \(input.dtype) \(Shape.kerasString(shape)), not a batch of images")
+            }
+            let last = ColorMode(channels: shape[3]), second = ColorMode(channels: shape[1])
+            // A trailing axis of 1, 3 or 4 is channels-last, unless the model says NCHW and the
+            // second axis fits too.
+            if let mode = last, !(input.layout == .nchw && second != nil) {
+                return ImageInput(info: input, channelsFirst: false, mode: mode)
+            }
+            if let mode = second {
+                return ImageInput(info: input, channelsFirst: true, mode: mode)
+            }
+            throw refuse("input '\(input.name)' \(Shape.kerasString(shape)) has no axis of 1, 3 or 4 channels")
         }
     }
 
@@ -104,22 +136,31 @@ public final class InferenceSession {
     /// The (height, width) images are resized to.
     public func imageSize(_ options: ImageInputOptions) throws -> (height: Int, width: Int) {
         if let size = options.size { return size }
-        let shape = try imageInput.shape
-        guard shape[1] > 0, shape[2] > 0 else {
+        let (height, width) = try imageInput.declaredSize
+        guard height > 0, width > 0 else {
             throw WToolError.usage("the model accepts any image size; pass --size H,W")
         }
-        guard shape[1] <= Self.maxImageSide, shape[2] <= Self.maxImageSide else {
-            throw WToolError.usage("the model's input is \(shape[1])x\(shape[2]) pixels, over the \(Self.maxImageSide)x\(Self.maxImageSide) wtool runs; pass --size H,W")
+        guard height <= Self.maxImageSide, width <= Self.maxImageSide else {
+            throw WToolError.usage("the model's input is \(height)x\(width) pixels, over the \(Self.maxImageSide)x\(Self.maxImageSide) wtool runs; pass --size H,W")
         }
-        return (shape[1], shape[2])
+        return (height, width)
     }
 
-    /// Decodes, resizes and preprocesses images into one NHWC batch.
+    /// Decodes, resizes and preprocesses images into one batch in the model's layout (Keras's
+    /// `load_img(color_mode=…)` + `img_to_array` + preprocessing; NCHW for a channels-first model).
     public func loadBatch(_ urls: [URL], options: ImageInputOptions) throws -> Tensor {
+        let input = try imageInput
         let size = try imageSize(options)
-        let images = try urls.map { try ImageLoader.load(url: $0, size: size, resize: options.resize) }
-        let data = try options.preprocessing.batch(images)
-        return Tensor(shape: [urls.count, size.height, size.width, 3], floats: data)
+        let images = try urls.map { try ImageLoader.load(url: $0, size: size, resize: options.resize, mode: input.mode) }
+        return try batch(images, options: options)
+    }
+
+    /// Already decoded images (all of the model's mode and size) as one batch in its layout.
+    public func batch(_ images: [Image], options: ImageInputOptions) throws -> Tensor {
+        let input = try imageInput
+        let size = (images.first?.height ?? 0, images.first?.width ?? 0)
+        let nhwc = Tensor(shape: [images.count, size.0, size.1, input.mode.channels], floats: try options.preprocessing.batch(images))
+        return input.channelsFirst ? try nhwc.transposed([0, 3, 1, 2]) : nhwc
     }
 
     /// Prepares a session for images of the model at `path`, as `wtool run`, `verify` and
@@ -164,8 +205,32 @@ public final class InferenceSession {
             guard let node = graph.node(named: layer) else { throw WToolError.usage("no layer named '\(layer)'") }
             valueFor[layer] = node.outputs[0]
         }
-        let input = try imageInput.name
+        let input = try imageInput.info.name
         let values = try executor.run(inputs: [input: batch], outputs: Array(Set(valueFor.values)))
         return valueFor.compactMapValues { values[$0] }
+    }
+
+    /// Runs the graph on tensors given by input name (in the model's own layout and types) and
+    /// returns its outputs by name, in the source's layout and shapes.
+    /// - Throws: ``WToolError/usage(_:)`` naming an unknown or missing input; the runtime's errors
+    ///   for a tensor that does not fit (rank, dtype, sizes).
+    public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
+        for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
+            throw WToolError.usage("the model has no input named '\(name)' (its inputs: \(graph.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        let needed = Set(Self.inputsNeeded(graph))
+        for info in graph.inputs where inputs[info.name] == nil && needed.contains(info.name) {
+            throw WToolError.usage("input '\(info.name)' \(info.dtype.numpyName) \(Shape.kerasString(info.shape)) was not given")
+        }
+        return try executor.run(inputs: inputs)
+    }
+
+    /// The graph inputs the outputs depend on.
+    static func inputsNeeded(_ graph: Graph) -> [String] {
+        var needed = Set(graph.outputs)
+        for node in graph.nodes.reversed() where node.outputs.contains(where: needed.contains) {
+            needed.formUnion(node.inputs)
+        }
+        return graph.inputs.map(\.name).filter(needed.contains)
     }
 }

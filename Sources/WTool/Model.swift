@@ -107,7 +107,24 @@ public final class Model: @unchecked Sendable {
         }
     }
 
-    /// Runs an already prepared NHWC float32 batch (`[N, H, W, C]`, preprocessed).
+    /// Runs the model on tensors by input name, in the model's own layout and types (NCHW for
+    /// most ONNX models, NHWC for Keras), and returns every output by name, in the source's
+    /// layout, shapes and types — what its own framework returns. Input tensors are read in place
+    /// (no copy) where the runtime takes them as they are.
+    /// - Parameter inputs: a tensor per graph input the outputs need.
+    /// - Throws: ``WToolError`` naming an unknown or missing input, or a tensor whose dtype, rank
+    ///   or sizes do not fit the declaration.
+    public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let session = try inferenceSession()
+        do {
+            return try session.run(inputs: inputs)
+        } catch {
+            throw WToolError.wrap(error, path: url?.path ?? graph.name)
+        }
+    }
+
+    /// Runs an already prepared image batch in the model's layout (`[N, H, W, C]` for a Keras
+    /// model, `[N, C, H, W]` for an NCHW one; preprocessed).
     /// - Returns: the model's output for the batch.
     /// - Throws: ``WToolError`` when the batch does not fit the model's input.
     public func run(batch: Tensor) throws -> Tensor {

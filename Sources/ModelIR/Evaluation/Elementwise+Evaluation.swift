@@ -24,7 +24,7 @@ extension ElementwiseOp {
             return acc
         case .select:
             let c = try ctx.operand(0), a = try ctx.operand(1), b = try ctx.operand(2)
-            let runs = _BroadcastRuns(outputShape: shape, operandShapes: [c.shape, a.shape, b.shape])
+            let runs = BroadcastRuns(outputShape: shape, operandShapes: [c.shape, a.shape, b.shape])
             let size = outType.byteSize
             return Tensor(dtype: outType, shape: shape) { raw in
                 guard let dst = raw.baseAddress, let cp = c.data.bytes.baseAddress else { return }
@@ -277,7 +277,7 @@ extension ElementwiseOp {
 
     /// `f(a, b)` with broadcasting, both float32.
     static func zipFloat(_ a: Tensor, _ b: Tensor, shape: [Int], _ f: (Float, Float) -> Float) -> Tensor {
-        let runs = _BroadcastRuns(outputShape: shape, operandShapes: [a.shape, b.shape])
+        let runs = BroadcastRuns(outputShape: shape, operandShapes: [a.shape, b.shape])
         return a.withFloats { pa in
             b.withFloats { pb in
                 Tensor(dtype: .float32, shape: shape) { raw in
@@ -299,7 +299,7 @@ extension ElementwiseOp {
     /// broadcasting, stored as `outType`.
     static func combineWide(_ a: Tensor, _ b: Tensor, shape: [Int], outType: DType, _ ctx: EvaluationContext,
                             _ float: (Double, Double) -> Double, integer: (Int64, Int64) -> Int64) throws -> Tensor {
-        let runs = _BroadcastRuns(outputShape: shape, operandShapes: [a.shape, b.shape])
+        let runs = BroadcastRuns(outputShape: shape, operandShapes: [a.shape, b.shape])
         let floating = a.dtype.isFloatingPoint
         return Tensor(dtype: outType, shape: shape) { raw in
             guard let dst = raw.baseAddress, let pa = a.data.bytes.baseAddress, let pb = b.data.bytes.baseAddress else { return }

@@ -82,7 +82,7 @@ extension NormalizationOp {
                     // Keras's (deprecated) rms_scaling: x · rsqrt(var + ε) · γ, the variance still centred, no β.
                     let g = gamma ?? _Parameter(values: [1], shape: [])
                     let inverse = variance.map { 1 / ($0 + T(a.epsilon)).squareRoot() }
-                    _BroadcastRuns(outputShape: shape, operandShapes: [stats, g.shape]).forEach { o, n, offsets, steps in
+                    BroadcastRuns(outputShape: shape, operandShapes: [stats, g.shape]).forEach { o, n, offsets, steps in
                         for j in 0..<n { out[o + j] = xs[o + j] * inverse[offsets[0] + j * steps[0]] * g.values[offsets[1] + j * steps[1]] }
                     }
                 } else {
@@ -110,7 +110,7 @@ extension NormalizationOp {
                 let along = try axis(a.axis)
                 let stats = statsShape(shape, reduced: [along])
                 var norms = [Double](repeating: 0, count: stats.reduce(1, *))
-                let runs = _BroadcastRuns(outputShape: shape, operandShapes: [stats])
+                let runs = BroadcastRuns(outputShape: shape, operandShapes: [stats])
                 runs.forEach { o, n, offsets, steps in
                     for j in 0..<n {
                         let v = Double(xs[o + j])
@@ -156,7 +156,7 @@ extension NormalizationOp {
                 }
                 let epsilon: T = 1e-7
                 let deviations = variance.values.map { Swift.max($0.squareRoot(), epsilon) }
-                _BroadcastRuns(outputShape: shape, operandShapes: [mean.shape, variance.shape]).forEach { o, n, offsets, steps in
+                BroadcastRuns(outputShape: shape, operandShapes: [mean.shape, variance.shape]).forEach { o, n, offsets, steps in
                     for j in 0..<n {
                         let m = mean.values[offsets[0] + j * steps[0]], d = deviations[offsets[1] + j * steps[1]]
                         out[o + j] = a.invert ? m + xs[o + j] * d : (xs[o + j] - m) / d
@@ -184,7 +184,7 @@ extension NormalizationOp {
         let groups = stats.reduce(1, *)
         let size = groups > 0 ? Double(x.count / groups) : 1
         var sums = [Double](repeating: 0, count: groups)
-        let runs = _BroadcastRuns(outputShape: shape, operandShapes: [stats])
+        let runs = BroadcastRuns(outputShape: shape, operandShapes: [stats])
         runs.forEach { o, n, offsets, steps in
             for j in 0..<n { sums[offsets[0] + j * steps[0]] += Double(x[o + j]) }
         }
@@ -207,7 +207,7 @@ extension NormalizationOp {
                                                        into out: UnsafeMutableBufferPointer<T>) {
         let rsqrt = variance.map { 1 / ($0 + epsilon).squareRoot() }
         let g = gamma ?? _Parameter(values: [1], shape: []), b = beta ?? _Parameter(values: [0], shape: [])
-        _BroadcastRuns(outputShape: shape, operandShapes: [stats, g.shape, b.shape]).forEach { o, n, offsets, steps in
+        BroadcastRuns(outputShape: shape, operandShapes: [stats, g.shape, b.shape]).forEach { o, n, offsets, steps in
             for j in 0..<n {
                 let s = offsets[0] + j * steps[0]
                 let inv = rsqrt[s] * g.values[offsets[1] + j * steps[1]]

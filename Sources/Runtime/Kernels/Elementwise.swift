@@ -1,40 +1,116 @@
 import ModelIR
 
-/// Keras `Add` / ONNX `Add` and Keras `Multiply` / ONNX `Mul` over two or more inputs of one shape
-/// (any layout; no broadcasting, as the IR's shape inference requires equal shapes).
+/// Element-wise arithmetic on float32 with NumPy broadcasting: Keras `Add`/`Multiply`/`Subtract`/
+/// `Maximum`/`Minimum`, ONNX `Add`/`Sub`/`Mul`/`Div`/`Max`/`Min`/`Sum` (two or more operands,
+/// folded left to right as the reference evaluator does), optionally followed by a fused
+/// element-wise activation (ResNet's `Add → ReLU`).
+///
+/// Operands of the output's shape stream through SIMD loops (the common case: a residual sum);
+/// broadcast ones (a per-channel vector, a scalar, ONNX's `[1, C, 1, 1]`) are walked as runs along
+/// the last merged axis (`ModelIR.BroadcastRuns`), so the inner loop stays contiguous. Constant
+/// operands (an ONNX initializer) are bound at load.
 struct _ElementwiseKernel: _Kernel {
-    enum Kind { case add, multiply }
+    enum Kind { case add, subtract, multiply, divide, maximum, minimum }
     let kind: Kind
     /// A fused element-wise activation (never softmax), applied as each block is combined.
     var activation: Activation = .linear
+    /// Operand position → a constant bound at load (with its shape); the others come from the
+    /// step's inputs, in order.
+    var constants: [Int: (weights: _FloatWeights, shape: [Int])] = [:]
+    /// Total operand count (constants included).
+    var operandCount: Int = 2
 
-    var bufferUse: _BufferUse { .inPlace }
+    var bufferUse: _BufferUse { constants[0] == nil ? .inPlace : .fresh }
+
+    @inline(__always) private func combine(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        switch kind {
+        case .add: a + b
+        case .subtract: a - b
+        case .multiply: a * b
+        case .divide: a / b
+        // NaN propagates, as NumPy's maximum and the reference evaluator do.
+        case .maximum: a.replacing(with: b, where: b .> a).replacing(with: .nan, where: (a .!= a) .| (b .!= b))
+        case .minimum: a.replacing(with: b, where: b .< a).replacing(with: .nan, where: (a .!= a) .| (b .!= b))
+        }
+    }
+
+    @inline(__always) private func combine(_ a: Float, _ b: Float) -> Float {
+        switch kind {
+        case .add: a + b
+        case .subtract: a - b
+        case .multiply: a * b
+        case .divide: a / b
+        case .maximum: a.isNaN || b.isNaN ? .nan : Swift.max(a, b)
+        case .minimum: a.isNaN || b.isNaN ? .nan : Swift.min(a, b)
+        }
+    }
 
     func run(_ a: _KernelArguments) {
-        let count = Shape.elementCount(a.outputShape) ?? 0
-        let inputs = a.inputs, output = a.output, kind = self.kind, activation = self.activation
-        let block = 4096
-        a.parallel.forEachRange((count + block - 1) / block, workPerItem: block * inputs.count) { range in
-            let lo = range.lowerBound * block, hi = min(range.upperBound * block, count)
-            // Explicit vectors: the output usually is input 0 (in place), which defeats the vectoriser.
-            func combine(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
-                var i = lo
-                while i + 8 <= hi {
-                    let a = _Activations.load(x + i), b = _Activations.load(y + i)
-                    _Activations.store(kind == .add ? a + b : a * b, output + i)
-                    i += 8
+        var pointers: [UnsafePointer<Float>] = []
+        var shapes: [[Int]] = []
+        var next = 0
+        for k in 0..<operandCount {
+            if let c = constants[k] {
+                pointers.append(c.weights.pointer)
+                shapes.append(c.shape)
+            } else {
+                pointers.append(a.inputs[next])
+                shapes.append(a.inputShapes[next])
+                next += 1
+            }
+        }
+        let out = a.outputShape
+        let count = Shape.elementCount(out) ?? 0
+        let output = a.output
+        if shapes.allSatisfy({ $0 == out }) {
+            let block = 4096
+            a.parallel.forEachRange((count + block - 1) / block, workPerItem: block * pointers.count) { range in
+                let lo = range.lowerBound * block, hi = min(range.upperBound * block, count)
+                // Explicit vectors: the output usually is operand 0 (in place), which defeats the vectoriser.
+                func fold(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
+                    var i = lo
+                    while i + 8 <= hi {
+                        _Activations.store(combine(_Activations.load(x + i), _Activations.load(y + i)), output + i)
+                        i += 8
+                    }
+                    while i < hi {
+                        output[i] = combine(x[i], y[i])
+                        i += 1
+                    }
                 }
-                while i < hi {
-                    output[i] = kind == .add ? x[i] + y[i] : x[i] * y[i]
-                    i += 1
+                fold(pointers[0], pointers[1])
+                for z in pointers.dropFirst(2) { fold(output, z) }
+                if activation != .linear {
+                    _Activations.apply(activation, source: output + lo, destination: output + lo, shape: [hi - lo], bias: nil,
+                                       parallel: .serial)
                 }
             }
-            combine(inputs[0], inputs[1])
-            for z in inputs.dropFirst(2) { combine(output, z) }
-            if activation != .linear {
-                _Activations.apply(activation, source: output + lo, destination: output + lo, shape: [hi - lo], bias: nil,
-                                   parallel: .serial)
+            return
+        }
+        // Broadcasting: fold operand by operand into the output (the first pass reads operands 0
+        // and 1, later ones read the output back), each pass walking runs.
+        var leftShape = shapes[0]
+        var left = pointers[0]
+        for k in 1..<pointers.count {
+            let runs = BroadcastRuns(outputShape: out, operandShapes: [leftShape, shapes[k]])
+            let right = pointers[k]
+            let source = left
+            a.parallel.forEachRange(runs.runCount, workPerItem: max(runs.shape.last ?? 1, 1)) { range in
+                runs.forEach(in: range) { start, length, offsets, steps in
+                    let x = source + offsets[0], y = right + offsets[1], o = output + start
+                    switch (steps[0], steps[1]) {
+                    case (1, 1): for j in 0..<length { o[j] = combine(x[j], y[j]) }
+                    case (1, 0): let v = y[0]; for j in 0..<length { o[j] = combine(x[j], v) }
+                    case (0, 1): let v = x[0]; for j in 0..<length { o[j] = combine(v, y[j]) }
+                    default: for j in 0..<length { o[j] = combine(x[j * steps[0]], y[j * steps[1]]) }
+                    }
+                }
             }
+            left = UnsafePointer(output)
+            leftShape = out
+        }
+        if activation != .linear {
+            _Activations.apply(activation, source: output, destination: output, shape: [count], bias: nil, parallel: a.parallel)
         }
     }
 }

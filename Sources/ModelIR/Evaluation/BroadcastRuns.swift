@@ -1,14 +1,16 @@
 /// NumPy broadcasting as runs: the output of `outputShape` is visited in row-major order as runs
 /// along its last (collapsed) axis; operand `k` starts each run at `offsets[k]` and steps by
-/// `steps[k]` (1 when it varies along that axis, 0 when broadcast).
-struct _BroadcastRuns {
-    let shape: [Int]
+/// `steps[k]` (1 when it varies along that axis, 0 when broadcast). The evaluator's element-wise
+/// ops and the runtime's fast element-wise kernels both walk tensors this way.
+public struct BroadcastRuns: Sendable {
+    /// The output shape with size-1 axes dropped and compatible neighbours merged.
+    public let shape: [Int]
     /// Per operand, per collapsed axis: element stride (0 on broadcast axes).
-    let strides: [[Int]]
+    public let strides: [[Int]]
 
     /// Aligns operand shapes to `outputShape` and merges adjacent axes that every operand treats
     /// alike (all contiguous or all broadcast), so runs are as long as possible.
-    init(outputShape: [Int], operandShapes: [[Int]]) {
+    public init(outputShape: [Int], operandShapes: [[Int]]) {
         let rank = outputShape.count
         var aligned: [[Int]] = operandShapes.map { s in
             let padded = [Int](repeating: 1, count: rank - s.count) + s
@@ -46,32 +48,49 @@ struct _BroadcastRuns {
         self.strides = aligned
     }
 
+    /// The number of runs (output elements / run length), for splitting work.
+    public var runCount: Int {
+        guard let length = shape.last, length > 0 else { return shape.isEmpty ? 1 : 0 }
+        return (Shape.elementCount(shape) ?? 0) / length
+    }
+
     /// Calls `body(outStart, count, offsets, steps)` for each run, in output order.
-    func forEach(_ body: (Int, Int, [Int], [Int]) -> Void) {
+    public func forEach(_ body: (Int, Int, [Int], [Int]) -> Void) {
+        forEach(in: 0..<runCount, body)
+    }
+
+    /// Calls `body(outStart, count, offsets, steps)` for runs `runs` (a slice of `0..<runCount`),
+    /// in output order: threads can each take a slice.
+    public func forEach(in runs: Range<Int>, _ body: (Int, Int, [Int], [Int]) -> Void) {
         let operands = strides.count
         guard let length = shape.last else {
-            body(0, 1, [Int](repeating: 0, count: operands), [Int](repeating: 0, count: operands))
+            if runs.contains(0) { body(0, 1, [Int](repeating: 0, count: operands), [Int](repeating: 0, count: operands)) }
             return
         }
-        guard length > 0, !shape.contains(0) else { return }
+        guard length > 0, !shape.contains(0), !runs.isEmpty else { return }
         let steps = strides.map { $0.last ?? 0 }
-        let outer = shape.dropLast()
+        let outer = Array(shape.dropLast())
         var index = [Int](repeating: 0, count: outer.count)
         var offsets = [Int](repeating: 0, count: operands)
-        var out = 0
-        while true {
+        var r = runs.lowerBound
+        for axis in stride(from: outer.count - 1, through: 0, by: -1) {
+            index[axis] = r % outer[axis]
+            r /= outer[axis]
+            for k in 0..<operands { offsets[k] += index[axis] * strides[k][axis] }
+        }
+        var out = runs.lowerBound * length
+        for _ in runs {
             body(out, length, offsets, steps)
             out += length
             var axis = outer.count - 1
             while axis >= 0 {
                 index[axis] += 1
                 for k in 0..<operands { offsets[k] += strides[k][axis] }
-                if index[axis] < shape[axis] { break }
+                if index[axis] < outer[axis] { break }
                 for k in 0..<operands { offsets[k] -= strides[k][axis] * index[axis] }
                 index[axis] = 0
                 axis -= 1
             }
-            if axis < 0 { return }
         }
     }
 }
