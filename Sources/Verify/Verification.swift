@@ -101,6 +101,16 @@ public struct Verification {
 }
 
 extension Verification {
+    /// Compares an output with a reference tensor of exactly its shape (any numeric dtype, in
+    /// float): the tensor form of verification, for references from any framework.
+    /// - Throws: ``VerifyError/shapeMismatch(label:expected:actual:)``.
+    public static func compare(_ actual: Tensor, _ expected: Tensor, label: String) throws -> ParityMetrics {
+        guard actual.shape == expected.shape, actual.elementCount == expected.elementCount else {
+            throw VerifyError.shapeMismatch(label: label, expected: expected.shape, actual: actual.shape)
+        }
+        return ParityMetrics(actual: actual.floats, expected: expected.floats)
+    }
+
     /// Image files in `directory` that have a reference `<stem>.npy` in `expected`, sorted by name.
     public static func pairs(images directory: String, expected: String) throws -> [(image: URL, reference: URL)] {
         let names = try FileManager.default.contentsOfDirectory(atPath: directory).sorted()

@@ -11,7 +11,8 @@ public struct ModelSummary: Sendable {
         /// Keras's class name (`Conv2D`, `InputLayer`, `Functional`, …).
         public var type: String
         /// Output shape with the batch axis as -1.
-        public var outputShape: [Int]
+        /// Nil when even the rank is known only at run time (shown as `?`).
+        public var outputShape: [Int]?
         /// Weights of the row (a nested model counts all of its layers').
         public var params: Int
         /// Producers of this row's inputs, Keras style (`block1_conv1[0][0]`).
@@ -34,11 +35,11 @@ public struct ModelSummary: Sendable {
     /// Builds the summary of `graph`.
     /// - Throws: `ModelIRError` when shapes cannot be inferred.
     public init(graph: Graph) throws {
-        let shapes = try graph.inferShapes()
+        let shapes = try graph.inferTypes(foldLimit: 0).mapValues(\.shape)
         modelName = graph.name
         parameters = graph.parameterCount
         inputs = graph.inputs
-        outputs = graph.outputs.map { TensorInfo(name: $0, shape: shapes[$0] ?? []) }
+        outputs = graph.outputs.map { TensorInfo(name: $0, shape: (shapes[$0] ?? nil) ?? []) }
 
         // The row that produces each value: a top-level node, an input, or a nested model.
         var producer: [String: String] = [:]
@@ -71,7 +72,7 @@ public struct ModelSummary: Sendable {
             }
             rowIndex[rowName] = rows.count
             let type = top.flatMap { name in submodels.first { $0.scope == [name] }?.className } ?? node.typeName
-            rows.append(Row(name: rowName, type: type, outputShape: shapes[node.outputs[0]] ?? [], params: params, connectedTo: connections))
+            rows.append(Row(name: rowName, type: type, outputShape: shapes[node.outputs[0]] ?? nil, params: params, connectedTo: connections))
         }
         self.rows = rows
         var consumers: [String: Int] = [:]
@@ -111,7 +112,7 @@ public struct ModelSummary: Sendable {
         var headers = ["Layer (type)", "Output Shape", "Param #"]
         if !isSequentialLike { headers.append("Connected to") }
         let cells: [[[String]]] = rows.map { row in
-            var c: [[String]] = [["\(row.name) (\(row.type))"], [Shape.kerasString(row.outputShape)], [Self.grouped(row.params)]]
+            var c: [[String]] = [["\(row.name) (\(row.type))"], [row.outputShape.map(Shape.kerasString) ?? "?"], [Self.grouped(row.params)]]
             if !isSequentialLike {
                 c.append(row.connectedTo.isEmpty ? ["-"] : row.connectedTo.enumerated().map { $0 < row.connectedTo.count - 1 ? $1 + "," : $1 })
             }
@@ -153,7 +154,7 @@ public struct ModelSummary: Sendable {
         let object: [String: Any] = [
             "model": modelName,
             "layers": rows.map { row -> [String: Any] in
-                var d: [String: Any] = ["name": row.name, "type": row.type, "output_shape": shape(row.outputShape), "params": row.params]
+                var d: [String: Any] = ["name": row.name, "type": row.type, "output_shape": row.outputShape.map { shape($0) as Any } ?? NSNull(), "params": row.params]
                 if !isSequentialLike { d["connected_to"] = row.connectedTo }
                 return d
             },

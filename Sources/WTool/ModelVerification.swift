@@ -68,3 +68,70 @@ struct _SessionParityModel: ParityModel {
     func run(_ input: Tensor) throws -> Tensor { try session.run(input) }
     func run(_ input: Tensor, layers: [String]) throws -> [String: Tensor] { try session.run(input, layers: layers) }
 }
+
+extension ModelVerification {
+    /// One output compared with its reference tensor.
+    public struct OutputResult: Sendable {
+        /// The graph output's name.
+        public var output: String
+        public var shape: [Int]
+        public var metrics: ParityMetrics
+    }
+
+    /// Runs the model on tensors and compares every output with the reference of its name
+    /// (`wtool verify MODEL --input NAME=FILE.npy … --reference REF.npz`): references from any
+    /// framework (onnxruntime, Keras, PyTorch), in the source's layout. A `.npy` reference is the
+    /// single output's.
+    /// - Returns: a result per output, in graph order.
+    /// - Throws: ``WToolError``: a missing reference or output, shapes that differ, the model's errors.
+    @discardableResult
+    public func run(tensors arguments: [TensorArgument], reference: String,
+                    result: (OutputResult) -> Void = { _ in }) throws -> [OutputResult] {
+        let graph = try ModelLoader.load(path: model, options: options).graph
+        let session: InferenceSession
+        do {
+            session = try InferenceSession(graph: graph, options: runtime)
+        } catch {
+            throw WToolError.wrap(error, path: model)
+        }
+        let references = try TensorFiles.read(reference)
+        var expected: [String: Tensor] = [:]
+        if references.count == 1, references[0].name.isEmpty {
+            guard graph.outputs.count == 1 else {
+                throw WToolError.usage("\(reference): one array for \(graph.outputs.count) outputs; give a .npz keyed by output name")
+            }
+            expected[graph.outputs[0]] = references[0].tensor
+        } else {
+            for (name, tensor) in references {
+                guard graph.outputs.contains(name) else {
+                    throw WToolError.usage("\(reference): '\(name)' is not an output of the model (its outputs: \(graph.outputs.joined(separator: ", ")))")
+                }
+                expected[name] = tensor
+            }
+        }
+        let inputs = try ModelRun.inputs(arguments, for: graph)
+        let outputs: [String: Tensor]
+        do {
+            outputs = try session.run(inputs: inputs)
+        } catch {
+            throw WToolError.wrap(error, path: model)
+        }
+        var results: [OutputResult] = []
+        for name in graph.outputs {
+            guard let want = expected[name] else {
+                throw WToolError.usage("\(reference): no reference for output '\(name)'")
+            }
+            guard let got = outputs[name] else { throw WToolError.invalid(path: model, detail: "output '\(name)' was not computed") }
+            let metrics: ParityMetrics
+            do {
+                metrics = try Verification.compare(got, want, label: "\(reference)[\(name)]")
+            } catch {
+                throw WToolError.wrap(error, path: reference)
+            }
+            let r = OutputResult(output: name, shape: got.shape, metrics: metrics)
+            results.append(r)
+            result(r)
+        }
+        return results
+    }
+}
