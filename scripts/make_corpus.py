@@ -51,7 +51,7 @@ import zlib
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from swm import MAGIC as SWM_MAGIC  # noqa: E402  (the layout's one Python description)
+from wtool_scripts.swm import ENTRY, FIXED, MAGIC as SWM_MAGIC  # noqa: E402  (the layout's one Python description)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(ROOT, "samples")
@@ -61,9 +61,6 @@ U64 = 2**64 - 1
 
 # ---------------------------------------------------------------------------------------------
 # .swm layout (schemas/swm.md): parse a sound file into parts, rebuild it with chosen damage.
-
-ENTRY = struct.Struct("<QQIIIBBBBIIQ")  # 48 bytes, schemas/swm.md §3
-FIXED = struct.Struct("<8sHHIQQQIIIIII")  # 64 bytes, §2
 
 
 class SWMParts:

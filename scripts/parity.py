@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import swm  # noqa: E402
+from wtool_scripts import swm  # noqa: E402
 
 WEIGHTS_ONLY = {"weights.h5", "tfkeras-weights.h5", "weights-offset.h5"}
 

@@ -1,0 +1,5 @@
+"""wtool's Python side, one module per concern; the files in scripts/ are thin entry points.
+
+    common.py     paths, running wtool, JSON/.npy/hash helpers, the error metric, timing, Keras import
+    swm.py        an independent reader of the .swm format (and its layout, for the corpus)
+"""
