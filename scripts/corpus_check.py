@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option  # noqa: E402
+
 TIMEOUT = 60
 IMPORT_LIMIT = ["--import-time-limit", "20"]
 
@@ -179,7 +182,7 @@ class Runner:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--wtool", default=".build/release/wtool")
+    add_wtool_option(ap)
     ap.add_argument("--only", default="", help="check only cases whose id starts with this")
     ap.add_argument("corpus")
     args = ap.parse_args()

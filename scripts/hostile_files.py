@@ -10,6 +10,9 @@ file, and leave no output file behind (neither OUT.swm nor OUT.swm.tmp-*). Ends 
 """
 import argparse, os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option  # noqa: E402
+
 
 def check(wtool, path, work):
     problems = []
@@ -40,7 +43,7 @@ def check(wtool, path, work):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wtool", default=".build/release/wtool")
+    add_wtool_option(ap)
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
     files = []
