@@ -1,8 +1,9 @@
 """What every script shares: where things are, running wtool, JSON and .npy files, hashes, the
 error metric, timing, and importing one Keras per process quietly.
 
-Imports only the standard library and NumPy at module level, so the tf_keras child processes
-and the scripts that must choose their Keras before importing it can use it.
+Imports only the standard library at module level (NumPy where a helper needs it), so scripts
+run by the system python3 (hostile_files.py), the tf_keras child processes and the scripts that
+must choose their Keras before importing it can all use it.
 """
 import hashlib
 import json
@@ -10,8 +11,6 @@ import os
 import subprocess
 import time
 from pathlib import Path
-
-import numpy as np
 
 SCRIPTS = Path(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # scripts/
 REPO = SCRIPTS.parent
@@ -38,6 +37,20 @@ def run(cmd):
     """Runs cmd; returns (exit status, stdout, stderr stripped)."""
     p = subprocess.run(cmd, capture_output=True, text=True)
     return p.returncode, p.stdout, p.stderr.strip()
+
+
+def refusal_fault(status, stderr, names):
+    """What is wrong with a wtool run that had to refuse its input cleanly (exit 1…128, exactly
+    one non-empty stderr line, starting `error: ` and naming one of `names`): ("signal", N) for a
+    crash, ("accepted", 0) for exit 0, ("message", 0) for any other stderr; None if clean."""
+    if status < 0 or status > 128:
+        return "signal", -status if status < 0 else status - 128
+    if status == 0:
+        return "accepted", 0
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    if len(lines) != 1 or not lines[0].startswith("error: ") or not any(n in lines[0] for n in names):
+        return "message", 0
+    return None
 
 
 def run_json(cmd):
@@ -68,6 +81,8 @@ def sha256_file(path):
 
 def le_bytes(arr):
     """Raw little-endian C-order bytes of an array (what sha256 in tensors.json hashes)."""
+    import numpy as np
+
     arr = np.ascontiguousarray(arr)
     return arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes()
 
@@ -95,6 +110,8 @@ def write_json(path, obj):
 
 
 def save_npy(path, arr):
+    import numpy as np
+
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     np.save(path, np.ascontiguousarray(arr))
 
@@ -130,6 +147,8 @@ def code_stamp():
 def error_stats(actual, expected):
     """(max|actual - expected|, that / max|expected|) in float64; (inf, inf) if the shapes differ.
     A zero `expected` gives the absolute difference as the relative one."""
+    import numpy as np
+
     actual = np.asarray(actual, dtype=np.float64)
     expected = np.asarray(expected, dtype=np.float64)
     if actual.shape != expected.shape:
