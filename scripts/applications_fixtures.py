@@ -23,9 +23,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import REPO, import_keras, legacy_keras_env, shape_list  # noqa: E402
 
 # (fixture name, keras.applications constructor, keyword arguments). input_shape is a kwarg.
 CASES = [
@@ -52,18 +51,15 @@ CASES = [
 
 
 def describe(K, model):
-    def shape(s):
-        return [None if d is None else int(d) for d in s]
-
     def count(ws):
         return int(sum(int(w.shape.num_elements()) if hasattr(w.shape, "num_elements")
                        else int(__import__("numpy").prod(w.shape)) for w in ws))
 
     layers = []
     for layer in model.layers:
-        weights = [shape(w.shape) for w in layer.weights]
+        weights = [shape_list(w.shape) for w in layer.weights]
         layers.append([layer.name, layer.__class__.__name__, int(layer.count_params()) if weights else 0,
-                       shape(layer.output.shape), weights])
+                       shape_list(layer.output.shape), weights])
     return {"model_name": model.name, "count_params": int(model.count_params()),
             "trainable_params": count(model.trainable_weights),
             "non_trainable_params": count(model.non_trainable_weights), "layers": layers}
@@ -100,20 +96,18 @@ def main():
     args = ap.parse_args()
 
     if args.tf_keras_child:  # the tf_keras side, in its own process
-        import tf_keras as K
-
+        K = import_keras("2", quiet=False)
         Path(args.tf_keras_child).write_text(json.dumps({"version": K.__version__, "models": build_all(K)}))
         return
 
-    import keras
-
+    keras = import_keras("3", quiet=False)
     print(f"Keras {keras.__version__}", flush=True)
     k3 = build_all(keras)
     tmp = Path(args.out) / ".tf_keras.json"
     Path(args.out).mkdir(parents=True, exist_ok=True)
     print("tf_keras (child process)", flush=True)
     subprocess.run([sys.executable, __file__, "--tf-keras-child", str(tmp)], check=True,
-                   env=dict(os.environ, TF_USE_LEGACY_KERAS="1"))
+                   env=legacy_keras_env())
     tfk = json.loads(tmp.read_text())
     tmp.unlink()
     for name, ctor, kwargs in CASES:

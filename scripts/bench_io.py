@@ -6,23 +6,20 @@ Usage: python scripts/bench_io.py MODEL.h5 [--wtool .build/release/wtool] [--run
 All measurements are on the same machine in one run, page cache warm (each file is read once
 first). Reported as medians; the ratios are what matter (machines are noisy).
 """
-import argparse, json, os, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile
 
 import h5py
 import numpy as np
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option, run_json, timed_ms  # noqa: E402
+
 
 def median_time(fn, runs, warmup=1):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples)
+    """Median seconds of `runs` calls of fn."""
+    return statistics.median(timed_ms(fn, runs, warmup)) / 1e3
 
 
 def h5_arrays(path):
@@ -43,7 +40,7 @@ def touch(arr):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("model")
-    ap.add_argument("--wtool", default=".build/release/wtool")
+    add_wtool_option(ap)
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -61,8 +58,7 @@ def main():
                     pass
 
         res = {}
-        w = json.loads(subprocess.run([args.wtool, "bench", swm, "--io", "--runs", "2000", "--json"],
-                                      check=True, capture_output=True, text=True).stdout)
+        w = run_json([args.wtool, "bench", swm, "--io", "--runs", "2000", "--json"])
         res["swm_open_us"] = w["open_us"]
         res["swm_open_graph_us"] = w["graph_us"]
         res["swm_touch_ms"] = w["touch_ms"]

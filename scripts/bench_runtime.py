@@ -17,21 +17,12 @@ written), with its kernel cache warm and (for Winograd) without one, next to `py
 preprocessing, session, np.save), alternated --rounds times, with each one's peak RSS; and the
 memory floor the issue sets, weights + the largest activation pair + 10%.
 """
-import argparse, json, os, resource, shutil, statistics, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, statistics, subprocess, sys, tempfile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
-
-def timed(fn, runs, warmup=1):
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return [s * 1e3 for s in samples]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option, import_keras, rel_error, run_json, timed_ms  # noqa: E402
 
 
 def main():
@@ -44,7 +35,7 @@ def main():
     ap.add_argument("--conv", default="auto", help="wtool --conv algorithm(s), comma-separated")
     ap.add_argument("--no-keras", action="store_true", help="skip Keras (it is the slowest to time)")
     ap.add_argument("--process", action="store_true", help="also time whole-process runs and peak memory")
-    ap.add_argument("--wtool", default=".build/release/wtool")
+    add_wtool_option(ap)
     ap.add_argument("--json")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(args.reference, "manifest.json")))
@@ -73,8 +64,7 @@ def bench(args, manifest, name):
     onnx_input = sess.get_inputs()[0].name
     kmodel = None
     if not args.no_keras:
-        import keras
-        kmodel = keras.models.load_model(h5, compile=False)
+        kmodel = import_keras("3", quiet=False).models.load_model(h5, compile=False)
     convs = args.conv.split(",")
 
     rows = []
@@ -87,19 +77,17 @@ def bench(args, manifest, name):
             round_ms = {}
             for c in convs:
                 # Its own kernel cache: warm after the first round, as for every run after a model's first.
-                out = subprocess.run([args.wtool, "bench", swm, "--batch", str(batch), "--runs", str(args.runs),
-                                      "--conv", c, "--kernel-cache", os.path.join(work, "kernels"), "--json"],
-                                     check=True, capture_output=True, text=True).stdout
-                w = json.loads(out)
+                w = run_json([args.wtool, "bench", swm, "--batch", str(batch), "--runs", str(args.runs),
+                              "--conv", c, "--kernel-cache", os.path.join(work, "kernels"), "--json"])
                 # `wtool bench` reports the median of its runs; weight it like --runs samples.
                 samples[f"wtool:{c}"] += [w["ms_per_batch"]] * args.runs
                 round_ms[f"wtool:{c}"] = w["ms_per_batch"]
                 load_ms[c] = w["load_ms"]
-            o = timed(lambda: sess.run(None, {onnx_input: x}), args.runs)
+            o = timed_ms(lambda: sess.run(None, {onnx_input: x}), args.runs)
             samples["onnxruntime"] += o
             round_ms["onnxruntime"] = statistics.median(o)
             if kmodel:
-                samples["keras"] += timed(lambda: kmodel.predict_on_batch(x), args.runs)
+                samples["keras"] += timed_ms(lambda: kmodel.predict_on_batch(x), args.runs)
             for k in ratios:
                 ratios[k].append(round_ms[k] / round_ms["onnxruntime"])
         row = {"batch": batch, "ms_per_image": {k: statistics.median(v) / batch for k, v in samples.items()},
@@ -193,11 +181,11 @@ def process_bench(args, manifest, name):
             times[k].append(t)
             rss[k] = max(rss[k], m)
     a, b = np.load(out_w), np.load(out_o)
-    agreement = float(np.abs(a - b).max() / np.abs(b).max())
+    agreement = rel_error(a, b)
 
     # The floor: weights + the largest pair of consecutive activations (one layer's input and
     # output, batch 1, float32) + 10%.
-    summary = json.loads(subprocess.run([args.wtool, "summary", swm, "--json"], check=True, capture_output=True, text=True).stdout)
+    summary = run_json([args.wtool, "summary", swm, "--json"])
     weights = summary["total_params"] * 4   # float32
     acts = [int(np.prod([d for d in layer["output_shape"] if d is not None])) * 4 for layer in summary["layers"]]
     pair = max(acts[i] + acts[i + 1] for i in range(len(acts) - 1))

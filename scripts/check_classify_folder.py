@@ -11,6 +11,9 @@ import sys
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import rel_error  # noqa: E402
+
 
 def main():
     lines, expected_dir = open(sys.argv[1]).read().splitlines(), sys.argv[2]
@@ -21,10 +24,8 @@ def main():
         stem = row["file"].rsplit(".", 1)[0]
         if stem not in expected:
             continue
-        want = np.load(os.path.join(expected_dir, stem + ".npy")).astype(np.float64).ravel()
-        got = np.asarray(row["output"], dtype=np.float64).ravel()
-        rel = float(np.abs(got - want).max() / (np.abs(want).max() or 1.0)) if got.shape == want.shape else float("inf")
-        worst = max(worst, rel)
+        want = np.load(os.path.join(expected_dir, stem + ".npy")).ravel()
+        worst = max(worst, rel_error(np.ravel(row["output"]), want))
         seen.add(stem)
     ok = seen == expected and worst <= 1e-5
     print(f"ClassifyFolder: {len(seen)}/{len(expected)} images, worst max|Δ|/max|keras| = {worst:.2e} -> {'ok' if ok else 'FAIL'}")

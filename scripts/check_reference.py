@@ -25,8 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import reference as ref  # noqa: E402  (also sets TF log level and warning filters)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# wtool_scripts.reference also sets the TF log level and warning filters.
+from wtool_scripts.common import code_stamp, error_stats  # noqa: E402
+from wtool_scripts.reference.introspect import keras3_weights_tensor_table, legacy_tensor_table  # noqa: E402
+from wtool_scripts.reference.keras3 import (keras3, keras_load, per_layer_model, preprocess,  # noqa: E402
+                                            run_keras3)
+from wtool_scripts.reference.tfkeras import run_tfkeras  # noqa: E402
 
 import numpy as np  # noqa: E402
 
@@ -34,21 +39,11 @@ TOLERANCE = 1e-4
 ROWS = []
 
 
-def metric(actual, expected):
-    actual = np.asarray(actual, dtype=np.float32)
-    expected = np.asarray(expected, dtype=np.float32)
-    if actual.shape != expected.shape:
-        return float("inf"), float("inf")
-    d = float(np.max(np.abs(actual.astype(np.float64) - expected)))
-    scale = float(np.max(np.abs(expected)))
-    return d, (d / scale if scale else d)
-
-
 def row(model, what, pairs, informative=False):
     """pairs: [(actual, expected)]; records the worst max|Δ| and rel."""
     worst_d, worst_r = 0.0, 0.0
     for a, e in pairs:
-        d, r = metric(a, e)
+        d, r = error_stats(a, e)
         worst_d, worst_r = max(worst_d, d), max(worst_r, r)
     ok = worst_r <= TOLERANCE
     status = "exact" if worst_d == 0 else ("ok" if ok else ("DIFF" if informative else "FAIL"))
@@ -75,13 +70,13 @@ def check_model(keras, base, m, work):
     pp = m["preprocessing"]
     mode = pp["mode"] if pp["mode"] in ("caffe", "tf") else "divide255"
     photos = {p["stem"]: base / "photos" / p["file"] for p in MANIFEST["photos"]}
-    rebuilt = [(ref.preprocess(mode, ref.keras_load(photos[s], target_size=tuple(pp["target_size"]),
-                                                     interpolation=pp["interpolation"])),
+    rebuilt = [(preprocess(mode, keras_load(photos[s], target_size=tuple(pp["target_size"]),
+                                            interpolation=pp["interpolation"])),
                 inputs[s]) for s in stems]
     row(name, f"inputs from photos ({pp['mode']})", rebuilt)
 
     def run_all(model):
-        return [(ref.run_keras3(model, inputs[s]), expected[s]) for s in stems]
+        return [(run_keras3(model, inputs[s]), expected[s]) for s in stems]
 
     fl = {k: d / v for k, v in m["flavours"].items()}
     loaded = None
@@ -103,7 +98,7 @@ def check_model(keras, base, m, work):
 
     # per-layer outputs, from the reloaded Keras 3 .h5
     if m.get("per_layer"):
-        layers, probe = ref.per_layer_model(loaded)
+        layers, probe = per_layer_model(loaded)
         pairs = []
         for s, per in m["per_layer"].items():
             outs = probe(inputs[s], training=False)
@@ -131,7 +126,7 @@ def check_model(keras, base, m, work):
         task(fl["tfkeras.h5"], fl["tfkeras-weights.h5"],
              label=f"tf_keras clone + load_weights {fl['tfkeras-weights.h5'].name}")
     if tasks:
-        ref.run_tfkeras(tasks, work)
+        run_tfkeras(tasks, work)
         for t, label in zip(tasks, labels):
             row(name, label, [(np.load(o), expected[s]) for o, s in zip(t["outputs"], stems)])
 
@@ -146,7 +141,7 @@ def check_model(keras, base, m, work):
     if "keras3.h5" in fl:
         outs = [str(work / f"{name}.x.{s}.npy") for s in stems]
         try:
-            ref.run_tfkeras([{"op": "predict", "model": str(fl["keras3.h5"]),
+            run_tfkeras([{"op": "predict", "model": str(fl["keras3.h5"]),
                               "inputs": in_paths, "outputs": outs}], work, capture=True)
             row(name, f"tf_keras load_model {fl['keras3.h5'].name}",
                 [(np.load(o), expected[s]) for o, s in zip(outs, stems)], True)
@@ -169,8 +164,8 @@ def check_model(keras, base, m, work):
     for key, path in m["tensors"].items():
         table = json.loads((d / path).read_text())
         tables[key] = table
-        fresh = (ref.legacy_tensor_table(fl[key]) if key != "weights.h5" else
-                 ref.keras3_weights_tensor_table(fl[key], [t["layer"] for t in table]))
+        fresh = (legacy_tensor_table(fl[key]) if key != "weights.h5" else
+                 keras3_weights_tensor_table(fl[key], [t["layer"] for t in table]))
         same = [t["sha256"] for t in table] == [t["sha256"] for t in fresh]
         note(name, f"{path} matches {fl[key].name}", "ok" if same else "FAIL")
     if tables:
@@ -202,11 +197,11 @@ def check_features(keras, base, f, models):
          "ok" if np.array_equal(labels, exp_labels) else "FAIL")
     note("features", "filenames sorted as flow_from_directory lists them",
          "ok" if files == sorted(files) else "FAIL")
-    layers, probe = ref.per_layer_model(vgg)
+    layers, probe = per_layer_model(vgg)
     idx = [l.name for l in layers].index("block3_pool")
     fpairs, bpairs, dpairs = [], [], []
     for i, p in enumerate(files):
-        pixels = ref.keras_load(d / f["data"] / p, target_size=(150, 150))[None]
+        pixels = keras_load(d / f["data"] / p, target_size=(150, 150))[None]
         x = pixels.copy()
         x *= np.float32(1.0 / 255)  # ImageDataGenerator.standardize: x *= rescale
         outs = probe(x, training=False)
@@ -224,11 +219,11 @@ def check_pixels(keras, base, man):
     for p in man["photos"]:
         path = base / "photos" / p["file"]
         px = man["pixels"][p["stem"]]
-        pairs["full"].append((ref.keras_load(path), np.load(base / "pixels" / px["full"])))
-        pairs["nearest32"].append((ref.keras_load(path, target_size=(32, 32)),
+        pairs["full"].append((keras_load(path), np.load(base / "pixels" / px["full"])))
+        pairs["nearest32"].append((keras_load(path, target_size=(32, 32)),
                                    np.load(base / "pixels" / px["nearest32"])))
-        pairs["bilinear32"].append((ref.keras_load(path, target_size=(32, 32),
-                                                   interpolation="bilinear"),
+        pairs["bilinear32"].append((keras_load(path, target_size=(32, 32),
+                                               interpolation="bilinear"),
                                     np.load(base / "pixels" / px["bilinear32"])))
     print(f"pixels: {len(man['photos'])} photos", flush=True)
     for k, v in pairs.items():
@@ -241,7 +236,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", help="folders holding a manifest.json")
     args = ap.parse_args()
-    keras = ref.keras3()
+    keras = keras3()
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="wtool-check-") as tmp:
         work = Path(tmp)
@@ -250,8 +245,8 @@ def main():
             MANIFEST = json.loads((base / "manifest.json").read_text())
             print(f"== {base} ({MANIFEST['generator']})", flush=True)
             stamp = base / "STAMP"
-            if stamp.exists() and stamp.read_text().strip() != ref.sha256_file(ref.SCRIPT):
-                print("  note: STAMP differs from scripts/reference.py: the cache is stale")
+            if stamp.exists() and stamp.read_text().strip() != code_stamp():
+                print("  note: STAMP differs from the code stamp (reference.py stamp): the cache is stale")
             if MANIFEST.get("pixels"):
                 check_pixels(keras, base, MANIFEST)
             models = {}

@@ -30,6 +30,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option, refusal_fault  # noqa: E402
+
 TIMEOUT = 60
 IMPORT_LIMIT = ["--import-time-limit", "20"]
 
@@ -74,16 +77,17 @@ class Runner:
         status, out, err, left = self.run(args)
         problems = []
         lines = [l for l in err.splitlines() if l.strip()]
+        fault = None if status is None else refusal_fault(status, err, names)
         if status is None:
             self.stats["hangs"] += 1
             problems.append(f"{label}: hang (killed after {TIMEOUT} s)")
-        elif status < 0 or status > 128:
+        elif fault and fault[0] == "signal":
             self.stats["crashes"] += 1
-            problems.append(f"{label}: died from signal {-status if status < 0 else status - 128}: {err[-300:]!r}")
-        elif status == 0:
+            problems.append(f"{label}: died from signal {fault[1]}: {err[-300:]!r}")
+        elif fault and fault[0] == "accepted":
             self.stats["accepted"] += 1
             problems.append(f"{label}: accepted (exit 0)")
-        elif len(lines) != 1 or not lines[0].startswith("error: ") or not any(n in lines[0] for n in names):
+        elif fault:
             self.stats["messages"] += 1
             problems.append(f"{label}: stderr is not one 'error: <file>: …' line: {err[:400]!r}")
         elif tensor is not None and f"'{tensor}'" not in lines[0]:
@@ -179,7 +183,7 @@ class Runner:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--wtool", default=".build/release/wtool")
+    add_wtool_option(ap)
     ap.add_argument("--only", default="", help="check only cases whose id starts with this")
     ap.add_argument("corpus")
     args = ap.parse_args()

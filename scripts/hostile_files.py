@@ -10,6 +10,9 @@ file, and leave no output file behind (neither OUT.swm nor OUT.swm.tmp-*). Ends 
 """
 import argparse, os, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option, refusal_fault  # noqa: E402
+
 
 def check(wtool, path, work):
     problems = []
@@ -21,12 +24,12 @@ def check(wtool, path, work):
         except subprocess.TimeoutExpired:
             problems.append(f"{args[0]}: hang (killed after 120 s)")
             continue
-        lines = [l for l in p.stderr.splitlines() if l.strip()]
-        if p.returncode < 0 or p.returncode > 128:
-            problems.append(f"{args[0]}: died from signal {-p.returncode if p.returncode < 0 else p.returncode - 128}")
-        elif p.returncode == 0:
+        fault = refusal_fault(p.returncode, p.stderr, [path])
+        if fault and fault[0] == "signal":
+            problems.append(f"{args[0]}: died from signal {fault[1]}")
+        elif fault and fault[0] == "accepted":
             problems.append(f"{args[0]}: accepted a hostile file")
-        elif len(lines) != 1 or not lines[0].startswith("error: ") or path not in lines[0]:
+        elif fault:
             problems.append(f"{args[0]}: stderr is not one 'error: <file>: …' line: {p.stderr[:300]!r}")
         leftovers = os.listdir(work)
         if leftovers:
@@ -40,7 +43,7 @@ def check(wtool, path, work):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--wtool", default=".build/release/wtool")
+    add_wtool_option(ap)
     ap.add_argument("paths", nargs="+")
     args = ap.parse_args()
     files = []

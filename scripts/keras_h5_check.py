@@ -21,6 +21,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import import_keras, rel_error  # noqa: E402
+
 
 def main():
     ap = argparse.ArgumentParser()
@@ -32,13 +35,7 @@ def main():
     ap.add_argument("--tolerance", type=float, default=1e-5)
     args = ap.parse_args()
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if args.keras == "2":
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
-        import tf_keras as keras
-    else:
-        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-        import keras
+    keras = import_keras(args.keras, quiet=False)
     import numpy as np
 
     report = {"keras": keras.__version__, "loaded": False, "ok": False}
@@ -71,10 +68,8 @@ def worst_relative(model, args, np):
     worst, rows = 0.0, {}
     for name in sorted(n for n in os.listdir(args.expected) if n.endswith(".npy")):
         x = np.load(os.path.join(args.inputs, name))
-        expected = np.load(os.path.join(args.expected, name)).astype(np.float64)
-        actual = np.asarray(model.predict(x, verbose=0), dtype=np.float64).reshape(expected.shape)
-        scale = float(np.abs(expected).max()) or 1.0
-        rel = float(np.abs(actual - expected).max()) / scale
+        expected = np.load(os.path.join(args.expected, name))
+        rel = rel_error(np.asarray(model.predict(x, verbose=0)).reshape(expected.shape), expected)
         rows[name[:-4]] = rel
         worst = max(worst, rel)
     return worst, rows

@@ -4,8 +4,10 @@
 #   2. unit tests: the architecture check (scripts/check_architecture.py: the allowed imports,
 #      docs/architecture.md), then `swift test` (fast, offline, on the committed samples);
 #   3. release build of `wtool`;
-#   4. reference data from Keras itself (scripts/reference.py full), cached per script version in
-#      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation;
+#   4. reference data from Keras itself (scripts/reference.py full), cached per code stamp in
+#      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation (the stamp,
+#      `reference.py stamp`, hashes every file the generation runs: reference.py, requirements.txt
+#      and the whole scripts/wtool_scripts package, in a fixed order);
 #   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py;
 #      before the release build, the example app (Examples/ClassifyFolder) runs on the samples;
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
@@ -52,7 +54,7 @@ stage "release build"
 swift build -c release --product wtool
 
 stage "reference data"
-stamp=$(cat scripts/reference.py scripts/requirements.txt | sha256sum | cut -c1-16)
+stamp=$(.venv/bin/python scripts/reference.py stamp | cut -c1-16)
 ref="$WTOOL_CACHE/reference-$stamp"
 if [ ! -f "$ref/manifest.json" ]; then
   rm -rf "$ref.tmp"

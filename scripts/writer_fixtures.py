@@ -22,6 +22,9 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import import_keras  # noqa: E402
+
 
 def zoo(keras, L):
     x_in = keras.Input((16, 16, 3), name="img")
@@ -95,14 +98,10 @@ def main():
     ap.add_argument("--tfkeras", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--resnet50", metavar="DIR", help="write keras.applications.ResNet50 (weights=None) to DIR instead")
     args = ap.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if args.tfkeras:
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
-        import tf_keras as keras
-        save(keras, nested, os.path.join(args.out, "nested.tfkeras"))
+        save(import_keras("2", quiet=False), nested, os.path.join(args.out, "nested.tfkeras"))
         return 0
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    keras = import_keras("3", quiet=False)
     if args.resnet50:
         save(keras, resnet50, args.resnet50, count=2)
         return 0

@@ -1,0 +1,1 @@
+"""The corruption corpus (scripts/make_corpus.py), one generator module per format."""

@@ -1,0 +1,99 @@
+"""Keras .h5 out: wtool's .h5 files (full and --weights-only) loaded by Keras 3 AND tf_keras
+(scripts/keras_h5_check.py, one Keras per process) and their predictions compared with
+Keras's; the writer's fixtures per --keras target; ResNet50 (also `wtool graph` to SVG)."""
+import json
+import os
+import sys
+
+from ..common import REPO, SCRIPTS, run
+
+H5_TOLERANCE = 1e-5
+H5_LOADERS = (("3", "Keras 3"), ("2", "tf_keras"))
+
+
+def keras_h5_check(model_file, keras, inputs, expected, extra=()):
+    """Runs scripts/keras_h5_check.py (one Keras per process); returns its JSON report."""
+    rc, stdout, err = run([sys.executable, str(SCRIPTS / "keras_h5_check.py"), model_file, "--keras", keras, "--inputs", inputs,
+                           "--expected", expected, "--tolerance", str(H5_TOLERANCE)] + list(extra))
+    try:
+        return json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"ok": False, "loaded": False, "error": (err or stdout)[-300:]}
+
+
+def record_h5_load(checks, table, label, row, report, params=None):
+    detail = (f"{report.get('keras')}: max|Δ|/max|keras| = {report['worst_relative']:.2e}"
+              if report.get("loaded") and "worst_relative" in report else report.get("error", "did not load"))
+    if "fresh_relative" in report:
+        detail += f" (fresh weights: {report['fresh_relative']:.2e})"
+    ok = report.get("ok", False) and (params is None or report.get("params") == params)
+    checks.record(label, ok, detail + ("" if params is None or report.get("params") == params
+                                       else f", {report.get('params')} params vs {params}"))
+    table.append(row + (report.get("worst_relative") if report.get("loaded") else None,))
+
+
+def check_h5_export(checks, table, wtool, model, ref, work):
+    """Keras .h5 out: the .swm of the Keras 3 file -> `wtool convert out.h5` (and --weights-only),
+    then Keras 3 and tf_keras each load it and predict the reference inputs."""
+    name, mdir = model["name"], os.path.join(ref, model["dir"])
+    source = model["flavours"].get("keras3.h5")
+    if not source:
+        return
+    inputs, expected = os.path.join(mdir, "inputs"), os.path.join(mdir, "expected")
+    swm_file, h5, weights = (os.path.join(work, f"{name}.export.{ext}") for ext in ("swm", "h5", "weights-only.h5"))
+    rc, _, err = run([wtool, "convert", os.path.join(mdir, source), swm_file, "--force", "--quiet"])
+    if not checks.record(f"{name} h5 out: .swm from the Keras 3 file", rc == 0, err):
+        return
+    rc, _, err = run([wtool, "convert", swm_file, h5, "--force", "--quiet"])
+    if checks.record(f"{name} h5 out: wtool convert .swm -> .h5", rc == 0, err):
+        rc, _, err = run([wtool, "diff", swm_file, h5])
+        checks.record(f"{name} h5 out: wtool diff .swm .h5 finds nothing", rc == 0, err)
+        for keras, label in H5_LOADERS:
+            record_h5_load(checks, table, f"{name} h5 out: {label} load_model + predict", (name, ".h5 by wtool", f"{label} load_model"),
+                           keras_h5_check(h5, keras, inputs, expected), params=model["total_params"])
+    rc, _, err = run([wtool, "convert", swm_file, weights, "--weights-only", "--force", "--quiet"])
+    if checks.record(f"{name} h5 out: wtool convert --weights-only", rc == 0, err) and os.path.exists(h5):
+        for keras, label in H5_LOADERS:
+            record_h5_load(checks, table, f"{name} h5 out: {label} load_weights + predict",
+                           (name, "weights-only .h5 by wtool", f"{label} load_weights"),
+                           keras_h5_check(weights, keras, inputs, expected, ["--config-from", h5]))
+
+
+def check_h5_export_fixtures(checks, table, wtool, work):
+    """The writer's fixtures (Tests/KerasFormatTests/Fixtures/writer, saved by Keras): every layer
+    class wtool maps, and a nested Functional model read by a later layer, which needs --keras 2 or 3."""
+    root = os.path.join(REPO, "Tests", "KerasFormatTests", "Fixtures", "writer")
+    cases = [("zoo.keras3", "both", ("3", "2")), ("nested.keras3", "3", ("3",)), ("nested.keras3", "2", ("2",)),
+             ("nested.tfkeras", "3", ("3",)), ("nested.tfkeras", "2", ("2",))]
+    for fixture, target, loaders in cases:
+        folder = os.path.join(root, fixture)
+        out = os.path.join(work, f"{fixture}.{target}.h5")
+        rc, _, err = run([wtool, "convert", os.path.join(folder, "model.h5"), out, "--keras", target, "--force", "--quiet"])
+        if not checks.record(f"{fixture} h5 out --keras {target}: convert", rc == 0, err):
+            continue
+        for keras in loaders:
+            label = dict(H5_LOADERS)[keras]
+            record_h5_load(checks, table, f"{fixture} h5 out --keras {target}: {label} load_model + predict",
+                           (fixture, f".h5 by wtool --keras {target}", f"{label} load_model"),
+                           keras_h5_check(out, keras, os.path.join(folder, "inputs"), os.path.join(folder, "expected")))
+
+
+def check_resnet50(checks, table, wtool, work):
+    """keras.applications.ResNet50 (weights=None, seeded BatchNormalization statistics) saved by
+    Keras 3: `wtool graph` renders it with Graphviz, and wtool's .h5 of it (176 layers, branches)
+    loads in Keras 3 and tf_keras with Keras's predictions."""
+    folder = os.path.join(work, "resnet50")
+    rc, _, err = run([sys.executable, str(SCRIPTS / "writer_fixtures.py"), "--resnet50", folder])
+    if not checks.record("resnet50: saved by Keras 3 (weights=None)", rc == 0, "" if rc == 0 else err[-300:]):
+        return
+    source, svg, h5 = os.path.join(folder, "model.h5"), os.path.join(work, "resnet50.svg"), os.path.join(work, "resnet50.h5")
+    rc, _, err = run([wtool, "graph", source, "--out", svg, "--force"])
+    drawn = open(svg).read().count('class="node"') if rc == 0 else 0
+    checks.record("resnet50: wtool graph renders an SVG with Graphviz", rc == 0 and drawn == 176 + 2 and "conv5_block3_add" in open(svg).read(),
+                  err or f"{drawn} boxes (176 layers, input, output)")
+    rc, _, err = run([wtool, "convert", source, h5, "--force", "--quiet"])
+    if checks.record("resnet50 h5 out: convert", rc == 0, err):
+        for keras, label in H5_LOADERS:
+            record_h5_load(checks, table, f"resnet50 h5 out: {label} load_model + predict", ("resnet50", ".h5 by wtool", f"{label} load_model"),
+                           keras_h5_check(h5, keras, os.path.join(folder, "inputs"), os.path.join(folder, "expected")))
+

@@ -1,0 +1,50 @@
+"""`reference.py full --out DIR`: the large set CI generates and caches (not committed): the
+skimage originals, every registered model of the `full` set (VGG16, the seed classifier, the
+keras.applications zoo) and the flow_from_directory features. Skipped when DIR/STAMP holds
+the current code stamp (common.code_stamp) unless --force."""
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..common import code_stamp, log, write_json
+from .features import make_features
+from .keras3 import keras3
+from .manifest import new_manifest
+from .models import in_set
+from .photos import copy_full_photos
+from .pixels import check_resize_models
+from .produce import Context, produce
+
+
+def cmd_full(args):
+    out = Path(args.out).resolve()
+    stamp = code_stamp()
+    if (out / "STAMP").exists() and (out / "STAMP").read_text().strip() == stamp \
+            and (out / "manifest.json").exists() and not args.force:
+        log(f"{out} is up to date (STAMP {stamp[:12]}); use --force to regenerate")
+        return
+    keras = keras3()
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    work = Path(tempfile.mkdtemp(prefix="wtool-ref-"))
+    manifest = new_manifest("python scripts/reference.py full --out DIR", stamp,
+                            photos=[], models=[])
+
+    log("photos: copying skimage originals")
+    manifest["photos"] = copy_full_photos(out / "photos")
+    photo_paths = {p["stem"]: out / "photos" / p["file"] for p in manifest["photos"]}
+    check_resize_models(photo_paths, (150, 150))
+
+    ctx = Context(keras, out, work, manifest, photo_paths, prefix_files=False)
+    for spec in in_set("full"):
+        produce(ctx, spec)
+
+    log("features: flow_from_directory(rescale=1./255, target_size=(150,150)) -> conv_base")
+    manifest["features"] = make_features(out, work)
+
+    write_json(out / "manifest.json", manifest)
+    (out / "STAMP").write_text(stamp + "\n")
+    shutil.rmtree(work, ignore_errors=True)
+    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    log(f"full: done, {total / 1e6:.0f} MB in {out}")
