@@ -21,6 +21,9 @@ Checks, per model and flavour:
            Keras's outputs: max|Δ|/max|keras| ≤ 1e-5 (`check_h5_export`); plus the writer's
            fixtures (every mapped layer class, nested models) per --keras target, and
            ResNet50 (`check_resnet50`: also `wtool graph` rendered to SVG by Graphviz).
+  tensors  onnx.helper models taking tensors (NCHW, two inputs/outputs, int64 ids, bool outputs) through
+           `wtool run --input` and `verify --input --reference` against onnxruntime, and the refusals
+           of bad inputs (`check_tensor_io`);
   onnx     tf2onnx's export: `wtool summary/run/verify` on it and `.onnx -> .swm -> verify`;
            `wtool convert <keras3.h5> out.onnx`: onnx.checker + onnxruntime vs Keras (`check_onnx`).
 Writes a markdown parity table (--table) for the README.
@@ -41,6 +44,7 @@ from wtool_scripts.parity.features import check_features  # noqa: E402
 from wtool_scripts.parity.flavours import check_flavours  # noqa: E402
 from wtool_scripts.parity.h5_export import check_h5_export, check_h5_export_fixtures, check_resnet50  # noqa: E402
 from wtool_scripts.parity.onnx_checks import check_onnx  # noqa: E402
+from wtool_scripts.parity.tensor_io import check_tensor_io  # noqa: E402
 
 
 def main():
@@ -65,6 +69,7 @@ def main():
     check_h5_export_fixtures(checks, table, args.wtool, work)
     check_resnet50(checks, table, args.wtool, work)
     check_features(checks, table, args.wtool, manifest, ref, work)
+    check_tensor_io(checks, table, args.wtool, manifest, ref, work)
 
     passed = sum(r["ok"] for r in checks.results)
     failed = len(checks.results) - passed

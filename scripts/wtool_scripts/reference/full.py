@@ -14,6 +14,7 @@ from .models import in_set
 from .photos import copy_full_photos
 from .pixels import check_resize_models
 from .produce import Context, produce
+from .tensor_models import make_tensor_models
 
 
 def cmd_full(args):
@@ -42,6 +43,9 @@ def cmd_full(args):
 
     log("features: flow_from_directory(rescale=1./255, target_size=(150,150)) -> conv_base")
     manifest["features"] = make_features(out, work)
+
+    log("tensor_io: onnx.helper models that take tensors, with onnxruntime's outputs")
+    manifest["tensor_models"] = make_tensor_models(out)
 
     write_json(out / "manifest.json", manifest)
     (out / "STAMP").write_text(stamp + "\n")

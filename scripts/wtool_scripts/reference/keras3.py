@@ -61,7 +61,7 @@ def keras_load(path, **kw):
 
 
 def preprocess(mode, x):
-    """x: HxWx3 float32 from img_to_array. Returns the (1,H,W,3) float32 model input."""
+    """x: HxWxC float32 from img_to_array. Returns the (1,H,W,C) float32 model input."""
     import keras
 
     x = np.array(x, dtype=np.float32)[None]
@@ -103,15 +103,16 @@ PREPROCESSING = {
 }
 
 
-def preprocessing_entry(mode, size):
+def preprocessing_entry(mode, size, color_mode="rgb"):
     """The manifest's `preprocessing` block: PREPROCESSING[mode] at target size (h, w)."""
     return {**PREPROCESSING[mode], "target_size": list(size), "interpolation": "nearest",
-            "color_mode": "rgb"}
+            "color_mode": color_mode}
 
 
-def photo_inputs(photo_paths, mode, size):
-    """{stem: (1,H,W,3) model input}: load_img(target_size=size) + preprocessing `mode`."""
-    return {s: preprocess(mode, keras_load(path, target_size=tuple(size)))
+def photo_inputs(photo_paths, mode, size, color_mode="rgb"):
+    """{stem: (1,H,W,C) model input}: load_img(target_size=size, color_mode=…) + preprocessing
+    `mode`."""
+    return {s: preprocess(mode, keras_load(path, target_size=tuple(size), color_mode=color_mode))
             for s, path in photo_paths.items()}
 
 

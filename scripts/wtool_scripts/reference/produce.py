@@ -30,7 +30,7 @@ def produce(ctx, spec):
     """Writes ctx.out/<name>/ for the registered model `spec` and appends its manifest entry."""
     what = f"{spec.arch['constructor']}({spec.arch['args']})" if spec.arch else spec.build.__name__
     log(f"{spec.name}: {what}; {', '.join(spec.flavours)}")
-    inputs = photo_inputs(ctx.photo_paths, spec.preprocess, spec.input_shape[:2])
+    inputs = photo_inputs(ctx.photo_paths, spec.preprocess, spec.input_shape[:2], spec.color_mode)
     weights = model_weights(ctx.keras, spec.name, np.concatenate(list(inputs.values())))
     stems = list(ctx.photo_paths)
     out_dir = ctx.out / spec.name
@@ -41,7 +41,7 @@ def produce(ctx, spec):
         path, first = add_offset_named_weights(ctx.keras, spec, weights, out_dir, entry,
                                                lambda: build_arch(ctx.keras, spec.name))
         log(f"{spec.name}: {path.name} (first conv named {first}; Keras reloads it by position)")
-    entry["preprocessing"] = preprocessing_entry(spec.preprocess, spec.input_shape[:2])
+    entry["preprocessing"] = preprocessing_entry(spec.preprocess, spec.input_shape[:2], spec.color_mode)
     if spec.arch:
         entry["arch"] = spec.arch
     if spec.params is not None:

@@ -5,13 +5,14 @@ keras.applications model), and its line in FAMILIES below. Both Keras processes 
 name from this registry, the `samples`/`full` sets produce every model whose `sets` names them,
 and check_reference.py and parity.py then check it from the manifest with no change.
 """
-from . import applications, classifier, unsupported, vgg
+from . import applications, classifier, greyscale, unsupported, vgg
 
 FAMILIES = (
     vgg,  # mini, vgg16
     classifier,  # mini_classifier, classifier
     unsupported,  # unsupported (Conv2DTranspose)
     applications,  # vgg19, resnet50, inception_v3, xception, mobilenet, mobilenet_050_top
+    greyscale,  # greyscale (48x48x1, photos loaded with color_mode="grayscale")
 )
 
 MODELS = {spec.name: spec for family in FAMILIES for spec in family.MODELS}

@@ -20,6 +20,7 @@ class Reference:
     params: Optional[int] = None  # total_params, asserted
     base: Optional[str] = None  # a model whose seeded weights this one reuses (then seeds the rest)
     arch: Optional[dict] = None  # the manifest's `arch`: keras.applications call, wtool --arch name
+    color_mode: str = "rgb"  # load_img's color_mode for the photos: rgb, grayscale or rgba
 
 
 def application(name, constructor, kwargs, input_shape, preprocess, seed, arch,
