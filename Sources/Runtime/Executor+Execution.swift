@@ -130,7 +130,12 @@ extension Executor {
 
         var result: [String: Tensor] = [:]
         for name in outputs {
-            guard let v = prog.valueIDs[name] else { throw RuntimeError.unknownValue(name) }
+            guard let v = prog.valueIDs[name] else {
+                // A graph output that is a constant (an ONNX Constant node's value).
+                guard let w = prog.graph.weights[name] else { throw RuntimeError.unknownValue(name) }
+                result[name] = w.tensor
+                continue
+            }
             if case .arena(let offset)? = plan.storage[v], let s = shape(v) {
                 let n = Shape.elementCount(s) ?? 0
                 result[name] = Tensor(dtype: .float32, shape: s, data: TensorData(copying: UnsafeRawBufferPointer(start: base + offset, count: n * 4)))

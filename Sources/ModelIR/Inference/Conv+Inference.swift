@@ -9,7 +9,9 @@ extension ConvOp {
         guard x.dtype.isFloatingPoint else { throw ctx.error("convolutions take floating-point inputs, not \(x.dtype)") }
         let channelAxis = layout.channelAxis(rank: n + 2)
         let spatialSizes = layout.spatialAxes(rank: n + 2).map { shape[$0] }
-        let c = try ShapeInference.channels(ctx, shape, axis: channelAxis)
+        // Input channels: the input's, else what the kernel says (a model whose input sizes are
+        // all dynamic), else unknown — the output still has `filters` channels.
+        let c = shape[channelAxis] > 0 ? shape[channelAxis] : (kernelInputChannels(ctx.optional(1)?.shape) ?? -1)
         func output(_ spatial: [Int], channels: Int) -> [Operand] {
             let out = layout == .channelsLast ? [shape[0]] + spatial + [channels] : [shape[0], channels] + spatial
             return [Operand(type: ValueType(dtype: x.dtype, shape: out))]
@@ -18,21 +20,24 @@ extension ConvOp {
         case .conv(let a):
             let spatial = try ShapeInference.window(ctx, spatial: spatialSizes, kernel: a.kernelSize, strides: a.strides,
                                                     dilations: a.dilations, padding: a.padding)
-            guard a.groups > 0, a.filters > 0, c % a.groups == 0, a.filters % a.groups == 0 else {
+            guard a.groups > 0, a.filters > 0, c < 0 || c % a.groups == 0, a.filters % a.groups == 0 else {
                 throw ctx.invalid("groups \(a.groups) must divide input channels \(c) and filters \(a.filters)")
             }
-            try ShapeInference.expectShape(ctx, 1, a.kernelShape(inputChannels: c), role: "kernel")
+            if c > 0 { try ShapeInference.expectShape(ctx, 1, a.kernelShape(inputChannels: c), role: "kernel") }
             try ShapeInference.expectShape(ctx, 2, [a.filters], role: "bias")
             return output(spatial, channels: a.filters)
         case .depthwise(let a):
             let spatial = try ShapeInference.window(ctx, spatial: spatialSizes, kernel: a.kernelSize, strides: a.strides,
                                                     dilations: a.dilations, padding: a.padding)
-            let (out, overflow) = c.multipliedReportingOverflow(by: a.depthMultiplier)
-            guard a.depthMultiplier > 0, !overflow, out <= ShapeInference.maxExtent else {
+            let (product, overflow) = c.multipliedReportingOverflow(by: a.depthMultiplier)
+            guard a.depthMultiplier > 0, !overflow, product <= ShapeInference.maxExtent else {
                 throw ctx.invalid("depth multiplier \(a.depthMultiplier) is out of range")
             }
-            try ShapeInference.expectShape(ctx, 1, a.kernelSize + [c, a.depthMultiplier], role: "depthwise_kernel")
-            try ShapeInference.expectShape(ctx, 2, [out], role: "bias")
+            let out = c > 0 ? product : -1
+            if c > 0 {
+                try ShapeInference.expectShape(ctx, 1, a.kernelSize + [c, a.depthMultiplier], role: "depthwise_kernel")
+                try ShapeInference.expectShape(ctx, 2, [out], role: "bias")
+            }
             return output(spatial, channels: out)
         case .separable(let a):
             let spatial = try ShapeInference.window(ctx, spatial: spatialSizes, kernel: a.kernelSize, strides: a.strides,
@@ -41,13 +46,15 @@ extension ConvOp {
             guard a.depthMultiplier > 0, a.filters > 0, !overflow, mid <= ShapeInference.maxExtent else {
                 throw ctx.invalid("depth multiplier \(a.depthMultiplier) is out of range")
             }
-            try ShapeInference.expectShape(ctx, 1, a.kernelSize + [c, a.depthMultiplier], role: "depthwise_kernel")
-            try ShapeInference.expectShape(ctx, 2, a.kernelSize.map { _ in 1 } + [mid, a.filters], role: "pointwise_kernel")
+            if c > 0 {
+                try ShapeInference.expectShape(ctx, 1, a.kernelSize + [c, a.depthMultiplier], role: "depthwise_kernel")
+                try ShapeInference.expectShape(ctx, 2, a.kernelSize.map { _ in 1 } + [mid, a.filters], role: "pointwise_kernel")
+            }
             try ShapeInference.expectShape(ctx, 3, [a.filters], role: "bias")
             return output(spatial, channels: a.filters)
         case .transposed(let a):
             let maxExtent = ShapeInference.maxExtent
-            guard (1...3).contains(n), a.groups > 0, a.filters > 0, c % a.groups == 0, a.filters % a.groups == 0,
+            guard (1...3).contains(n), a.groups > 0, a.filters > 0, c < 0 || c % a.groups == 0, a.filters % a.groups == 0,
                   a.strides.count == n, a.dilations.count == n, a.outputPadding.count == n,
                   (a.kernelSize + a.strides + a.dilations).allSatisfy({ $0 > 0 && $0 <= maxExtent }),
                   a.outputPadding.allSatisfy({ $0 >= 0 && $0 <= maxExtent }),
@@ -64,7 +71,7 @@ extension ConvOp {
                     throw ctx.invalid("output_shape \(target) must be \(n) sizes in 1…2^60")
                 }
             }
-            try ShapeInference.expectShape(ctx, 1, a.kernelShape(inputChannels: c), role: "kernel")
+            if c > 0 { try ShapeInference.expectShape(ctx, 1, a.kernelShape(inputChannels: c), role: "kernel") }
             try ShapeInference.expectShape(ctx, 2, [a.filters], role: "bias")
             let spatial = try spatialSizes.indices.map { i -> Int in
                 let size = spatialSizes[i]
@@ -100,6 +107,19 @@ extension ConvOp {
         guard !overflow, span <= ShapeInference.maxExtent, a.outputPadding[i] <= ShapeInference.maxExtent else { return nil }
         let full = span + a.outputPadding[i] + window
         return full <= ShapeInference.maxExtent ? full : nil
+    }
+
+    /// The input channel count a kernel of `shape` implies, or nil when it is not known.
+    func kernelInputChannels(_ shape: [Int]?) -> Int? {
+        guard let k = shape, k.count == spatialRank + 2 else { return nil }
+        let n = spatialRank
+        let value: Int
+        switch self {
+        case .conv(let a): value = (a.kernelLayout == .spatialFirst ? k[n] : k[1]) * a.groups
+        case .depthwise, .separable: value = k[n]
+        case .transposed(let a): value = a.kernelLayout == .spatialFirst ? k[n + 1] : k[0]
+        }
+        return value > 0 ? value : nil
     }
 
     /// Explicit pads of a transposed convolution for input spatial `sizes`, by the ONNX spec:
