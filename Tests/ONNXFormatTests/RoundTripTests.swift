@@ -100,8 +100,10 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(model.graph.input[0].type.tensorType.shape.dim[0].dimParam, "N")
         XCTAssertEqual(model.graph.node.first { $0.name == "clip" }?.input.count, 2, "Clip's min as an input again")
         let x = Tensor(shape: [2, 4, 8, 8], floats: T.random(512, 10, scale: 2))
-        let inputs = ["x": x, "target": Tensor(shape: [2], integers: [2, 4])]
+        // The global pool's [2, 3, 1, 1] read as [3, 2].
+        let inputs = ["x": x, "target": Tensor(shape: [2], integers: [3, 2])]
         try assertSameOutputs(graph, try T.roundTrip(graph, ONNXWriter(opset: 18)), inputs, outputs: ["probs", "parts", "reshaped"])
+        XCTAssertEqual(try T.evaluate(graph, inputs, outputs: ["reshaped"])["reshaped"]?.shape, [3, 2])
     }
 
     func testMiniONNXComesBackIdentical() throws {
