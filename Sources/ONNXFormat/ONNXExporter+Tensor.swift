@@ -69,7 +69,14 @@ extension ONNXExporter {
         case .resize(let a): try exportResize(node, a, x: x, out: out)
         case .depthToSpace(let a):
             emit("DepthToSpace", [x], [attribute("blocksize", int: a.blockSize), attribute("mode", string: a.columnRowDepth ? "CRD" : "DCR")])
-        case .spaceToDepth(let b): emit("SpaceToDepth", [x], [attribute("blocksize", int: b)])
+        case .spaceToDepth(let a):
+            // The mode attribute exists from opset 28; DCR, the default, is written without it.
+            var attributes = [attribute("blocksize", int: a.blockSize)]
+            if a.columnRowDepth {
+                try require(node, opset: 28, for: "SpaceToDepth mode CRD")
+                attributes.append(attribute("mode", string: "CRD"))
+            }
+            emit("SpaceToDepth", [x], attributes)
         case let .shape(start, end):
             if start != 0 || end != nil { try require(node, opset: 15, for: "Shape with start/end") }
             var attributes: [Onnx_AttributeProto] = []

@@ -107,8 +107,8 @@ extension ONNXImporter {
             try ctx.arity(1...1)
             try a.allow(["blocksize", "mode"])
             guard let block = try a.int("blocksize"), block > 0 else { throw ctx.error("needs a positive blocksize") }
-            if try a.choice("mode", ["DCR", "CRD"], default: "DCR") == "CRD" { throw _Carry("SpaceToDepth mode CRD is not interpreted") }
-            return ctx.node(.tensor(.spaceToDepth(blockSize: block)), [x])
+            let crd = try a.choice("mode", ["DCR", "CRD"], default: "DCR") == "CRD"
+            return ctx.node(.tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: block, columnRowDepth: crd))), [x])
         case "Identity":
             try ctx.arity(1...1)
             try a.allow([])

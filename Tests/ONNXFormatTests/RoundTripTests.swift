@@ -223,6 +223,35 @@ final class RoundTripTests: XCTestCase {
         XCTAssertTrue(m20.graph.node.contains { $0.opType == "Gelu" })
     }
 
+    /// SpaceToDepth's mode exists from opset 28: CRD is read and written there, refused before;
+    /// DCR is written without the attribute at every opset.
+    func testSpaceToDepthModes() throws {
+        func graph(_ mode: String?) throws -> Graph {
+            var b = ModelBuilder()
+            b.opset = 28
+            b.inputs = [ModelBuilder.valueInfo("x", [1, 2, 4, 6])]
+            b.outputs = [ModelBuilder.valueInfo("y", nil)]
+            var attributes: [String: ModelBuilder.Attr] = ["blocksize": .int(2)]
+            if let mode { attributes["mode"] = .string(mode) }
+            b.node("SpaceToDepth", ["x"], ["y"], name: "s2d", attributes)
+            return try T.read(b)
+        }
+        let crd = try graph("CRD")
+        XCTAssertEqual(crd.nodes[0].op, .tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2, columnRowDepth: true))))
+        let model = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 28).serialize(crd))
+        XCTAssertEqual(model.graph.node[0].attribute.first { $0.name == "mode" }?.s, Data("CRD".utf8))
+        assertSameGraph(crd, try T.roundTrip(crd, ONNXWriter(opset: 28)))
+        XCTAssertThrowsError(try ONNXWriter(opset: 21).serialize(crd)) { error in
+            XCTAssertEqual("\(error)", "cannot write node 's2d' as ONNX: SpaceToDepth mode CRD needs opset 28 or later (--opset 28)")
+        }
+        for mode in [nil, "DCR"] {
+            let dcr = try graph(mode)
+            XCTAssertEqual(dcr.nodes[0].op, .tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2))))
+            let m13 = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 13).serialize(dcr))
+            XCTAssertEqual(m13.graph.node[0].attribute.map(\.name), ["blocksize"])
+        }
+    }
+
     static func richKerasGraph() -> Graph {
         var weights: [String: Weight] = [:]
         var seed: UInt64 = 100

@@ -173,7 +173,8 @@ extension TensorOp {
             guard shape[1] < 0 || shape[1] % b2 == 0 else { throw ctx.error("channels \(shape[1]) not divisible by \(b2)") }
             return result([shape[0], shape[1] < 0 ? -1 : shape[1] / b2, shape[2] < 0 ? -1 : shape[2] * a.blockSize,
                            shape[3] < 0 ? -1 : shape[3] * a.blockSize])
-        case .spaceToDepth(let b):
+        case .spaceToDepth(let a):
+            let b = a.blockSize
             guard let shape = x.shape else { return result(nil) }
             guard shape.count == 4, b > 0, b <= 1 << 30 else { throw ctx.invalid("SpaceToDepth takes NCHW and a block size in 1…2^30") }
             if shape[1] > ShapeInference.maxExtent / (b * b) { throw ctx.error("the output is over 2^60") }
