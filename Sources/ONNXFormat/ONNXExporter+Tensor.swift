@@ -139,6 +139,10 @@ extension ONNXExporter {
             var zeroPoint = try ref(input(node, 2))
             var attributes: [Onnx_AttributeProto] = []
             if a.axis != 1 { attributes.append(attribute("axis", int: a.axis)) }
+            if let block = a.blockSize {
+                try require(node, opset: 21, for: "blocked quantization (block_size)")
+                attributes.append(attribute("block_size", int: block))
+            }
             if quantize, zeroPoint.isEmpty, let t = a.outputType, t != .uint8 {
                 if opset >= 21 {
                     attributes.append(attribute("output_dtype", int: Int(_DataType.code(t))))

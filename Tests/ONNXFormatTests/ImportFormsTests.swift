@@ -369,6 +369,24 @@ final class ImportFormsTests: XCTestCase {
         XCTAssertTrue(back.weights["w8"]?.data.bytesEqual(graph.weights["w8"]!.data) ?? false)
     }
 
+    /// Blocked quantization (opset 21's block_size) is read into the IR, evaluated, and written
+    /// back from opset 21 on.
+    func testBlockedQuantization() throws {
+        let graph = try model([vi("x", [3, 4])], [vi("y", nil)], opset: 21) { b in
+            b.initializer("s", [3, 2], [1.5, 2.5, 3, 4.9, 5.1, 6.9])
+            b.initializers.append(ModelBuilder.tensor("z", [3, 2], dataType: 2, raw: [0, 1, 1, 0, 2, 3]))
+            b.node("QuantizeLinear", ["x", "s", "z"], ["y"], name: "q", ["axis": .int(1), "block_size": .int(2)])
+        }
+        XCTAssertEqual(graph.nodes.map(\.op), [.quantization(.quantizeLinear(QuantizeAttributes(axis: 1, blockSize: 2)))])
+        let x = Tensor(shape: [3, 4], floats: [6, 12, 50, 5, 1, 8, 4, 5, 0, 20, 10, 4])
+        XCTAssertEqual(try T.evaluate(graph, ["x": x])["y"]?.integers, [4, 8, 21, 3, 1, 4, 1, 1, 2, 6, 4, 4])
+        let back = try T.roundTrip(graph, ONNXWriter(opset: 21))
+        XCTAssertEqual(back.nodes, graph.nodes)
+        XCTAssertThrowsError(try ONNXWriter(opset: 19).serialize(graph)) { error in
+            XCTAssertEqual("\(error)", "cannot write node 'q' as ONNX: blocked quantization (block_size) needs opset 21 or later (--opset 21)")
+        }
+    }
+
     func testMetadataAndOpsetImportsAreKept() throws {
         var b = ModelBuilder()
         b.inputs = [vi("x", [1])]
