@@ -243,7 +243,8 @@ final class ONNXImporter {
         case "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool": return [try importPool(ctx)]
         case "Gemm", "MatMul": return [try importLinear(ctx)]
         case "LayerNormalization": return try importLayerNormalization(ctx)
-        case "BatchNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization", "LRN":
+        case "BatchNormalization": return try importBatchNormalization(ctx)
+        case "InstanceNormalization", "GroupNormalization", "LpNormalization", "LRN":
             return [try importNormalization(ctx)]
         case "Softmax", "LogSoftmax": return try importSoftmax(ctx)
         case _ where Self.activationOps.contains(ctx.op): return [try importActivation(ctx)]

@@ -348,6 +348,40 @@ final class ImportFormsTests: XCTestCase {
         XCTAssertEqual(out["y"]?.floats ?? [], y, accuracy: 1e-5)
     }
 
+    /// BatchNormalization in training mode: Y normalized by the batch's statistics over every
+    /// axis but 1 (biased variance), running statistics `input · momentum + batch · (1 − momentum)`.
+    func testBatchNormalizationTrainingMode() throws {
+        let graph = try model([vi("x", [2, 2, 1, 3])], [vi("y", nil), vi("running_mean", nil), vi("running_var", nil)], opset: 15) { b in
+            b.initializer("s", [2], [1, 2]); b.initializer("b", [2], [0, 1])
+            b.initializer("mean", [2], [0.5, -1]); b.initializer("var", [2], [1, 2])
+            b.node("BatchNormalization", ["x", "s", "b", "mean", "var"], ["y", "running_mean", "running_var"], name: "bn",
+                   ["training_mode": .int(1), "momentum": .float(0.8), "epsilon": .float(1e-3)])
+        }
+        XCTAssertEqual(graph.nodes.filter { $0.op.kind == "batch_normalization" }.map(\.name), ["bn"])
+        let x: [Float] = [1, 2, 3, -1, 0, 4, 5, 6, 7, 2, 2, 2]
+        let out = try T.evaluate(graph, ["x": Tensor(shape: [2, 2, 1, 3], floats: x)])
+        var y = [Float](repeating: 0, count: 12), means: [Float] = [], variances: [Float] = []
+        for c in 0..<2 {
+            let indices = [0, 1, 2, 6, 7, 8].map { $0 + 3 * c }
+            let mean = indices.map { x[$0] }.reduce(0, +) / 6
+            let variance = indices.map { (x[$0] - mean) * (x[$0] - mean) }.reduce(0, +) / 6
+            for i in indices { y[i] = (x[i] - mean) / (variance + 1e-3).squareRoot() * [1, 2][c] + [0, 1][c] }
+            means.append(mean)
+            variances.append(variance)
+        }
+        XCTAssertEqual(out["y"]?.floats ?? [], y, accuracy: 1e-5)
+        XCTAssertEqual(out["running_mean"]?.floats ?? [], [0.5 * 0.8 + means[0] * 0.2, -0.8 + means[1] * 0.2], accuracy: 1e-5)
+        XCTAssertEqual(out["running_var"]?.floats ?? [], [0.8 + variances[0] * 0.2, 1.6 + variances[1] * 0.2], accuracy: 1e-5)
+        // With only Y read, the running statistics are not computed.
+        let yOnly = try model([vi("x", [2, 2, 1, 3])], [vi("y", nil)], opset: 15) { b in
+            b.initializer("s", [2], [1, 2]); b.initializer("b", [2], [0, 1])
+            b.initializer("mean", [2], [0.5, -1]); b.initializer("var", [2], [1, 2])
+            b.node("BatchNormalization", ["x", "s", "b", "mean", "var"], ["y"], name: "bn", ["training_mode": .int(1), "epsilon": .float(1e-3)])
+        }
+        XCTAssertFalse(yOnly.nodes.contains { $0.name.contains("running") })
+        XCTAssertEqual(try T.evaluate(yOnly, ["x": Tensor(shape: [2, 2, 1, 3], floats: x)])["y"]?.floats ?? [], y, accuracy: 1e-5)
+    }
+
     /// A QDQ model keeps its int8 weight and the quantization nodes, and writes them back.
     func testQuantizationNodes() throws {
         let graph = try model([vi("x", [1, 3])], [vi("y", nil), vi("q", nil), vi("s", nil), vi("z", nil)], opset: 13) { b in
