@@ -15,7 +15,7 @@ extension Op: Codable {
     private struct ShapeRange: Codable { var start: Int; var end: Int? }
     private struct CastTo: Codable { var to: DType }
     private struct FillValue: Codable { var value: ScalarValue }
-    private struct Rate: Codable { var rate: Float }
+    private struct Rate: Codable { var rate: Float; var seed: Int? }
     private struct Count: Codable { var n: Int }
 
     public init(from decoder: Decoder) throws {
@@ -74,7 +74,7 @@ extension Op: Codable {
         case "constant_of_shape": self = .tensor(.constantOfShape(value: try a(FillValue.self).value))
         case "range": self = .tensor(.range)
         case "identity": self = .tensor(.identity)
-        case "dropout": self = .tensor(.dropout(rate: try a(Rate.self).rate))
+        case "dropout": let r = try a(Rate.self); self = .tensor(.dropout(rate: r.rate, seed: r.seed))
         case "repeat_vector": self = .tensor(.repeatVector(n: try a(Count.self).n))
         case "quantize_linear": self = .quantization(.quantizeLinear(try a(QuantizeAttributes.self)))
         case "dequantize_linear": self = .quantization(.dequantizeLinear(try a(QuantizeAttributes.self)))
@@ -136,7 +136,7 @@ extension Op: Codable {
             case let .shape(start, end): try a(ShapeRange(start: start, end: end))
             case .cast(let to): try a(CastTo(to: to))
             case .constantOfShape(let value): try a(FillValue(value: value))
-            case .dropout(let rate): try a(Rate(rate: rate))
+            case let .dropout(rate, seed): try a(Rate(rate: rate, seed: seed))
             case .repeatVector(let n): try a(Count(n: n))
             case .size, .castLike, .range, .identity: break
             }

@@ -91,12 +91,14 @@ extension ONNXExporter {
         case .constantOfShape(let value): emit("ConstantOfShape", [x], [attribute("value", tensor: value.tensor.reshaped([1]))])
         case .range: emit("Range", try node.inputs.map { try ref($0) })
         case .identity: emit("Identity", [x])
-        case .dropout(let rate):
+        case let .dropout(rate, seed):
             var ratio = try ref(input(node, 1))
             if ratio.isEmpty, rate != 0.5 { ratio = scalarInitializer("\(node.name)/ratio", Double(rate), dtype: .float32) }
             var outs = [out]
             if node.outputs.count > 1 { outs.append(produce(node.outputs[1], .native)) }
-            append("Dropout", name: node.name, inputs: [x, ratio], outputs: outs)
+            let training = try ref(input(node, 2))
+            append("Dropout", name: node.name, inputs: training.isEmpty ? [x, ratio] : [x, ratio, training], outputs: outs,
+                   attributes: seed.map { [attribute("seed", int: $0)] } ?? [])
         case .repeatVector(let n):
             let expanded = temporary("\(node.outputs[0])__unsqueezed")
             append("Unsqueeze", name: "\(node.name)/unsqueeze", inputs: [x, int64Initializer("\(node.name)/axes", [1])], outputs: [expanded])

@@ -323,6 +323,39 @@ final class ImportFormsTests: XCTestCase {
         XCTAssertEqual(try pool.inferTypes()["i"]?.dtype, .int64, "a carried op's outputs take their declared types")
     }
 
+    /// Dropout's training_mode: false at import is dropped, given at run time it stays an operand
+    /// (ratio 0 or inference runs; a random case is refused when run), true with a nonzero ratio
+    /// at import is carried; the writer keeps the operand and the seed.
+    func testDropoutTrainingMode() throws {
+        func graph(_ training: Bool?, ratio: Float) throws -> Graph {
+            try model([vi("x", [2, 3])] + (training == nil ? [vi("t", [], 9)] : []), [vi("y", nil), vi("mask", nil)], opset: 13) { b in
+                b.initializer("r", [], [ratio])
+                if let training { b.initializers.append(ModelBuilder.tensor("t", [], dataType: 9, raw: [training ? 1 : 0])) }
+                b.node("Dropout", ["x", "r", "t"], ["y", "mask"], name: "dropout", ["seed": .int(7)])
+            }
+        }
+        let x = Tensor(shape: [2, 3], floats: [1, -2, 3, 4, 5, -6])
+        XCTAssertEqual(try graph(false, ratio: 0.5).nodes[0].inputs, ["x"])
+        XCTAssertEqual(try graph(true, ratio: 0.5).nodes[0].op.kind, "custom")
+        let zero = try graph(true, ratio: 0)
+        XCTAssertEqual(zero.nodes[0].op, .tensor(.dropout(rate: 0, seed: 7)), "the seed is kept for the writer")
+        XCTAssertEqual(try T.evaluate(zero, ["x": x])["y"]?.floats, x.floats, "training with ratio 0 keeps every element")
+        for ratio: Float in [0, 0.5] {
+            let dynamic = try graph(nil, ratio: ratio)
+            XCTAssertEqual(dynamic.nodes[0].inputs, ["x", "", "t"])
+            XCTAssertEqual(try T.roundTrip(dynamic, ONNXWriter(opset: 13)).nodes, dynamic.nodes)
+            let inference = try T.evaluate(dynamic, ["x": x, "t": Tensor(dtype: .bool, shape: [], data: TensorData(copying: [0]))])
+            XCTAssertEqual(inference["y"]?.floats, x.floats)
+            XCTAssertEqual(inference["mask"]?.integers, [1, 1, 1, 1, 1, 1])
+            let training = { try T.evaluate(dynamic, ["x": x, "t": Tensor(dtype: .bool, shape: [], data: TensorData(copying: [1]))]) }
+            if ratio == 0 {
+                XCTAssertEqual(try training()["y"]?.floats, x.floats)
+            } else {
+                XCTAssertThrowsError(try training()) { XCTAssertTrue("\($0)".contains("random"), "\($0)") }
+            }
+        }
+    }
+
     /// LayerNormalization's Mean and InvStdDev outputs: its function body in IR ops.
     func testLayerNormalizationStatistics() throws {
         let graph = try model([vi("x", [2, 3])], [vi("y", nil), vi("mean", nil), vi("inv", nil)]) { b in

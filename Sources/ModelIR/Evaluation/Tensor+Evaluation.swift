@@ -22,8 +22,8 @@ extension TensorOp {
             return [x.reshaped(shape)]
         case .identity:
             return [x]
-        case .dropout:
-            return try Self.dropout(x, ctx)
+        case .dropout(let rate, _):
+            return try Self.dropout(x, rate: rate, ctx)
         case .transpose(let perm):
             let p = perm ?? Array((0..<x.shape.count).reversed())
             guard p.count == x.shape.count, Set(p) == Set(0..<x.shape.count) else {
@@ -334,9 +334,9 @@ extension TensorOp {
 
     // MARK: - Others
 
-    static func dropout(_ x: Tensor, _ ctx: EvaluationContext) throws -> [Tensor] {
+    static func dropout(_ x: Tensor, rate: Float, _ ctx: EvaluationContext) throws -> [Tensor] {
         if let training = ctx.optional(2), training.integers.first.map({ $0 != 0 }) == true {
-            let ratio = ctx.optional(1)?.doubles.first ?? 0.5
+            let ratio = ctx.optional(1)?.doubles.first ?? Double(rate)
             if ratio != 0 { throw ctx.unsupported("Dropout in training mode draws random numbers; only inference (or ratio 0) is defined here") }
         }
         var results = [x]

@@ -215,11 +215,12 @@ extension TensorOp {
             return result([try Self.rangeCount(ctx, start: sv, limit: lv, delta: dv)])
         case .identity:
             return [Operand(type: x.type, value: x.value)]
-        case .dropout:
+        case .dropout(let rate, _):
             // In training mode (a training_mode operand not known false, and a ratio not known 0)
-            // the result is random: its value is not known before running.
+            // the result is random: its value is not known before running. The ratio operand,
+            // when present, overrides the attribute.
             let training = ctx.optional(2).map { $0.value?.integers.first.map { $0 != 0 } ?? true } ?? false
-            let ratioZero = ctx.optional(1)?.value?.doubles.first == 0
+            let ratioZero = ctx.optional(1).map { $0.value?.doubles.first == 0 } ?? (rate == 0)
             let value = training && !ratioZero ? nil : x.value
             return [Operand(type: x.type, value: value), Operand(type: ValueType(dtype: .bool, shape: x.shape))]
         case .repeatVector(let n):

@@ -51,8 +51,9 @@ public enum TensorOp: Sendable, Equatable {
     /// `[x]`. ONNX Identity.
     case identity
     /// `[x, ratio?, training_mode?]`: identity at inference. Keras Dropout, SpatialDropout,
-    /// GaussianNoise, GaussianDropout, AlphaDropout; ONNX Dropout.
-    case dropout(rate: Float)
+    /// GaussianNoise, GaussianDropout, AlphaDropout; ONNX Dropout. `seed` is ONNX's seed of the
+    /// training-mode random draw, kept for writers.
+    case dropout(rate: Float, seed: Int? = nil)
     /// `[x]`: `x` repeated `n` times on a new axis 1. Keras RepeatVector.
     case repeatVector(n: Int)
 
