@@ -369,7 +369,7 @@ extension KerasLayerTable {
                 throw unsupported("a reshape that changes the batch axis (or is known only at run time) has no Keras layer")
             }
             return single(KerasLayerSpec(className: "Reshape", config: ["target_shape": .ints(Array(shape.dropFirst()))]))
-        case .tensor(.dropout(let rate)):
+        case .tensor(.dropout(let rate, _)):
             return single(KerasLayerSpec(className: "Dropout", config: ["rate": .float(rate)]))
         case .activation(let a):
             return single(try activationLayer(a, node: name, target: target))

@@ -12,11 +12,10 @@ extension Op: Codable {
     private struct Perm: Codable { var perm: [Int]? }
     private struct Shape_: Codable { var shape: [Int]? }
     private struct Repeats: Codable { var repeats: [Int]? }
-    private struct BlockSize: Codable { var blockSize: Int }
     private struct ShapeRange: Codable { var start: Int; var end: Int? }
     private struct CastTo: Codable { var to: DType }
     private struct FillValue: Codable { var value: ScalarValue }
-    private struct Rate: Codable { var rate: Float }
+    private struct Rate: Codable { var rate: Float; var seed: Int? }
     private struct Count: Codable { var n: Int }
 
     public init(from decoder: Decoder) throws {
@@ -67,7 +66,7 @@ extension Op: Codable {
         case "pad": self = .tensor(.pad(try a(PadAttributes.self)))
         case "resize": self = .tensor(.resize(try a(ResizeAttributes.self)))
         case "depth_to_space": self = .tensor(.depthToSpace(try a(DepthToSpaceAttributes.self)))
-        case "space_to_depth": self = .tensor(.spaceToDepth(blockSize: try a(BlockSize.self).blockSize))
+        case "space_to_depth": self = .tensor(.spaceToDepth(try a(SpaceToDepthAttributes.self)))
         case "shape": let r = try a(ShapeRange.self); self = .tensor(.shape(start: r.start, end: r.end))
         case "size": self = .tensor(.size)
         case "cast": self = .tensor(.cast(to: try a(CastTo.self).to))
@@ -75,7 +74,7 @@ extension Op: Codable {
         case "constant_of_shape": self = .tensor(.constantOfShape(value: try a(FillValue.self).value))
         case "range": self = .tensor(.range)
         case "identity": self = .tensor(.identity)
-        case "dropout": self = .tensor(.dropout(rate: try a(Rate.self).rate))
+        case "dropout": let r = try a(Rate.self); self = .tensor(.dropout(rate: r.rate, seed: r.seed))
         case "repeat_vector": self = .tensor(.repeatVector(n: try a(Count.self).n))
         case "quantize_linear": self = .quantization(.quantizeLinear(try a(QuantizeAttributes.self)))
         case "dequantize_linear": self = .quantization(.dequantizeLinear(try a(QuantizeAttributes.self)))
@@ -133,11 +132,11 @@ extension Op: Codable {
             case .pad(let x): try a(x)
             case .resize(let x): try a(x)
             case .depthToSpace(let x): try a(x)
-            case .spaceToDepth(let b): try a(BlockSize(blockSize: b))
+            case .spaceToDepth(let x): try a(x)
             case let .shape(start, end): try a(ShapeRange(start: start, end: end))
             case .cast(let to): try a(CastTo(to: to))
             case .constantOfShape(let value): try a(FillValue(value: value))
-            case .dropout(let rate): try a(Rate(rate: rate))
+            case let .dropout(rate, seed): try a(Rate(rate: rate, seed: seed))
             case .repeatVector(let n): try a(Count(n: n))
             case .size, .castLike, .range, .identity: break
             }

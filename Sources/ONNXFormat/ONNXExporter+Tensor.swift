@@ -69,7 +69,14 @@ extension ONNXExporter {
         case .resize(let a): try exportResize(node, a, x: x, out: out)
         case .depthToSpace(let a):
             emit("DepthToSpace", [x], [attribute("blocksize", int: a.blockSize), attribute("mode", string: a.columnRowDepth ? "CRD" : "DCR")])
-        case .spaceToDepth(let b): emit("SpaceToDepth", [x], [attribute("blocksize", int: b)])
+        case .spaceToDepth(let a):
+            // The mode attribute exists from opset 28; DCR, the default, is written without it.
+            var attributes = [attribute("blocksize", int: a.blockSize)]
+            if a.columnRowDepth {
+                try require(node, opset: 28, for: "SpaceToDepth mode CRD")
+                attributes.append(attribute("mode", string: "CRD"))
+            }
+            emit("SpaceToDepth", [x], attributes)
         case let .shape(start, end):
             if start != 0 || end != nil { try require(node, opset: 15, for: "Shape with start/end") }
             var attributes: [Onnx_AttributeProto] = []
@@ -84,12 +91,14 @@ extension ONNXExporter {
         case .constantOfShape(let value): emit("ConstantOfShape", [x], [attribute("value", tensor: value.tensor.reshaped([1]))])
         case .range: emit("Range", try node.inputs.map { try ref($0) })
         case .identity: emit("Identity", [x])
-        case .dropout(let rate):
+        case let .dropout(rate, seed):
             var ratio = try ref(input(node, 1))
             if ratio.isEmpty, rate != 0.5 { ratio = scalarInitializer("\(node.name)/ratio", Double(rate), dtype: .float32) }
             var outs = [out]
             if node.outputs.count > 1 { outs.append(produce(node.outputs[1], .native)) }
-            append("Dropout", name: node.name, inputs: [x, ratio], outputs: outs)
+            let training = try ref(input(node, 2))
+            append("Dropout", name: node.name, inputs: training.isEmpty ? [x, ratio] : [x, ratio, training], outputs: outs,
+                   attributes: seed.map { [attribute("seed", int: $0)] } ?? [])
         case .repeatVector(let n):
             let expanded = temporary("\(node.outputs[0])__unsqueezed")
             append("Unsqueeze", name: "\(node.name)/unsqueeze", inputs: [x, int64Initializer("\(node.name)/axes", [1])], outputs: [expanded])
@@ -132,6 +141,10 @@ extension ONNXExporter {
             var zeroPoint = try ref(input(node, 2))
             var attributes: [Onnx_AttributeProto] = []
             if a.axis != 1 { attributes.append(attribute("axis", int: a.axis)) }
+            if let block = a.blockSize {
+                try require(node, opset: 21, for: "blocked quantization (block_size)")
+                attributes.append(attribute("block_size", int: block))
+            }
             if quantize, zeroPoint.isEmpty, let t = a.outputType, t != .uint8 {
                 if opset >= 21 {
                     attributes.append(attribute("output_dtype", int: Int(_DataType.code(t))))

@@ -74,17 +74,64 @@ extension ONNXImporter {
         return [ctx.node(.normalization(.layer(attributes)), [ctx.input(0), ctx.input(1), ctx.input(2)], outputCount: 1)]
     }
 
+    /// BatchNormalization; in training mode (opset 14's `training_mode`) its ONNX function body.
+    func importBatchNormalization(_ ctx: _NodeContext) throws -> [Node] {
+        let a = ctx.attributes
+        try ctx.arity(5...5, outputs: 1...5)
+        try a.allow(["epsilon", "momentum", "spatial", "training_mode", "is_test", "consumed_inputs"])
+        if try a.int("spatial", default: 1) != 1 { throw _Carry("spatial=0 (per-element statistics) is not interpreted") }
+        let attributes = BatchNormAttributes(epsilon: try a.float("epsilon", default: 1e-5), axis: 1)
+        if try a.bool("training_mode", default: false) {
+            return try batchNormalizationTraining(ctx, attributes, momentum: try a.float("momentum", default: 0.9))
+        }
+        // Before opset 14 the outputs after Y (running and saved statistics) meant training.
+        try ctx.requireUnusedOutputs(from: 1, "training statistics")
+        return [ctx.node(.normalization(.batch(attributes)), Array(ctx.inputs.prefix(5)), outputCount: 1)]
+    }
+
+    /// BatchNormalization in training mode, as ONNX's function body: the batch's mean and
+    /// (biased) variance over every axis but 1 normalize Y; the running statistics, outputs 1 and 2,
+    /// are `input · momentum + batch · (1 − momentum)`.
+    private func batchNormalizationTraining(_ ctx: _NodeContext, _ attributes: BatchNormAttributes, momentum: Float) throws -> [Node] {
+        guard let rank = ctx.shape(0)?.count else { throw _Carry("training mode needs the input's rank at import") }
+        guard rank >= 2 else { throw ctx.error("the input has rank \(rank); training mode needs a channel axis") }
+        guard let dtype = ctx.operand(0)?.dtype, dtype.isFloatingPoint else { throw ctx.error("the input must be floating point") }
+        try ctx.requireUnusedOutputs(from: 3, "saved statistics")
+        var nodes: [Node] = []
+        let base = ctx.outputs[0]
+        func step(_ suffix: String, _ op: Op, _ inputs: [String], output: String? = nil, name: String? = nil) -> String {
+            let out = output ?? uniqueValueName("\(base)::\(suffix)")
+            nodes.append(Node(name: name ?? uniqueNodeName("\(ctx.name)/\(suffix)"), op: op, inputs: inputs, outputs: [out]))
+            return out
+        }
+        let axes = [0] + Array(2..<rank)
+        let meanKept = step("mean", .reduction(.reduce(ReduceAttributes(function: .mean, axes: axes, keepDims: true))), [ctx.input(0)])
+        let centered = step("centered", .elementwise(.binary(.sub)), [ctx.input(0), meanKept])
+        let squared = step("squared", .elementwise(.variadic(.mul)), [centered, centered])
+        let variance = step("variance", .reduction(.reduce(ReduceAttributes(function: .mean, axes: axes, keepDims: false))), [squared])
+        let mean = step("channel_mean", .tensor(.reshape(ReshapeAttributes(shape: [-1]))), [meanKept])
+        _ = step("", .normalization(.batch(attributes)), [ctx.input(0), ctx.input(1), ctx.input(2), mean, variance], output: base,
+                 name: ctx.name)
+        for (i, batch) in [(3, mean), (4, variance)] where ctx.isUsed(output: i - 2) {
+            let running = ctx.input(i), what = i == 3 ? "mean" : "var"
+            guard let type = ctx.operand(i)?.dtype, type.isFloatingPoint else { throw ctx.error("input_\(what) must be floating point") }
+            func constant(_ value: Float, _ suffix: String) -> String {
+                let name = uniqueValueName("\(base)::\(suffix)")
+                addWeight(name, Tensor(shape: [], doubles: [Double(value)], dtype: type), trainable: false,
+                          source: "momentum of node '\(ctx.name)'")
+                return name
+            }
+            let statistic = type == dtype ? batch : step("\(what)_cast", .tensor(.cast(to: type)), [batch])
+            let kept = step("running_\(what)_kept", .elementwise(.variadic(.mul)), [running, constant(momentum, "momentum")])
+            let added = step("running_\(what)_batch", .elementwise(.variadic(.mul)), [statistic, constant(1 - momentum, "one_minus_momentum")])
+            _ = step("running_\(what)", .elementwise(.variadic(.add)), [kept, added], output: ctx.proto.output[i - 2])
+        }
+        return nodes
+    }
+
     func importNormalization(_ ctx: _NodeContext) throws -> Node {
         let a = ctx.attributes
         switch ctx.op {
-        case "BatchNormalization":
-            try ctx.arity(5...5, outputs: 1...5)
-            try a.allow(["epsilon", "momentum", "spatial", "training_mode", "is_test", "consumed_inputs"])
-            if try a.bool("training_mode", default: false) { throw _Carry("training mode is not interpreted") }
-            if try a.int("spatial", default: 1) != 1 { throw _Carry("spatial=0 (per-element statistics) is not interpreted") }
-            try ctx.requireUnusedOutputs(from: 1, "training statistics")
-            let attributes = BatchNormAttributes(epsilon: try a.float("epsilon", default: 1e-5), axis: 1)
-            return ctx.node(.normalization(.batch(attributes)), Array(ctx.inputs.prefix(5)), outputCount: 1)
         case "InstanceNormalization":
             try ctx.arity(3...3)
             try a.allow(["epsilon"])

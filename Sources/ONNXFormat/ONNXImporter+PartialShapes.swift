@@ -6,7 +6,7 @@ import ModelIR
 /// static Reshape, so the shape chain becomes dead and the ops after it (a Conv needing its channel
 /// count) get full shapes. This is what onnx-simplifier and onnxruntime's shape folding do.
 extension ONNXImporter {
-    /// What is known of a 1-D integer value made by `node`, element by element (nil: unknown at
+    /// What is known of a 0-D or 1-D integer value made by `node`, element by element (nil: unknown at
     /// import), from its operands' known or partly known values.
     func partialValue(of node: Node) -> [Int?]? {
         func elements(_ i: Int) -> [Int?]? {

@@ -42,8 +42,10 @@ extension ONNXImporter {
         try ctx.arity(2...3)
         let quantize = ctx.op == "QuantizeLinear"
         try a.allow(quantize ? ["axis", "saturate", "output_dtype", "block_size"] : ["axis", "block_size", "output_dtype"])
-        if try a.int("block_size", default: 0) != 0 { throw _Carry("blocked quantization (block_size) is not interpreted") }
-        var attributes = QuantizeAttributes(axis: try a.int("axis", default: 1), saturate: try a.bool("saturate", default: true))
+        let block = try a.int("block_size", default: 0)
+        guard block >= 0 else { throw ctx.error("block_size \(block) is negative") }
+        var attributes = QuantizeAttributes(axis: try a.int("axis", default: 1), saturate: try a.bool("saturate", default: true),
+                                            blockSize: block > 0 ? block : nil)
         if let code = try a.int("output_dtype"), code != 0 {
             guard let dtype = _DataType.dtype(Int32(clamping: code)) else {
                 throw _Carry("output_dtype \(_DataType.name(Int32(clamping: code))) is not a type wtool holds")

@@ -107,8 +107,8 @@ extension ONNXImporter {
             try ctx.arity(1...1)
             try a.allow(["blocksize", "mode"])
             guard let block = try a.int("blocksize"), block > 0 else { throw ctx.error("needs a positive blocksize") }
-            if try a.choice("mode", ["DCR", "CRD"], default: "DCR") == "CRD" { throw _Carry("SpaceToDepth mode CRD is not interpreted") }
-            return ctx.node(.tensor(.spaceToDepth(blockSize: block)), [x])
+            let crd = try a.choice("mode", ["DCR", "CRD"], default: "DCR") == "CRD"
+            return ctx.node(.tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: block, columnRowDepth: crd))), [x])
         case "Identity":
             try ctx.arity(1...1)
             try a.allow([])
@@ -158,13 +158,19 @@ extension ONNXImporter {
             rate = Float(r)
             ratio = ""
         }
-        if ctx.has(2) {
-            guard let v = ctx.value(2) else { throw _Carry("a training_mode given at run time is not interpreted") }
-            if v.integers.first ?? 0 != 0 { throw _Carry("training mode (random dropout) is not interpreted") }
+        // training_mode: false at import is dropped; true with a ratio known to be nonzero is
+        // random; given at run time it stays an operand (the evaluator refuses a random case then).
+        var training = ctx.input(2)
+        if let v = ctx.value(2) {
+            if v.integers.first ?? 0 == 0 {
+                training = ""
+            } else if ratio.isEmpty, rate != 0 {
+                throw _Carry("training mode (random dropout) is not interpreted")
+            }
         }
         if ctx.opset < 7, !(try a.bool("is_test", default: false)), ctx.isUsed(output: 1) {
             throw _Carry("training mode (random dropout) is not interpreted")
         }
-        return ctx.node(.tensor(.dropout(rate: rate)), [ctx.input(0), ratio])
+        return ctx.node(.tensor(.dropout(rate: rate, seed: try a.int("seed"))), [ctx.input(0), ratio, training])
     }
 }

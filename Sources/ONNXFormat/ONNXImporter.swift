@@ -29,7 +29,7 @@ final class ONNXImporter {
     var valueInfo: [String: TensorInfo] = [:]
     /// What inference knows of every value so far (type, and the value when known at import).
     var known: [String: Operand] = [:]
-    /// 1-D integer values known element by element (shape tensors with unknown dimensions).
+    /// 0-D and 1-D integer values known element by element (shape tensors with unknown dimensions).
     var partial: [String: [Int?]] = [:]
     /// How many node inputs (subgraph references included) and graph outputs read each value.
     var reads: [String: Int] = [:]
@@ -243,7 +243,8 @@ final class ONNXImporter {
         case "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool": return [try importPool(ctx)]
         case "Gemm", "MatMul": return [try importLinear(ctx)]
         case "LayerNormalization": return try importLayerNormalization(ctx)
-        case "BatchNormalization", "InstanceNormalization", "GroupNormalization", "LpNormalization", "LRN":
+        case "BatchNormalization": return try importBatchNormalization(ctx)
+        case "InstanceNormalization", "GroupNormalization", "LpNormalization", "LRN":
             return [try importNormalization(ctx)]
         case "Softmax", "LogSoftmax": return try importSoftmax(ctx)
         case _ where Self.activationOps.contains(ctx.op): return [try importActivation(ctx)]
@@ -301,7 +302,10 @@ final class ONNXImporter {
         }
         nodes.append(node)
         for (name, result) in zip(node.outputs, results) where !name.isEmpty { known[name] = result }
-        if node.outputs.count == 1, results.first?.shape?.count == 1, let p = partialValue(of: node) { partial[node.outputs[0]] = p }
+        // Scalars too: PyTorch's `x.size(0)` is a Gather of a 0-D index, Unsqueezed before its Concat.
+        if node.outputs.count == 1, let rank = results.first?.shape?.count, rank <= 1, let p = partialValue(of: node) {
+            partial[node.outputs[0]] = p
+        }
     }
 
     /// The node's results when they are known at import: inference knows them (a `Shape` of a

@@ -129,7 +129,7 @@ public struct GraphDiagram: Sendable {
         case .tensor(.pad(let a)): return a.pads.map { $0.map(String.init).joined(separator: ",") }
         case .tensor(.reshape(let a)): return a.shape.map { Shape.kerasString($0) }
         case .tensor(.transpose(let perm)): return perm.map { "perm \($0)" }
-        case .tensor(.dropout(let rate)): return "\(rate)"
+        case .tensor(.dropout(let rate, _)): return "\(rate)"
         case .activation(let a):
             switch a {
             case let .clippedReLU(maxValue, slope, threshold):

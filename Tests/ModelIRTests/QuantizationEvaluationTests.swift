@@ -3,12 +3,14 @@ import ModelIR
 import XCTest
 
 final class QuantizationEvaluationTests: XCTestCase {
-    private func quantize(_ x: Tensor, _ scale: Tensor, _ zeroPoint: Tensor?, axis: Int = 1, outputType: DType? = nil) throws -> Tensor {
-        try evaluate(.quantization(.quantizeLinear(QuantizeAttributes(axis: axis, outputType: outputType))), [x, scale, zeroPoint])[0]
+    private func quantize(_ x: Tensor, _ scale: Tensor, _ zeroPoint: Tensor?, axis: Int = 1, outputType: DType? = nil,
+                          blockSize: Int? = nil) throws -> Tensor {
+        let a = QuantizeAttributes(axis: axis, outputType: outputType, blockSize: blockSize)
+        return try evaluate(.quantization(.quantizeLinear(a)), [x, scale, zeroPoint])[0]
     }
 
-    private func dequantize(_ x: Tensor, _ scale: Tensor, _ zeroPoint: Tensor?, axis: Int = 1) throws -> Tensor {
-        try evaluate(.quantization(.dequantizeLinear(QuantizeAttributes(axis: axis))), [x, scale, zeroPoint])[0]
+    private func dequantize(_ x: Tensor, _ scale: Tensor, _ zeroPoint: Tensor?, axis: Int = 1, blockSize: Int? = nil) throws -> Tensor {
+        try evaluate(.quantization(.dequantizeLinear(QuantizeAttributes(axis: axis, blockSize: blockSize))), [x, scale, zeroPoint])[0]
     }
 
     func testQuantizeRoundsHalfToEvenAndSaturates() throws {
@@ -52,10 +54,50 @@ final class QuantizationEvaluationTests: XCTestCase {
         XCTAssertEqual(last.integers, [1, 1, 3, 2, 5, 3, 0, 0, 0, 0, 0, 0])
         XCTAssertThrowsError(try quantize(x, tensor([1, 2], [2]), nil, axis: 1), "2 scales for an axis of 3")
         XCTAssertThrowsError(try quantize(x, tensor([1, 1, 1], [3]), nil, axis: 3), "axis out of range")
-        XCTAssertThrowsError(try quantize(x, tensor([1, 1, 1, 1, 1, 1], [3, 2]), nil, axis: 1)) { error in
-            guard case .unsupported = error as? ModelIRError else { return XCTFail("blocked quantization: \(error)") }
-        }
+        XCTAssertThrowsError(try quantize(x, tensor([1, 1, 1, 1, 1, 1], [3, 2]), nil, axis: 1), "a 2-D scale without a block size")
         XCTAssertThrowsError(try quantize(x, tensor([1], []), tensor([0], [], .uint8), outputType: .int8), "zero point type differs")
+    }
+
+    /// Blocked quantization (ONNX 21): the scale and zero point have the input's shape but
+    /// ceil(size / block) along the axis, each covering `block` consecutive indices; the last
+    /// block may be short. Against a naive loop over every element, and ONNX's example.
+    func testBlockedQuantizationAndDequantization() throws {
+        // ONNX's test_quantizelinear_blocked_asymmetric.
+        let x = tensor([6, 12, 50, 5, 1, 8, 4, 5, 0, 20, 10, 4], [3, 4])
+        let scale = tensor([1.5, 2.5, 3, 4.9, 5.1, 6.9], [3, 2])
+        let zero = ints([0, 1, 1, 0, 2, 3], [3, 2], .uint8)
+        XCTAssertEqual(try quantize(x, scale, zero, blockSize: 2).integers, [4, 8, 21, 3, 1, 4, 1, 1, 2, 6, 4, 4])
+        XCTAssertEqual(try dequantize(ints([4, 8, 21, 3], [1, 4], .uint8), tensor([1.5, 2.5], [1, 2]), ints([0, 1], [1, 2], .uint8),
+                                      blockSize: 2).floats, [6, 12, 50, 5])
+
+        // A [2, 5, 3] input in blocks of 2 along axis 1 (3 blocks, the last of one index).
+        let shape = [2, 5, 3], block = 2, blocks = 3
+        let values = (0..<30).map { Double($0 % 7) * 1.75 - 5 }
+        let scales = (0..<(2 * blocks * 3)).map { 0.25 + Double($0 % 5) * 0.5 }
+        let zeros = (0..<(2 * blocks * 3)).map { $0 % 4 - 2 }
+        let q = try quantize(tensor(values, shape), tensor(scales, [2, blocks, 3]), ints(zeros, [2, blocks, 3], .int8), blockSize: block)
+        let d = try dequantize(q, tensor(scales, [2, blocks, 3]), ints(zeros, [2, blocks, 3], .int8), blockSize: block)
+        var expectedQ: [Int64] = [], expectedD: [Float] = []
+        for o in 0..<2 {
+            for c in 0..<5 {
+                for i in 0..<3 {
+                    let j = (o * blocks + c / block) * 3 + i
+                    let s = Float(scales[j])
+                    let r = (Float(values[(o * 5 + c) * 3 + i]) / s).rounded(.toNearestOrEven) + Float(zeros[j])
+                    let v = Int64(min(max(r, -128), 127))
+                    expectedQ.append(v)
+                    expectedD.append(Float(v - Int64(zeros[j])) * s)
+                }
+            }
+        }
+        XCTAssertEqual(q.integers, expectedQ)
+        XCTAssertEqual(d.floats, expectedD)
+        // A one-element scale is per tensor whatever the block size.
+        XCTAssertEqual(try quantize(x, tensor([2], []), nil, blockSize: 3).integers, [3, 6, 25, 2, 0, 4, 2, 2, 0, 10, 5, 2])
+        XCTAssertThrowsError(try quantize(x, tensor([1, 1, 1], [3, 1]), nil, blockSize: 2), "4 columns need 2 blocks of 2")
+        XCTAssertThrowsError(try quantize(x, tensor([1, 1], [2]), nil, blockSize: 2), "a blocked scale has the input's rank")
+        XCTAssertThrowsError(try quantize(x, scale, ints([0, 0, 0], [3, 1], .uint8), blockSize: 2), "zero point of another shape")
+        XCTAssertThrowsError(try quantize(x, scale, nil, blockSize: 0), "block size 0")
     }
 
     func testDequantizeInt32AndTypes() throws {

@@ -393,14 +393,31 @@ final class TensorOpEvaluationTests: XCTestCase {
                     return v[Naive.offset([o[0], channel, o[2] / b, o[3] / b], shape)]
                 }
                 XCTAssertEqual(y.integers, expected, "\(shape) block \(b) crd \(crd)")
-                // SpaceToDepth undoes DCR.
-                if !crd { XCTAssertEqual(try evaluate(.spaceToDepth(blockSize: b), [y])[0].integers, v) }
+                // SpaceToDepth undoes DepthToSpace in the same mode.
+                let back = try evaluate(.spaceToDepth(SpaceToDepthAttributes(blockSize: b, columnRowDepth: crd)), [y])[0]
+                XCTAssertEqual(back.integers, v, "\(shape) block \(b) crd \(crd)")
             }
         }
         assertEvaluationThrows(.tensor(.depthToSpace(DepthToSpaceAttributes(blockSize: 3))), [x], "8 channels for block 3")
         assertEvaluationThrows(.tensor(.depthToSpace(DepthToSpaceAttributes(blockSize: 1 << 40))), [x], "absurd block")
-        assertEvaluationThrows(.tensor(.spaceToDepth(blockSize: 2)), [x], "width 3 for block 2")
-        assertEvaluationThrows(.tensor(.spaceToDepth(blockSize: 2)), [sample([2, 4], .float32, seed: 1)], "rank 2")
+        assertEvaluationThrows(.tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2))), [x], "width 3 for block 2")
+        assertEvaluationThrows(.tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2))), [sample([2, 4], .float32, seed: 1)], "rank 2")
+    }
+
+    /// The ONNX operator documentation's CRD example (SpaceToDepth-28), and the mode through the
+    /// graph JSON: a graph written before the mode existed reads as DCR.
+    func testSpaceToDepthCRDMatchesTheONNXExample() throws {
+        let x = tensor([0, 9, 1, 10, 2, 11, 18, 27, 19, 28, 20, 29, 3, 12, 4, 13, 5, 14, 21, 30, 22, 31, 23, 32,
+                        36, 45, 37, 46, 38, 47, 54, 63, 55, 64, 56, 65, 39, 48, 40, 49, 41, 50, 57, 66, 58, 67, 59, 68], [1, 2, 4, 6])
+        let y = try evaluate(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2, columnRowDepth: true)), [x])[0]
+        XCTAssertEqual(y.shape, [1, 8, 2, 3])
+        // Channel c·4 + i·2 + j holds block offset (i, j) of input channel c: 0…5, 9…14, 18…23, ….
+        XCTAssertEqual(y.floats, (0..<8).flatMap { k in (0..<6).map { Float(9 * k + $0) } })
+
+        let crd = Op.tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2, columnRowDepth: true)))
+        XCTAssertEqual(try JSONDecoder().decode(Op.self, from: try JSONEncoder().encode(crd)), crd)
+        let old = Data(#"{"kind": "space_to_depth", "attributes": {"blockSize": 3}}"#.utf8)
+        XCTAssertEqual(try JSONDecoder().decode(Op.self, from: old), .tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 3))))
     }
 
     // MARK: - Shapes, casts, constants

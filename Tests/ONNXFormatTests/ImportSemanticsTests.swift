@@ -225,11 +225,12 @@ final class ImportSemanticsTests: XCTestCase {
         }
     }
 
-    /// Initializers in float_data, FLOAT16 in int32_data, DOUBLE and INT64 typed fields.
+    /// Initializers in float_data, FLOAT16 in int32_data, DOUBLE and INT64 typed fields, each used
+    /// at its own type (ONNX's Gemm, Add and MatMul take one type T: the model casts between them).
     func testInitializerEncodings() throws {
         var b = ModelBuilder()
         b.inputs = [ModelBuilder.valueInfo("x", [nil, 2])]
-        b.outputs = [ModelBuilder.valueInfo("y", [nil, 2])]
+        b.outputs = [ModelBuilder.valueInfo("y", [nil, 2], elemType: 11)]
         var w = Onnx_TensorProto()
         w.name = "w"; w.dims = [2, 2]; w.dataType = 1; w.floatData = [1, 2, 3, 4]
         var c = Onnx_TensorProto()
@@ -238,8 +239,11 @@ final class ImportSemanticsTests: XCTestCase {
         var w2 = Onnx_TensorProto()
         w2.name = "w2"; w2.dims = [2, 2]; w2.dataType = 11; w2.doubleData = [1, 0, 0, 2]
         b.initializers = [w, c, w2, ModelBuilder.int64Tensor("shape", [0, 2])]
-        b.node("Gemm", ["x", "w", "c"], ["g"], name: "gemm")
-        b.node("MatMul", ["g", "w2"], ["m"], name: "matmul")
+        b.node("Gemm", ["x", "w"], ["g"], name: "gemm")
+        b.node("Cast", ["g"], ["gh"], name: "to_half", ["to": .int(10)])
+        b.node("Add", ["gh", "c"], ["a"], name: "add")
+        b.node("Cast", ["a"], ["ad"], name: "to_double", ["to": .int(11)])
+        b.node("MatMul", ["ad", "w2"], ["m"], name: "matmul")
         b.node("Reshape", ["m", "shape"], ["y"], name: "reshape")
         let graph = try importGraph(b)
         XCTAssertEqual(graph.weights["c"]?.info.dtype, .float16)
@@ -248,6 +252,29 @@ final class ImportSemanticsTests: XCTestCase {
         XCTAssertEqual(graph.weights["w"]?.data.floatArray(as: .float32), [1, 2, 3, 4])
         XCTAssertEqual(graph.weights["c"]?.data.floatArray(as: .float16), [0.5, -1.5])
         XCTAssertEqual(graph.weights["w2"]?.tensor.doubles, [1, 0, 0, 2])
+        // [1, 1]·w = [4, 6]; + c = [4.5, 4.5]; ·diag(1, 2) = [4.5, 9].
+        let y = try XCTUnwrap(try T.evaluate(graph, ["x": Tensor(shape: [1, 2], floats: [1, 1])])["y"])
+        XCTAssertEqual(y.dtype, .float64)
+        XCTAssertEqual(y.doubles, [4.5, 9])
+    }
+
+    /// ONNX's Gemm and MatMul take one type T for A, B and C (onnxruntime refuses a model that
+    /// mixes them), and so does the IR: a float16 bias on a float32 Gemm is refused at import,
+    /// naming the node, rather than silently promoted.
+    func testMixedFloatTypesInGemmAreRefused() throws {
+        var b = ModelBuilder()
+        b.inputs = [ModelBuilder.valueInfo("x", [nil, 2])]
+        b.outputs = [ModelBuilder.valueInfo("y", [nil, 2])]
+        b.initializer("w", [2, 2], [1, 2, 3, 4])
+        var c = Onnx_TensorProto()
+        c.name = "c"; c.dims = [2]; c.dataType = 10
+        c.int32Data = [Int32(DTypeConversion.floatToHalf(0.5)), Int32(DTypeConversion.floatToHalf(-1.5))]
+        b.initializers.append(c)
+        b.node("Gemm", ["x", "w", "c"], ["y"], name: "gemm")
+        XCTAssertThrowsError(try importGraph(b)) { error in
+            XCTAssertTrue("\(error)".contains("node 'gemm'"), "\(error)")
+            XCTAssertTrue("\(error)".contains("share a type: f32 and f16"), "\(error)")
+        }
     }
 
     /// A tensor and a graph output that is a pass-through of the input keep their names.

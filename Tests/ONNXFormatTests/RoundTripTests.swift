@@ -100,8 +100,10 @@ final class RoundTripTests: XCTestCase {
         XCTAssertEqual(model.graph.input[0].type.tensorType.shape.dim[0].dimParam, "N")
         XCTAssertEqual(model.graph.node.first { $0.name == "clip" }?.input.count, 2, "Clip's min as an input again")
         let x = Tensor(shape: [2, 4, 8, 8], floats: T.random(512, 10, scale: 2))
-        let inputs = ["x": x, "target": Tensor(shape: [2], integers: [2, 4])]
+        // The global pool's [2, 3, 1, 1] read as [3, 2].
+        let inputs = ["x": x, "target": Tensor(shape: [2], integers: [3, 2])]
         try assertSameOutputs(graph, try T.roundTrip(graph, ONNXWriter(opset: 18)), inputs, outputs: ["probs", "parts", "reshaped"])
+        XCTAssertEqual(try T.evaluate(graph, inputs, outputs: ["reshaped"])["reshaped"]?.shape, [3, 2])
     }
 
     func testMiniONNXComesBackIdentical() throws {
@@ -219,6 +221,35 @@ final class RoundTripTests: XCTestCase {
         XCTAssertFalse(model.graph.node.contains { $0.opType == "Gelu" })
         let m20 = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 20).serialize(g))
         XCTAssertTrue(m20.graph.node.contains { $0.opType == "Gelu" })
+    }
+
+    /// SpaceToDepth's mode exists from opset 28: CRD is read and written there, refused before;
+    /// DCR is written without the attribute at every opset.
+    func testSpaceToDepthModes() throws {
+        func graph(_ mode: String?) throws -> Graph {
+            var b = ModelBuilder()
+            b.opset = 28
+            b.inputs = [ModelBuilder.valueInfo("x", [1, 2, 4, 6])]
+            b.outputs = [ModelBuilder.valueInfo("y", nil)]
+            var attributes: [String: ModelBuilder.Attr] = ["blocksize": .int(2)]
+            if let mode { attributes["mode"] = .string(mode) }
+            b.node("SpaceToDepth", ["x"], ["y"], name: "s2d", attributes)
+            return try T.read(b)
+        }
+        let crd = try graph("CRD")
+        XCTAssertEqual(crd.nodes[0].op, .tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2, columnRowDepth: true))))
+        let model = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 28).serialize(crd))
+        XCTAssertEqual(model.graph.node[0].attribute.first { $0.name == "mode" }?.s, Data("CRD".utf8))
+        assertSameGraph(crd, try T.roundTrip(crd, ONNXWriter(opset: 28)))
+        XCTAssertThrowsError(try ONNXWriter(opset: 21).serialize(crd)) { error in
+            XCTAssertEqual("\(error)", "cannot write node 's2d' as ONNX: SpaceToDepth mode CRD needs opset 28 or later (--opset 28)")
+        }
+        for mode in [nil, "DCR"] {
+            let dcr = try graph(mode)
+            XCTAssertEqual(dcr.nodes[0].op, .tensor(.spaceToDepth(SpaceToDepthAttributes(blockSize: 2))))
+            let m13 = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 13).serialize(dcr))
+            XCTAssertEqual(m13.graph.node[0].attribute.map(\.name), ["blocksize"])
+        }
     }
 
     static func richKerasGraph() -> Graph {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// ONNX QuantizeLinear, DequantizeLinear (per tensor or per axis) and DynamicQuantizeLinear,
+/// ONNX QuantizeLinear, DequantizeLinear (per tensor, per axis or blocked) and DynamicQuantizeLinear,
 /// bit-exact with the ONNX reference implementation: `x / scale` is divided in the input's own
 /// precision (float32 for float32, as NumPy does), rounded half to even, offset by the zero
 /// point and saturated to the quantized type; dequantization subtracts in integers and
@@ -23,29 +23,50 @@ extension QuantizationOp {
 
     /// How a scale and zero point apply to an input of `shape`: the input seen as
     /// `[outer, channels, inner]`, with one scale and zero point per channel (one channel when
-    /// both are per tensor; a one-element parameter repeats over the channels).
+    /// both are per tensor; a one-element parameter repeats over the channels), or, blocked, one
+    /// per `[outer, channel block, inner]` element.
     struct Layout {
         var outer = 1, channels = 1, inner = 1
+        /// The block length along the channels (0: not blocked).
+        var block = 0
         var scales: [Double] = []
         var zeros: [Int64] = []
+
+        /// Where the parameters of channel `c` of outer index `o` start, and their step along
+        /// the inner elements: one per channel, or a row of `inner` per block.
+        @inline(__always) func parameters(_ o: Int, _ c: Int) -> (index: Int, step: Int) {
+            block == 0 ? (c, 0) : ((o * ((channels + block - 1) / block) + c / block) * inner, 1)
+        }
     }
 
-    static func layout(_ shape: [Int], count: Int, scale: Tensor, zeroPoint: Tensor?, axis: Int, _ ctx: EvaluationContext) throws -> Layout {
+    static func layout(_ shape: [Int], count: Int, scale: Tensor, zeroPoint: Tensor?, axis: Int, blockSize: Int?,
+                       _ ctx: EvaluationContext) throws -> Layout {
         let parameters = [("the scale", scale)] + (zeroPoint.map { [("the zero point", $0)] } ?? [])
         var l = Layout(inner: count)
         for (role, p) in parameters where !(p.elementCount == 1 && p.shape.count <= 1) {
-            guard p.shape.count == 1 else {
-                throw ctx.unsupported("\(role) of shape \(p.shape): blocked quantization (ONNX block_size) is not defined here, only per-tensor and per-axis")
-            }
             guard let ax = Shape.normalizedAxis(axis, rank: shape.count) else {
                 throw ctx.error("axis \(axis) is out of range for rank \(shape.count)")
             }
-            guard p.shape[0] == shape[ax] else { throw ctx.error("\(role) has \(p.shape[0]) values for axis \(ax) of \(shape)") }
             l = Layout(outer: shape[..<ax].reduce(1, *), channels: shape[ax], inner: shape[(ax + 1)...].reduce(1, *))
+            if let block = blockSize {
+                guard block > 0 else { throw ctx.error("block_size \(block) is not positive") }
+                var expected = shape
+                expected[ax] = shape[ax] / block + (shape[ax] % block == 0 ? 0 : 1)
+                guard p.shape == expected else {
+                    throw ctx.error("\(role) has shape \(p.shape); blocks of \(block) along axis \(ax) of \(shape) need \(expected)")
+                }
+                l.block = block
+            } else {
+                guard p.shape.count == 1 else {
+                    throw ctx.error("\(role) has shape \(p.shape): per-axis parameters are 1-D (a block_size makes them blocked)")
+                }
+                guard p.shape[0] == shape[ax] else { throw ctx.error("\(role) has \(p.shape[0]) values for axis \(ax) of \(shape)") }
+            }
         }
         let s = scale.doubles, z = zeroPoint?.integers ?? [0]
-        l.scales = (0..<l.channels).map { s.count == 1 ? s[0] : s[$0] }
-        l.zeros = (0..<l.channels).map { z.count == 1 ? z[0] : z[$0] }
+        let n = l.block == 0 ? l.channels : l.outer * ((l.channels + l.block - 1) / l.block) * l.inner
+        l.scales = s.count == 1 ? Array(repeating: s[0], count: n) : s
+        l.zeros = z.count == 1 ? Array(repeating: z[0], count: n) : z
         return l
     }
 
@@ -54,7 +75,7 @@ extension QuantizationOp {
         let (shape, count) = try ctx.resultShape()
         guard x.dtype.isFloatingPoint || x.dtype == .int32 else { throw ctx.error("cannot quantize \(x.dtype)") }
         if let zeroPoint, zeroPoint.dtype != outType { throw ctx.error("the zero point is \(zeroPoint.dtype), the result \(outType)") }
-        let l = try layout(x.shape, count: count, scale: scale, zeroPoint: zeroPoint, axis: a.axis, ctx)
+        let l = try layout(x.shape, count: count, scale: scale, zeroPoint: zeroPoint, axis: a.axis, blockSize: a.blockSize, ctx)
         // NumPy divides in the promoted type of input and scale: float64 when either is float64
         // (or the input int32), float16 or bfloat16 when both are, else float32. A float32
         // division then one rounding gives the float16/bfloat16 quotient exactly.
@@ -80,13 +101,15 @@ extension QuantizationOp {
             let r = q.isNaN ? 0 : q.rounded(.toNearestOrEven)
             dst[i] = Q(min(max(r + zero, low), high))
         }
+        let zeros = l.zeros.map(Double.init)
         if narrow == .float32, x.dtype == .float32 {
+            let scales = l.scales.map(Float.init)
             x.withFloats { v in
                 for o in 0..<l.outer {
                     for c in 0..<l.channels {
-                        let (s, z) = (Float(l.scales[c]), Double(l.zeros[c]))
+                        let (p, step) = l.parameters(o, c)
                         let base = (o * l.channels + c) * l.inner
-                        for i in base..<(base + l.inner) { store(Double(v[i] / s), z, i) }
+                        for k in 0..<l.inner { store(Double(v[base + k] / scales[p + k * step]), zeros[p + k * step], base + k) }
                     }
                 }
             }
@@ -95,10 +118,11 @@ extension QuantizationOp {
         let values = x.doubles
         for o in 0..<l.outer {
             for c in 0..<l.channels {
-                let (s, z) = (l.scales[c], Double(l.zeros[c]))
+                let (p, step) = l.parameters(o, c)
                 let base = (o * l.channels + c) * l.inner
-                for i in base..<(base + l.inner) {
-                    store(narrow.map { Self.rounded(Double(Float(values[i]) / Float(s)), to: $0) } ?? values[i] / s, z, i)
+                for k in 0..<l.inner {
+                    let (i, s) = (base + k, l.scales[p + k * step])
+                    store(narrow.map { Self.rounded(Double(Float(values[i]) / Float(s)), to: $0) } ?? values[i] / s, zeros[p + k * step], i)
                 }
             }
         }
@@ -119,16 +143,17 @@ extension QuantizationOp {
         guard x.dtype.isInteger else { throw ctx.unsupported("DequantizeLinear of \(x.dtype) (only integer types are defined here)") }
         guard scale.dtype.isFloatingPoint else { throw ctx.error("the scale must be floating point, not \(scale.dtype)") }
         if let zeroPoint, zeroPoint.dtype != x.dtype { throw ctx.error("the zero point is \(zeroPoint.dtype), the input \(x.dtype)") }
-        let l = try layout(x.shape, count: count, scale: scale, zeroPoint: zeroPoint, axis: a.axis, ctx)
+        let l = try layout(x.shape, count: count, scale: scale, zeroPoint: zeroPoint, axis: a.axis, blockSize: a.blockSize, ctx)
         let values = x.integers
         let unsigned = x.dtype == .uint64, wide = x.dtype.byteSize == 8
         return Tensor(dtype: outType, shape: shape) { raw in
             guard let dst = raw.baseAddress else { return }
             for o in 0..<l.outer {
                 for c in 0..<l.channels {
-                    let (s, z) = (l.scales[c], l.zeros[c])
+                    let (p, step) = l.parameters(o, c)
                     let base = (o * l.channels + c) * l.inner
-                    for i in base..<(base + l.inner) {
+                    for k in 0..<l.inner {
+                        let (i, s, z) = (base + k, l.scales[p + k * step], l.zeros[p + k * step])
                         let v = values[i]
                         // Narrower integers subtract exactly in Int64; 64-bit ones go through Double.
                         let difference = wide ? (unsigned ? Double(UInt64(bitPattern: v)) - Double(UInt64(bitPattern: z)) : Double(v) - Double(z))

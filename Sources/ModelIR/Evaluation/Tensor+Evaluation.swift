@@ -22,8 +22,8 @@ extension TensorOp {
             return [x.reshaped(shape)]
         case .identity:
             return [x]
-        case .dropout:
-            return try Self.dropout(x, ctx)
+        case .dropout(let rate, _):
+            return try Self.dropout(x, rate: rate, ctx)
         case .transpose(let perm):
             let p = perm ?? Array((0..<x.shape.count).reversed())
             guard p.count == x.shape.count, Set(p) == Set(0..<x.shape.count) else {
@@ -58,10 +58,12 @@ extension TensorOp {
                 ? .transposed([n, c / (b * b), b, b, h, w], perm: [0, 1, 4, 2, 5, 3])
                 : .transposed([n, b, b, c / (b * b), h, w], perm: [0, 3, 4, 1, 5, 2])
             return [x.gathered(copy, shape: shape)]
-        case .spaceToDepth(let b):
+        case .spaceToDepth(let a):
             let (shape, _) = try ctx.resultShape()
-            let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-            return [x.gathered(.transposed([n, c, h / b, b, w / b, b], perm: [0, 3, 5, 1, 2, 4]), shape: shape)]
+            let (n, c, h, w, b) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3], a.blockSize)
+            // [n, c, h/b, i, w/b, j] → DCR [n, i, j, c, h/b, w/b], CRD [n, c, i, j, h/b, w/b].
+            let perm = a.columnRowDepth ? [0, 1, 3, 5, 2, 4] : [0, 3, 5, 1, 2, 4]
+            return [x.gathered(.transposed([n, c, h / b, b, w / b, b], perm: perm), shape: shape)]
         case let .shape(start, end):
             let r = x.shape.count
             let s = min(max(start < 0 ? start + r : start, 0), r)
@@ -332,9 +334,9 @@ extension TensorOp {
 
     // MARK: - Others
 
-    static func dropout(_ x: Tensor, _ ctx: EvaluationContext) throws -> [Tensor] {
+    static func dropout(_ x: Tensor, rate: Float, _ ctx: EvaluationContext) throws -> [Tensor] {
         if let training = ctx.optional(2), training.integers.first.map({ $0 != 0 }) == true {
-            let ratio = ctx.optional(1)?.doubles.first ?? 0.5
+            let ratio = ctx.optional(1)?.doubles.first ?? Double(rate)
             if ratio != 0 { throw ctx.unsupported("Dropout in training mode draws random numbers; only inference (or ratio 0) is defined here") }
         }
         var results = [x]

@@ -6,6 +6,8 @@ extension LinearOp {
             guard x.dtype.isFloatingPoint else { throw ctx.error("Dense takes floating-point inputs, not \(x.dtype)") }
         case .matMul, .gemm:
             guard x.dtype.isFloatingPoint || x.dtype.isInteger else { throw ctx.error("\(displayName) takes numbers, not \(x.dtype)") }
+            // ONNX's one type T for A, B and C (onnxruntime refuses a model that mixes them): no
+            // implicit promotion, so a mixed model is refused where it is read, naming the node.
             for i in 1..<ctx.count {
                 if let o = ctx.optional(i), o.dtype != x.dtype {
                     throw ctx.error("\(displayName) operands must share a type: \(x.dtype) and \(o.dtype)")

@@ -173,7 +173,8 @@ extension TensorOp {
             guard shape[1] < 0 || shape[1] % b2 == 0 else { throw ctx.error("channels \(shape[1]) not divisible by \(b2)") }
             return result([shape[0], shape[1] < 0 ? -1 : shape[1] / b2, shape[2] < 0 ? -1 : shape[2] * a.blockSize,
                            shape[3] < 0 ? -1 : shape[3] * a.blockSize])
-        case .spaceToDepth(let b):
+        case .spaceToDepth(let a):
+            let b = a.blockSize
             guard let shape = x.shape else { return result(nil) }
             guard shape.count == 4, b > 0, b <= 1 << 30 else { throw ctx.invalid("SpaceToDepth takes NCHW and a block size in 1…2^30") }
             if shape[1] > ShapeInference.maxExtent / (b * b) { throw ctx.error("the output is over 2^60") }
@@ -214,11 +215,12 @@ extension TensorOp {
             return result([try Self.rangeCount(ctx, start: sv, limit: lv, delta: dv)])
         case .identity:
             return [Operand(type: x.type, value: x.value)]
-        case .dropout:
+        case .dropout(let rate, _):
             // In training mode (a training_mode operand not known false, and a ratio not known 0)
-            // the result is random: its value is not known before running.
+            // the result is random: its value is not known before running. The ratio operand,
+            // when present, overrides the attribute.
             let training = ctx.optional(2).map { $0.value?.integers.first.map { $0 != 0 } ?? true } ?? false
-            let ratioZero = ctx.optional(1)?.value?.doubles.first == 0
+            let ratioZero = ctx.optional(1).map { $0.value?.doubles.first == 0 } ?? (rate == 0)
             let value = training && !ratioZero ? nil : x.value
             return [Operand(type: x.type, value: value), Operand(type: ValueType(dtype: .bool, shape: x.shape))]
         case .repeatVector(let n):

@@ -1,5 +1,7 @@
 /// Linear quantization (ONNX's QDQ form): `q = saturate(round(x / scale) + zero_point)`,
-/// `x = (q − zero_point) · scale`, rounding half to even.
+/// `x = (q − zero_point) · scale`, rounding half to even. The scale and zero point are one value
+/// (per tensor), one per index of `axis` (per axis), or, with a `blockSize`, one per block of
+/// that many consecutive indices of `axis` and per index of every other axis (blocked, ONNX 21).
 public enum QuantizationOp: Sendable, Equatable {
     /// `[x, y_scale, y_zero_point?]` → int8/uint8 (the zero point's type; uint8 without one).
     case quantizeLinear(QuantizeAttributes)
@@ -40,10 +42,14 @@ public struct QuantizeAttributes: Sendable, Equatable, Codable {
     public var saturate: Bool
     /// The quantized type when there is no zero point to say it (ONNX `output_dtype`); nil: uint8.
     public var outputType: DType?
+    /// Blocked quantization's block length along `axis` (ONNX `block_size`); nil: per tensor or
+    /// per axis. The scale then has the input's shape but `ceil(size / blockSize)` along `axis`.
+    public var blockSize: Int?
 
-    public init(axis: Int = 1, saturate: Bool = true, outputType: DType? = nil) {
+    public init(axis: Int = 1, saturate: Bool = true, outputType: DType? = nil, blockSize: Int? = nil) {
         self.axis = axis
         self.saturate = saturate
         self.outputType = outputType
+        self.blockSize = blockSize
     }
 }

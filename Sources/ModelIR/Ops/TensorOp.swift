@@ -33,8 +33,9 @@ public enum TensorOp: Sendable, Equatable {
     case resize(ResizeAttributes)
     /// `[x]`: rearranges channel blocks into spatial blocks. ONNX DepthToSpace.
     case depthToSpace(DepthToSpaceAttributes)
-    /// `[x]`. ONNX SpaceToDepth.
-    case spaceToDepth(blockSize: Int)
+    /// `[x]`: rearranges spatial blocks into channel blocks, DepthToSpace's inverse in the same
+    /// mode. ONNX SpaceToDepth (its `mode` since opset 28).
+    case spaceToDepth(SpaceToDepthAttributes)
     /// `[x]` → int64 dimensions `[start, end)`. ONNX Shape.
     case shape(start: Int, end: Int?)
     /// `[x]` → int64 scalar element count. ONNX Size.
@@ -50,8 +51,9 @@ public enum TensorOp: Sendable, Equatable {
     /// `[x]`. ONNX Identity.
     case identity
     /// `[x, ratio?, training_mode?]`: identity at inference. Keras Dropout, SpatialDropout,
-    /// GaussianNoise, GaussianDropout, AlphaDropout; ONNX Dropout.
-    case dropout(rate: Float)
+    /// GaussianNoise, GaussianDropout, AlphaDropout; ONNX Dropout. `seed` is ONNX's seed of the
+    /// training-mode random draw, kept for writers.
+    case dropout(rate: Float, seed: Int? = nil)
     /// `[x]`: `x` repeated `n` times on a new axis 1. Keras RepeatVector.
     case repeatVector(n: Int)
 
@@ -270,6 +272,27 @@ public struct DepthToSpaceAttributes: Sendable, Equatable, Codable {
     public init(blockSize: Int, columnRowDepth: Bool = false) {
         self.blockSize = blockSize
         self.columnRowDepth = columnRowDepth
+    }
+}
+
+public struct SpaceToDepthAttributes: Sendable, Equatable, Codable {
+    public var blockSize: Int
+    /// ONNX `DCR` (depth-column-row, default: output channel `(i·b + j)·C + c` for block offset
+    /// `(i, j)`) or `CRD` (column-row-depth: `c·b² + i·b + j`).
+    public var columnRowDepth: Bool
+
+    public init(blockSize: Int, columnRowDepth: Bool = false) {
+        self.blockSize = blockSize
+        self.columnRowDepth = columnRowDepth
+    }
+
+    private enum CodingKeys: String, CodingKey { case blockSize, columnRowDepth }
+
+    /// Graphs written before the mode existed hold only `blockSize` (DCR).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        blockSize = try c.decode(Int.self, forKey: .blockSize)
+        columnRowDepth = try c.decodeIfPresent(Bool.self, forKey: .columnRowDepth) ?? false
     }
 }
 
