@@ -170,16 +170,22 @@ public final class InferenceSession {
     /// - Throws: ``WToolError`` naming `path`.
     public static func prepare(model path: String, options: LoadOptions, runtime: ExecutorOptions,
                                images request: ImageInputRequest) throws -> (session: InferenceSession, input: ImageInputOptions) {
-        let graph = try ModelLoader.load(path: path, options: options).graph
-        let session: InferenceSession
-        do {
-            session = try InferenceSession(graph: graph, options: runtime)
-        } catch {
-            throw WToolError.wrap(error, path: path)
-        }
+        let (graph, session) = try prepare(model: path, options: options, runtime: runtime)
         let input = try aboutModel(path) { try request.options(for: graph) }
         _ = try aboutModel(path) { try session.imageSize(input) }
         return (session, input)
+    }
+
+    /// Loads the model at `path` and prepares the runtime for it, every objection naming the file.
+    /// - Returns: the graph and its session.
+    static func prepare(model path: String, options: LoadOptions,
+                        runtime: ExecutorOptions) throws -> (graph: Graph, session: InferenceSession) {
+        let graph = try ModelLoader.load(path: path, options: options).graph
+        do {
+            return (graph, try InferenceSession(graph: graph, options: runtime))
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
     }
 
     /// Runs `body`, whose usage errors are about the model (its input, its image size): they are

@@ -136,13 +136,7 @@ extension ModelRun {
     @discardableResult
     public func run(tensors arguments: [TensorArgument], output: String,
                     prepared: () -> Void = {}) throws -> [(name: String, shape: [Int])] {
-        let graph = try ModelLoader.load(path: model, options: options).graph
-        let session: InferenceSession
-        do {
-            session = try InferenceSession(graph: graph, options: runtime)
-        } catch {
-            throw WToolError.wrap(error, path: model)
-        }
+        let (graph, session) = try InferenceSession.prepare(model: model, options: options, runtime: runtime)
         if !overwrite, FileManager.default.fileExists(atPath: output) {
             throw WToolError.usage("\(output): already exists (use --force to overwrite)")
         }

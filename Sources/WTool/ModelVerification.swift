@@ -87,13 +87,7 @@ extension ModelVerification {
     @discardableResult
     public func run(tensors arguments: [TensorArgument], reference: String,
                     result: (OutputResult) -> Void = { _ in }) throws -> [OutputResult] {
-        let graph = try ModelLoader.load(path: model, options: options).graph
-        let session: InferenceSession
-        do {
-            session = try InferenceSession(graph: graph, options: runtime)
-        } catch {
-            throw WToolError.wrap(error, path: model)
-        }
+        let (graph, session) = try InferenceSession.prepare(model: model, options: options, runtime: runtime)
         let references = try TensorFiles.read(reference)
         var expected: [String: Tensor] = [:]
         if references.count == 1, references[0].name.isEmpty {
