@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ModelIR", "_TestSupport"]),
         .testTarget(name: "WToolTests", dependencies: [
-            "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "_TestSupport",
+            "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "SafetensorsFormat", "_TestSupport",
         ]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "ModelIR", "NPY", "Runtime"]),
     ]
