@@ -58,7 +58,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5", "_TestSupport"]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
         .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "ModelIR", "_TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "SafetensorsFormatTests", dependencies: ["SafetensorsFormat", "ModelIR", "_TestSupport"]),
+        .testTarget(name: "SafetensorsFormatTests", dependencies: ["SafetensorsFormat", "ModelIR", "FileSupport", "_TestSupport"]),
         .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "HDF5", "ModelIR", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: [
             "ONNXFormat", "ONNXProto", "ModelIR", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
