@@ -7,7 +7,9 @@ extension KerasReader {
     /// a weight the model has and the tensors lack, a tensor the model has no weight for, a
     /// tensor that is not floating point, and a tensor of the wrong shape are each an error that
     /// names the tensor. Names are compared exactly, as the weights-only HDF5 layouts compare
-    /// positions; nothing is renamed or transposed.
+    /// positions; nothing is transposed. One spelling is accepted besides wtool's own: Keras 3
+    /// names a `DepthwiseConv2D`'s kernel `layer/kernel` (`variable.path`), where wtool (like
+    /// tf_keras) says `layer/depthwise_kernel`.
     /// - Parameters:
     ///   - tensors: the tensors by name, in the layouts Keras keeps (HWIO kernels).
     ///   - sourceFormat: recorded in the graph's metadata (`safetensors`).
@@ -31,6 +33,14 @@ extension KerasReader {
         if metadata.preprocessing == nil { metadata.preprocessing = Applications.preprocessing(forModelNamed: structure.name) }
 
         let expected = structure.weightFacts
+        var tensors = tensors
+        for (alias, name) in keras3Aliases(structure.layers) where tensors[alias] != nil {
+            guard tensors[name] == nil else {
+                throw KerasError.weights(layer: layerName(of: name),
+                    detail: "the file has both '\(alias)' (Keras 3's name) and '\(name)' for the same weight")
+            }
+            tensors[name] = tensors.removeValue(forKey: alias)
+        }
         let missing = expected.keys.filter { tensors[$0] == nil }.sorted()
         let extra = tensors.keys.filter { expected[$0] == nil }.sorted()
         func others(_ names: ArraySlice<String>) -> String {
@@ -69,6 +79,19 @@ extension KerasReader {
             throw KerasError.weights(layer: nodeName, detail: "tensor '\(tensor)' has shape \(got), the model expects \(want)\(hint)")
         }
         return graph
+    }
+
+    /// Keras 3's names of weights wtool names otherwise (alias → wtool's name).
+    private static func keras3Aliases(_ units: [KerasLayerUnit]) -> [String: String] {
+        var aliases: [String: String] = [:]
+        for unit in units {
+            if let sublayers = unit.sublayers { aliases.merge(keras3Aliases(sublayers)) { a, _ in a } }
+            guard unit.className == "DepthwiseConv2D" else { continue }
+            for name in unit.weightNames where name.hasSuffix("/depthwise_kernel") {
+                aliases[String(name.dropLast("depthwise_kernel".count)) + "kernel"] = name
+            }
+        }
+        return aliases
     }
 
     /// The layer part of a weight path (`block1_conv1` of `block1_conv1/kernel`).

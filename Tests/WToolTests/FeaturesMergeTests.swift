@@ -1,4 +1,5 @@
 import Foundation
+import WTool
 import XCTest
 import _TestSupport
 
@@ -25,6 +26,22 @@ final class FeaturesMergeTests: CLITestCase {
     }
 
     func data(_ name: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path(name))) }
+
+    func testShardsAreWholeBatchesTilingTheDataset() {
+        XCTAssertEqual((0..<3).map { FeatureExtraction.shardRange(itemCount: 8, batchSize: 3, index: $0, count: 3) }, [0..<3, 3..<6, 6..<8])
+        XCTAssertEqual((0..<4).map { FeatureExtraction.shardRange(itemCount: 6, batchSize: 2, index: $0, count: 4) }, [0..<0, 0..<2, 2..<4, 4..<6])
+        for items in [0, 1, 7, 16, 17, 100] {
+            for batch in [1, 3, 16] {
+                for count in 1...7 {
+                    let ranges = (0..<count).map { FeatureExtraction.shardRange(itemCount: items, batchSize: batch, index: $0, count: count) }
+                    XCTAssertEqual(ranges.first?.lowerBound, 0)
+                    XCTAssertEqual(ranges.last?.upperBound, items)
+                    for (a, b) in zip(ranges, ranges.dropFirst()) { XCTAssertEqual(a.upperBound, b.lowerBound) }
+                    for r in ranges { XCTAssertTrue(r.lowerBound % batch == 0 && (r.upperBound % batch == 0 || r.upperBound == items)) }
+                }
+            }
+        }
+    }
 
     func testShardsInAnyOrderMergeToTheUnshardedRunByteForByte() throws {
         try extract("one/features.npy", "one/labels.npy")

@@ -104,6 +104,17 @@ final class SafetensorsCommandTests: CLITestCase {
         // The .swm's tensors are the file's, bit for bit, under the same names.
         let diff = try wtool(["diff", "w.safetensors", "w.swm"] + arch)
         XCTAssertEqual(diff.status, 0, diff.stdout + diff.stderr)
+        // Keras 3 names a DepthwiseConv2D's kernel `layer/kernel` (variable.path): accepted too.
+        let keras3 = entries.map { entry in
+            var e = entry
+            if e.name.hasSuffix("/depthwise_kernel") { e.name = String(e.name.dropLast("depthwise_kernel".count)) + "kernel" }
+            return e
+        }
+        try SafetensorsWriter.write(keras3, metadata: nil, to: path("keras3.safetensors"))
+        XCTAssertEqual(try wtool(["diff", "w.safetensors", "keras3.safetensors"] + arch).status, 0)
+        try SafetensorsWriter.write(entries + [keras3.first { $0.name == "conv_dw_1/kernel" }!], metadata: nil, to: path("both.safetensors"))
+        assertCleanFailure(try wtool(["summary", "both.safetensors"] + arch),
+                           mentions: "the file has both 'conv_dw_1/kernel' (Keras 3's name) and 'conv_dw_1/depthwise_kernel'")
     }
 
     func testEveryBindingMismatchNamesTheTensor() throws {
