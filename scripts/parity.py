@@ -23,6 +23,9 @@ Checks, per model and flavour:
            ResNet50 (`check_resnet50`: also `wtool graph` rendered to SVG by Graphviz).
   onnx     tf2onnx's export: `wtool summary/run/verify` on it and `.onnx -> .swm -> verify`;
            `wtool convert <keras3.h5> out.onnx`: onnx.checker + onnxruntime vs Keras (`check_onnx`).
+  safetensors  `.h5 -> .safetensors` read by the safetensors package bit-identical to h5py, and back
+           (embedded graph, --arch) at parity; sharded features merged = one run
+           (scripts/parity_safetensors.py).
 Writes a markdown parity table (--table) for the README.
 Ends with the line `parity: N passed, M failed`; exits 1 when anything failed.
 """
@@ -33,6 +36,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swm  # noqa: E402
+import parity_safetensors  # noqa: E402
 
 WEIGHTS_ONLY = {"weights.h5", "tfkeras-weights.h5", "weights-offset.h5"}
 
@@ -365,6 +369,7 @@ def main():
             checks.record(f"{model['name']} keras: tensors identical to the Keras 3 .h5's", same, f"{len(a.tensors)} tensors")
         check_onnx(checks, table, args.wtool, model, ref, work)
         check_h5_export(checks, table, args.wtool, model, ref, work)
+        parity_safetensors.check_safetensors(checks, table, args.wtool, model, ref, work)
 
     check_h5_export_fixtures(checks, table, args.wtool, work)
     check_resnet50(checks, table, args.wtool, work)
@@ -392,6 +397,8 @@ def main():
                 files = json.load(open(os.path.join(work, "f.json")))["filenames"]
                 same_files = files == json.load(open(os.path.join(fdir, feat["filenames"])))
                 checks.record("features: labels and file order identical to Keras", same_labels and same_files, f"{len(files)} files")
+
+    parity_safetensors.check_sharded_features(checks, args.wtool, ref, manifest)
 
     passed = sum(r["ok"] for r in checks.results)
     failed = len(checks.results) - passed
