@@ -34,7 +34,7 @@ public enum ModelCheck {
         let format = try ModelFormat.detect(file: file)
         if format == .safetensors { return try checkSafetensors(file, path: path) }
         guard format == .swm else {
-            throw WToolError.unknownFormat(path: path, detail: "not a .swm or .safetensors file (wtool check validates those)")
+            throw WToolError.unknownFormat(path: path, detail: "not a .swm file or a .safetensors file (what wtool check validates)")
         }
         do {
             let swm = try SWMFile(file: file)

@@ -117,6 +117,37 @@ final class SafetensorsCommandTests: CLITestCase {
                            mentions: "the file has both 'conv_dw_1/kernel' (Keras 3's name) and 'conv_dw_1/depthwise_kernel'")
     }
 
+    /// A stored (uncompressed) member of a zip archive: `.keras` files store theirs.
+    func storedZipMember(_ archive: String, _ name: String) throws -> Data {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: archive)))
+        func le(_ at: Int, _ n: Int) -> Int { (0..<n).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        var at = 0
+        while at + 30 <= bytes.count, le(at, 4) == 0x0403_4B50 {
+            let size = le(at + 18, 4), nameLength = le(at + 26, 2), extra = le(at + 28, 2)
+            let start = at + 30 + nameLength + extra
+            if String(decoding: bytes[(at + 30)..<(at + 30 + nameLength)], as: UTF8.self) == name {
+                XCTAssertEqual(le(at + 8, 2), 0, "\(name) is stored, not deflated")
+                return Data(bytes[start..<(start + size)])
+            }
+            at = start + size
+        }
+        throw CocoaError(.fileReadCorruptFile)
+    }
+
+    func testWeightsOnlyFileBindsToAConfigByName() throws {
+        // The mini model's Keras config, and its tensors under their names without wtool's metadata.
+        try storedZipMember(TestSupport.sample("mini/mini.keras"), "config.json").write(to: URL(fileURLWithPath: path("config.json")))
+        XCTAssertEqual(try wtool("convert", mini, "mini.safetensors").status, 0)
+        let file = try SafetensorsFile(path: path("mini.safetensors"))
+        try SafetensorsWriter.write(file.tensors.map { .init(name: $0.name, dtype: .float32, shape: $0.shape, data: file.tensorData(named: $0.name)!) },
+                                    metadata: nil, to: path("weights.safetensors"))
+        let diff = try wtool("diff", mini, "weights.safetensors", "--config", "config.json")
+        XCTAssertEqual(diff.status, 0, diff.stdout + diff.stderr)
+        let verify = try wtool("verify", "weights.safetensors", "--config", "config.json", "--images", TestSupport.sample("photos"),
+                               "--expected", TestSupport.sample("mini/expected"), "--preprocess", "caffe")
+        XCTAssertEqual(verify.status, 0, verify.stdout + verify.stderr)
+    }
+
     func testEveryBindingMismatchNamesTheTensor() throws {
         let entries = try mobileNetTensors()
         func attempt(_ name: String, _ edit: (inout [SafetensorsWriter.Entry]) -> Void, mentions: String, line: UInt = #line) throws {
