@@ -1,7 +1,8 @@
 import Foundation
 import ModelIR
 
-/// The `__metadata__` keys wtool writes, all strings as the format requires:
+/// The `__metadata__` keys wtool writes (schemas/safetensors-metadata.md), all strings as the
+/// format requires:
 ///
 /// | key | value |
 /// |---|---|
