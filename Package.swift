@@ -27,6 +27,8 @@ let package = Package(
         // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code.
         .target(name: "FileSupport"),
         .target(name: "SWMFormat", dependencies: ["ModelIR", "FileSupport", "CZlibShim"]),
+        // safetensors (Hugging Face's format): the validated mmap reader and the writer.
+        .target(name: "SafetensorsFormat", dependencies: ["ModelIR", "FileSupport"]),
         .target(name: "KerasFormat", dependencies: [
             "ModelIR", "HDF5", "FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
@@ -43,7 +45,7 @@ let package = Package(
         .target(name: "Verify", dependencies: ["ModelIR", "Runtime", "NPY"]),
         // The library owns the pipelines; it wires FileSupport's stores into the runtime.
         .target(name: "WTool", dependencies: [
-            "ModelIR", "HDF5", "SWMFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
+            "ModelIR", "HDF5", "SWMFormat", "SafetensorsFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
         ]),
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -56,6 +58,7 @@ let package = Package(
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5", "_TestSupport"]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
         .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "ModelIR", "_TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "SafetensorsFormatTests", dependencies: ["SafetensorsFormat", "ModelIR", "FileSupport", "_TestSupport"]),
         .testTarget(name: "KerasFormatTests", dependencies: ["KerasFormat", "HDF5", "ModelIR", "SWMFormat", "_TestSupport"]),
         .testTarget(name: "ONNXFormatTests", dependencies: [
             "ONNXFormat", "ONNXProto", "ModelIR", "NPY", "_TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -64,7 +67,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ModelIR", "_TestSupport"]),
         .testTarget(name: "WToolTests", dependencies: [
-            "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "_TestSupport",
+            "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "SafetensorsFormat", "_TestSupport",
         ]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify", "ModelIR", "NPY", "Runtime"]),
     ]

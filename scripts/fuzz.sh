@@ -16,6 +16,9 @@
 #                open/graph/verifyChecksums/views/shape inference as wtool does.
 #   onnx-reader  Fuzz/ONNXReader: ONNXReader.read(bytes:) — SwiftProtobuf decoding, proto checks,
 #                import into the IR — then parameter count, shape inference, every weight read.
+#   safetensors-reader  Fuzz/SafetensorsReader: SafetensorsHeader.parse on the exact-size buffer (the
+#                strict JSON parser and the format's rules), inputs also tried with their length
+#                fixed up, then SafetensorsFile weights (permutations undone) and the embedded graph.
 #
 # Seeds are Fuzz/corpus/<target>/ (committed, small). What the fuzzer finds interesting goes to
 # $BUILD/corpus/<target>/ (kept between runs, never committed). A crash, sanitizer report, leak,
@@ -37,11 +40,11 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS=$2; shift 2 ;;
     --build-only) BUILD_ONLY=1; shift ;;
     --replay) shift; while [ $# -gt 1 ] && [ -f "$1" ]; do REPLAY+=("$1"); shift; done ;;
-    swm-reader|onnx-reader) TARGETS+=("$1"); shift ;;
-    *) echo "fuzz.sh: unknown argument $1 (targets: swm-reader onnx-reader)" >&2; exit 2 ;;
+    swm-reader|onnx-reader|safetensors-reader) TARGETS+=("$1"); shift ;;
+    *) echo "fuzz.sh: unknown argument $1 (targets: swm-reader onnx-reader safetensors-reader)" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(swm-reader onnx-reader)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(swm-reader onnx-reader safetensors-reader)
 
 # SwiftProtobuf's sources at the version Package.resolved pins: any SwiftPM checkout of this package.
 protobuf_sources() {
@@ -98,6 +101,10 @@ for target in "${TARGETS[@]}"; do
       build_module ONNXFormat wtool "" Sources/ONNXFormat
       rm -f "$BUILD/onnx-reader"
       link_target onnx-reader Fuzz/ONNXReader/main.swift ModelIR FileSupport SwiftProtobuf ONNXProto ONNXFormat ;;
+    safetensors-reader)
+      build_module SafetensorsFormat wtool "" Sources/SafetensorsFormat
+      rm -f "$BUILD/safetensors-reader"
+      link_target safetensors-reader Fuzz/SafetensorsReader/main.swift ModelIR FileSupport SafetensorsFormat ;;
   esac
 done
 [ "$BUILD_ONLY" -eq 1 ] && exit 0

@@ -26,6 +26,9 @@ Checks, per model and flavour:
            of bad inputs (`check_tensor_io`);
   onnx     tf2onnx's export: `wtool summary/run/verify` on it and `.onnx -> .swm -> verify`;
            `wtool convert <keras3.h5> out.onnx`: onnx.checker + onnxruntime vs Keras (`check_onnx`).
+  safetensors  `.h5 -> .safetensors` read by the safetensors package bit-identical to h5py, and back
+           (embedded graph, --arch) at parity; sharded features merged = one run
+           (`check_safetensors`, `check_sharded_features`).
 Writes a markdown parity table (--table) for the README.
 Ends with the line `parity: N passed, M failed`; exits 1 when anything failed.
 The checks live in wtool_scripts/parity/ (one module per concern above).
@@ -44,6 +47,7 @@ from wtool_scripts.parity.features import check_features  # noqa: E402
 from wtool_scripts.parity.flavours import check_flavours  # noqa: E402
 from wtool_scripts.parity.h5_export import check_h5_export, check_h5_export_fixtures, check_resnet50  # noqa: E402
 from wtool_scripts.parity.onnx_checks import check_onnx  # noqa: E402
+from wtool_scripts.parity.safetensors_checks import check_safetensors, check_sharded_features  # noqa: E402
 from wtool_scripts.parity.tensor_io import check_tensor_io  # noqa: E402
 
 
@@ -65,11 +69,13 @@ def main():
         check_flavours(checks, table, args.wtool, model, ref, work)
         check_onnx(checks, table, args.wtool, model, ref, work)
         check_h5_export(checks, table, args.wtool, model, ref, work)
+        check_safetensors(checks, table, args.wtool, model, ref, work)
 
     check_h5_export_fixtures(checks, table, args.wtool, work)
     check_resnet50(checks, table, args.wtool, work)
     check_features(checks, table, args.wtool, manifest, ref, work)
     check_tensor_io(checks, table, args.wtool, manifest, ref, work)
+    check_sharded_features(checks, args.wtool, ref, manifest)
 
     passed = sum(r["ok"] for r in checks.results)
     failed = len(checks.results) - passed

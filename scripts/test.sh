@@ -6,10 +6,13 @@
 #   3. release build of `wtool`;
 #   4. reference data from Keras itself (scripts/reference.py full), cached per code stamp in
 #      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation (the stamp,
-#      `reference.py stamp`, hashes every file the generation runs: reference.py, requirements.txt
-#      and the whole scripts/wtool_scripts package, in a fixed order);
+#      `reference.py stamp`, hashes every file the generation runs: reference.py, requirements.txt,
+#      wtool_scripts/{__init__,common}.py and wtool_scripts/reference/, in a fixed order);
 #   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py;
-#      before the release build, the example app (Examples/ClassifyFolder) runs on the samples;
+#      before the release build, the example app (Examples/ClassifyFolder) runs on the samples,
+#      and the cluster recipe (docs/cluster.md) runs locally: 3 shard processes of `wtool
+#      features` in parallel + `features merge`, equal to one run byte for byte
+#      (scripts/shards_local.sh, seconds);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
 #      scripts/make_corpus.py generates from the samples (scripts/corpus_check.py), and each
 #      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 60) s (scripts/fuzz.sh).
@@ -49,6 +52,9 @@ example=$(mktemp -d)
 .build/debug/ClassifyFolder "$example/mini_classifier.swm" samples/photos --rescale 1/255 --json >"$example/scores.jsonl"
 .venv/bin/python scripts/check_classify_folder.py "$example/scores.jsonl" samples/mini_classifier/expected
 rm -rf "$example"
+
+stage "sharded features (docs/cluster.md: N shard processes + merge, locally)"
+bash scripts/shards_local.sh --wtool .build/debug/wtool --shards 3
 
 stage "release build"
 swift build -c release --product wtool

@@ -68,20 +68,17 @@ public final class SWMFile: @unchecked Sendable {
         guard swmCRC32(jsonBytes) == section.le(0, as: UInt32.self) else {
             throw SWMError.invalidGraph(detail: "graph checksum mismatch")
         }
-        let json = Data(jsonBytes)
-        let document: SWMGraphDocument
+        let document: GraphDocument
         do {
-            document = try JSONDecoder().decode(SWMGraphDocument.self, from: json)
-        } catch {
-            throw SWMError.invalidGraph(detail: "the graph JSON does not decode (\(SWMFile.describe(error)))")
+            document = try GraphDocument.decode(Data(jsonBytes))
+        } catch let failure as GraphDocument.DecodingFailure {
+            throw SWMError.invalidGraph(detail: "the graph JSON does not decode (\(failure.detail))")
         }
         var weights: [String: Weight] = [:]
         for entry in header.tensors {
-            weights[entry.name] = Weight(info: entry.info, data: data(for: entry), trainable: entry.trainable,
-                                         source: document.weightSources[entry.name])
+            weights[entry.name] = Weight(info: entry.info, data: data(for: entry), trainable: entry.trainable)
         }
-        let graph = Graph(name: document.name, inputs: document.inputs, outputs: document.outputs, nodes: document.nodes,
-                          weights: weights, metadata: document.metadata, valueInfo: document.valueInfo ?? [:])
+        let graph = document.graph(weights: weights)
         let named = graph.referencedWeightNames
         if let orphan = header.tensors.first(where: { !named.contains($0.name) }) {
             throw SWMError.invalidGraph(detail: "tensor '\(orphan.name)' is not used by any node")
@@ -112,15 +109,5 @@ public final class SWMFile: @unchecked Sendable {
             progress?(i + 1, header.tensors.count)
         }
         return failures
-    }
-
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted(let c): c.debugDescription
-        case DecodingError.keyNotFound(let k, let c): "missing key '\(k.stringValue)' at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.typeMismatch(_, let c): "wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.valueNotFound(_, let c): "missing value at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
-        default: "\(error)"
-        }
     }
 }

@@ -135,7 +135,7 @@ public struct SWMWriter: Sendable {
         for item in planned where item.storedType != item.weight.info.dtype {
             storedGraph.weights[item.name]?.info.dtype = item.storedType
         }
-        let json = try SWMGraphDocument(graph: storedGraph).encoded()
+        let json = try GraphDocument(graph: storedGraph).encoded()
         var graphJSON: [UInt8] = []
         graphJSON.appendLE(json.withUnsafeBytes { swmCRC32($0) })
         graphJSON += json

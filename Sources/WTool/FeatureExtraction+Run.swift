@@ -21,7 +21,8 @@ extension FeatureExtraction {
         public var flatten = false
         /// Images per batch.
         public var batchSize = 16
-        /// Only shard `index` of `count` (contiguous slices of the sorted list).
+        /// Only shard `index` of `count`: contiguous runs of whole batches of the sorted list
+        /// (`shardRange(itemCount:batchSize:index:count:)`), so merged shards equal one run.
         public var shard: (index: Int, count: Int)?
         /// Leave unreadable images out (with a warning) instead of failing.
         public var skipUnreadable = false
@@ -87,12 +88,12 @@ extension FeatureExtraction {
         for path in [job.features, job.labels] where !job.overwrite && FileManager.default.fileExists(atPath: path) {
             throw WToolError.usage("\(path): already exists (use --force to overwrite)")
         }
-        var (classes, items) = try listDataset(job.directory)
-        if let (index, count) = job.shard {
-            let lower = items.count * index / count, upper = items.count * (index + 1) / count
-            items = Array(items[lower..<upper])
-        }
-        guard !items.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no images found") }
+        let (classes, dataset) = try listDataset(job.directory)
+        guard !dataset.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no images found") }
+        // Shards are whole batches (FeatureExtraction+Shards.swift); one may be empty.
+        let range = job.shard.map { shardRange(itemCount: dataset.count, batchSize: job.batchSize, index: $0.index, count: $0.count) }
+            ?? dataset.indices
+        let items = Array(dataset[range])
         let (session, input) = try InferenceSession.prepare(model: job.model, options: job.options, runtime: job.runtime,
                                                             images: job.images)
         let size = try session.imageSize(input)
@@ -135,16 +136,17 @@ extension FeatureExtraction {
             }
             progress(start + chunk.count, items.count)
         }
-        guard !kept.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no image could be read") }
+        guard !kept.isEmpty || items.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no image could be read") }
         let featureRows = try featureWriter.finish()
         _ = try labelWriter.finish()
-        let sidecar: [String: Any] = [
+        var sidecar: [String: Any] = [
             "filenames": kept.map(\.relativePath),
             "class_indices": Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) }),
             "class_mode": job.classMode.rawValue, "model": job.model, "until": job.options.until as Any,
             "preprocessing": input.preprocessing.label,
             "target_size": [size.height, size.width], "features_shape": featureRows, "skipped": skipped,
         ]
+        sidecar.merge(try runRecord(job, dataset: dataset, range: range)) { _, recorded in recorded }
         let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
         let sidecarPath = (job.features as NSString).deletingPathExtension + ".json"
         // Through AtomicOutput, like the arrays, so an interrupt cannot leave its temporary file.

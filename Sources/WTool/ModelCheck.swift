@@ -1,9 +1,15 @@
+import FileSupport
 import Foundation
 import SWMFormat
+import SafetensorsFormat
 
 /// A `.swm` file validated completely: header, tensor table, graph and every tensor's checksum
 /// (`wtool check`). Opening a `.swm` checks everything but the checksums, which cost a read of
 /// every byte; this reads them all.
+///
+/// A safetensors file gets the checks its format allows (it has no checksums): the header rules,
+/// then wtool's embedded graph bound to the tensors and validated, or, for a weights-only file,
+/// every tensor of a type wtool reads.
 public enum ModelCheck {
     /// What a sound file holds.
     public struct Report: Sendable {
@@ -11,8 +17,12 @@ public enum ModelCheck {
         public var tensorCount: Int
         /// File size in bytes.
         public var fileSize: Int
-        /// The format version, `major.minor`.
+        /// The format version, `major.minor` for a `.swm`; for safetensors what the file holds
+        /// (`safetensors + wtool graph 1`, `safetensors, weights only`).
         public var version: String
+        /// Tensors whose bytes are not aligned to their element size (safetensors written with an
+        /// unpadded header): reading copies them instead of mapping them.
+        public var misalignedTensors: [String] = []
     }
 
     /// Checks the `.swm` at `path`.
@@ -21,8 +31,10 @@ public enum ModelCheck {
     ///   tensor whose bytes do not match their CRC-32.
     public static func check(path: String, progress: ((Int, Int) -> Void)? = nil) throws -> Report {
         let file = try ModelLoader.open(path)
-        guard try ModelFormat.detect(file: file) == .swm else {
-            throw WToolError.unknownFormat(path: path, detail: "not a .swm file (wtool check validates .swm files)")
+        let format = try ModelFormat.detect(file: file)
+        if format == .safetensors { return try checkSafetensors(file, path: path) }
+        guard format == .swm else {
+            throw WToolError.unknownFormat(path: path, detail: "not a .swm file or a .safetensors file (what wtool check validates)")
         }
         do {
             let swm = try SWMFile(file: file)
@@ -30,6 +42,24 @@ public enum ModelCheck {
             try verifyChecksums(of: swm, path: path, progress: progress)
             return Report(tensorCount: swm.tensors.count, fileSize: swm.fileSize,
                           version: "\(swm.header.majorVersion).\(swm.header.minorVersion)")
+        } catch {
+            throw WToolError.wrap(error, path: path)
+        }
+    }
+
+    private static func checkSafetensors(_ file: RegularFile, path: String) throws -> Report {
+        do {
+            let safetensors = try SafetensorsFile(file: file)
+            let version: String
+            if safetensors.hasGraph {
+                _ = try safetensors.graph()
+                version = "safetensors + wtool graph \(safetensors.metadata?[SafetensorsModelMetadata.versionKey] ?? "?")"
+            } else {
+                _ = try safetensors.weights()
+                version = "safetensors, weights only"
+            }
+            return Report(tensorCount: safetensors.tensors.count, fileSize: safetensors.fileSize, version: version,
+                          misalignedTensors: safetensors.misalignedTensors)
         } catch {
             throw WToolError.wrap(error, path: path)
         }

@@ -4,11 +4,12 @@ import KerasFormat
 import ModelIR
 import ONNXFormat
 import SWMFormat
+import SafetensorsFormat
 
 /// Converts a model file to another format: the pipeline behind `wtool convert`.
 ///
 /// The input format is detected from content; the writer is chosen by the output's extension
-/// (`.swm`, `.onnx`, `.h5`/`.hdf5`). Each file is opened and validated once: the descriptor that
+/// (`.swm`, `.onnx`, `.h5`/`.hdf5`, `.safetensors`). Each file is opened and validated once: the descriptor that
 /// reads the input's magic bytes is the one its reader maps, a `.swm` input's checksums are
 /// verified on that same mapping before anything is written (so a damaged file is refused
 /// instead of written out again under fresh, matching checksums), the reader's validated graph
@@ -30,6 +31,8 @@ public struct ModelConverter {
         case onnx
         /// Keras's legacy `.h5` (also `.hdf5`).
         case keras
+        /// `.safetensors`: every weight under its name, the graph in the metadata.
+        case safetensors
 
         /// The format `path`'s extension names, or nil for one wtool does not write.
         public init?(path: String) {
@@ -37,6 +40,7 @@ public struct ModelConverter {
             case "swm": self = .swm
             case "onnx": self = .onnx
             case "h5", "hdf5": self = .keras
+            case "safetensors": self = .safetensors
             default: return nil
             }
         }
@@ -57,9 +61,12 @@ public struct ModelConverter {
     public var kerasTarget: KerasTarget = .both
     /// `.h5` output: only the weights (the layout `model.load_weights` takes).
     public var weightsOnly = false
+    /// `.safetensors` output: convolution kernels in PyTorch's OIHW layout instead of the
+    /// source's (see `PyTorchLayout`); wtool reads such a file back into the same model.
+    public var pytorchLayout = false
     /// Replace an existing output; otherwise it is an error.
     public var overwrite = false
-    /// Called with (bytes written, total bytes) while `.swm` and `.h5` outputs are written.
+    /// Called with (bytes written, total bytes) while `.swm`, `.h5` and `.safetensors` outputs are written.
     public var progress: ((Int, Int) -> Void)?
 
     /// The opsets an `.onnx` output can have.
@@ -94,7 +101,7 @@ public struct ModelConverter {
     @discardableResult
     public func convert(_ input: String, to output: String) throws -> Result {
         guard let outputFormat = OutputFormat(path: output) else {
-            throw WToolError.usage("cannot write '.\((output as NSString).pathExtension)' files; the output must end in .swm, .onnx or .h5")
+            throw WToolError.usage("cannot write '.\((output as NSString).pathExtension)' files; the output must end in .swm, .onnx, .h5 or .safetensors")
         }
         if !overwrite, FileManager.default.fileExists(atPath: output) {
             throw WToolError.usage("\(output): already exists (use --force to overwrite)")
@@ -127,6 +134,10 @@ public struct ModelConverter {
                 return result(graph)
             case .keras:
                 try KerasH5Writer(target: kerasTarget, weightsOnly: weightsOnly)
+                    .write(validated: graph, to: output, overwrite: overwrite, progress: progress)
+                return result(graph)
+            case .safetensors:
+                try SafetensorsWriter(pytorchLayout: pytorchLayout)
                     .write(validated: graph, to: output, overwrite: overwrite, progress: progress)
                 return result(graph)
             case .onnx:

@@ -2,9 +2,12 @@ import FileSupport
 import Foundation
 import KerasFormat
 import SWMFormat
+import SafetensorsFormat
 
 /// Every model file format wtool knows, detected from content (magic bytes), not the extension
-/// (ONNX, which has no magic, is recognised by its first protobuf fields or its `.onnx` name).
+/// (ONNX, which has no magic, is recognised by its first protobuf fields or its `.onnx` name;
+/// safetensors, which has none either, by its 8-byte header length and `{`, or its
+/// `.safetensors` name).
 ///
 /// Detection reads magic bytes only: deciding which Keras flavour an HDF5 file is means parsing it
 /// with libhdf5, which happens in the isolated reader, never here. Each format's magic lives in
@@ -16,6 +19,8 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
     case keras(KerasContainer)
     /// An ONNX `ModelProto`.
     case onnx
+    /// A safetensors file: tensors, and the graph when wtool wrote it.
+    case safetensors
 
     /// The container a Keras model comes in: HDF5 or the `.keras` zip.
     public typealias KerasContainer = KerasFormat.KerasContainer
@@ -41,8 +46,10 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
         if head.isEmpty { throw WToolError.unknownFormat(path: path, detail: "the file is empty") }
         if SWMFile.hasMagic(head) { return .swm }
         if let container = KerasContainer(magic: head) { return .keras(container) }
+        if SafetensorsFile.hasMagic(head) { return .safetensors }
         if looksLikeONNX(head) || path.lowercased().hasSuffix(".onnx") { return .onnx }
-        throw WToolError.unknownFormat(path: path, detail: "not a .swm, Keras (.h5/.weights.h5/.keras) or ONNX (.onnx) file")
+        if path.lowercased().hasSuffix(".safetensors") { return .safetensors }
+        throw WToolError.unknownFormat(path: path, detail: "not a .swm, Keras (.h5/.weights.h5/.keras), ONNX (.onnx) or .safetensors file")
     }
 
     /// How a model file that cannot be read is described: plain words for the common cases.
@@ -65,13 +72,14 @@ public enum ModelFormat: Equatable, Sendable, CustomStringConvertible {
         return [0x12, 0x1A, 0x22, 0x28, 0x32, 0x3A, 0x42, 0x72].contains(head[2])
     }
 
-    /// A short name: `swm`, `keras-hdf5`, `keras-zip`, `onnx`.
+    /// A short name: `swm`, `keras-hdf5`, `keras-zip`, `onnx`, `safetensors`.
     public var description: String {
         switch self {
         case .swm: "swm"
         case .keras(.hdf5): "keras-hdf5"
         case .keras(.zip): "keras-zip"
         case .onnx: "onnx"
+        case .safetensors: "safetensors"
         }
     }
 }

@@ -4,6 +4,7 @@ import KerasFormat
 import ModelIR
 import ONNXFormat
 import SWMFormat
+import SafetensorsFormat
 
 /// How to read a model file.
 public struct LoadOptions: Sendable {
@@ -116,20 +117,39 @@ public enum ModelLoader {
                     return (try isolation.importGraph(input: path, arguments: options.importArguments), true)
                 }
                 var keras = KerasReadOptions(architecture: options.architecture)
-                if let configPath = options.configPath {
-                    guard let bytes = try? RegularFile(path: configPath).readAll() else {
-                        throw WToolError.unreadable(path: configPath, detail: "cannot read the config file")
-                    }
-                    keras.configJSON = Data(bytes)
-                }
+                if let configPath = options.configPath { keras.configJSON = try readConfig(configPath) }
                 graph = try KerasReader.read(file: file, container: container, options: keras)
             case .onnx:
                 graph = try ONNXReader.read(file: file)
+            case .safetensors:
+                graph = try readSafetensors(file, options: options)
             }
             if let until = options.until { graph = try graph.cut(after: until) }
         } catch {
             throw WToolError.wrap(error, path: path)
         }
         return (graph, options.until == nil)
+    }
+
+    /// A safetensors file's model: the graph wtool embedded, or, with `--arch`/`--config` (which
+    /// win over an embedded graph), the tensors bound by name to that architecture. Parsed in
+    /// this process: the reader is Swift, validating every byte before any view exists.
+    private static func readSafetensors(_ file: RegularFile, options: LoadOptions) throws -> Graph {
+        let safetensors = try SafetensorsFile(file: file)
+        guard options.architecture != nil || options.configPath != nil else { return try safetensors.graph() }
+        var keras = KerasReadOptions(architecture: options.architecture)
+        if let configPath = options.configPath { keras.configJSON = try readConfig(configPath) }
+        let graph = try KerasReader.bind(namedWeights: try safetensors.weights(), options: keras, sourceFormat: "safetensors",
+                                         label: "a weights-only safetensors file")
+        Diagnostics.note("validate", path: file.path)
+        return graph
+    }
+
+    /// A Keras config JSON (`--config`).
+    static func readConfig(_ path: String) throws -> Data {
+        guard let bytes = try? RegularFile(path: path).readAll() else {
+            throw WToolError.unreadable(path: path, detail: "cannot read the config file")
+        }
+        return Data(bytes)
     }
 }

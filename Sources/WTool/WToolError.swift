@@ -6,6 +6,7 @@ import ModelIR
 import NPY
 import Runtime
 import SWMFormat
+import SafetensorsFormat
 import Verify
 
 /// Errors at the façade, each one line that names the file: `<file>: <what is wrong>`.
@@ -38,6 +39,12 @@ public enum WToolError: Error, CustomStringConvertible {
         case let e as SWMError:
             if case .io(_, let d) = e { return .unreadable(path: path, detail: d) }
             return .invalid(path: path, detail: e.description)
+        case let e as SafetensorsError:
+            switch e {
+            case .io(_, let d): return .unreadable(path: path, detail: d)
+            case .unsupported(let d): return .unsupported(path: path, detail: d)
+            default: return .invalid(path: path, detail: e.description)
+            }
         case let e as ModelIRError: return .invalid(path: path, detail: e.description)
         case let e as FileError: return .unreadable(path: e.path, detail: e.detail)
         // These name their own file (an image, a .npy) in their description.

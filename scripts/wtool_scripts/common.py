@@ -121,9 +121,12 @@ def rel(path, base):
 
 
 # What the reference data is a function of (besides the pinned packages): the entry point, the
-# pins and the whole package. code_stamp() hashes them; `reference.py full` writes it to STAMP and
-# test.sh keys its cache of the generated data on it.
-STAMPED = ("reference.py", "requirements.txt", "wtool_scripts")
+# pins, the shared helpers and the generator (wtool_scripts/reference, which holds the model
+# families). The checks (parity/, realworld/) and the corpus generator read the data but do not
+# make it, so editing them does not regenerate it. code_stamp() hashes these; `reference.py full`
+# writes it to STAMP and test.sh keys its cache of the generated data on it.
+STAMPED = ("reference.py", "requirements.txt", "wtool_scripts/__init__.py", "wtool_scripts/common.py",
+           "wtool_scripts/reference")
 
 
 def code_stamp():

@@ -3,17 +3,21 @@ import WTool
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validate a .swm file completely: header, tensor table, graph and every tensor checksum.",
+        abstract: "Validate a .swm or .safetensors file completely: header, tensor table, graph and every tensor checksum.",
         discussion: """
             Exits 0 when the file is sound and 1 on any fault, naming the tensor whose bytes do not match \
-            their CRC-32.
+            their CRC-32. A .safetensors file has no checksums: its header is checked against the format's \
+            rules (size cap, dtypes, contiguous offsets covering the whole buffer), then the graph wtool \
+            embedded is bound to the tensors and validated; tensors not aligned to their element size are \
+            reported (reading copies them).
 
-            Example:
+            Examples:
               wtool check vgg16.swm
+              wtool check vgg16.safetensors
             """
     )
 
-    @Argument(help: "The .swm file.")
+    @Argument(help: "The .swm or .safetensors file.")
     var input: String
 
     @Flag(name: .long, help: "No progress output.")
@@ -32,6 +36,9 @@ struct Check: ParsableCommand {
             progress.finish()
             if !quiet {
                 print("\(input): OK (\(report.tensorCount) tensors, \(report.fileSize) bytes, format \(report.version))")
+                if !report.misalignedTensors.isEmpty {
+                    print("\(input): \(report.misalignedTensors.count) tensors are not aligned to their element size (read as copies), e.g. '\(report.misalignedTensors[0])'")
+                }
             }
         }
     }

@@ -1,8 +1,9 @@
 import ArgumentParser
 import WTool
 
-struct Features: ParsableCommand {
+struct FeaturesExtract: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "extract",
         abstract: "Extract conv-base features for a folder of images, with labels, as .npy arrays.",
         discussion: """
             DIR is laid out as for Keras's flow_from_directory: one subfolder per class. Classes are the sorted \
@@ -16,6 +17,11 @@ struct Features: ParsableCommand {
               wtool features vgg16.swm data/train --out train_features.npy --labels train_labels.npy --rescale 1/255 --size 150,150
               wtool features vgg16.h5 data/train --until block4_pool --out f.npy --labels l.npy --class-mode categorical
               wtool features vgg16.swm data/train --shard 0/4 --out f0.npy --labels l0.npy
+              wtool features merge f0.npy f1.npy f2.npy f3.npy --out f.npy --labels l.npy
+
+            --shard I/N runs whole batches (shard I gets batches ⌊B·I/N⌋ up to ⌊B·(I+1)/N⌋ of the B batches), \
+            so that `wtool features merge` gives back the unsharded arrays byte for byte; a shard may be empty. \
+            Slurm and Kubernetes recipes: docs/cluster.md.
             """
     )
 
@@ -40,7 +46,7 @@ struct Features: ParsableCommand {
     @Option(name: .long, help: "Images per batch.")
     var batch: Int = 16
 
-    @Option(name: .long, help: "Process only shard I of N (0-based, contiguous slices of the sorted list), e.g. 0/4.")
+    @Option(name: .long, help: "Process only shard I of N (0-based; contiguous runs of whole batches of the sorted list), e.g. 0/4; `wtool features merge` joins them.")
     var shard: String?
 
     @Option(name: .long, help: "skip (warn and leave the image out) or fail on an unreadable image.")

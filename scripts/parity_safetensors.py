@@ -1,0 +1,38 @@
+#!/usr/bin/env python3
+"""safetensors and sharded features (issue 19) on their own; the checks live in
+wtool_scripts/parity/safetensors_checks.py and are part of scripts/parity.py's stage.
+
+Usage: python scripts/parity_safetensors.py --reference DIR [--wtool .build/release/wtool]
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wtool_scripts.common import add_wtool_option  # noqa: E402
+from wtool_scripts.parity.checks import Checks  # noqa: E402
+from wtool_scripts.parity.safetensors_checks import check_safetensors, check_sharded_features  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reference", required=True)
+    add_wtool_option(ap)
+    args = ap.parse_args()
+    manifest = json.load(open(os.path.join(args.reference, "manifest.json")))
+    checks, table = Checks(), []
+    work = tempfile.mkdtemp(prefix="wtool-safetensors-")
+    for model in manifest["models"]:
+        check_safetensors(checks, table, args.wtool, model, args.reference, work)
+    check_sharded_features(checks, args.wtool, args.reference, manifest)
+    for name, flavour, path, worst in table:
+        print(f"| {name} | {flavour} | {path} | {'failed' if worst is None else f'{worst:.2e}'} |")
+    failed = sum(not r["ok"] for r in checks.results)
+    print(f"safetensors parity: {len(checks.results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
