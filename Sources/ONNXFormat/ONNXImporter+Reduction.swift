@@ -34,6 +34,14 @@ extension ONNXImporter {
 
     func importQuantization(_ ctx: _NodeContext) throws -> Node {
         let a = ctx.attributes
+        switch ctx.op {
+        case "ConvInteger", "QLinearConv": return try importQuantizedConv(ctx)
+        case "MatMulInteger", "QLinearMatMul":
+            try ctx.arity(ctx.op == "QLinearMatMul" ? 8...8 : 2...4)
+            try a.allow([])
+            return ctx.node(.quantization(ctx.op == "QLinearMatMul" ? .qLinearMatMul : .matMulInteger), ctx.inputs)
+        default: break
+        }
         if ctx.op == "DynamicQuantizeLinear" {
             try ctx.arity(1...1, outputs: 1...3)
             try a.allow([])
