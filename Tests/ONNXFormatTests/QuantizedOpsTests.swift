@@ -5,7 +5,8 @@ import ONNXProto
 import XCTest
 
 /// onnxruntime's quantized products (ConvInteger, MatMulInteger, QLinearConv, QLinearMatMul) read
-/// as IR ops and written back; carried com.microsoft QLinear ops typed by their zero points.
+/// as IR ops and written back; carried com.microsoft QLinear ops typed by their zero points; If
+/// branches that read folded constants written with those constants.
 final class QuantizedOpsTests: XCTestCase {
     private static func bytes(_ name: String, _ dims: [Int], _ values: [Int], signed: Bool) -> Onnx_TensorProto {
         ModelBuilder.tensor(name, dims, dataType: signed ? 3 : 2, raw: values.map { UInt8(bitPattern: Int8(truncatingIfNeeded: $0)) })
@@ -94,5 +95,23 @@ final class QuantizedOpsTests: XCTestCase {
         XCTAssertEqual(graph.nodes.map(\.op.displayName), ["QLinearAdd", "DequantizeLinear"])
         let written = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 17).serialize(graph))
         XCTAssertEqual(written.graph.node.map(\.opType), ["QLinearAdd", "DequantizeLinear"])
+    }
+
+    func testIfBranchReadingAFoldedConstantIsWrittenWithIt() throws {
+        // PyTorch writes the Constant an If branch reads at the top level; the importer folds it
+        // into a weight, which the writer must emit under its own name before the If.
+        var body = ModelBuilder()
+        body.outputs = [ModelBuilder.valueInfo("z", nil)]
+        body.node("Add", ["k", "k"], ["z"], name: "inner")
+        var b = ModelBuilder()
+        b.inputs = [ModelBuilder.valueInfo("flag", [], elemType: 9)]
+        b.outputs = [ModelBuilder.valueInfo("out", nil)]
+        b.node("Constant", [], ["k"], name: "const", ["value": .tensor(ModelBuilder.tensor("", [2], [1, 2]))])
+        b.node("If", ["flag"], ["out"], name: "if", ["then_branch": .graph(body.graph), "else_branch": .graph(body.graph)])
+        let graph = try T.read(b)
+        let written = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 17).serialize(graph))
+        XCTAssertEqual(written.graph.initializer.map(\.name), ["k"])
+        XCTAssertEqual(written.graph.node.map(\.opType), ["If"])
+        XCTAssertEqual(written.graph.node[0].input, ["flag"])
     }
 }
