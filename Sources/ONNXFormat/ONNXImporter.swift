@@ -290,16 +290,11 @@ final class ONNXImporter {
     /// otherwise appends it.
     func add(_ node: Node, op sourceOp: String) throws {
         let operands = node.inputs.map { $0.isEmpty ? nil : known[$0] }
-        var results: [Operand]
+        let results: [Operand]
         do {
             results = try ShapeInference.outputs(of: node, operands: operands, declared: valueInfo)
         } catch let e as ModelIRError {
             throw ONNXError.invalidNode(node: node.name, op: sourceOp, detail: Self.detail(e, node: node.name))
-        }
-        if case .custom(let c) = node.op, let dtype = Self.quantizedResultType(c, operands) {
-            for (i, name) in node.outputs.enumerated() where valueInfo[name] == nil && i < results.count {
-                results[i] = Operand(type: ValueType(dtype: dtype, shape: results[i].shape))
-            }
         }
         if let values = fold(node, operands: operands, results: results) {
             for (name, value) in zip(node.outputs, values) where !name.isEmpty {
@@ -343,16 +338,6 @@ final class ONNXImporter {
         guard let out = try? Evaluator.evaluate(node, operands.map { $0?.value }), out.count >= results.count,
               zip(out, results).allSatisfy({ $0.isConsistent && $0.dtype == $1.dtype }) else { return nil }
         return Array(out.prefix(results.count))
-    }
-
-    /// The element type of a carried onnxruntime quantized op's results (`com.microsoft`
-    /// QLinearAdd, QLinearGlobalAveragePool, QLinearSoftmax, QLinearConcat, …), which the files
-    /// rarely declare: the type of its output zero point (the last 8-bit operand), so the
-    /// interpreted QLinearConv or DequantizeLinear after it reads int8 or uint8, not a guess.
-    static func quantizedResultType(_ c: CustomOp, _ operands: [Operand?]) -> DType? {
-        guard c.domain == "com.microsoft", c.type.hasPrefix("QLinear") else { return nil }
-        let count = c.inputNames.prefix { !$0.hasPrefix("outer:") }.count
-        return operands.prefix(count).last(where: { $0?.dtype == .int8 || $0?.dtype == .uint8 })??.dtype
     }
 
     /// A `ModelIRError`'s text without the "node 'x': " its description starts with.

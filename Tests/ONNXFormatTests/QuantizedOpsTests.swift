@@ -81,20 +81,23 @@ final class QuantizedOpsTests: XCTestCase {
 
     func testCarriedQLinearOpIsTypedByItsZeroPoint() throws {
         // onnxruntime's QOperator files rarely declare the types of com.microsoft ops' results; the
-        // DequantizeLinear after one must still read uint8.
+        // QLinearMatMul after one must still read uint8 (validation re-infers the whole graph).
         var b = ModelBuilder()
         b.domains = ["com.microsoft": 1]
         b.inputs = [ModelBuilder.valueInfo("x", [1, 4], elemType: 2)]
         b.outputs = [ModelBuilder.valueInfo("y", nil)]
-        b.initializers = [ModelBuilder.tensor("s", [], [0.5]), Self.bytes("z", [], [128], signed: false)]
+        b.initializers = [ModelBuilder.tensor("s", [], [0.5]), Self.bytes("z", [], [128], signed: false),
+                          Self.bytes("m", [4, 2], [1, 2, 3, 4, 5, 6, 7, 8], signed: false)]
         var add = b.node("QLinearAdd", ["x", "s", "z", "x", "s", "z", "s", "z"], ["sum"], name: "qadd")
         add.domain = "com.microsoft"
         b.nodes[b.nodes.count - 1] = add
-        b.node("DequantizeLinear", ["sum", "s", "z"], ["y"], name: "dq")
+        b.node("QLinearMatMul", ["sum", "s", "z", "m", "s", "z", "s", "z"], ["product"], name: "qmm")
+        b.node("DequantizeLinear", ["product", "s", "z"], ["y"], name: "dq")
         let graph = try T.read(b)
-        XCTAssertEqual(graph.nodes.map(\.op.displayName), ["QLinearAdd", "DequantizeLinear"])
+        XCTAssertEqual(graph.nodes.map(\.op.displayName), ["QLinearAdd", "QLinearMatMul", "DequantizeLinear"])
         let written = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 17).serialize(graph))
-        XCTAssertEqual(written.graph.node.map(\.opType), ["QLinearAdd", "DequantizeLinear"])
+        XCTAssertEqual(written.graph.node.map(\.opType), ["QLinearAdd", "QLinearMatMul", "DequantizeLinear"])
+        XCTAssertEqual(try T.roundTrip(graph, ONNXWriter(opset: 17)).nodes.map(\.op), graph.nodes.map(\.op))
     }
 
     func testIfBranchReadingAFoldedConstantIsWrittenWithIt() throws {
