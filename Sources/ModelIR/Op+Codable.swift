@@ -83,6 +83,8 @@ extension Op: Codable {
         case "conv_integer": self = .quantization(.convInteger(try a(ConvAttributes.self)))
         case "qlinear_conv": self = .quantization(.qLinearConv(try a(ConvAttributes.self)))
         case "qlinear_matmul": self = .quantization(.qLinearMatMul)
+        case "qlinear_global_average_pool": self = .quantization(.qLinearGlobalAveragePool(try a(QLinearPoolAttributes.self)))
+        case "qlinear_softmax": self = .quantization(.qLinearSoftmax(try a(QLinearSoftmaxAttributes.self)))
         case "custom": self = .custom(try a(CustomOp.self))
         default:
             if let f = UnaryFunction(rawValue: kind) { self = .elementwise(.unary(f)); return }
@@ -147,6 +149,8 @@ extension Op: Codable {
         case .quantization(.quantizeLinear(let x)), .quantization(.dequantizeLinear(let x)): try a(x)
         case .quantization(.dynamicQuantizeLinear), .quantization(.matMulInteger), .quantization(.qLinearMatMul): break
         case .quantization(.convInteger(let x)), .quantization(.qLinearConv(let x)): try a(x)
+        case .quantization(.qLinearGlobalAveragePool(let x)): try a(x)
+        case .quantization(.qLinearSoftmax(let x)): try a(x)
         case .custom(let x): try a(x)
         }
     }

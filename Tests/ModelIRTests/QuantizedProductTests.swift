@@ -1,3 +1,4 @@
+import Foundation
 import ModelIR
 import XCTest
 
@@ -136,5 +137,51 @@ final class QuantizedProductTests: XCTestCase {
             x, tensor([0.25], []), ints([0], [], .uint8), w, tensor([2, 1, 1], [3]), ints([0, 0], [2], .int8),
             tensor([1], []), ints([10], [], .int8),
         ]), "three kernel scales for two filters")
+    }
+
+    func testQLinearGlobalAveragePoolInEitherLayout() throws {
+        var rng = SweepRandom(seed: 11)
+        let (n, c, h, w) = (2, 3, 4, 5)
+        let x = (0..<(n * c * h * w)).map { _ in Int64(rng.int(0...255)) }
+        var nhwc = [Int64](repeating: 0, count: x.count)
+        for i in 0..<n { for j in 0..<c { for p in 0..<(h * w) { nhwc[(i * h * w + p) * c + j] = x[(i * c + j) * h * w + p] } } }
+        let params = [tensor([0.05], []), ints([100], [], .uint8), tensor([0.02], []), ints([3], [], .uint8)]
+        let first = try evaluate(.quantization(.qLinearGlobalAveragePool(QLinearPoolAttributes())),
+                                 [Tensor(shape: [n, c, h, w], integers: x, dtype: .uint8)] + params)[0]
+        let last = try evaluate(.quantization(.qLinearGlobalAveragePool(QLinearPoolAttributes(channelsLast: true))),
+                                [Tensor(shape: [n, h, w, c], integers: nhwc, dtype: .uint8)] + params)[0]
+        XCTAssertEqual(first.shape, [n, c, 1, 1])
+        XCTAssertEqual(last.shape, [n, 1, 1, c])
+        XCTAssertEqual(first.integers, last.integers)
+        // (mean − 100) · 0.05 / 0.02 + 3, rounded half to even, clamped to 0…255.
+        for i in 0..<n {
+            for j in 0..<c {
+                let sum = x[((i * c + j) * h * w)..<((i * c + j + 1) * h * w)].reduce(0, +) - 100 * Int64(h * w)
+                let scale = Float(0.05) / (Float(0.02) * Float(h * w))
+                let expected = min(255, max(0, Int64((Float(sum) * scale).rounded(.toNearestOrEven)) + 3))
+                XCTAssertEqual(first.integers[i * c + j], expected)
+            }
+        }
+    }
+
+    func testQLinearSoftmaxApproximatesSoftmaxAndAgreesAcrossSignedness() throws {
+        let row: [Int] = [10, 200, 180, 250, 0, 255, 128, 64]
+        let scale = 0.05
+        let y = try evaluate(.quantization(.qLinearSoftmax(QLinearSoftmaxAttributes(axis: -1, opset: 13))),
+                             [ints(row, [1, 8], .uint8), tensor([scale], []), ints([0], [], .uint8), tensor([1.0 / 256], []),
+                              ints([0], [], .uint8)])[0]
+        let exps = row.map { exp(Double($0 - 255) * scale) }
+        let total = exps.reduce(0, +)
+        for (q, e) in zip(y.integers, exps) { XCTAssertEqual(Double(q), 256 * e / total, accuracy: 1) }
+        // The same values as int8 (v − 128) give the same probabilities, offset by the zero point.
+        let s = try evaluate(.quantization(.qLinearSoftmax(QLinearSoftmaxAttributes(axis: -1, opset: 13))),
+                             [ints(row.map { $0 - 128 }, [1, 8], .int8), tensor([scale], []), ints([0], [], .int8),
+                              tensor([1.0 / 256], []), ints([-128], [], .int8)])[0]
+        XCTAssertEqual(s.integers.map { $0 + 128 }, y.integers.map { min($0, 255) })
+        // Opset 11's flattening: an axis of 1 over [1, 2, 4] is one row of 8.
+        let flat = try evaluate(.quantization(.qLinearSoftmax(QLinearSoftmaxAttributes(axis: 1, opset: 11))),
+                                [ints(row, [1, 2, 4], .uint8), tensor([scale], []), ints([0], [], .uint8), tensor([1.0 / 256], []),
+                                 ints([0], [], .uint8)])[0]
+        XCTAssertEqual(flat.integers, y.integers)
     }
 }

@@ -1,4 +1,7 @@
-/// ONNX ConvInteger, MatMulInteger, QLinearConv and QLinearMatMul, exact in integers: each
+import Foundation
+
+/// ONNX ConvInteger, MatMulInteger, QLinearConv and QLinearMatMul (and onnxruntime's
+/// QLinearGlobalAveragePool and QLinearSoftmax, at the end), exact in integers: each
 /// operand minus its zero point is held as a Double (every value and every partial sum is an
 /// integer far below 2^53, so the float64 convolution and matmul kernels add them without
 /// rounding, in any order), the sum is read back as the int32 onnxruntime accumulates, and the
@@ -28,7 +31,7 @@ extension QuantizationOp {
             let bias = ctx.optional(8)?.integers
             if let bias, bias.count != filters { throw ctx.error("the bias has \(bias.count) values for \(filters) filters") }
             let (scales, wide) = try outputScales(ctx, input: 1, weights: 4, output: 6, channels: filters)
-            return [try requantize(sums, shape: shape, wide: wide, ctx) { i in
+            return [try requantize(sums, shape: shape, wide: wide, zeroPoint: try ctx.operand(7), ctx) { i in
                 let f = (i / plane) % filters
                 return (Int32(truncatingIfNeeded: bias?[f] ?? 0), scales[f])
             }]
@@ -36,7 +39,11 @@ extension QuantizationOp {
             let (sums, shape) = try matMulSums(ctx, a: 0, aZero: 2, b: 3, bZero: 5)
             let columns = try ctx.operand(3).shape.last ?? 1
             let (scales, wide) = try outputScales(ctx, input: 1, weights: 4, output: 6, channels: columns)
-            return [try requantize(sums, shape: shape, wide: wide, ctx) { i in (0, scales[i % columns]) }]
+            return [try requantize(sums, shape: shape, wide: wide, zeroPoint: try ctx.operand(7), ctx) { i in (0, scales[i % columns]) }]
+        case .qLinearGlobalAveragePool(let a):
+            return [try globalAveragePool(a, ctx)]
+        case .qLinearSoftmax(let a):
+            return [try softmax(a, ctx)]
         default:
             throw ctx.error("\(op.displayName) is not an integer product")
         }
@@ -60,9 +67,8 @@ extension QuantizationOp {
 
     /// `clamp(rint(Float(sum + bias) · scale) + zero_point)` per element (`parameters(i)` gives
     /// element i's bias and scale), in the output zero point's type.
-    private static func requantize(_ sums: [Double], shape: [Int], wide: Bool, _ ctx: EvaluationContext,
+    private static func requantize(_ sums: [Double], shape: [Int], wide: Bool, zeroPoint: Tensor, _ ctx: EvaluationContext,
                                    _ parameters: (Int) -> (bias: Int32, scale: Float)) throws -> Tensor {
-        let zeroPoint = try ctx.operand(7)
         guard zeroPoint.elementCount == 1 else { throw ctx.error("the output zero point must be a single value") }
         let zero = zeroPoint.integers[0]
         let (low, high): (Int64, Int64) = zeroPoint.dtype == .int8 ? (-128, 127) : (0, 255)
@@ -75,6 +81,88 @@ extension QuantizationOp {
                     : Double(Swift.min(Swift.max(Float(sum) * scale, lowF), highF).rounded(.toNearestOrEven))
                 let q = Int64(value) + zero
                 raw[i] = zeroPoint.dtype == .int8 ? UInt8(bitPattern: Int8(q)) : UInt8(q)
+            }
+        }
+    }
+
+    /// onnxruntime's QLinearGlobalAveragePool (MLAS `MlasQLinearGlobalAveragePoolNchw`/`Nhwc`):
+    /// per image and channel the int32 `sum(x) − x_zero_point · size`, requantized with
+    /// `x_scale / (y_scale · Float(size))` in float32.
+    private static func globalAveragePool(_ a: QLinearPoolAttributes, _ ctx: EvaluationContext) throws -> Tensor {
+        let x = try ctx.operand(0)
+        let (shape, _) = try ctx.resultShape()
+        let rank = x.shape.count
+        let batch = x.shape[0], channels = a.channelsLast ? x.shape[rank - 1] : x.shape[1]
+        let size = a.channelsLast ? x.shape[1..<(rank - 1)].reduce(1, *) : x.shape[2...].reduce(1, *)
+        for i in [1, 2, 3, 4] where ctx.optional(i)?.elementCount != 1 {
+            throw ctx.error("\(ctx.node.op.inputRoles[i]) must be a single value")
+        }
+        let zero = try ctx.operand(2).integers[0]
+        let scale = Float(try ctx.operand(1).doubles[0]) / (Float(try ctx.operand(3).doubles[0]) * Float(size))
+        let values = x.integers
+        var sums = [Double](repeating: 0, count: batch * channels)
+        for n in 0..<batch {
+            for c in 0..<channels {
+                var sum = Int32(truncatingIfNeeded: -zero * Int64(size))
+                for p in 0..<size {
+                    let i = a.channelsLast ? (n * size + p) * channels + c : (n * channels + c) * size + p
+                    sum &+= Int32(values[i])
+                }
+                sums[n * channels + c] = Double(sum)
+            }
+        }
+        return try requantize(sums, shape: shape, wide: false, zeroPoint: try ctx.operand(4), ctx) { _ in (0, scale) }
+    }
+
+    /// onnxruntime's QLinearSoftmax (`qlinear_softmax.cc`): a table of 256 float32 values
+    /// `exp((i − 255 + shift) · x_scale)` (computed in double, `shift = max(0, ln(FLT_MAX / D) − 5) /
+    /// x_scale` for rows of D values), indexed by each value's distance below the row's maximum
+    /// (for int8, after moving the maximum to 127); a row's entries summed in order in float32;
+    /// `y = nearbyint(entry · floor(1 / y_scale) / sum) + y_zero_point`, above 255 stored as 255's
+    /// bits, otherwise wrapped to the 8-bit type as onnxruntime's cast does.
+    private static func softmax(_ a: QLinearSoftmaxAttributes, _ ctx: EvaluationContext) throws -> Tensor {
+        let x = try ctx.operand(0)
+        let rank = x.shape.count
+        guard let axis = Shape.normalizedAxis(a.axis, rank: rank) else { throw ctx.error("axis \(a.axis) is out of range") }
+        for i in [1, 3] where ctx.optional(i)?.elementCount != 1 { throw ctx.error("\(ctx.node.op.inputRoles[i]) must be a single value") }
+        let signed = x.dtype == .int8
+        let xScale = Float(try ctx.operand(1).doubles[0])
+        let yScale = (1 / Float(try ctx.operand(3).doubles[0])).rounded(.down)
+        let zero = ctx.optional(4)?.integers.first ?? 0
+        // Rows of D values along the last axis; before opset 13 the input flattened from `axis`
+        // on, from 13 the axis alone (moved last and back, as onnxruntime transposes).
+        let flattened = a.opset < 13
+        let d = flattened ? x.shape[axis...].reduce(1, *) : x.shape[axis]
+        let inner = flattened ? 1 : x.shape[(axis + 1)...].reduce(1, *)
+        let outer = (x.shape.reduce(1, *)) / Swift.max(d * inner, 1)
+        var shift = log(Double(Float.greatestFiniteMagnitude / Float(d)))
+        shift = Swift.max(0, shift - 5) / Double(xScale)
+        var table = [Float](repeating: 0, count: 256)
+        for i in 0..<256 {
+            let index = signed ? UInt8(truncatingIfNeeded: i - 128) : UInt8(i)
+            table[Int(index)] = Float(exp((Double(i) - 255 + shift) * Double(xScale)))
+        }
+        let values = x.integers
+        return Tensor(dtype: x.dtype, shape: x.shape) { raw in
+            var row = [Int](repeating: 0, count: d)
+            for o in 0..<outer {
+                for k in 0..<inner {
+                    for j in 0..<d { row[j] = Int(values[(o * d + j) * inner + k]) }
+                    let top = row.max() ?? 0
+                    // The table entry of each value: uint8 reads table[255 − top + v], int8
+                    // table[UInt8(127 − top + v)].
+                    let entry = { (v: Int) -> Float in
+                        signed ? table[Int(UInt8(truncatingIfNeeded: 127 - top + v))] : table[255 - top + v]
+                    }
+                    var sum: Float = 0
+                    for v in row { sum += entry(v) }
+                    guard sum != 0 else { continue }
+                    for j in 0..<d {
+                        let q = Int64((entry(row[j]) * yScale / sum).rounded(.toNearestOrEven)) + zero
+                        let i = (o * d + j) * inner + k
+                        raw[i] = q > 255 ? 255 : UInt8(truncatingIfNeeded: q)
+                    }
+                }
             }
         }
     }

@@ -33,6 +33,23 @@ extension QuantizationOp {
             try Self.requireEightBit(ctx, [0, 3], zeroPoints: [2: 0, 5: 3])
             let type = try Self.requantizedType(ctx, scales: [1, 4, 6], zeroPoint: 7)
             return [Operand(type: ValueType(dtype: type, shape: try Self.productShape(ctx, a: 0, b: 3)))]
+        case .qLinearGlobalAveragePool(let a):
+            try Self.requireEightBit(ctx, [0], zeroPoints: [2: 0, 4: 0])
+            _ = try Self.requantizedType(ctx, scales: [1, 3], zeroPoint: 4)
+            guard let shape = x.shape else { return [Operand(type: ValueType(dtype: x.dtype, shape: nil))] }
+            guard shape.count >= 3 else { throw ModelIRError.inputRankMismatch(node: ctx.node.name, expected: 4, actual: shape) }
+            let spatial = a.channelsLast ? 1..<(shape.count - 1) : 2..<shape.count
+            return [Operand(type: ValueType(dtype: x.dtype, shape: shape.indices.map { spatial.contains($0) ? 1 : shape[$0] }))]
+        case .qLinearSoftmax(let a):
+            try Self.requireEightBit(ctx, [0], zeroPoints: [2: 0, 4: 0])
+            for i in [1, 3] {
+                let t = try ctx.operand(i).dtype
+                guard t == .float32 else { throw ctx.error("\(ctx.node.op.inputRoles[i]) must be float32, not \(t)") }
+            }
+            if let rank = x.shape?.count, Shape.normalizedAxis(a.axis, rank: rank) == nil {
+                throw ctx.invalid("axis \(a.axis) is out of range for rank \(rank)")
+            }
+            return [Operand(type: x.type)]
         }
     }
 

@@ -29,6 +29,13 @@ public enum QuantizationOp: Sendable, Equatable {
     /// `[a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point]`: MatMulInteger's
     /// sum requantized as `qLinearConv`'s (a scale per column of `b` where `b_scale` has one). ONNX QLinearMatMul.
     case qLinearMatMul
+    /// `[x, x_scale, x_zero_point, y_scale, y_zero_point]` → x's type, spatial axes reduced to 1:
+    /// onnxruntime's com.microsoft QLinearGlobalAveragePool, `sum(x) − x_zero_point · size`
+    /// requantized as `qLinearConv` with `scale = x_scale / (y_scale · size)` in float32.
+    case qLinearGlobalAveragePool(QLinearPoolAttributes)
+    /// `[x, x_scale, x_zero_point?, y_scale, y_zero_point?]` → x's type: onnxruntime's
+    /// com.microsoft QLinearSoftmax, through its table of 256 float32 exponentials (see the evaluator).
+    case qLinearSoftmax(QLinearSoftmaxAttributes)
 
     public var kind: String {
         switch self {
@@ -39,6 +46,8 @@ public enum QuantizationOp: Sendable, Equatable {
         case .convInteger: "conv_integer"
         case .qLinearConv: "qlinear_conv"
         case .qLinearMatMul: "qlinear_matmul"
+        case .qLinearGlobalAveragePool: "qlinear_global_average_pool"
+        case .qLinearSoftmax: "qlinear_softmax"
         }
     }
 
@@ -52,6 +61,8 @@ public enum QuantizationOp: Sendable, Equatable {
         case .qLinearConv: ["input", "input_scale", "input_zero_point", "kernel", "kernel_scale", "kernel_zero_point",
                             "output_scale", "output_zero_point", "bias?"]
         case .qLinearMatMul: ["a", "a_scale", "a_zero_point", "b", "b_scale", "b_zero_point", "output_scale", "output_zero_point"]
+        case .qLinearGlobalAveragePool: ["input", "input_scale", "input_zero_point", "output_scale", "output_zero_point"]
+        case .qLinearSoftmax: ["input", "input_scale", "input_zero_point?", "output_scale", "output_zero_point?"]
         }
     }
 
@@ -64,6 +75,8 @@ public enum QuantizationOp: Sendable, Equatable {
         case .convInteger: "ConvInteger"
         case .qLinearConv: "QLinearConv"
         case .qLinearMatMul: "QLinearMatMul"
+        case .qLinearGlobalAveragePool: "QLinearGlobalAveragePool"
+        case .qLinearSoftmax: "QLinearSoftmax"
         }
     }
 }
@@ -84,5 +97,24 @@ public struct QuantizeAttributes: Sendable, Equatable, Codable {
         self.saturate = saturate
         self.outputType = outputType
         self.blockSize = blockSize
+    }
+}
+
+/// onnxruntime's QLinearGlobalAveragePool: channels first (NCHW) or, with `channelsLast`, NHWC.
+public struct QLinearPoolAttributes: Sendable, Equatable, Codable {
+    public var channelsLast: Bool
+
+    public init(channelsLast: Bool = false) { self.channelsLast = channelsLast }
+}
+
+/// onnxruntime's QLinearSoftmax: the axis and the ONNX Softmax version it follows (`opset`
+/// below 13: the input flattened from `axis` on, as Softmax-1/11; 13 on: `axis` alone).
+public struct QLinearSoftmaxAttributes: Sendable, Equatable, Codable {
+    public var axis: Int
+    public var opset: Int
+
+    public init(axis: Int, opset: Int) {
+        self.axis = axis
+        self.opset = opset
     }
 }
