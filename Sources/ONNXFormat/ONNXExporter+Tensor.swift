@@ -164,6 +164,14 @@ extension ONNXExporter {
             if case .qLinearConv(let a) = op { attributes = try quantizedConvAttributes(node, a) }
             let inputs = try node.inputs.map { $0.isEmpty ? "" : try ref($0) }
             append(op.displayName, name: node.name, inputs: inputs, outputs: [produce(node.outputs[0], .native)], attributes: attributes)
+        case .qLinearGlobalAveragePool, .qLinearSoftmax:
+            var attributes: [Onnx_AttributeProto] = []
+            if case .qLinearGlobalAveragePool(let a) = op, a.channelsLast { attributes.append(attribute("channels_last", int: 1)) }
+            if case .qLinearSoftmax(let a) = op { attributes = [attribute("axis", int: a.axis), attribute("opset", int: a.opset)] }
+            use(domain: "com.microsoft", version: 1)
+            let inputs = try node.inputs.map { $0.isEmpty ? "" : try ref($0) }
+            append(op.displayName, name: node.name, inputs: inputs, outputs: [produce(node.outputs[0], .native)], attributes: attributes,
+                   domain: "com.microsoft")
         }
     }
 

@@ -226,6 +226,12 @@ final class ONNXImporter {
             } catch let carry as _Carry {
                 mapped = [try customNode(ctx, reason: carry.reason)]
             }
+        } else if domain == "com.microsoft", Self.microsoftOps.contains(ctx.op) {
+            do {
+                mapped = [try importMicrosoftQuantization(ctx)]
+            } catch let carry as _Carry {
+                mapped = [try customNode(ctx, reason: carry.reason)]
+            }
         } else {
             mapped = [try customNode(ctx, reason: "ops of domain '\(domain)' are carried, not interpreted")]
         }

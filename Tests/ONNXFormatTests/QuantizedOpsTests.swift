@@ -4,8 +4,8 @@ import ModelIR
 import ONNXProto
 import XCTest
 
-/// onnxruntime's quantized products (ConvInteger, MatMulInteger, QLinearConv, QLinearMatMul) read
-/// as IR ops and written back; carried com.microsoft QLinear ops typed by their zero points; If
+/// onnxruntime's quantized products (ConvInteger, MatMulInteger, QLinearConv, QLinearMatMul) and
+/// com.microsoft QLinearGlobalAveragePool and QLinearSoftmax read as IR ops and written back; carried com.microsoft QLinear ops typed by their zero points; If
 /// branches that read folded constants written with those constants.
 final class QuantizedOpsTests: XCTestCase {
     private static func bytes(_ name: String, _ dims: [Int], _ values: [Int], signed: Bool) -> Onnx_TensorProto {
@@ -98,6 +98,38 @@ final class QuantizedOpsTests: XCTestCase {
         let written = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 17).serialize(graph))
         XCTAssertEqual(written.graph.node.map(\.opType), ["QLinearAdd", "QLinearMatMul", "DequantizeLinear"])
         XCTAssertEqual(try T.roundTrip(graph, ONNXWriter(opset: 17)).nodes.map(\.op), graph.nodes.map(\.op))
+    }
+
+    func testMicrosoftPoolAndSoftmaxAreReadAsIROpsAndWrittenBackInTheirDomain() throws {
+        var b = ModelBuilder()
+        b.domains = ["com.microsoft": 1]
+        b.inputs = [ModelBuilder.valueInfo("x", [1, 3, 2, 2], elemType: 2)]
+        b.outputs = [ModelBuilder.valueInfo("y", nil)]
+        b.initializers = [ModelBuilder.tensor("s", [], [0.1]), Self.bytes("z", [], [128], signed: false),
+                          ModelBuilder.int64Tensor("flat", [1, 3])]
+        for (op, inputs, outputs, attributes) in [
+            ("QLinearGlobalAveragePool", ["x", "s", "z", "s", "z"], ["pooled"], [String: ModelBuilder.Attr]()),
+            ("Reshape", ["pooled", "flat"], ["rows"], [:]),
+            ("QLinearSoftmax", ["rows", "s", "z", "s", "z"], ["y"], ["axis": .int(-1), "opset": .int(13)]),
+        ] {
+            var n = b.node(op, inputs, outputs, name: op, attributes)
+            if op != "Reshape" { n.domain = "com.microsoft" }
+            b.nodes[b.nodes.count - 1] = n
+        }
+        let graph = try T.read(b)
+        XCTAssertEqual(graph.nodes.map(\.op), [.quantization(.qLinearGlobalAveragePool(QLinearPoolAttributes())),
+                                               graph.nodes[1].op,
+                                               .quantization(.qLinearSoftmax(QLinearSoftmaxAttributes(axis: -1, opset: 13)))])
+        let x = Tensor(shape: [1, 3, 2, 2], integers: (0..<12).map { Int64($0 * 20) }, dtype: .uint8)
+        let y = try XCTUnwrap(try T.evaluate(graph, ["x": x])["y"])
+        XCTAssertEqual(y.dtype, .uint8)
+        XCTAssertEqual(y.shape, [1, 3])
+        let written = try Onnx_ModelProto(serializedBytes: try ONNXWriter(opset: 17).serialize(graph))
+        XCTAssertEqual(written.graph.node.map(\.domain), ["com.microsoft", "", "com.microsoft"])
+        XCTAssertTrue(written.opsetImport.contains { $0.domain == "com.microsoft" && $0.version == 1 })
+        let back = try T.roundTrip(graph, ONNXWriter(opset: 17))
+        XCTAssertEqual(back.nodes.map(\.op), graph.nodes.map(\.op))
+        XCTAssertEqual(try T.evaluate(back, ["x": x])["y"]?.integers, y.integers)
     }
 
     func testIfBranchReadingAFoldedConstantIsWrittenWithIt() throws {
