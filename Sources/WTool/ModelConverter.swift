@@ -51,8 +51,9 @@ public struct ModelConverter {
     public var options: LoadOptions
     /// `.swm` output: storage type for float32 weights (f16, bf16), nil to keep them.
     public var floatStorage: DType?
-    /// `.onnx` output: the opset written.
-    public var opset: Int = ONNXWriter.defaultOpset
+    /// `.onnx` output: the opset written; nil: an ONNX source's own (`ONNXWriter.preferredOpset`,
+    /// so ops carried as read keep their definition), `defaultOpset` for other sources.
+    public var opset: Int?
     /// `.onnx` output: NCHW graph inputs and outputs instead of NHWC.
     public var nchw = false
     /// `.onnx` output: weights of 1 KiB or more go to `OUT.data` even under 2 GB.
@@ -141,7 +142,7 @@ public struct ModelConverter {
                     .write(validated: graph, to: output, overwrite: overwrite, progress: progress)
                 return result(graph)
             case .onnx:
-                let writer = ONNXWriter(opset: opset, nchw: nchw,
+                let writer = ONNXWriter(opset: opset ?? ONNXWriter.preferredOpset(for: graph), nchw: nchw,
                                         externalDataThreshold: externalData ? 0 : ONNXWriter.defaultExternalDataThreshold)
                 let dataFile = try writer.write(validated: graph, to: output, overwrite: overwrite)
                 return result(graph, opset: writer.opset, externalData: dataFile)

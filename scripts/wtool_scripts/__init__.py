@@ -5,4 +5,5 @@
     reference/    reference data made by Keras itself (reference.py, check_reference.py)
     corpus/       the corruption corpus, one generator per format (make_corpus.py)
     parity/       the parity stage's checks (parity.py)
+    realworld/    real ONNX files from other exporters (realworld_onnx.py; not in the reference stamp)
 """

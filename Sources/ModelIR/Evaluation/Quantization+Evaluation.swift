@@ -18,6 +18,8 @@ extension QuantizationOp {
             return [try Self.dequantize(x, scale: try ctx.operand(1), zeroPoint: ctx.optional(2), a, ctx)]
         case .dynamicQuantizeLinear:
             return try Self.dynamicQuantize(x, ctx)
+        case .matMulInteger, .convInteger, .qLinearConv, .qLinearMatMul, .qLinearGlobalAveragePool, .qLinearSoftmax:
+            return try Self.integerProduct(self, ctx)
         }
     }
 

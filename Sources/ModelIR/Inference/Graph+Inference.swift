@@ -82,9 +82,10 @@ public enum ShapeInference {
         case .reduction(let o): results = try o.infer(ctx)
         case .tensor(let o): results = try o.infer(ctx)
         case .quantization(let o): results = try o.infer(ctx)
-        case .custom:
+        case .custom(let c):
+            let guess = c.resultType(operands: operands.map { $0?.dtype }) ?? .float32
             return node.outputs.map { name in
-                declared[name].map { Operand(type: $0.type) } ?? Operand(type: ValueType(dtype: .float32, shape: nil))
+                declared[name].map { Operand(type: $0.type) } ?? Operand(type: ValueType(dtype: guess, shape: nil))
             }
         }
         guard results.count == node.outputs.count || (results.count > node.outputs.count && node.outputs.count >= 1) else {

@@ -30,6 +30,16 @@ public struct CustomOp: Sendable, Equatable, Codable {
     public var inputRoles: [String] { inputNames.map { $0 + "?" } }
 
     public func attribute(_ name: String) -> AttributeValue? { attributes.first { $0.name == name }?.value }
+
+    /// The element type of the results when the op's definition fixes it and the file does not
+    /// declare it: onnxruntime's quantized `com.microsoft` ops (QLinearAdd, QLinearMul,
+    /// QLinearGlobalAveragePool, QLinearSoftmax, QLinearConcat, …) return the type of their
+    /// output zero point, their last 8-bit operand; nil for every other op.
+    public func resultType(operands: [DType?]) -> DType? {
+        guard domain == "com.microsoft", type.hasPrefix("QLinear") else { return nil }
+        let count = inputNames.prefix { !$0.hasPrefix("outer:") }.count
+        return operands.prefix(count).last { $0 == .int8 || $0 == .uint8 } ?? nil
+    }
 }
 
 public struct NamedAttribute: Sendable, Equatable, Codable {

@@ -3,7 +3,7 @@ import WTool
 
 /// `wtool convert … OUT.onnx`: the ONNX writer's options.
 struct ONNXOutputOptions: ParsableArguments {
-    @Option(name: .long, help: "For .onnx output: the opset to write (\(ModelConverter.supportedOpsets.lowerBound)–\(ModelConverter.supportedOpsets.upperBound), default \(ModelConverter.defaultOpset)).")
+    @Option(name: .long, help: "For .onnx output: the opset to write (\(ModelConverter.supportedOpsets.lowerBound)–\(ModelConverter.supportedOpsets.upperBound), default: an ONNX source's own, clamped to that range, else \(ModelConverter.defaultOpset)).")
     var opset: Int?
 
     @Flag(name: .long, help: "For .onnx output: NCHW graph inputs and outputs (default: NHWC like tf2onnx; the body is NCHW either way).")
@@ -25,7 +25,7 @@ struct ONNXOutputOptions: ParsableArguments {
 
     /// Sets the converter's ONNX options.
     func configure(_ converter: inout ModelConverter) {
-        converter.opset = opset ?? ModelConverter.defaultOpset
+        converter.opset = opset
         converter.nchw = nchw
         converter.externalData = externalData
     }
