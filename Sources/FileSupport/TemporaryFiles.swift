@@ -11,7 +11,8 @@ import Glibc
 /// the signal handler cannot leave one behind.
 public final class TemporaryFiles: @unchecked Sendable {
     public static let shared = TemporaryFiles()
-    private let lock = NSLock()
+    // Recursive: `critical` runs commits that unregister their temporary names.
+    private let lock = NSRecursiveLock()
     private var paths = Set<String>()
     private var actions: [Int: @Sendable () -> Void] = [:]
     private var nextAction = 0
@@ -35,6 +36,16 @@ public final class TemporaryFiles: @unchecked Sendable {
             let made = try create()
             if interrupted { unlink(made.path) } else { paths.insert(made.path) }
             return made
+        }
+    }
+
+    /// Runs `body` (an output's commit) while `removeAll()` waits, so an interrupt lands before
+    /// or after it, never between two of its links. Throws, without running `body`, once the
+    /// process is going away.
+    func critical<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock {
+            if interrupted { throw FileError.system(path: "", operation: .rename, errno: EINTR) }
+            return try body()
         }
     }
 

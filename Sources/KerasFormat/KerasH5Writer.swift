@@ -65,7 +65,8 @@ public struct KerasH5Writer: Sendable {
                 }
             }
         }
-        let output = try AtomicOutput(destination: path, overwrite: overwrite)
+        // libhdf5 creates files by path and cannot use an unnamed one (/proc/self/fd/N).
+        let output = try AtomicOutput(destination: path, overwrite: overwrite, requiresName: true)
         let file = try H5File.create(path: output.temporaryPath)
         do {
             try writeContent(file: file, configText: configText, layers: layers, graph: graph, progress: progress)
