@@ -259,6 +259,13 @@ public enum KerasReader {
         return try finish(structure, binder.weights, metadata, path: path)
     }
 
+    /// The graph a Keras model config (`model.to_json()`) describes, without weights: what the
+    /// keras-config fuzzer drives (JSON parser, config → IR). Package scope: not an API.
+    package static func graph(configJSON: Data) throws -> Graph {
+        let structure = try KerasConfigParser.parse(try JSONValue.parse(configJSON))
+        return structure.graph(weights: [:], metadata: Metadata(sourceFormat: "keras-config", producer: "keras"))
+    }
+
     private static func finish(_ structure: KerasModelStructure, _ weights: [String: Weight], _ metadata: Metadata, path: String) throws -> Graph {
         var meta = metadata
         if meta.preprocessing == nil { meta.preprocessing = Applications.preprocessing(forModelNamed: structure.name) }
