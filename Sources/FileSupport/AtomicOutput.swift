@@ -12,8 +12,9 @@ import Glibc
 /// Where the filesystem or the kernel has no `O_TMPFILE` (or `/proc` is not mounted), the bytes go
 /// to `OUT.tmp-XXXXXX` instead, which `TemporaryFiles` removes on SIGINT/SIGTERM and `discard()`
 /// on an error; only a SIGKILL can leave that one behind. `WTOOL_NO_O_TMPFILE=1` forces this
-/// fallback (tests and the fault-injection script exercise both). libhdf5, which creates its files
-/// by path, gets a named one too (`requiresName`).
+/// fallback (tests and the fault-injection script exercise both). A library that insists on a
+/// real path gets a named one too (`requiresName`; wtool's `.h5` writer builds its file in memory
+/// instead).
 ///
 /// Committing never replaces a file it was not asked to: without `overwrite` the link fails if
 /// the destination appeared meanwhile (two processes writing one output: one wins, the other

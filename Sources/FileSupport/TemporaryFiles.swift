@@ -49,6 +49,10 @@ public final class TemporaryFiles: @unchecked Sendable {
         }
     }
 
+    /// True once `removeAll()` has started: the process is exiting on a signal. Waits while the
+    /// interrupt actions run, so a caller who sees a child killed by them learns why.
+    public var isInterrupted: Bool { lock.withLock { interrupted } }
+
     /// Stops tracking `path` (it was renamed into place or removed).
     public func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }
 

@@ -75,6 +75,11 @@ public struct IsolatedImporter: Sendable {
                 "reading this file took longer than %.0f s and was stopped; the file is malformed or hostile", timeLimit))
         }
         reader.sync {}
+        // Killed by our own SIGINT/SIGTERM handler: it is about to exit with 128 + the signal, and
+        // the child's death is not an error to report.
+        if process.terminationReason == .uncaughtSignal, TemporaryFiles.shared.isInterrupted {
+            while true { pause() }
+        }
         let message = String(decoding: stderrBox.data, as: UTF8.self)
             .split(separator: "\n").last { $0.hasPrefix("error: ") }.map { String($0.dropFirst("error: ".count)) }
         switch process.terminationReason {
