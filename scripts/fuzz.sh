@@ -124,6 +124,7 @@ for target in "${TARGETS[@]}"; do
       link_target onnx-reader Fuzz/ONNXReader/main.swift ModelIR FileSupport SwiftProtobuf ONNXProto ONNXFormat ;;
     npy-reader)
       zip=$(zip_sources)
+      FLAGS+=(-I "$zip/CZLib")  # ZIPFoundation's zlib module, needed wherever NPY is imported
       build_module ZIPFoundation ZIPFoundation "-swift-version 5 -I $zip/CZLib -Xcc -D_GNU_SOURCE=1" "$zip/ZIPFoundation"
       build_module NPY wtool "-I $zip/CZLib" Sources/NPY
       rm -f "$BUILD/npy-reader"
@@ -134,6 +135,7 @@ for target in "${TARGETS[@]}"; do
       LINK_EXTRA="-ljpeg -lpng" link_target image-decoder Fuzz/ImageDecoder/main.swift FileSupport ImageIO ;;
     keras-config)
       zip=$(zip_sources)
+      FLAGS+=(-I "$zip/CZLib")
       build_module ZIPFoundation ZIPFoundation "-swift-version 5 -I $zip/CZLib -Xcc -D_GNU_SOURCE=1" "$zip/ZIPFoundation"
       build_module HDF5 wtool "" Sources/HDF5
       build_module KerasFormat wtool "-I $zip/CZLib" Sources/KerasFormat
