@@ -21,11 +21,14 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // Not "CZlib": ZIPFoundation already defines a module of that name.
         .systemLibrary(name: "CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Linux interfaces Swift cannot import (O_TMPFILE, prctl, siginfo's si_addr); header only.
+        .systemLibrary(name: "CSystemShim"),
 
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ModelIR"),
-        // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code.
-        .target(name: "FileSupport"),
+        // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code;
+        // only the system shim below it.
+        .target(name: "FileSupport", dependencies: ["CSystemShim"]),
         .target(name: "SWMFormat", dependencies: ["ModelIR", "FileSupport", "CZlibShim"]),
         // safetensors (Hugging Face's format): the validated mmap reader and the writer.
         .target(name: "SafetensorsFormat", dependencies: ["ModelIR", "FileSupport"]),
@@ -46,6 +49,7 @@ let package = Package(
         // The library owns the pipelines; it wires FileSupport's stores into the runtime.
         .target(name: "WTool", dependencies: [
             "ModelIR", "HDF5", "SWMFormat", "SafetensorsFormat", "KerasFormat", "ONNXFormat", "FileSupport", "Runtime", "ImageIO", "NPY", "Verify",
+            "CSystemShim",
         ]),
         .executableTarget(name: "wtool", dependencies: [
             "WTool", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -16,9 +16,17 @@
 #                open/graph/verifyChecksums/views/shape inference as wtool does.
 #   onnx-reader  Fuzz/ONNXReader: ONNXReader.read(bytes:) — SwiftProtobuf decoding, proto checks,
 #                import into the IR — then parameter count, shape inference, every weight read.
+#                Seeds include the smallest ONNX backend node test of each op type
+#                (scripts/fuzz_seeds.py), so every op family's import path is reached.
 #   safetensors-reader  Fuzz/SafetensorsReader: SafetensorsHeader.parse on the exact-size buffer (the
 #                strict JSON parser and the format's rules), inputs also tried with their length
 #                fixed up, then SafetensorsFile weights (permutations undone) and the embedded graph.
+#   npy-reader   Fuzz/NPYReader: NPYHeader.parse and NPYArray(npyBytes:) (`run --input`, `verify`).
+#   image-decoder  Fuzz/ImageDecoder: JPEG/PNG decoding through libjpeg-turbo and libpng with
+#                wtool's limits, colour conversion, a resize.
+#   keras-config Fuzz/KerasConfig: wtool's JSON parser and the Keras config → IR translation
+#                (KerasReader.graph(configJSON:)); the HDF5 side is libhdf5's, parsed in the
+#                isolated child and covered by the CVE corpus (scripts/hostile_files.py).
 #
 # Seeds are Fuzz/corpus/<target>/ (committed, small). What the fuzzer finds interesting goes to
 # $BUILD/corpus/<target>/ (kept between runs, never committed). A crash, sanitizer report, leak,
@@ -40,11 +48,11 @@ while [ $# -gt 0 ]; do
     --jobs) JOBS=$2; shift 2 ;;
     --build-only) BUILD_ONLY=1; shift ;;
     --replay) shift; while [ $# -gt 1 ] && [ -f "$1" ]; do REPLAY+=("$1"); shift; done ;;
-    swm-reader|onnx-reader|safetensors-reader) TARGETS+=("$1"); shift ;;
-    *) echo "fuzz.sh: unknown argument $1 (targets: swm-reader onnx-reader safetensors-reader)" >&2; exit 2 ;;
+    swm-reader|onnx-reader|safetensors-reader|npy-reader|image-decoder|keras-config) TARGETS+=("$1"); shift ;;
+    *) echo "fuzz.sh: unknown argument $1 (targets: swm-reader onnx-reader safetensors-reader npy-reader image-decoder keras-config)" >&2; exit 2 ;;
   esac
 done
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(swm-reader onnx-reader safetensors-reader)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(swm-reader onnx-reader safetensors-reader npy-reader image-decoder keras-config)
 
 # SwiftProtobuf's sources at the version Package.resolved pins: any SwiftPM checkout of this package.
 protobuf_sources() {
@@ -57,7 +65,11 @@ protobuf_sources() {
 }
 
 mkdir -p "$BUILD/modules" "$BUILD/artifacts"
-FLAGS=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -I "$BUILD/modules" -I Sources/CZlibShim)
+HDF5_CFLAGS=$(pkg-config --cflags-only-I hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
+HDF5_LIBS=$(pkg-config --libs hdf5 2>/dev/null || echo -lhdf5_serial)
+FLAGS=(-O -g -sanitize=fuzzer,address -parse-as-library -swift-version 6 -I "$BUILD/modules" -I Sources/CZlibShim
+       -I Sources/CSystemShim -I Sources/CHDF5 -I Sources/CJPEG -I Sources/CPNG)
+for flag in $HDF5_CFLAGS; do FLAGS+=(-Xcc "$flag"); done
 
 # build_module NAME PACKAGE_NAME EXTRA_FLAGS SOURCE_DIR: one object and one .swiftmodule per
 # module, rebuilt only when its sources (or this script) change.
@@ -82,13 +94,25 @@ link_target() {
   local objects=()
   for m in "$@"; do objects+=("$BUILD/modules/$m.o"); done
   echo "fuzz: linking $target" >&2
-  swiftc "${FLAGS[@]}" -module-name "FuzzTarget" "$main" "${objects[@]}" -lz -o "$BUILD/$target" 2>&1 \
+  # shellcheck disable=SC2086
+  swiftc "${FLAGS[@]}" -module-name "FuzzTarget" "$main" "${objects[@]}" -lz $LINK_EXTRA -o "$BUILD/$target" 2>&1 \
     | grep -v "ld.gold: warning: Cannot export local symbol" >&2 || true
   [ -x "$BUILD/$target" ] || { echo "fuzz: $target did not link" >&2; exit 1; }
 }
 
+# ZIPFoundation's sources at the pinned version (NPY and KerasFormat use it).
+zip_sources() {
+  local dir
+  for dir in "${SWIFTPM_CHECKOUTS:-}" .build/checkouts .build-*/checkouts; do
+    if [ -n "$dir" ] && [ -d "$dir/ZIPFoundation/Sources/ZIPFoundation" ]; then echo "$dir/ZIPFoundation/Sources"; return; fi
+  done
+  swift package resolve >/dev/null
+  echo .build/checkouts/ZIPFoundation/Sources
+}
+
 build_module ModelIR wtool "" Sources/ModelIR
 build_module FileSupport wtool "" Sources/FileSupport
+LINK_EXTRA=""
 for target in "${TARGETS[@]}"; do
   case "$target" in
     swm-reader)
@@ -105,6 +129,25 @@ for target in "${TARGETS[@]}"; do
       build_module SafetensorsFormat wtool "" Sources/SafetensorsFormat
       rm -f "$BUILD/safetensors-reader"
       link_target safetensors-reader Fuzz/SafetensorsReader/main.swift ModelIR FileSupport SafetensorsFormat ;;
+    npy-reader)
+      zip=$(zip_sources)
+      FLAGS+=(-I "$zip/CZLib")  # ZIPFoundation's zlib module, needed wherever NPY is imported
+      build_module ZIPFoundation ZIPFoundation "-swift-version 5 -I $zip/CZLib -Xcc -D_GNU_SOURCE=1" "$zip/ZIPFoundation"
+      build_module NPY wtool "-I $zip/CZLib" Sources/NPY
+      rm -f "$BUILD/npy-reader"
+      LINK_EXTRA="" link_target npy-reader Fuzz/NPYReader/main.swift FileSupport ZIPFoundation NPY ;;
+    image-decoder)
+      build_module ImageIO wtool "" Sources/ImageIO
+      rm -f "$BUILD/image-decoder"
+      LINK_EXTRA="-ljpeg -lpng" link_target image-decoder Fuzz/ImageDecoder/main.swift FileSupport ImageIO ;;
+    keras-config)
+      zip=$(zip_sources)
+      FLAGS+=(-I "$zip/CZLib")
+      build_module ZIPFoundation ZIPFoundation "-swift-version 5 -I $zip/CZLib -Xcc -D_GNU_SOURCE=1" "$zip/ZIPFoundation"
+      build_module HDF5 wtool "" Sources/HDF5
+      build_module KerasFormat wtool "-I $zip/CZLib" Sources/KerasFormat
+      rm -f "$BUILD/keras-config"
+      LINK_EXTRA="$HDF5_LIBS" link_target keras-config Fuzz/KerasConfig/main.swift ModelIR FileSupport ZIPFoundation HDF5 KerasFormat ;;
   esac
 done
 [ "$BUILD_ONLY" -eq 1 ] && exit 0

@@ -19,7 +19,12 @@
 #      ONNX round trip and `run` against onnxruntime (docs/realworld-onnx.md is its report);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
 #      scripts/make_corpus.py generates from the samples (scripts/corpus_check.py), and each
-#      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 60) s (scripts/fuzz.sh).
+#      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 30) s (scripts/fuzz.sh: 5 targets);
+#   7. faults and bombs (issue #18): scripts/fault_injection.py (real ENOSPC on a small tmpfs, a
+#      read-only bind mount, a vanished folder, kill -9/SIGTERM/SIGINT at spread-out moments,
+#      concurrent writers, sources truncated mid-read, features --resume; needs root) and the
+#      resource-bomb corpus of scripts/make_bombs.py under `ulimit -v 4 GiB`
+#      (scripts/bomb_check.py).
 # Pass --unit to stop after step 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -96,5 +101,18 @@ generated=$(mktemp -d)
 .venv/bin/python scripts/corpus_check.py --wtool .build/release/wtool "$generated/corpus"
 chmod -R u+rwX "$generated" && rm -rf "$generated"  # kept for inspection when the check fails
 
-stage "fuzzing (libFuzzer + AddressSanitizer, ${WTOOL_FUZZ_SECONDS:-60} s per target, seeds in Fuzz/corpus)"
-bash scripts/fuzz.sh --time "${WTOOL_FUZZ_SECONDS:-60}"
+stage "fuzzing (libFuzzer + AddressSanitizer, ${WTOOL_FUZZ_SECONDS:-30} s per target, seeds in Fuzz/corpus)"
+bash scripts/fuzz.sh --time "${WTOOL_FUZZ_SECONDS:-30}"
+
+stage "resource bombs (scripts/make_bombs.py, run under ulimit -v 4 GiB by scripts/bomb_check.py)"
+bombs=$(mktemp -d)
+.venv/bin/python scripts/make_bombs.py --wtool .build/release/wtool --out "$bombs/corpus"
+python3 scripts/bomb_check.py --wtool .build/release/wtool --memory-gib 4 --timeout 60 "$bombs/corpus"
+rm -rf "$bombs"
+
+stage "fault injection (scripts/fault_injection.py: ENOSPC, read-only, kills, concurrent writers, truncation, resume)"
+if [ "$(id -u)" -eq 0 ]; then
+  .venv/bin/python scripts/fault_injection.py --wtool .build/release/wtool --quick
+else
+  echo "fault injection: needs root for its tmpfs and bind mounts (CI runs as root); skipped" >&2
+fi

@@ -18,7 +18,7 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
 
     /// The system call that failed.
     public enum Operation: String, Sendable {
-        case open, stat, read, mmap, create, write, fsync, close, rename
+        case open, stat, read, mmap, create, write, fsync, close, rename, lock
     }
 
     /// The file the error is about.
@@ -36,7 +36,8 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
             return switch operation {
             case .open, .stat, .read: reason
             case .create: "cannot create a file here: \(reason)"
-            case .mmap, .write, .fsync, .close, .rename: "\(operation.rawValue) failed: \(reason)"
+            case .lock where code == EWOULDBLOCK: "another process is writing this file"
+            case .mmap, .write, .fsync, .close, .rename, .lock: "\(operation.rawValue) failed: \(reason)"
             }
         case .notRegularFile: return "not a regular file"
         case let .tooLarge(_, size, limit): return "the file is \(size) bytes, over the \(limit)-byte limit"

@@ -14,6 +14,8 @@ public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
     /// Device, inode, size and modification time when mapped.
     private let identity: Identity
+    /// Its entry in the table the SIGBUS handler searches (`MappedFile+Faults.swift`).
+    private let faultSlot: Int
 
     private struct Identity: Equatable, CustomStringConvertible {
         var device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int
@@ -38,6 +40,7 @@ public final class MappedFile: @unchecked Sendable {
         identity = Identity(file.status)
         if file.size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
+            faultSlot = -1
             return
         }
         let address = mmap(nil, file.size, PROT_READ, MAP_PRIVATE, file.descriptor, 0)
@@ -45,9 +48,11 @@ public final class MappedFile: @unchecked Sendable {
             throw FileError.system(path: path, operation: .mmap, errno: errno)
         }
         bytes = UnsafeRawBufferPointer(start: address, count: file.size)
+        faultSlot = _MappingTable.add(bytes, path: path)
     }
 
     deinit {
+        _MappingTable.remove(faultSlot)
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 

@@ -15,15 +15,15 @@ public final class RegularFile {
     /// Its size in bytes when opened.
     public let size: Int
     /// `fstat`'s answer when opened (device, inode, modification time for cache keys).
-    let status: stat
+    public let status: stat
     let descriptor: Int32
 
-    /// Opens `path` read-only.
+    /// Opens `path` read-only; with `followSymlinks` false a symbolic link is refused (`ELOOP`).
     /// - Throws: ``FileError/system(path:operation:errno:)`` (`open`, `stat`) or
     ///   ``FileError/notRegularFile(path:isDirectory:)``.
-    public init(path: String) throws {
+    public init(path: String, followSymlinks: Bool = true) throws {
         Diagnostics.note("open", path: path)
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW))
         guard fd >= 0 else { throw FileError.system(path: path, operation: .open, errno: errno) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {

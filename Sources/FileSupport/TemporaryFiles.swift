@@ -11,7 +11,8 @@ import Glibc
 /// the signal handler cannot leave one behind.
 public final class TemporaryFiles: @unchecked Sendable {
     public static let shared = TemporaryFiles()
-    private let lock = NSLock()
+    // Recursive: `critical` runs commits that unregister their temporary names.
+    private let lock = NSRecursiveLock()
     private var paths = Set<String>()
     private var actions: [Int: @Sendable () -> Void] = [:]
     private var nextAction = 0
@@ -37,6 +38,20 @@ public final class TemporaryFiles: @unchecked Sendable {
             return made
         }
     }
+
+    /// Runs `body` (an output's commit) while `removeAll()` waits, so an interrupt lands before
+    /// or after it, never between two of its links. Throws, without running `body`, once the
+    /// process is going away.
+    func critical<T>(_ body: () throws -> T) throws -> T {
+        try lock.withLock {
+            if interrupted { throw FileError.system(path: "", operation: .rename, errno: EINTR) }
+            return try body()
+        }
+    }
+
+    /// True once `removeAll()` has started: the process is exiting on a signal. Waits while the
+    /// interrupt actions run, so a caller who sees a child killed by them learns why.
+    public var isInterrupted: Bool { lock.withLock { interrupted } }
 
     /// Stops tracking `path` (it was renamed into place or removed).
     public func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }

@@ -35,6 +35,34 @@ extension H5File {
         return try H5File(fileID: fid, name: path)
     }
 
+    /// Creates an HDF5 file in memory (the core driver, no backing store): nothing on disk until
+    /// the caller writes ``image()`` out. libhdf5 creates files by path and cannot write to an
+    /// unnamed one, so this is how an `.h5` output gets no name until it is complete — at the cost
+    /// of holding the file in memory (twice, while ``image()`` copies it).
+    /// - Throws: `HDF5Error` naming `name`.
+    public static func createInMemory(name: String) throws -> H5File {
+        HDF5Library.initialize()
+        let fcpl = H5PropertyList(try h5call("H5Pcreate", path: name) { H5Pcreate(chdf5_p_file_create()) })
+        try h5call("H5Pset_obj_track_times", path: name) { H5Pset_obj_track_times(fcpl.id, false) }
+        let fapl = H5PropertyList(try h5call("H5Pcreate", path: name) { H5Pcreate(chdf5_p_file_access()) })
+        try h5call("H5Pset_fapl_core", path: name) { H5Pset_fapl_core(fapl.id, 16 << 20, false) }
+        let fid = try h5call("H5Fcreate", path: name) { H5Fcreate(name, chdf5_acc_trunc(), fcpl.id, fapl.id) }
+        return try H5File(fileID: fid, name: name)
+    }
+
+    /// The bytes of a file made by ``createInMemory(name:)``, flushed: what the same writes to a
+    /// file on disk would have left there.
+    /// - Throws: `HDF5Error` when the flush or the copy fails.
+    public func image() throws -> [UInt8] {
+        try h5call("H5Fflush", path: name) { H5Fflush(handle.id, H5F_SCOPE_GLOBAL) }
+        let size = try h5call("H5Fget_file_image", path: name) { H5Fget_file_image(handle.id, nil, 0) }
+        var bytes = [UInt8](repeating: 0, count: Int(size))
+        _ = try bytes.withUnsafeMutableBytes { buffer in
+            try h5call("H5Fget_file_image", path: name) { H5Fget_file_image(handle.id, buffer.baseAddress, buffer.count) }
+        }
+        return bytes
+    }
+
     /// Flushes everything to the file and closes it, reporting any failure (the `deinit` of a
     /// handle cannot). Every group and dataset opened from this file must be released first.
     /// - Throws: `HDF5Error` when the flush or close fails or objects are still open.

@@ -34,12 +34,18 @@ func h5call<T: BinaryInteger>(_ operation: String, path: String? = nil, _ body: 
 /// Process-wide libhdf5 settings applied once before the first call.
 public enum HDF5Library {
     private static let initialized: Bool = {
+        // No clean-up at exit: after a failed write (a full disk) libhdf5's atexit handler
+        // flushes the half-written file again and crashes (1.10.8, a NULL dereference), turning a
+        // clean one-line error into SIGSEGV. wtool closes what it writes itself; an output that
+        // failed is discarded anyway. Must precede every other HDF5 call.
+        H5dont_atexit()
         chdf5_silence_errors()
         _ = chdf5_disable_plugins()
         return true
     }()
 
-    /// Silences libhdf5's stderr error printing and disables filter plugins. Idempotent.
+    /// Silences libhdf5's stderr error printing, disables filter plugins and its clean-up at exit.
+    /// Idempotent.
     public static func initialize() {
         _ = initialized
     }

@@ -55,6 +55,7 @@ struct KerasConfigParser {
         guard let layers = config["layers"]?.array else {
             throw KerasError.badConfig("model '\(Self.qualified(scope, config["name"]?.string ?? "?"))' has no 'layers' list")
         }
+        try ResourceLimits.current.checkNodes(layers.count, what: "Keras layers")
         if className == "Sequential" {
             return try parseSequential(layers: layers, config: config, scope: scope, inputValues: inputValues, trainable: trainable)
         }

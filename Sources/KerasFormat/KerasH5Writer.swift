@@ -65,16 +65,22 @@ public struct KerasH5Writer: Sendable {
                 }
             }
         }
+        // libhdf5 creates files by path and cannot write an unnamed one (/proc/self/fd/N fails its
+        // realpath), so the file is built in memory and written out through AtomicOutput: no
+        // name exists until it is complete, even under SIGKILL.
         let output = try AtomicOutput(destination: path, overwrite: overwrite)
-        let file = try H5File.create(path: output.temporaryPath)
+        let file = try H5File.createInMemory(name: path)
+        let image: [UInt8]
         do {
             try writeContent(file: file, configText: configText, layers: layers, graph: graph, progress: progress)
+            image = try file.image()
             try file.close()
         } catch var error as HDF5Error {
-            // The temporary name means nothing to the user; callers name the destination.
-            if error.path == output.temporaryPath { error.path = nil }
+            // The file's own name means nothing more than the destination, which callers name.
+            if error.path == path { error.path = nil }
             throw error
         }
+        try output.write(image)
         try output.commit()
     }
 

@@ -68,8 +68,29 @@ public struct KerasReadOptions: Sendable {
 
 /// Reads every Keras flavour into a `Graph` with bound, validated weights.
 public enum KerasReader {
-    /// Largest `.keras` member wtool will inflate (zip bombs).
+    /// Largest `.keras` weights member wtool will inflate (zip bombs); see also ``memoryBudget()``.
     static let maxZipMember: UInt64 = 8 << 30
+    /// Largest `config.json` / `metadata.json` inflated: real configs are kilobytes to a few MB.
+    static let maxConfigMember: UInt64 = 64 << 20
+    /// HDF5's signature, which `model.weights.h5` must start with.
+    static let hdf5Signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// Bytes this process may still allocate: physical memory, or less under `ulimit -v`
+    /// (RLIMIT_AS minus what is mapped already). A member that inflates to more is refused
+    /// before any of it is inflated.
+    static func memoryBudget() -> UInt64 {
+        var budget = ProcessInfo.processInfo.physicalMemory
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+            var mapped: UInt64 = 0
+            if let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+               let pages = statm.split(separator: " ").first.flatMap({ UInt64($0) }) {
+                mapped = pages * UInt64(sysconf(Int32(_SC_PAGESIZE)))
+            }
+            budget = min(budget, UInt64(limit.rlim_cur) > mapped ? UInt64(limit.rlim_cur) - mapped : 0)
+        }
+        return budget
+    }
 
     /// Which Keras flavour a file is, from its bytes; nil when it is neither HDF5 nor a zip.
     public static func detect(path: String) throws -> KerasFlavour? {
@@ -190,17 +211,29 @@ public enum KerasReader {
         } catch {
             throw KerasError.notKeras("not a readable .keras zip archive")
         }
-        func member(_ name: String) throws -> Data? {
+        // Members are inflated into memory, bounded before a byte is inflated: by a cap per kind
+        // (configs are small), by what the process may still allocate, and — weights — by the
+        // HDF5 signature of the first bytes (a bomb of zeros fails at once).
+        func member(_ name: String, cap: UInt64, signature: [UInt8]? = nil) throws -> Data? {
             guard let entry = archive[name] else { return nil }
-            guard entry.uncompressedSize <= maxZipMember else {
-                throw KerasError.notKeras("archive member \(name) claims \(entry.uncompressedSize) bytes, more than wtool inflates")
+            let declared = UInt64(entry.uncompressedSize)
+            guard declared <= cap else {
+                throw KerasError.notKeras("archive member \(name) claims \(declared) bytes, over the \(cap)-byte limit (a zip bomb?)")
+            }
+            let budget = memoryBudget()
+            guard declared <= budget / 2 else {
+                throw KerasError.notKeras("archive member \(name) inflates to \(declared) bytes, more than this process may allocate (\(budget) bytes left)")
             }
             var data = Data()
-            data.reserveCapacity(Int(entry.uncompressedSize))
+            data.reserveCapacity(Int(min(declared, 64 << 20)))
             do {
                 _ = try archive.extract(entry, skipCRC32: false) { chunk in
                     data.append(chunk)
-                    if data.count > Int(entry.uncompressedSize) { throw KerasError.notKeras("archive member \(name) inflates past its declared size") }
+                    if let signature, data.count >= signature.count, data.count - chunk.count < signature.count,
+                       !data.prefix(signature.count).elementsEqual(signature) {
+                        throw KerasError.notKeras("archive member \(name) is not an HDF5 file")
+                    }
+                    if data.count > Int(declared) { throw KerasError.notKeras("archive member \(name) inflates past its declared size") }
                 }
             } catch let error as KerasError {
                 throw error
@@ -209,13 +242,13 @@ public enum KerasReader {
             }
             return data
         }
-        guard let config = try member("config.json") else { throw KerasError.notKeras("a zip archive without config.json (not a .keras model)") }
-        guard let weightsData = try member("model.weights.h5") else {
+        guard let config = try member("config.json", cap: maxConfigMember) else { throw KerasError.notKeras("a zip archive without config.json (not a .keras model)") }
+        guard let weightsData = try member("model.weights.h5", cap: maxZipMember, signature: hdf5Signature) else {
             if archive["model.weights.npz"] != nil { throw KerasError.notKeras(".keras archives with .npz weights are not supported") }
             throw KerasError.notKeras("the .keras archive has no model.weights.h5")
         }
         var metadata = Metadata(sourceFormat: KerasFlavour.kerasZip.rawValue, producer: "keras")
-        if let meta = try member("metadata.json"), let json = try? JSONValue.parse(meta) {
+        if let meta = try member("metadata.json", cap: maxConfigMember), let json = try? JSONValue.parse(meta) {
             metadata.kerasVersion = json["keras_version"]?.string
         }
         let structure = try KerasConfigParser.parse(try JSONValue.parse(config))
@@ -224,6 +257,13 @@ public enum KerasReader {
         try binder.bindKeras3(root: file.root)
         _ = options
         return try finish(structure, binder.weights, metadata, path: path)
+    }
+
+    /// The graph a Keras model config (`model.to_json()`) describes, without weights: what the
+    /// keras-config fuzzer drives (JSON parser, config → IR). Package scope: not an API.
+    package static func graph(configJSON: Data) throws -> Graph {
+        let structure = try KerasConfigParser.parse(try JSONValue.parse(configJSON))
+        return structure.graph(weights: [:], metadata: Metadata(sourceFormat: "keras-config", producer: "keras"))
     }
 
     private static func finish(_ structure: KerasModelStructure, _ weights: [String: Weight], _ metadata: Metadata, path: String) throws -> Graph {

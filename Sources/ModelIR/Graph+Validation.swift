@@ -4,6 +4,7 @@ extension Graph {
     /// produced, and every node's operands fitting its op (shape and type inference).
     /// - Throws: the first `ModelIRError` found.
     public func validate() throws {
+        try ResourceLimits.current.checkNodes(nodes.count)
         guard !inputs.isEmpty || nodes.contains(where: { $0.inputs.allSatisfy { $0.isEmpty || weights[$0] != nil } })
                 || (!outputs.isEmpty && outputs.allSatisfy { weights[$0] != nil }) else {
             throw ModelIRError.emptyGraph

@@ -11,6 +11,8 @@ public enum ModelIRError: Error, Equatable, CustomStringConvertible {
     case invalidAttribute(node: String, detail: String)
     case unknownLayer(String)
     case emptyGraph
+    /// A count or size over one of the ``ResourceLimits``.
+    case limitExceeded(detail: String)
     case noOutputs
     /// A graph input's declared shape is impossible (a dimension below -1 or over the bound).
     case invalidShape(tensor: String, detail: String)
@@ -21,6 +23,7 @@ public enum ModelIRError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .duplicateName(let n): "two values or nodes are named '\(n)'"
+        case .limitExceeded(let detail): detail
         case let .danglingInput(node, input): "node '\(node)' reads '\(input)', which no earlier node produces (dangling input or cycle)"
         case .unknownOutput(let n): "graph output '\(n)' is produced by no node"
         case let .missingWeight(node, w): "node '\(node)' needs weight '\(w)', which the model does not contain"

@@ -131,25 +131,38 @@ public final class NPYStreamWriter {
     /// - Returns: the final shape, `[rowCount] + innerShape`.
     @discardableResult
     public func finish() throws -> [Int] {
+        let (shape, file) = try finishUncommitted()
+        try NPYError.translating { try file.commit() }
+        return shape
+    }
+
+    /// Writes the final header and flushes, but leaves the commit to the caller, who commits
+    /// several outputs of one command together (`AtomicOutput.commit(_:durable:)`). The writer
+    /// is closed afterwards.
+    /// - Returns: the final shape and the complete, still unnamed output.
+    public func finishUncommitted() throws -> (shape: [Int], output: AtomicOutput) {
         guard let file else { throw NPYError.writerClosed(path: url.path) }
         do {
             try flush(file)
             let shape = [rowCount] + innerShape
-            let header = try NPYHeader(dtype: dtype, shape: shape).encoded()
-            // NumPy reserves 21 digits for the first dimension, more than Int.max has.
-            guard header.count == headerSize else {
-                throw NPYError.invalidShape(path: url.path, shape: "\(shape)", reason: "header grew while streaming")
-            }
-            try NPYError.translating {
-                try file.write(header, at: 0)
-                try file.commit()
-            }
+            let header = try Self.header(dtype: dtype, shape: shape, expectedSize: headerSize, path: url.path)
+            try NPYError.translating { try file.write(header, at: 0) }
             self.file = nil
-            return shape
+            return (shape, file)
         } catch {
             cancel()
             throw error
         }
+    }
+
+    /// The header for `shape`, which must keep the size the zero-row header had: NumPy reserves 21
+    /// digits for the first dimension, more than `Int.max` has, so rows can grow in place.
+    public static func header(dtype: NPYDType, shape: [Int], expectedSize: Int, path: String) throws -> [UInt8] {
+        let header = try NPYHeader(dtype: dtype, shape: shape).encoded()
+        guard header.count == expectedSize else {
+            throw NPYError.invalidShape(path: path, shape: "\(shape)", reason: "header grew while streaming")
+        }
+        return header
     }
 
     /// Abandons the output: closes and removes the temporary file. Idempotent.

@@ -34,12 +34,27 @@ public enum NPZFile {
                 throw NPYError.badArchive(path: path, reason: "the members claim more than \(maxInflatedBytes >> 30) GiB")
             }
             var data = Data()
-            data.reserveCapacity(Int(entry.uncompressedSize))
+            // Grown as the bytes come, not reserved for what the entry claims.
+            data.reserveCapacity(Int(min(entry.uncompressedSize, 64 << 20)))
+            let member = "\(path)[\(entry.path)]"
+            let headerBytes = Int(min(entry.uncompressedSize, UInt64(12 + NPYHeader.maxHeaderLength)))
+            var headerChecked = false
             do {
                 _ = try archive.extract(entry, skipCRC32: false) { chunk in
                     data.append(chunk)
                     if UInt64(data.count) > entry.uncompressedSize {
                         throw NPYError.badArchive(path: path, reason: "member '\(entry.path)' inflates past its declared size")
+                    }
+                    // The .npy header says how many bytes the array has: check it against the
+                    // entry's size as soon as it has arrived, before inflating the rest (a bomb
+                    // of zeros has no header; a lying one declares a size that does not match).
+                    if !headerChecked, data.count >= headerBytes {
+                        headerChecked = true
+                        let header = try data.withUnsafeBytes { try NPYHeader.parse(UnsafeRawBufferPointer(rebasing: $0.prefix(headerBytes)), path: member) }
+                        let (size, overflow) = header.dataOffset.addingReportingOverflow(header.dataByteCount)
+                        guard !overflow, UInt64(size) == entry.uncompressedSize else {
+                            throw NPYError.badArchive(path: path, reason: "member '\(entry.path)' declares \(header.shape) but holds \(entry.uncompressedSize) bytes")
+                        }
                     }
                 }
             } catch let error as NPYError {
@@ -47,7 +62,6 @@ public enum NPZFile {
             } catch {
                 throw NPYError.badArchive(path: path, reason: "member '\(entry.path)' is damaged (\(error))")
             }
-            let member = "\(path)[\(entry.path)]"
             let array = try data.withUnsafeBytes { try NPYArray(npyBytes: $0, path: member) }
             out.append((String(entry.path.dropLast(4)), array))
         }

@@ -50,6 +50,7 @@ final class ONNXImporter {
             throw ONNXError.invalidModel(detail: model.hasIrVersion ? "ir_version \(model.irVersion) is too old (3 or later)" : "no ir_version (is this an ONNX model?)")
         }
         guard model.hasGraph else { throw ONNXError.invalidModel(detail: "the model has no graph") }
+        try Self.checkLimits(model.graph)
         var opsets: [String: Int] = [:]
         for o in model.opsetImport {
             let domain = o.domain == "ai.onnx" ? "" : o.domain
@@ -67,6 +68,29 @@ final class ONNXImporter {
         }
         self.opsets = opsets
         self.opset = opset
+    }
+
+    /// Counts nodes (nested subgraphs' included) and each node's attributes before any is
+    /// imported: a 10⁵-node or 10⁴-attribute file is refused before the IR is built.
+    static func checkLimits(_ graph: Onnx_GraphProto) throws {
+        let limits = ResourceLimits.current
+        var count = 0
+        var pending = [graph]
+        while let g = pending.popLast() {
+            count += g.node.count
+            do { try limits.checkNodes(count, what: "nodes (with nested subgraphs)") } catch let e as ModelIRError {
+                throw ONNXError.invalidModel(detail: e.description)
+            }
+            for n in g.node {
+                guard n.attribute.count <= limits.maxAttributesPerNode else {
+                    throw ONNXError.invalidModel(detail: "node '\(n.name)' (\(n.opType)) has \(n.attribute.count) attributes, over the limit of \(limits.maxAttributesPerNode)")
+                }
+                for a in n.attribute {
+                    if a.hasG { pending.append(a.g) }
+                    pending += a.graphs
+                }
+            }
+        }
     }
 
     func run(name fallbackName: String) throws -> Graph {

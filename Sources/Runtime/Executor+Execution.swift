@@ -16,8 +16,14 @@ extension Executor {
         let needed = (plan.arenaCount + plan.scratchCount) * MemoryLayout<Float>.stride
         let physical = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         guard needed <= physical else { throw RuntimeError.insufficientMemory(neededBytes: needed, physicalBytes: physical) }
-        if arenaBuffer.count < plan.arenaCount { arenaBuffer = _FloatBuffer(count: plan.arenaCount) }
-        if scratchBuffer.count < plan.scratchCount { scratchBuffer = _FloatBuffer(count: plan.scratchCount) }
+        for (buffer, count) in [(\Executor.arenaBuffer, plan.arenaCount), (\Executor.scratchBuffer, plan.scratchCount)]
+            where self[keyPath: buffer].count < count {
+            self[keyPath: buffer] = _FloatBuffer(count: 0)  // the old one goes first
+            guard let fresh = _FloatBuffer(failableCount: count) else {
+                throw RuntimeError.insufficientMemory(neededBytes: needed, physicalBytes: physical)
+            }
+            self[keyPath: buffer] = fresh
+        }
         let base = arenaBuffer.pointer
         let arenaOwner = _ArenaOwner()
         let arenaBytes = plan.arenaCount * MemoryLayout<Float>.stride

@@ -245,5 +245,15 @@ final class _FloatBuffer: @unchecked Sendable {
             .bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
+    /// A buffer, or nil when the allocation fails (`ulimit -v`, an overcommit limit): the plan
+    /// is refused with an error instead of the trap `allocate` ends in.
+    init?(failableCount count: Int) {
+        var raw: UnsafeMutableRawPointer?
+        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow, posix_memalign(&raw, 64, bytes) == 0, let raw else { return nil }
+        self.count = count
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
     deinit { pointer.deallocate() }
 }

@@ -26,12 +26,14 @@ extension ExecutorOptions {
     /// file the kernel is read from (device, inode, size, modification time, offset), so a
     /// changed or replaced model file never matches; kernels of graphs built in memory or read
     /// from an already unlinked file are not cached. The least recently used entries are removed
-    /// beyond 4 GiB. Nil (the default) transforms at every load and writes nothing. Entries carry
-    /// no checksum (hashing them would cost what the cache saves): use a directory only you can
-    /// write to. Setting it sets ``kernelStore`` to that directory's store.
+    /// beyond 4 GiB. Nil (the default) transforms at every load and writes nothing. Every entry
+    /// carries an XXH64 of its floats, verified each time it is mapped: a damaged one is removed,
+    /// transformed again and reported on stderr (`warning: kernel cache entry …`), never used. The
+    /// directory is created 0700, and one (or an entry) not owned by you or writable by others is
+    /// not used. Setting it sets ``kernelStore`` to that directory's store.
     public var kernelCache: URL? {
         get { (kernelStore as? DiskKernelCache).map { URL(fileURLWithPath: $0.directory) } }
-        set { kernelStore = newValue.map { DiskKernelCache(directory: $0.path) } }
+        set { kernelStore = newValue.map { DiskKernelCache(directory: $0.path, warn: KernelCacheCheck.printWarning) } }
     }
 
     /// The kernel cache directory wtool uses when none is named: `option` if given (`none` for no

@@ -34,6 +34,10 @@ extension FeatureExtraction {
         public var images = ImageInputRequest()
         /// Replace existing outputs; otherwise they are an error.
         public var overwrite = false
+        /// Keep a checkpoint after every batch (`OUT.partial`, `LABELS.partial`,
+        /// `OUT.resume.json`) and continue the one an interrupted run left: the images it wrote
+        /// are not computed again and the outputs equal an uninterrupted run's byte for byte.
+        public var resume = false
 
         /// A job with the defaults of `wtool features`.
         public init(model: String, directory: String, features: String, labels: String) {
@@ -64,6 +68,8 @@ extension FeatureExtraction {
         public var sidecar: String
         /// Images left out as unreadable.
         public var skipped: Int
+        /// Images an interrupted run had done already (`--resume`), not computed again.
+        public var resumed = 0
     }
 
     /// Runs `job`: features and labels are streamed to disk batch by batch (memory stays flat), in
@@ -85,7 +91,16 @@ extension FeatureExtraction {
 
     private static func extract(_ job: Job, planned: (Plan) -> Void, skipped onSkip: (WToolError) -> Void,
                                 progress: (Int, Int) -> Void) throws -> Outcome {
-        for path in [job.features, job.labels] where !job.overwrite && FileManager.default.fileExists(atPath: path) {
+        let checkpoint = checkpointPath(features: job.features)
+        if !job.resume, FileManager.default.fileExists(atPath: checkpoint) {
+            guard job.overwrite else {
+                throw WToolError.usage("\(checkpoint): an interrupted --resume run left its progress here; add --resume to continue it, or --force to start over")
+            }
+            _ResumableFeatureSink.removeLeftovers(features: job.features, labels: job.labels)
+        }
+        // A resumed run may find its outputs renamed already (killed while finishing).
+        let resuming = job.resume && FileManager.default.fileExists(atPath: checkpoint)
+        for path in [job.features, job.labels] where !job.overwrite && !resuming && FileManager.default.fileExists(atPath: path) {
             throw WToolError.usage("\(path): already exists (use --force to overwrite)")
         }
         let (classes, dataset) = try listDataset(job.directory)
@@ -106,53 +121,59 @@ extension FeatureExtraction {
         let rowShape = Array(outShape.dropFirst())
         let featureShape = job.flatten ? [rowShape.reduce(1, *)] : rowShape
         let labelShape = job.classMode == .categorical ? [classes.count] : []
-        let featureWriter = try NPYStreamWriter(url: URL(fileURLWithPath: job.features), dtype: .float32, innerShape: featureShape)
-        let labelWriter = try NPYStreamWriter(url: URL(fileURLWithPath: job.labels), dtype: .float32, innerShape: labelShape)
+        let sink: any _FeatureSink = job.resume
+            ? try _ResumableFeatureSink(job: job, jobRecord: jobRecord(job, items: items, input: input, size: size, featureShape: featureShape),
+                                        featureShape: featureShape, labelShape: labelShape)
+            : try _AtomicFeatureSink(job: job, featureShape: featureShape, labelShape: labelShape)
         planned(Plan(imageCount: items.count, classes: classes, input: input, featureShape: featureShape))
 
-        var kept: [Item] = []
-        var skipped = 0
+        let resumed = sink.nextItem
+        var skippedIndices = sink.skipped
         let batchSize = max(job.batchSize, 1)
-        for start in stride(from: 0, to: items.count, by: batchSize) {
-            let chunk = Array(items[start..<min(start + batchSize, items.count)])
+        if resumed > 0 { progress(resumed, items.count) }
+        for start in stride(from: resumed, to: items.count, by: batchSize) {
+            let end = min(start + batchSize, items.count)
             var images: [Image] = []
             var good: [Item] = []
-            for item in chunk {
+            var skippedHere: [Int] = []
+            for index in start..<end {
+                let item = items[index]
                 let url = URL(fileURLWithPath: job.directory).appendingPathComponent(item.relativePath)
                 do {
                     images.append(try ImageLoader.load(url: url, size: size, resize: input.resize, mode: image.mode))
                     good.append(item)
                 } catch {
                     guard job.skipUnreadable else { throw error }
-                    skipped += 1
+                    skippedHere.append(index)
                     onSkip(WToolError.wrap(error, path: url.path))
                 }
             }
+            let labels = good.flatMap { label($0, mode: job.classMode, classCount: classes.count) }
             if !images.isEmpty {
                 let output = try session.run(try session.batch(images, options: input))
-                try featureWriter.append(floats: output.floats)
-                try labelWriter.append(floats: good.flatMap { label($0, mode: job.classMode, classCount: classes.count) })
-                kept += good
+                try sink.append(features: output.floats, labels: labels, through: end, skipped: skippedHere)
+            } else {
+                try sink.append(features: [], labels: [], through: end, skipped: skippedHere)
             }
-            progress(start + chunk.count, items.count)
+            skippedIndices += skippedHere
+            progress(end, items.count)
         }
+        let skippedSet = Set(skippedIndices)
+        let kept = items.indices.filter { !skippedSet.contains($0) }.map { items[$0] }
         guard !kept.isEmpty || items.isEmpty else { throw WToolError.invalid(path: job.directory, detail: "no image could be read") }
-        let featureRows = try featureWriter.finish()
-        _ = try labelWriter.finish()
-        var sidecar: [String: Any] = [
-            "filenames": kept.map(\.relativePath),
-            "class_indices": Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) }),
-            "class_mode": job.classMode.rawValue, "model": job.model, "until": job.options.until as Any,
-            "preprocessing": input.preprocessing.label,
-            "target_size": [size.height, size.width], "features_shape": featureRows, "skipped": skipped,
-        ]
-        sidecar.merge(try runRecord(job, dataset: dataset, range: range)) { _, recorded in recorded }
-        let json = try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys])
-        let sidecarPath = (job.features as NSString).deletingPathExtension + ".json"
-        // Through AtomicOutput, like the arrays, so an interrupt cannot leave its temporary file.
-        let sidecarFile = try AtomicOutput(destination: sidecarPath, overwrite: true)
-        try sidecarFile.write(Array(json))
-        try sidecarFile.commit()
-        return Outcome(featureShape: featureRows, sidecar: sidecarPath, skipped: skipped)
+        let featureRows = try sink.finish { rows in
+            var sidecar: [String: Any] = [
+                "filenames": kept.map(\.relativePath),
+                "class_indices": Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) }),
+                "class_mode": job.classMode.rawValue, "model": job.model, "until": job.options.until as Any,
+                "preprocessing": input.preprocessing.label,
+                "target_size": [size.height, size.width], "features_shape": rows, "skipped": skippedIndices.count,
+            ]
+            sidecar.merge(try runRecord(job, dataset: dataset, range: range)) { _, recorded in recorded }
+            return Array(try JSONSerialization.data(withJSONObject: sidecar, options: [.prettyPrinted, .sortedKeys]))
+        }
+        var outcome = Outcome(featureShape: featureRows, sidecar: sidecarPath(features: job.features), skipped: skippedIndices.count)
+        outcome.resumed = resumed
+        return outcome
     }
 }

@@ -9,4 +9,11 @@ public enum Interruption {
     public static func removeTemporaryFiles() {
         TemporaryFiles.shared.removeAll()
     }
+
+    /// Makes a SIGBUS from a mapped model that another process truncated while it is read a
+    /// one-line error naming the file (exit status 1, temporary outputs removed) instead of a
+    /// crash. Call once, first thing in a program.
+    public static func installTruncationHandler() {
+        MappedFile.installTruncationHandler()
+    }
 }

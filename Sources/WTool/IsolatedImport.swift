@@ -1,3 +1,4 @@
+import CSystemShim
 import FileSupport
 import Foundation
 import ModelIR
@@ -35,7 +36,7 @@ public struct IsolatedImporter: Sendable {
     public func importModel(input: String, output: String, overwrite: Bool, arguments: [String]) throws -> Graph {
         let process = Process()
         process.executableURL = executable
-        process.arguments = [Self.subcommand, input, output, "--memory-limit", String(memoryLimit)]
+        process.arguments = [Self.subcommand, input, output, "--memory-limit", String(memoryLimit), "--parent-pid", String(getpid())]
             + (overwrite ? ["--force"] : []) + arguments
         let errorPipe = Pipe()
         process.standardError = errorPipe
@@ -74,6 +75,11 @@ public struct IsolatedImporter: Sendable {
                 "reading this file took longer than %.0f s and was stopped; the file is malformed or hostile", timeLimit))
         }
         reader.sync {}
+        // Killed by our own SIGINT/SIGTERM handler: it is about to exit with 128 + the signal, and
+        // the child's death is not an error to report.
+        if process.terminationReason == .uncaughtSignal, TemporaryFiles.shared.isInterrupted {
+            while true { pause() }
+        }
         let message = String(decoding: stderrBox.data, as: UTF8.self)
             .split(separator: "\n").last { $0.hasPrefix("error: ") }.map { String($0.dropFirst("error: ".count)) }
         switch process.terminationReason {
@@ -104,6 +110,7 @@ public struct IsolatedImporter: Sendable {
     /// unlinked at once and lives on only as the mapping).
     public func importGraph(input: String, arguments: [String]) throws -> Graph {
         let directory = ProcessInfo.processInfo.environment["TMPDIR"] ?? NSTemporaryDirectory()
+        Self.removeScratchOfDeadProcesses(in: directory)
         let temporary = (directory as NSString).appendingPathComponent("wtool-import-\(getpid())-\(UUID().uuidString).swm")
         TemporaryFiles.shared.register(temporary)
         defer {
@@ -111,6 +118,17 @@ public struct IsolatedImporter: Sendable {
             TemporaryFiles.shared.unregister(temporary)
         }
         return try importModel(input: input, output: temporary, overwrite: true, arguments: arguments)
+    }
+
+    /// A process SIGKILLed in the milliseconds between its child writing the scratch `.swm` and
+    /// its own unlinking of it leaves `wtool-import-PID-….swm`; the next import removes those
+    /// whose process no longer exists.
+    static func removeScratchOfDeadProcesses(in directory: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix("wtool-import-") {
+            let fields = name.dropFirst("wtool-import-".count).split(separator: "-", maxSplits: 1)
+            guard let pid = fields.first.flatMap({ Int32($0) }), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            unlink((directory as NSString).appendingPathComponent(name))
+        }
     }
 
     /// A child killed by a signal cannot remove its `OUT.tmp-XXXXXX`; the parent does.
@@ -142,8 +160,10 @@ public struct IsolatedImporter: Sendable {
     ///   - options: the parent's `importArguments`, parsed back (never with isolation).
     ///   - floatStorage: `--dtype`, the `.swm`'s storage type for float32 weights.
     /// - Throws: ``WToolError`` naming the file at fault; the parent reports its one line.
+    ///   - parentPID: the parent's process id (`--parent-pid`): the child dies with it.
     public static func runChild(input: String, output: String, options: LoadOptions, floatStorage: DType?, overwrite: Bool,
-                                memoryBytes: Int, cpuSeconds: Int) throws {
+                                memoryBytes: Int, cpuSeconds: Int, parentPID: Int32? = nil) throws {
+        if let parentPID { dieWithParent(parentPID) }
         limitSelf(memoryBytes: memoryBytes, cpuSeconds: cpuSeconds)
         var local = options
         local.isolation = nil
@@ -151,6 +171,19 @@ public struct IsolatedImporter: Sendable {
         converter.floatStorage = floatStorage
         converter.overwrite = overwrite
         try converter.convert(input, to: output)
+    }
+
+    /// Makes the kernel SIGKILL this process when its parent dies (`PR_SET_PDEATHSIG`), so a
+    /// `wtool convert` killed with SIGKILL cannot leave its child running on to write the output
+    /// afterwards. The parent may have died before the call took effect, so the child then checks
+    /// that its parent is still `parentPID` and exits at once if not (it was re-parented).
+    /// Foundation's `Process` cannot set this between fork and exec, hence the child sets it on
+    /// itself, first thing. The signal follows the parent *thread* that spawned the child; the
+    /// parent blocks in ``importModel(input:output:overwrite:arguments:)`` until the child is done,
+    /// so that thread outlives it.
+    public static func dieWithParent(_ parentPID: Int32) {
+        _ = csystem_set_parent_death_signal(SIGKILL)
+        if getppid() != parentPID { _exit(1) }
     }
 
     /// Applies the child's own limits: address space and CPU time (the parent also keeps a

@@ -39,7 +39,17 @@ extension LoadOptions {
         }
         if let configPath { args += ["--config", configPath] }
         if let until { args += ["--until", until] }
+        let limits = ResourceLimits.current
+        if limits.maxNodes != ResourceLimits().maxNodes { args += ["--max-nodes", String(limits.maxNodes)] }
         return args
+    }
+
+    /// Sets the largest graph every reader in this process accepts (`--max-nodes`; default
+    /// 100,000). See `ResourceLimits`.
+    public static func setMaxNodes(_ count: Int) {
+        var limits = ResourceLimits.current
+        limits.maxNodes = count
+        ResourceLimits.current = limits
     }
 
     /// The built-in architectures' names (`vgg16`, `resnet50`, …), for `--arch`.

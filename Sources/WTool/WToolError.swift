@@ -30,6 +30,12 @@ public enum WToolError: Error, CustomStringConvertible {
         }
     }
 
+    /// `detail` without a leading `path: ` (an error about the very file it is wrapped for would
+    /// otherwise name it twice: `out.npy: out.npy: write failed`).
+    static func withoutPrefix(_ path: String, _ detail: String) -> String {
+        detail.hasPrefix(path + ": ") ? String(detail.dropFirst(path.count + 2)) : detail
+    }
+
     /// Turns any module's error into a one-line `WToolError` naming `path`.
     public static func wrap(_ error: Error, path: String) -> WToolError {
         switch error {
@@ -48,8 +54,8 @@ public enum WToolError: Error, CustomStringConvertible {
         case let e as ModelIRError: return .invalid(path: path, detail: e.description)
         case let e as FileError: return .unreadable(path: e.path, detail: e.detail)
         // These name their own file (an image, a .npy) in their description.
-        case let e as ImageIOError: return .invalid(path: path, detail: e.description)
-        case let e as NPYError: return .invalid(path: path, detail: e.description)
+        case let e as ImageIOError: return .invalid(path: path, detail: Self.withoutPrefix(path, e.description))
+        case let e as NPYError: return .invalid(path: path, detail: Self.withoutPrefix(path, e.description))
         // A reference that does not fit names its own file; a missing output is a usage error.
         case VerifyError.shapeMismatch(let label, let expected, let actual):
             return .invalid(path: label, detail: "reference has shape \(expected), the model produced \(actual)")

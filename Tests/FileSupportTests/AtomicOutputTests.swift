@@ -15,17 +15,100 @@ final class AtomicOutputTests: XCTestCase {
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
     func listing() -> [String] { ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() }
 
+    /// Runs `body` with outputs unnamed (O_TMPFILE, the default here) and again with named
+    /// temporary files (the fallback where a filesystem lacks O_TMPFILE).
+    func withBothStrategies(_ body: (_ unnamed: Bool) throws -> Void) rethrows {
+        let saved = AtomicOutput.namedTemporariesOnly
+        defer { AtomicOutput.namedTemporariesOnly = saved }
+        for named in [false, true] {
+            AtomicOutput.namedTemporariesOnly = named
+            try body(!named)
+            for name in listing() { try? FileManager.default.removeItem(atPath: path(name)) }
+        }
+    }
+
     func testAppearsOnlyWhenCommitted() throws {
-        let output = try AtomicOutput(destination: path("out.bin"), overwrite: false)
-        try output.write([1, 2, 3, 4])
-        try output.writeZeros(4)
-        try output.write([9, 9], at: 1)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.bin")))
-        XCTAssertTrue(output.temporaryPath.hasPrefix(path("out.bin") + ".tmp-"), output.temporaryPath)
-        XCTAssertEqual(listing(), [(output.temporaryPath as NSString).lastPathComponent])
-        try output.commit()
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("out.bin"))), Data([1, 9, 9, 4, 0, 0, 0, 0]))
-        XCTAssertEqual(listing(), ["out.bin"])
+        try withBothStrategies { unnamed in
+            let output = try AtomicOutput(destination: path("out.bin"), overwrite: false)
+            XCTAssertEqual(output.isUnnamed, unnamed)
+            try output.write([1, 2, 3, 4])
+            try output.writeZeros(4)
+            try output.write([9, 9], at: 1)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path("out.bin")))
+            if unnamed {
+                XCTAssertEqual(listing(), [], "no name at all until committed")
+                XCTAssertTrue(output.temporaryPath.hasPrefix("/proc/self/fd/"), output.temporaryPath)
+            } else {
+                XCTAssertTrue(output.temporaryPath.hasPrefix(path("out.bin") + ".tmp-"), output.temporaryPath)
+                XCTAssertEqual(listing(), [(output.temporaryPath as NSString).lastPathComponent])
+            }
+            try output.commit()
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("out.bin"))), Data([1, 9, 9, 4, 0, 0, 0, 0]))
+            XCTAssertEqual(listing(), ["out.bin"])
+        }
+    }
+
+    func testTwoWritersOfOneOutputWithoutOverwriteOneWins() throws {
+        try withBothStrategies { _ in
+            let first = try AtomicOutput(destination: path("same"), overwrite: false)
+            let second = try AtomicOutput(destination: path("same"), overwrite: false)
+            try first.write([1])
+            try second.write([2])
+            try first.commit()
+            XCTAssertThrowsError(try second.commit()) { error in
+                XCTAssertEqual(error as? FileError, .exists(path: self.path("same")))
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("same"))), Data([1]))
+            XCTAssertEqual(listing(), ["same"], "the loser leaves nothing")
+        }
+    }
+
+    func testOverwritingReplacesAtomically() throws {
+        try withBothStrategies { _ in
+            try Data([7]).write(to: URL(fileURLWithPath: path("replaced")))
+            let first = try AtomicOutput(destination: path("replaced"), overwrite: true)
+            let second = try AtomicOutput(destination: path("replaced"), overwrite: true)
+            try first.write([1])
+            try second.write([2])
+            try first.commit(durable: false)
+            try second.commit(durable: false)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("replaced"))), Data([2]), "the last commit wins, whole")
+            XCTAssertEqual(listing(), ["replaced"])
+        }
+    }
+
+    func testAGroupCommitsAllOrNone() throws {
+        try withBothStrategies { _ in
+            try Data([9]).write(to: URL(fileURLWithPath: path("b")))
+            let a = try AtomicOutput(destination: path("a"), overwrite: false)
+            let b = try AtomicOutput(destination: path("b"), overwrite: true)
+            let c = try AtomicOutput(destination: path("c"), overwrite: false)
+            try Data([3]).write(to: URL(fileURLWithPath: path("c")))  // appears meanwhile: c must fail
+            XCTAssertThrowsError(try AtomicOutput.commit([a, b, c])) { error in
+                XCTAssertEqual(error as? FileError, .exists(path: self.path("c")))
+            }
+            XCTAssertEqual(listing(), ["b", "c"], "a, linked before c failed, is removed again")
+            let d = try AtomicOutput(destination: path("d"), overwrite: false)
+            let e = try AtomicOutput(destination: path("e"), overwrite: false)
+            try d.write([4])
+            try e.write([5])
+            try AtomicOutput.commit([d, e])
+            XCTAssertEqual(listing(), ["b", "c", "d", "e"])
+        }
+    }
+
+    func testReadOnlyAndVanishedDirectoriesAreCleanErrors() throws {
+        try withBothStrategies { _ in
+            let folder = path("gone")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let output = try AtomicOutput(destination: folder + "/out.bin", overwrite: false)
+            try output.write([1, 2, 3])
+            try FileManager.default.removeItem(atPath: folder)
+            XCTAssertThrowsError(try output.commit()) { error in
+                XCTAssertEqual((error as? FileError)?.path, folder + "/out.bin")
+            }
+            XCTAssertEqual(listing(), [])
+        }
     }
 
     func testPermissions() throws {

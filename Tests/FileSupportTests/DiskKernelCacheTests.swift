@@ -1,4 +1,4 @@
-import FileSupport
+@testable import FileSupport
 import Foundation
 import XCTest
 import _TestSupport
@@ -66,6 +66,105 @@ final class DiskKernelCacheTests: XCTestCase {
         XCTAssertNil(cache.load(key: "b", count: 1024), "least recently used: removed")
         XCTAssertNotNil(cache.load(key: "c", count: 1024))
         XCTAssertNil(cache.load(key: "c", count: 1023), "a count that does not match is a miss")
+    }
+
+    /// Collects the cache's warnings.
+    final class Warnings: @unchecked Sendable {
+        private let lock = NSLock()
+        private var lines: [String] = []
+        func add(_ line: String) { lock.withLock { lines.append(line) } }
+        var all: [String] { lock.withLock { lines } }
+    }
+
+    func entryPath() throws -> String {
+        (cacheDirectory as NSString).appendingPathComponent(try XCTUnwrap(entries().first))
+    }
+
+    func testTheDirectoryIsCreatedForTheUserAlone() throws {
+        let previous = umask(0)
+        defer { umask(previous) }
+        store(DiskKernelCache(directory: cacheDirectory), "k", [1, 2])
+        for folder in [cacheDirectory, directory.path + "/kernels"] {
+            let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: folder)[.posixPermissions] as? Int)
+            XCTAssertEqual(mode, 0o700, folder)
+        }
+        let entryMode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: try entryPath())[.posixPermissions] as? Int)
+        XCTAssertEqual(entryMode, 0o600)
+    }
+
+    func testFlippedBytesInTheFloatsAreCaughtReportedAndReplaced() throws {
+        let warnings = Warnings()
+        let cache = DiskKernelCache(directory: cacheDirectory, warn: warnings.add)
+        let floats = (0..<5000).map { Float($0) * 0.25 }
+        store(cache, "kernel key", floats)
+        let entry = try entryPath()
+        let good = try Data(contentsOf: URL(fileURLWithPath: entry))
+        var tampered = good
+        for i in 0..<12 { tampered[DiskKernelCache.dataOffset + 1000 + i * 1111] ^= 0x5A }  // 12 bytes, spread out
+        try tampered.write(to: URL(fileURLWithPath: entry))
+        XCTAssertNil(cache.load(key: "kernel key", count: floats.count), "a damaged entry is never used")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: entry), "and removed")
+        XCTAssertEqual(warnings.all.count, 1)
+        XCTAssertTrue(warnings.all.first?.contains("checksum mismatch") ?? false, "\(warnings.all)")
+        XCTAssertTrue(warnings.all.first?.contains(entry) ?? false, "names the entry")
+        store(cache, "kernel key", floats)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: entry)), good, "rebuilt")
+        let (loaded, owner) = try XCTUnwrap(cache.load(key: "kernel key", count: floats.count))
+        XCTAssertEqual(withExtendedLifetime(owner) { Array(loaded) }, floats)
+    }
+
+    func testEntriesOthersCouldWriteAreNeverUsed() throws {
+        let warnings = Warnings()
+        let cache = DiskKernelCache(directory: cacheDirectory, warn: warnings.add)
+        store(cache, "k", [1, 2, 3])
+        let entry = try entryPath()
+        chmod(entry, 0o666)
+        XCTAssertNil(cache.load(key: "k", count: 3))
+        XCTAssertTrue(warnings.all.last?.contains("writable by group or others") ?? false, "\(warnings.all)")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: entry))
+
+        // A symbolic link in place of an entry, even to a good entry, is refused.
+        store(cache, "k", [1, 2, 3])
+        try FileManager.default.moveItem(atPath: entry, toPath: directory.appendingPathComponent("elsewhere.wk").path)
+        try FileManager.default.createSymbolicLink(atPath: entry, withDestinationPath: directory.appendingPathComponent("elsewhere.wk").path)
+        XCTAssertNil(cache.load(key: "k", count: 3))
+        let report = try cache.verify()
+        XCTAssertEqual(report.damaged.map(\.detail), ["a symbolic link"])
+    }
+
+    func testADirectoryOthersCanWriteIsNotUsedAndWarnedOnce() throws {
+        let warnings = Warnings()
+        let cache = DiskKernelCache(directory: cacheDirectory, warn: warnings.add)
+        store(cache, "k", [1])
+        chmod(cacheDirectory, 0o777)
+        XCTAssertNil(cache.load(key: "k", count: 1))
+        XCTAssertNil(cache.load(key: "k", count: 1))
+        store(cache, "other", [2])
+        XCTAssertEqual(warnings.all.count, 1, "\(warnings.all)")
+        XCTAssertTrue(warnings.all[0].contains("writable by group or others"), warnings.all[0])
+        XCTAssertEqual(entries().count, 1, "nothing stored there either")
+        XCTAssertNotNil(try cache.verify().directoryProblem)
+    }
+
+    func testVerifyReportsEachBadEntry() throws {
+        let cache = DiskKernelCache(directory: cacheDirectory)
+        for key in ["a", "b", "c", "d"] { store(cache, key, [Float](repeating: 1, count: 100)) }
+        var report = try cache.verify()
+        XCTAssertTrue(report.isClean)
+        XCTAssertEqual(report.good, 4)
+        let paths = entries().map { (cacheDirectory as NSString).appendingPathComponent($0) }
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: paths[0]))
+        bytes[DiskKernelCache.dataOffset + 7] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: paths[0]))
+        try Data(bytes.prefix(5000)).write(to: URL(fileURLWithPath: paths[1]))
+        bytes = try Data(contentsOf: URL(fileURLWithPath: paths[2]))
+        bytes[8] = 1  // version 1: stale, not damaged
+        try bytes.write(to: URL(fileURLWithPath: paths[2]))
+        report = try cache.verify()
+        XCTAssertEqual(report.good, 1)
+        XCTAssertEqual(report.stale, 1)
+        XCTAssertEqual(report.damaged.map(\.path), [paths[0], paths[1]])
+        XCTAssertFalse(report.isClean)
     }
 
     func testAnUnwritableDirectoryIsIgnored() throws {

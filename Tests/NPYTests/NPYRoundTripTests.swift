@@ -168,9 +168,11 @@ final class NPYRoundTripTests: XCTestCase {
 
     func testCancelAndDeinitRemoveTheTemporaryFile() throws {
         let url = directory.appendingPathComponent("cancel.npy")
+        // The file being written has no name at all (O_TMPFILE), so nothing is listed even while
+        // it is open; with the named fallback there would be one .tmp- file (FileSupportTests).
         let writer = try NPYStreamWriter(url: url, dtype: .float32, innerShape: [1])
         try writer.append(floats: [1, 2, 3])
-        XCTAssertEqual(try leftovers().count, 1)
+        XCTAssertEqual(try leftovers().count, 0)
         writer.cancel()
         writer.cancel()
         XCTAssertEqual(try leftovers(), [])
@@ -179,7 +181,7 @@ final class NPYRoundTripTests: XCTestCase {
         do {
             let dropped = try NPYStreamWriter(url: url, dtype: .float32, innerShape: [1])
             try dropped.append(floats: [1])
-            XCTAssertEqual(try leftovers().count, 1)
+            XCTAssertEqual(try leftovers().count, 0)
         }
         XCTAssertEqual(try leftovers(), [])
         XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))

@@ -21,13 +21,24 @@ final class InterruptAndHostileInputTests: CLITestCase {
         return (process, err)
     }
 
-    /// Waits until `count` files named `*.tmp-*` exist in `folder` (the outputs are being written).
-    func waitForTemporaryFile(in folder: URL, process: Process, count: Int = 1, timeout: TimeInterval = 120) -> [String] {
+    /// Waits until `process` (or, with `child`, its isolated import child) has `count` outputs in
+    /// flight in `folder`: unnamed files (`O_TMPFILE`, seen in /proc/PID/fd as `#inode
+    /// (deleted)`) or named `*.tmp-*` ones. Returns what it saw.
+    func waitForTemporaryFile(in folder: URL, process: Process, count: Int = 1, child: Bool = false,
+                              timeout: TimeInterval = 120) -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
+        let here = folder.resolvingSymlinksInPath().path + "/"
         while Date() < deadline, process.isRunning {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-            let temporary = names.filter { $0.contains(".tmp-") }
-            if temporary.count >= count { return temporary }
+            let pids = child ? importChildren() : [String(process.processIdentifier)]
+            var open: [String] = []
+            for pid in pids {
+                for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? [] {
+                    guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+                          target.hasPrefix(here) else { continue }
+                    if target.hasSuffix(" (deleted)") || target.contains(".tmp-") { open.append(target) }
+                }
+            }
+            if open.count >= count { return open }
             usleep(2000)
         }
         return []
@@ -36,6 +47,11 @@ final class InterruptAndHostileInputTests: CLITestCase {
     /// A .swm with one Dense layer of `inputs × units` float32 weights (256 MB by default): big
     /// enough that converting it takes a while.
     func writeBigModel(_ name: String, inputs: Int = 8192, units: Int = 8192) throws -> String {
+        try Self.bigModel(in: self, name, inputs: inputs, units: units)
+    }
+
+    /// ``writeBigModel(_:inputs:units:)`` for any CLI test.
+    static func bigModel(in test: CLITestCase, _ name: String, inputs: Int = 8192, units: Int = 8192) throws -> String {
         let kernel = TensorData(byteCount: inputs * units * 4) { raw in
             let floats = raw.bindMemory(to: Float.self)
             for i in stride(from: 0, to: floats.count, by: 1021) { floats[i] = Float(i % 97) / 97 }
@@ -45,7 +61,7 @@ final class InterruptAndHostileInputTests: CLITestCase {
             nodes: [Node(name: "dense", op: .linear(.dense(DenseAttributes(units: units))), inputs: ["x", "dense/kernel"])],
             weights: ["dense/kernel": Weight(info: TensorInfo(name: "dense/kernel", shape: [inputs, units], layout: .io), data: kernel)],
             metadata: Metadata(sourceFormat: "test"))
-        let path = self.path(name)
+        let path = test.path(name)
         try SWMWriter().write(graph, to: path)
         return path
     }
@@ -65,7 +81,7 @@ final class InterruptAndHostileInputTests: CLITestCase {
         let (process, _) = try start(["features", "mini.swm", "data", "--out", "f.npy", "--labels", "l.npy",
                                       "--size", "256,256", "--quiet"])
         let temporary = waitForTemporaryFile(in: directory, process: process, count: 2)
-        XCTAssertEqual(temporary.count, 2, "features streams both outputs to temporary files: \(temporary)")
+        XCTAssertEqual(temporary.count, 2, "features streams both outputs to unnamed files: \(temporary)")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .exit)
@@ -77,7 +93,7 @@ final class InterruptAndHostileInputTests: CLITestCase {
         _ = try writeBigModel("big.swm")
         let (process, _) = try start(["convert", "big.swm", "small.swm", "--dtype", "f16", "--quiet"])
         let temporary = waitForTemporaryFile(in: directory, process: process)
-        XCTAssertEqual(temporary.count, 1, "convert writes small.swm.tmp-XXXXXX first: \(temporary)")
+        XCTAssertEqual(temporary.count, 1, "convert writes an unnamed file first: \(temporary)")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .exit)
@@ -91,9 +107,9 @@ final class InterruptAndHostileInputTests: CLITestCase {
         XCTAssertEqual(try wtool("convert", "big.swm", "big.h5", "--quiet").status, 0)
         try FileManager.default.removeItem(atPath: path("big.swm"))
         let (process, _) = try start(["convert", "big.h5", "out.swm", "--quiet"])
-        // The child (`wtool _import`) creates out.swm.tmp-XXXXXX.
-        let temporary = waitForTemporaryFile(in: directory, process: process)
-        XCTAssertEqual(temporary.count, 1, "the child writes out.swm.tmp-XXXXXX: \(temporary)")
+        // The child (`wtool _import`) writes out.swm unnamed.
+        let temporary = waitForTemporaryFile(in: directory, process: process, child: true)
+        XCTAssertEqual(temporary.count, 1, "the child writes out.swm: \(temporary)")
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 143)

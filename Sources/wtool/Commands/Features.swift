@@ -18,10 +18,15 @@ struct FeaturesExtract: ParsableCommand {
               wtool features vgg16.h5 data/train --until block4_pool --out f.npy --labels l.npy --class-mode categorical
               wtool features vgg16.swm data/train --shard 0/4 --out f0.npy --labels l0.npy
               wtool features merge f0.npy f1.npy f2.npy f3.npy --out f.npy --labels l.npy
+              wtool features vgg16.swm data/train --out f.npy --labels l.npy --resume   # again after a kill: continues
 
             --shard I/N runs whole batches (shard I gets batches ⌊B·I/N⌋ up to ⌊B·(I+1)/N⌋ of the B batches), \
             so that `wtool features merge` gives back the unsharded arrays byte for byte; a shard may be empty. \
             Slurm and Kubernetes recipes: docs/cluster.md.
+
+            Without --resume an interrupted run leaves nothing (no output, no temporary file). With it, the \
+            checkpoint files stay until the run completes; run the same command with --resume to continue \
+            (a changed model, dataset or option is refused), or with --force to start over.
             """
     )
 
@@ -61,6 +66,9 @@ struct FeaturesExtract: ParsableCommand {
     @Flag(name: .long, help: "Overwrite the outputs if they exist.")
     var force = false
 
+    @Flag(name: .long, help: "Keep a checkpoint after every batch (OUT.partial, LABELS.partial, OUT.resume.json) and continue the one an interrupted run left: images already written are not computed again, and the result equals an uninterrupted run byte for byte.")
+    var resume = false
+
     @Flag(name: .long, help: "No progress bar or information on stderr.")
     var quiet = false
 
@@ -92,6 +100,7 @@ struct FeaturesExtract: ParsableCommand {
         job.runtime = runtime.executorOptions
         job.images = image.request
         job.overwrite = force
+        job.resume = resume
         try reportingErrors(path: model) {
             var bar: ProgressBar?
             defer { bar?.finish() }
@@ -105,6 +114,9 @@ struct FeaturesExtract: ParsableCommand {
             }, progress: { done, _ in bar?.update(done: done) })
             bar?.finish()
             bar = nil
+            if !quiet, outcome.resumed > 0 {
+                Terminal.info("resumed: \(outcome.resumed) images were done by the interrupted run")
+            }
             if !quiet {
                 Terminal.info("wrote \(out) \(outcome.featureShape), \(labels), \(outcome.sidecar)" + (outcome.skipped > 0 ? "; skipped \(outcome.skipped) unreadable images" : ""))
             }

@@ -17,13 +17,15 @@ struct Import: ParsableCommand {
     @Option var dtype: String?
     @Option var memoryLimit: Int = 8 << 30
     @Option var cpuLimit: Int = 600
+    @Option var parentPid: Int32?
     @Flag var force = false
 
     func run() throws {
         let options = try architecture.loadOptions(until: cut.until)
         try reportingErrors(path: input) {
             try IsolatedImporter.runChild(input: input, output: output, options: options, floatStorage: dtype.flatMap(DType.init(shortName:)),
-                                          overwrite: force, memoryBytes: memoryLimit, cpuSeconds: cpuLimit)
+                                          overwrite: force, memoryBytes: memoryLimit, cpuSeconds: cpuLimit,
+                                          parentPID: parentPid)
         }
     }
 }

@@ -22,7 +22,9 @@ struct ImageOptions: ParsableArguments {
         if let rescale, (try? Preprocessing.parseRescale(rescale)) == nil {
             throw ValidationError("--rescale must be a number or a fraction such as 1/255")
         }
-        if let size, parsedSize(size) == nil { throw ValidationError("--size must be H,W, e.g. 150,150") }
+        if let size, parsedSize(size) == nil {
+            throw ValidationError("--size must be H,W with each side 1 to 16384, e.g. 150,150")
+        }
         if ResizeMethod(rawValue: resize) == nil { throw ValidationError("--resize must be nearest or bilinear") }
     }
 

@@ -12,6 +12,7 @@ enum Interrupts {
 
     /// Call once, first thing in `main`.
     static func install() {
+        Interruption.installTruncationHandler()
         let queue = DispatchQueue(label: "wtool.interrupts")
         for signalNumber in [SIGINT, SIGTERM] {
             // Dispatch delivers the signal to the handler below; the default action (die on

@@ -25,6 +25,9 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(name: .long, help: "With --arch mobilenet: the width multiplier alpha (default 1.0; Keras's are 0.25, 0.5, 0.75, 1.0).")
     var alpha: Double?
 
+    @Option(name: .long, help: "Refuse graphs of more nodes than this (default 100000; hostile files declare millions).")
+    var maxNodes: Int?
+
     func validate() throws {
         if arch != nil, config != nil { throw ValidationError("--arch and --config are alternatives; pass one") }
         if arch == nil, inputShape != nil || includeTop || pooling != nil || alpha != nil {
@@ -35,6 +38,7 @@ struct ArchitectureOptions: ParsableArguments {
             throw ValidationError("--input-shape must be H,W,C, e.g. 150,150,3")
         }
         if let pooling, !["avg", "max"].contains(pooling) { throw ValidationError("--pooling must be avg or max") }
+        if let maxNodes, maxNodes <= 0 { throw ValidationError("--max-nodes must be positive") }
     }
 
     private func parsedShape(_ text: String) -> [Int]? {
@@ -44,8 +48,10 @@ struct ArchitectureOptions: ParsableArguments {
     }
 
     /// Load options for these flags plus an optional cut.
+    /// Also applies `--max-nodes` to this process (and, through the import arguments, its child).
     func loadOptions(until: String?, isolation: IsolatedImporter? = nil) throws -> LoadOptions {
-        LoadOptions(architecture: try spec(), configPath: config, until: until, isolation: isolation)
+        if let maxNodes { LoadOptions.setMaxNodes(maxNodes) }
+        return LoadOptions(architecture: try spec(), configPath: config, until: until, isolation: isolation)
     }
 
     func spec() throws -> ApplicationSpec? {

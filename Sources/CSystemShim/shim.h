@@ -1,0 +1,52 @@
+#ifndef WTOOL_CSYSTEMSHIM_H
+#define WTOOL_CSYSTEMSHIM_H
+// Linux system interfaces Swift cannot import, each behind a `csystem_`-prefixed function (style:
+// DESIGN.md §7.2). Header-only: nothing to link.
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+
+/// `O_TMPFILE` for `open(2)`, or 0 where the platform has none. glibc defines the macro only
+/// under `_GNU_SOURCE`, as `(__O_TMPFILE | __O_DIRECTORY)`; Swift imports neither spelling.
+static inline int csystem_o_tmpfile(void) {
+#if defined(__O_TMPFILE)
+    return __O_TMPFILE;
+#elif defined(O_TMPFILE)
+    return O_TMPFILE;
+#else
+    return 0;
+#endif
+}
+
+/// `prctl(PR_SET_PDEATHSIG, signal)`: the kernel sends `signal` to this process when the thread
+/// that created it exits. `prctl` is variadic, which Swift cannot call. Returns -1 (errno
+/// ENOSYS) off Linux.
+static inline int csystem_set_parent_death_signal(int signal) {
+#ifdef __linux__
+    return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL);
+#else
+    (void)signal;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/// The faulting address of a SIGBUS/SIGSEGV `siginfo_t` (`si_addr` is a macro over nested unions).
+static inline uintptr_t csystem_fault_address(const siginfo_t *info) {
+    return (uintptr_t)info->si_addr;
+}
+
+/// Installs `handler` as an `SA_SIGINFO` handler for `signal` (the `sa_sigaction` member is
+/// behind a union and a macro). Returns `sigaction`'s result.
+static inline int csystem_install_siginfo_handler(int signal, void (*handler)(int, siginfo_t *, void *)) {
+    struct sigaction action;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_SIGINFO;
+    action.sa_sigaction = handler;
+    return sigaction(signal, &action, 0);
+}
+#endif
