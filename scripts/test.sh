@@ -19,7 +19,7 @@
 #      ONNX round trip and `run` against onnxruntime (docs/realworld-onnx.md is its report);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
 #      scripts/make_corpus.py generates from the samples (scripts/corpus_check.py), and each
-#      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 30) s (scripts/fuzz.sh: 5 targets);
+#      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 30) s (scripts/fuzz.sh: 6 targets);
 #   7. faults and bombs (issue #18): scripts/fault_injection.py (real ENOSPC on a small tmpfs, a
 #      read-only bind mount, a vanished folder, kill -9/SIGTERM/SIGINT at spread-out moments,
 #      concurrent writers, sources truncated mid-read, features --resume; needs root) and the
