@@ -107,17 +107,7 @@ public final class AtomicOutput {
 
     /// Appends bytes at the current position.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var base = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let n = Glibc.write(fd, base, remaining)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError.system(path: destination, operation: .write, errno: errno)
-            }
-            base += n
-            remaining -= n
-        }
+        try writeFully(fd, bytes, path: destination)
     }
 
     /// Appends bytes at the current position.
