@@ -22,6 +22,10 @@ let package = Package(
         // Not "CZlib": ZIPFoundation already defines a module of that name.
         .systemLibrary(name: "CZlibShim", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Hot loops no library covers (Winograd tile transforms, epilogues), AVX-512/AVX2/portable
+        // paths chosen at run time (Sources/CKernels/include/wt_kernels.h).
+        .target(name: "CKernels"),
+
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ModelIR"),
         // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code.
@@ -39,7 +43,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG", "FileSupport"]),
         // OpenBLAS (Debian libopenblas0) is loaded at run time: see Sources/Runtime/Kernels/_BLAS.swift.
         // The runtime knows no file: its kernel store comes through ExecutorOptions.kernelStore.
-        .target(name: "Runtime", dependencies: ["ModelIR"]),
+        .target(name: "Runtime", dependencies: ["ModelIR", "CKernels"]),
         .target(name: "Verify", dependencies: ["ModelIR", "Runtime", "NPY"]),
         // The library owns the pipelines; it wires FileSupport's stores into the runtime.
         .target(name: "WTool", dependencies: [
@@ -63,6 +67,7 @@ let package = Package(
         .testTarget(name: "NPYTests", dependencies: ["NPY"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ModelIR", "_TestSupport"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "WToolTests", dependencies: [
             "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "_TestSupport",
         ]),
