@@ -39,10 +39,13 @@ CLI_ALLOWED = {"WTool", "ArgumentParser"}
 RUNTIME_FORBIDDEN = {"FileSupport", "SWMFormat", "KerasFormat", "ONNXFormat", "HDF5", "CHDF5", "NPY", "ImageIO"}
 
 # C targets of ours, with why each exists. Each is a leaf (no dependency of ours) that only the
-# runtime (and its own tests) may import: the kernels are the runtime's.
+# runtime (and its own tests) may import: the kernels are the runtime's, and oneDNN is reached
+# through it alone.
 C_TARGETS = {
     "CKernels": "hot loops no library covers (Winograd tile transforms, epilogues) with AVX-512/AVX2/portable "
                 "paths picked at run time; tests compare every path with the portable one",
+    "CDNNL": "oneDNN's convolutions through a library opened on first use (dlopen), so that commands that never "
+             "convolve do not load it",
 }
 C_IMPORTERS = {"Runtime", "CKernelsTests", "RuntimeTests"}
 

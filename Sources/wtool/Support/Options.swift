@@ -68,7 +68,7 @@ struct CutOptions: ParsableArguments {
 /// How the CPU runtime runs a model: `--conv`, `--threads`.
 struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "3x3 stride-1 convolutions: auto (per layer, the cheapest of Winograd F(4x4,3x3), F(2x2,3x3) and im2col), im2col, winograd-2x2 or winograd-4x4.",
+        "Convolutions: auto (per layer: Winograd F(4x4,3x3)/F(2x2,3x3) where a cost model says it is cheaper, oneDNN for the rest), onednn (oneDNN everywhere), im2col (im2col + SGEMM and direct depthwise loops: no reordered or transformed weights in memory), winograd-2x2 or winograd-4x4.",
         valueName: "algorithm"))
     var conv: ConvolutionAlgorithm = .auto
 
@@ -76,7 +76,7 @@ struct RuntimeOptions: ParsableArguments {
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Directory that keeps Winograd-transformed kernels between runs, so the next load maps them instead of transforming; 'none' to transform every time. Default: $WTOOL_KERNEL_CACHE, else $XDG_CACHE_HOME/wtool/kernels, else ~/.cache/wtool/kernels (at most 4 GiB, least recently used removed first).",
+        "Directory that keeps Winograd-transformed and oneDNN-reordered kernels between runs, so the next load maps them instead of transforming; 'none' to transform every time. Default: $WTOOL_KERNEL_CACHE, else $XDG_CACHE_HOME/wtool/kernels, else ~/.cache/wtool/kernels (at most 4 GiB, least recently used removed first).",
         valueName: "dir"))
     var kernelCache: String?
 
