@@ -26,6 +26,11 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// offered, keyed by that source, the transform and the shape. Nil (the default) transforms
     /// at every load and keeps nothing. The WTool library's `kernelCache` sets a directory store.
     public var kernelStore: (any KernelStore)?
+    /// `.low` makes `auto` convolutions take the kernels that keep no transformed or reordered
+    /// copy of the weights (im2col + SGEMM and the direct depthwise loop, which read the weights
+    /// where they are mapped); the WTool library also chooses it when a cgroup memory limit is
+    /// tight for the model.
+    public var memory: MemoryPreference = .normal
     /// Below this many floats a non-BLAS loop stays on the calling thread. Tests lower it to drive
     /// the split paths with small shapes.
     var minimumParallelWork: Int
@@ -49,7 +54,7 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// Equal when every option is, the kernel store being the same object.
     public static func == (a: ExecutorOptions, b: ExecutorOptions) -> Bool {
         a.batchNormalization == b.batchNormalization && a.fuseActivations == b.fuseActivations && a.layoutPasses == b.layoutPasses
-            && a.threads == b.threads
+            && a.threads == b.threads && a.memory == b.memory
             && a.scratchBytes == b.scratchBytes && a.convolution == b.convolution
             && a.kernelStore.map(ObjectIdentifier.init) == b.kernelStore.map(ObjectIdentifier.init)
             && a.minimumParallelWork == b.minimumParallelWork && a.minimumGemmRows == b.minimumGemmRows
@@ -80,6 +85,14 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable {
 
     /// Whether convolutions that do not run on Winograd go to oneDNN.
     var usesOneDNN: Bool { self == .auto || self == .onednn }
+}
+
+/// How much memory an ``Executor`` may spend on faster kernels.
+public enum MemoryPreference: String, Sendable, Equatable, CaseIterable {
+    /// Transformed (Winograd) and reordered (oneDNN) weights where they are faster.
+    case normal
+    /// No weight copies: `auto` convolutions run as `im2col`.
+    case low
 }
 
 /// How a BatchNormalization is executed when it directly follows a layer that can absorb it.

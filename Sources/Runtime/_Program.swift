@@ -57,7 +57,7 @@ final class _Program: @unchecked Sendable {
 
         init(_ options: ExecutorOptions, parallel: _Parallel) {
             self.scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
-            self.convolution = options.convolution
+            self.convolution = options.memory == .low && options.convolution == .auto ? .im2col : options.convolution
             self.parallel = parallel
             self.minimumGemmRows = max(options.minimumGemmRows, 1)
             self.kernelCache = options.kernelStore.map { _KernelCache(store: $0) }

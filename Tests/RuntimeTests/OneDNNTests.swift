@@ -141,3 +141,17 @@ extension OneDNNTests {
         }
     }
 }
+
+extension OneDNNTests {
+    /// `memory: .low` turns `auto` into im2col: no reordered or transformed weights.
+    func testLowMemoryKeepsNoWeightCopies() throws {
+        let pointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1]), cin: 16)
+        let winograd = convGraph(ConvAttributes(filters: 32, kernelSize: [3, 3], padding: .same), cin: 32)
+        for graph in [pointwise, winograd] {
+            var options = ExecutorOptions()
+            options.memory = .low
+            let kernel = try XCTUnwrap(Executor(graph: graph, options: options).program.steps.first?.kernel as? _Conv2DKernel)
+            XCTAssertTrue(kernel.kernel.isView(of: graph.weights["k"]!.data))
+        }
+    }
+}

@@ -72,6 +72,11 @@ struct RuntimeOptions: ParsableArguments {
         valueName: "algorithm"))
     var conv: ConvolutionAlgorithm = .auto
 
+    @Option(name: .long, help: ArgumentHelp(
+        "normal, or low: convolutions without transformed or reordered weight copies (im2col and direct loops; also chosen when a cgroup memory limit is under 5x the weights + 256 MiB).",
+        valueName: "preference"))
+    var memory: MemoryPreference = .normal
+
     @Option(name: .long, help: "Threads for the maths (default: one per core).")
     var threads: Int?
 
@@ -86,7 +91,9 @@ struct RuntimeOptions: ParsableArguments {
     }
 
     var executorOptions: ExecutorOptions {
-        ExecutorOptions(threads: threads, convolution: conv, kernelCache: kernelCacheDirectory)
+        var options = ExecutorOptions(threads: threads, convolution: conv, kernelCache: kernelCacheDirectory)
+        options.memory = memory
+        return options
     }
 
     /// The kernel cache directory this invocation uses, or nil for none.
@@ -96,6 +103,7 @@ struct RuntimeOptions: ParsableArguments {
 }
 
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
+extension MemoryPreference: ExpressibleByArgument {}
 
 /// Whether HDF5 files are parsed in an isolated child process (the default).
 struct IsolationOptions: ParsableArguments {
