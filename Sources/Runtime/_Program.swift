@@ -134,6 +134,12 @@ final class _Program: @unchecked Sendable {
                 let gemm = _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
                                          minimumChunkRows: minimumGemmRows * parallel.workers)
                 guard lowering.convolution.usesOneDNN else { return gemm }
+                // `auto` keeps strided 1×1 convolutions (ResNet's and Xception's projection
+                // shortcuts) on SGEMM: measured 3–5× faster than oneDNN on ResNet50's at batch 1
+                // (docs/performance.md).
+                if lowering.convolution == .auto, a.kernelSize.allSatisfy({ $0 == 1 }), a.strides.contains(where: { $0 > 1 }) {
+                    return gemm
+                }
                 let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
                                                            groups: a.groups, inChannels: inChannels, outChannels: a.filters)
                 return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,

@@ -24,14 +24,17 @@ final class OneDNNTests: XCTestCase {
         try XCTUnwrap(Executor(graph: graph, options: ExecutorOptions(convolution: convolution)).program.steps.first?.kernel)
     }
 
-    /// `auto`: Winograd for a 3×3 stride-1 layer on a large map with enough channels, oneDNN for
-    /// the rest; `onednn` everywhere; `im2col` never.
+    /// `auto`: Winograd for a 3×3 stride-1 layer on a large map with enough channels, SGEMM for a
+    /// strided 1×1, oneDNN for the rest; `onednn` everywhere; `im2col` never.
     func testChoicePerLayer() throws {
         let pointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1]), cin: 16)
         let strided = convGraph(ConvAttributes(filters: 32, kernelSize: [3, 3], strides: [2, 2], padding: .same), cin: 16)
         let winograd = convGraph(ConvAttributes(filters: 32, kernelSize: [3, 3], padding: .same), cin: 32)
+        let stridedPointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1], strides: [2, 2]), cin: 16)
         XCTAssertTrue(try kernel(pointwise, .auto) is _OneDNNConv2DKernel)
         XCTAssertTrue(try kernel(strided, .auto) is _OneDNNConv2DKernel)
+        XCTAssertTrue(try kernel(stridedPointwise, .auto) is _Conv2DKernel, "a strided 1x1 stays on SGEMM")
+        XCTAssertTrue(try kernel(stridedPointwise, .onednn) is _OneDNNConv2DKernel)
         XCTAssertTrue(try kernel(winograd, .auto) is _WinogradConv2DKernel)
         XCTAssertTrue(try kernel(winograd, .onednn) is _OneDNNConv2DKernel)
         for graph in [pointwise, strided, winograd] { XCTAssertTrue(try kernel(graph, .im2col) is _Conv2DKernel) }
