@@ -24,6 +24,12 @@ let package = Package(
         // Linux interfaces Swift cannot import (O_TMPFILE, prctl, siginfo's si_addr); header only.
         .systemLibrary(name: "CSystemShim"),
 
+        // Hot loops no library covers (Winograd tile transforms, epilogues), AVX-512/AVX2/portable
+        // paths chosen at run time (Sources/CKernels/include/wt_kernels.h).
+        .target(name: "CKernels"),
+        // oneDNN (Debian libdnnl-dev headers; libdnnl.so.2 is dlopen'ed on first use, not linked:
+        // Sources/CDNNL/include/wt_dnnl.h says why).
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ModelIR"),
         // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code;
@@ -44,7 +50,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CJPEG", "CPNG", "FileSupport"]),
         // OpenBLAS (Debian libopenblas0) is loaded at run time: see Sources/Runtime/Kernels/_BLAS.swift.
         // The runtime knows no file: its kernel store comes through ExecutorOptions.kernelStore.
-        .target(name: "Runtime", dependencies: ["ModelIR"]),
+        .target(name: "Runtime", dependencies: ["ModelIR", "CKernels", "CDNNL"]),
         .target(name: "Verify", dependencies: ["ModelIR", "Runtime", "NPY"]),
         // The library owns the pipelines; it wires FileSupport's stores into the runtime.
         .target(name: "WTool", dependencies: [
@@ -70,6 +76,7 @@ let package = Package(
         .testTarget(name: "NPYTests", dependencies: ["NPY"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "NPY"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "ModelIR", "_TestSupport"]),
+        .testTarget(name: "CKernelsTests", dependencies: ["CKernels"]),
         .testTarget(name: "WToolTests", dependencies: [
             "WTool", "FileSupport", "KerasFormat", "ModelIR", "NPY", "Runtime", "SWMFormat", "SafetensorsFormat", "_TestSupport",
         ]),

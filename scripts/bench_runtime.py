@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Inference benchmark: wtool vs onnxruntime vs Keras on the same model, machine and run.
 
-Usage: python scripts/bench_runtime.py --reference DIR [--model vgg16[,resnet50,...]] [--batches 1,20]
+Usage: python scripts/bench_runtime.py --reference DIR [--model all|vgg16[,resnet50,...]] [--batches 1,20]
                                        [--runs 5] [--rounds 5] [--conv auto[,im2col,...]]
                                        [--process] [--wtool .build/release/wtool] [--json OUT]
 
@@ -11,6 +11,11 @@ ratio is the median over rounds of that round's ratio; per-engine times are medi
 batches. wtool runs as `wtool bench` subprocesses (its in-process batch time; load not counted);
 onnxruntime and Keras run in this process. Several --model names and several wtool --conv
 algorithms are measured in the same run.
+
+--model all (the default) measures the six seed models (VGG16, VGG19, ResNet50, InceptionV3,
+Xception, MobileNet) and the keras.applications models of the Keras-reach issue the reference set
+has (MobileNetV2, EfficientNetB0; those missing are listed), and ends with one table of the
+wtool ÷ onnxruntime ratios, model by batch, for the README.
 
 --process adds, for the first model: `wtool run` on one photo as a whole process (start to .npy
 written), with its kernel cache warm and (for Winograd) without one, next to `python -c` doing the same with onnxruntime (PIL load, Keras's nearest resize,
@@ -28,7 +33,7 @@ from wtool_scripts.common import add_wtool_option, import_keras, rel_error, run_
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", required=True)
-    ap.add_argument("--model", default="vgg16", help="model name(s) from the manifest, comma-separated")
+    ap.add_argument("--model", default="all", help="model name(s) from the manifest, comma-separated, or 'all'")
     ap.add_argument("--batches", default="1,20")
     ap.add_argument("--runs", type=int, default=5, help="batches per engine per round")
     ap.add_argument("--rounds", type=int, default=5)
@@ -39,11 +44,43 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(args.reference, "manifest.json")))
-    results = [bench(args, manifest, name) for name in args.model.split(",")]
+    names = args.model.split(",")
+    missing = []
+    if args.model == "all":
+        present = {m["name"] for m in manifest["models"] if "onnx" in m["flavours"]}
+        names = [n for n in SEED_MODELS + EXTRA_MODELS if n in present]
+        missing = [n for n in SEED_MODELS + EXTRA_MODELS if n not in present]
+    results = [bench(args, manifest, name) for name in names]
+    print_table(args, results, missing)
     if args.process:
-        results[0]["process"] = process_bench(args, manifest, args.model.split(",")[0])
+        results[0]["process"] = process_bench(args, manifest, names[0])
     if args.json:
         json.dump(results if len(results) > 1 else results[0], open(args.json, "w"), indent=1)
+
+
+SEED_MODELS = ["vgg16", "vgg19", "resnet50", "inception_v3", "xception", "mobilenet"]
+# The Keras-reach issue's keras.applications models, measured when the reference set has them.
+EXTRA_MODELS = ["mobilenet_v2", "efficientnet_b0"]
+
+
+def print_table(args, results, missing):
+    """The wtool ÷ onnxruntime table: one row per model, one column per batch (median of rounds)."""
+    batches = [int(b) for b in args.batches.split(",")]
+    convs = args.conv.split(",")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\nwtool ÷ onnxruntime, median over {args.rounds} interleaved rounds (lower is faster; "
+          f"load average at the end {load:.2f}):")
+    header = "| model | input | " + " | ".join(f"batch {b}" + (f" {c}" if len(convs) > 1 else "") for b in batches for c in convs)
+    print(header + " | wtool ms/image (batch " + ", ".join(map(str, batches)) + ") |")
+    print("|---" * (2 + len(batches) * len(convs) + 1) + "|")
+    for r in results:
+        by_batch = {row["batch"]: row for row in r["rows"]}
+        cells = [f"{by_batch[b]['ratio_vs_onnxruntime'][f'wtool:{c}']:.2f}" for b in batches for c in convs]
+        ms = ", ".join(f"{by_batch[b]['ms_per_image'][f'wtool:{convs[0]}']:.1f}" for b in batches)
+        size = "x".join(str(d) for d in r["input_shape"][:2])
+        print(f"| {r['model']} | {size} | " + " | ".join(cells) + f" | {ms} |")
+    if missing:
+        print(f"not in the reference set (not measured): {', '.join(missing)}")
 
 
 def model_files(args, manifest, name):

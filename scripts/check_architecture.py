@@ -10,6 +10,8 @@ lines of every Swift file in each target's directory, and prints one line per vi
   CHDF5, NPY, ImageIO);
 - FileSupport imports model code (ModelIR, or any other module of ours but the system shim
   CSystemShim);
+- a C target of ours (C_TARGETS) is imported by anything but the runtime and tests, or depends on
+  a target;
 - a target imports a module of ours, or a package product, that it does not declare directly
   in Package.swift, or declares one that none of its files imports.
 
@@ -38,6 +40,17 @@ CLI_ALLOWED = {"WTool", "ArgumentParser"}
 # The C shim FileSupport may use: system interfaces only, no model code (docs/architecture.md).
 FILESUPPORT_ALLOWED = {"CSystemShim"}
 RUNTIME_FORBIDDEN = {"FileSupport", "SWMFormat", "KerasFormat", "ONNXFormat", "HDF5", "CHDF5", "NPY", "ImageIO"}
+
+# C targets of ours, with why each exists. Each is a leaf (no dependency of ours) that only the
+# runtime (and its own tests) may import: the kernels are the runtime's, and oneDNN is reached
+# through it alone.
+C_TARGETS = {
+    "CKernels": "hot loops no library covers (Winograd tile transforms, epilogues) with AVX-512/AVX2/portable "
+                "paths picked at run time; tests compare every path with the portable one",
+    "CDNNL": "oneDNN's convolutions through a library opened on first use (dlopen), so that commands that never "
+             "convolve do not load it",
+}
+C_IMPORTERS = {"Runtime", "CKernelsTests", "RuntimeTests"}
 
 TARGET_KINDS = ("target", "executableTarget", "testTarget", "systemLibrary")
 IMPORT = re.compile(
@@ -135,6 +148,8 @@ def check(repo):
     violations = []
     for name, kind, directory, deps in targets:
         root = os.path.join(repo, directory)
+        if name in C_TARGETS and deps:
+            violations.append(f"Package.swift: {name} is a C leaf and declares {sorted(deps)}")
         if kind == "systemLibrary" or not os.path.isdir(root):
             continue
         imported = set()
@@ -151,6 +166,8 @@ def check(repo):
                         violations.append(f"{place}: the CLI may import only WTool, ArgumentParser and system modules")
                     elif name == "Runtime" and module in RUNTIME_FORBIDDEN:
                         violations.append(f"{place}: the runtime knows no file or format (its kernel store comes through ExecutorOptions)")
+                    elif module in C_TARGETS and name not in C_IMPORTERS:
+                        violations.append(f"{place}: {module} ({C_TARGETS[module]}) is the runtime's alone")
                     elif name == "FileSupport" and module in ours and module not in FILESUPPORT_ALLOWED:
                         violations.append(f"{place}: FileSupport is the I/O leaf and imports no model code")
                     elif (module in ours or module in products) and module not in deps and module != name:

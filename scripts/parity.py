@@ -12,8 +12,9 @@ Checks, per model and flavour:
   verify   `wtool verify` on the real photos (JPEG/PNG decoding, resizing and preprocessing in
            wtool, as Keras's load_img + preprocess_input) against Keras's outputs, from the .swm
            and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image; for the
-           Keras 3 .h5 also with each convolution algorithm forced (`--conv im2col`,
-           `winograd-2x2`, `winograd-4x4`; the default `auto` mixes them per layer), and once
+           Keras 3 .h5 also with each convolution algorithm forced (`--conv im2col`, `onednn`,
+           `winograd-2x2`, `winograd-4x4`; the default `auto` mixes them per layer), with the C
+           kernels' portable path (`WTOOL_ISA=portable`), and once
            more from the .swm with the transformed kernels mapped from the kernel cache the
            first run filled (the same outputs, to the bit).
   h5 out   `wtool convert` (.swm -> Keras .h5, full and --weights-only) loaded by Keras 3 AND

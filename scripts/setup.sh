@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what wtool needs and is missing on this machine, and nothing else:
-#   - Debian -dev packages the Swift package links (libhdf5, OpenBLAS, libjpeg-turbo, libpng, zlib);
+#   - Debian -dev packages the Swift package links or opens (libhdf5, OpenBLAS, oneDNN, libjpeg-turbo, libpng, zlib);
 #   - with --python: the Python reference tools (Keras, TensorFlow, tf2onnx, onnxruntime, h5py, …) in a
 #     virtual environment shared by checkouts on this machine: $WTOOL_CACHE/venv-<hash of requirements>.
 # Idempotent: a second run checks and returns in a second.
@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 WTOOL_CACHE=${WTOOL_CACHE:-$HOME/.cache/wtool}
-packages=(libhdf5-dev libopenblas-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config)
+packages=(libhdf5-dev libopenblas-dev libdnnl-dev libjpeg62-turbo-dev libpng-dev zlib1g-dev pkg-config)
 optional=(graphviz)
 
 missing=()

@@ -26,6 +26,11 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// offered, keyed by that source, the transform and the shape. Nil (the default) transforms
     /// at every load and keeps nothing. The WTool library's `kernelCache` sets a directory store.
     public var kernelStore: (any KernelStore)?
+    /// `.low` makes `auto` convolutions take the kernels that keep no transformed or reordered
+    /// copy of the weights (im2col + SGEMM and the direct depthwise loop, which read the weights
+    /// where they are mapped); the WTool library also chooses it when a cgroup memory limit is
+    /// tight for the model.
+    public var memory: MemoryPreference = .normal
     /// Below this many floats a non-BLAS loop stays on the calling thread. Tests lower it to drive
     /// the split paths with small shapes.
     var minimumParallelWork: Int
@@ -49,21 +54,27 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// Equal when every option is, the kernel store being the same object.
     public static func == (a: ExecutorOptions, b: ExecutorOptions) -> Bool {
         a.batchNormalization == b.batchNormalization && a.fuseActivations == b.fuseActivations && a.layoutPasses == b.layoutPasses
-            && a.threads == b.threads
+            && a.threads == b.threads && a.memory == b.memory
             && a.scratchBytes == b.scratchBytes && a.convolution == b.convolution
             && a.kernelStore.map(ObjectIdentifier.init) == b.kernelStore.map(ObjectIdentifier.init)
             && a.minimumParallelWork == b.minimumParallelWork && a.minimumGemmRows == b.minimumGemmRows
     }
 }
 
-/// How a Conv2D with a 3×3 kernel, unit strides and dilations and one group is computed. Other
-/// convolutions always use im2col + SGEMM (1×1 ones without im2col).
+/// How convolutions are computed. Whatever the choice, a layer a kernel cannot take runs on the
+/// next one that can (oneDNN → im2col + SGEMM, or the direct depthwise loop).
 public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable {
-    /// Per layer, whichever of F(4×4, 3×3), F(2×2, 3×3) and im2col a cost model says is cheapest
-    /// for the layer's declared output size (F(4×4) on large maps, F(2×2) on small ones, im2col
-    /// on the smallest and on thin inputs of fewer than 16 channels).
+    /// Per layer: a 3×3 stride-1 Conv2D with at least 16 input channels on Winograd when a cost
+    /// model says a Winograd variant is cheaper than a direct product for its declared output size
+    /// (F(4×4) on large maps, F(2×2) on small ones); every other convolution, depthwise and
+    /// separable one on oneDNN (weights reordered once, bias, batch norm and piecewise-linear
+    /// activations fused), or im2col + SGEMM and the direct depthwise loop when oneDNN is not
+    /// installed. The rule, and the measurements behind it, are in docs/performance.md.
     case auto
-    /// im2col + SGEMM everywhere: no transformed kernels in memory, the smallest rounding error.
+    /// oneDNN for every convolution it takes (no Winograd).
+    case onednn
+    /// im2col + SGEMM (and the direct depthwise loop) everywhere: no transformed or reordered
+    /// kernels in memory (the weights are read where they are mapped), the smallest rounding error.
     case im2col
     /// Winograd F(2×2, 3×3) for every eligible layer: 2.25× fewer multiplications, the kernel
     /// transformed at load (16/9 of its size, owned memory).
@@ -71,6 +82,17 @@ public enum ConvolutionAlgorithm: String, Sendable, Equatable, CaseIterable {
     /// Winograd F(4×4, 3×3): 4× fewer multiplications, 4× the kernel's memory, a larger
     /// rounding error.
     case winograd4x4 = "winograd-4x4"
+
+    /// Whether convolutions that do not run on Winograd go to oneDNN.
+    var usesOneDNN: Bool { self == .auto || self == .onednn }
+}
+
+/// How much memory an ``Executor`` may spend on faster kernels.
+public enum MemoryPreference: String, Sendable, Equatable, CaseIterable {
+    /// Transformed (Winograd) and reordered (oneDNN) weights where they are faster.
+    case normal
+    /// No weight copies: `auto` convolutions run as `im2col`.
+    case low
 }
 
 /// How a BatchNormalization is executed when it directly follows a layer that can absorb it.

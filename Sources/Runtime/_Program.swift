@@ -57,7 +57,7 @@ final class _Program: @unchecked Sendable {
 
         init(_ options: ExecutorOptions, parallel: _Parallel) {
             self.scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
-            self.convolution = options.convolution
+            self.convolution = options.memory == .low && options.convolution == .auto ? .im2col : options.convolution
             self.parallel = parallel
             self.minimumGemmRows = max(options.minimumGemmRows, 1)
             self.kernelCache = options.kernelStore.map { _KernelCache(store: $0) }
@@ -131,12 +131,29 @@ final class _Program: @unchecked Sendable {
                                                  scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel,
                                                  cache: lowering.kernelCache)
                 }
-                return _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                     minimumChunkRows: minimumGemmRows * parallel.workers)
+                let gemm = _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
+                                         minimumChunkRows: minimumGemmRows * parallel.workers)
+                guard lowering.convolution.usesOneDNN else { return gemm }
+                // `auto` keeps strided 1×1 convolutions (ResNet's and Xception's projection
+                // shortcuts) on SGEMM: measured 3–5× faster than oneDNN on ResNet50's at batch 1
+                // (docs/performance.md).
+                if lowering.convolution == .auto, a.kernelSize.allSatisfy({ $0 == 1 }), a.strides.contains(where: { $0 > 1 }) {
+                    return gemm
+                }
+                let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
+                                                           groups: a.groups, inChannels: inChannels, outChannels: a.filters)
+                return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
+                              cache: lowering.kernelCache, fallback: gemm)
             case .depthwise(let a):
                 guard isConstant("depthwise_kernel"), isConstant("bias"), let k = try constant("depthwise_kernel") else { return nil }
                 let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
-                return _DepthwiseConv2DKernel(kernel: k, epilogue: epilogue, attributes: a)
+                let direct = _DepthwiseConv2DKernel(kernel: k, epilogue: epilogue, attributes: a)
+                guard lowering.convolution.usesOneDNN, let channels = inputShape?.last, channels > 0,
+                      k.count == a.kernelSize.reduce(1, *) * channels * a.depthMultiplier else { return direct }
+                let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
+                                                           groups: channels, inChannels: channels, outChannels: channels * a.depthMultiplier)
+                return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
+                              cache: lowering.kernelCache, fallback: direct)
             case .separable(let a):
                 guard isConstant("depthwise_kernel"), isConstant("pointwise_kernel"), isConstant("bias"),
                       let d = try constant("depthwise_kernel"), let p = try constant("pointwise_kernel") else { return nil }
@@ -151,7 +168,26 @@ final class _Program: @unchecked Sendable {
                     }
                     kernel.depthwiseEpilogue = _Epilogue(bias: bias, batchNorm: stage.batchNorm.map(owned), activation: stage.activation)
                 }
-                return kernel
+                guard lowering.convolution.usesOneDNN, let channels = inputShape?.last, channels > 0,
+                      d.count == a.kernelSize.reduce(1, *) * channels * a.depthMultiplier,
+                      p.count == channels * a.depthMultiplier * a.filters else { return kernel }
+                let middle = channels * a.depthMultiplier
+                let stage = kernel.depthwiseEpilogue ?? _Epilogue(bias: nil, activation: .linear)
+                let dwGeometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
+                                                             groups: channels, inChannels: channels, outChannels: middle)
+                let pwGeometry = _OneDNNConvolution.Geometry(kernelSize: [1, 1], strides: [1, 1], dilations: [1, 1],
+                                                             groups: 1, inChannels: middle, outChannels: a.filters)
+                let middleShape = inputShape.flatMap { s in outputShape.map { [s[0], $0[1], $0[2], middle] } }
+                guard let dw = _OneDNNConvolution(kernel: d, geometry: dwGeometry, padding: a.padding, bias: stage.bias,
+                                                  scaleShift: stage.scaleShift, activation: stage.activation,
+                                                  sampleInput: inputShape ?? [], cache: lowering.kernelCache),
+                      let pw = _OneDNNConvolution(kernel: p, geometry: pwGeometry, padding: .valid, bias: epilogue.bias,
+                                                  scaleShift: epilogue.scaleShift, activation: epilogue.activation,
+                                                  sampleInput: middleShape ?? [], cache: lowering.kernelCache)
+                else { return kernel }
+                return _OneDNNSeparableConv2DKernel(depthwise: dw, depthwiseActivation: dw.fusedActivation == nil ? stage.activation : .linear,
+                                                    pointwise: pw, activation: pw.fusedActivation == nil ? epilogue.activation : .linear,
+                                                    fallback: kernel)
             case .transposed:
                 return nil
             }
@@ -227,6 +263,17 @@ final class _Program: @unchecked Sendable {
         return kernel.constants.count < node.inputs.count ? kernel : nil
     }
 
+    /// A convolution on oneDNN with `fallback` for shapes it refuses, or `fallback` alone when
+    /// oneDNN is unavailable or refuses the layer.
+    private static func oneDNN(kernel: _FloatWeights, geometry: _OneDNNConvolution.Geometry, padding: Padding, epilogue: _Epilogue,
+                               input: [Int]?, cache: _KernelCache?, fallback: any _Kernel) -> any _Kernel {
+        guard let convolution = _OneDNNConvolution(kernel: kernel, geometry: geometry, padding: padding, bias: epilogue.bias,
+                                                   scaleShift: epilogue.scaleShift, activation: epilogue.activation,
+                                                   sampleInput: input ?? [], cache: cache) else { return fallback }
+        return _OneDNNConv2DKernel(convolution: convolution, fallback: fallback,
+                                   activation: convolution.fusedActivation == nil ? epilogue.activation : .linear)
+    }
+
     private static func checkBLAS(_ node: Node, _ dims: Int...) throws {
         if dims.contains(where: { $0 > _BLAS.maximumDimension }) {
             throw RuntimeError.unsupported(node: node.name, op: node.typeName, reason: "a weight dimension exceeds what BLAS can index (\(dims))")
@@ -244,7 +291,7 @@ final class _Program: @unchecked Sendable {
                                  outputShape: [Int]?) -> _WinogradTransform? {
         guard _WinogradTransform.applies(to: a) else { return nil }
         switch algorithm {
-        case .im2col: return nil
+        case .im2col, .onednn: return nil
         // A thin input (an RGB first layer) gives GEMMs too small to gain from fewer products.
         case .auto:
             guard inChannels >= 16 else { return nil }

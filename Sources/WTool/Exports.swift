@@ -7,6 +7,7 @@
 @_exported import ModelIR
 @_exported import struct Runtime.ExecutorOptions
 @_exported import enum Runtime.ConvolutionAlgorithm
+@_exported import enum Runtime.MemoryPreference
 @_exported import enum Runtime.BatchNormalizationFusion
 @_exported import enum ImageIO.ResizeMethod
 @_exported import enum ImageIO.PreprocessMode

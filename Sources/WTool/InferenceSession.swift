@@ -1,3 +1,4 @@
+import FileSupport
 import Foundation
 import ImageIO
 import ModelIR
@@ -84,7 +85,18 @@ public final class InferenceSession {
     ///     most uses.
     public init(graph: Graph, options: ExecutorOptions = ExecutorOptions()) throws {
         self.graph = graph
-        self.executor = try Executor(graph: graph, options: options)
+        self.executor = try Executor(graph: graph, options: Self.fitted(options, graph: graph, limit: MemoryLimit.cgroupBytes()))
+    }
+
+    /// `options` with ``MemoryPreference/low`` when a cgroup memory `limit` is tight for the
+    /// model: below 5× its weights (the mapped weights plus transformed copies of up to 4×, F(4×4)
+    /// Winograd's) + 256 MiB for activations and the process.
+    public static func fitted(_ options: ExecutorOptions, graph: Graph, limit: Int?) -> ExecutorOptions {
+        guard options.memory == .normal, let limit else { return options }
+        let weights = graph.weights.values.reduce(0) { $0 + $1.data.count }
+        var fitted = options
+        if limit < weights * 5 + (256 << 20) { fitted.memory = .low }
+        return fitted
     }
 
     /// How images feed the model: its single rank-4 input with 1, 3 or 4 channels, channels last

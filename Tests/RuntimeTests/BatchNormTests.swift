@@ -92,11 +92,12 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
-    /// Folding into weights makes owned kernels; the epilogue leaves the graph's weights in place.
+    /// Folding into weights makes owned kernels; the epilogue leaves the graph's weights in place
+    /// (on im2col, the path that reads weights where they are).
     func testEpilogueKeepsWeightsZeroCopy() throws {
         let (_, graph, _) = Self.foldableGraphs()[0]
-        let epilogue = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .epilogue))
-        let weights = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .weights))
+        let epilogue = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .epilogue, convolution: .im2col))
+        let weights = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .weights, convolution: .im2col))
         let k = graph.weights["k"]!.data
         XCTAssertTrue(try XCTUnwrap(epilogue.program.steps[0].kernel as? _Conv2DKernel).kernel.isView(of: k))
         XCTAssertFalse(try XCTUnwrap(weights.program.steps[0].kernel as? _Conv2DKernel).kernel.isView(of: k))

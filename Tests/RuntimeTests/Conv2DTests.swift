@@ -27,10 +27,14 @@ final class Conv2DTests: XCTestCase {
                         var w = [b.weight("k", kernel + [cin / groups, cout])]
                         if index % 4 != 1 { w.append(b.weight("b", [cout])) }
                         b.node("conv", .conv(.conv(attrs)), ["x"], weights: w)
-                        // Alternate the default path with split loops and an im2col chunk of a few rows.
-                        let options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4 * 7 * kernel[0] * kernel[1] * cin)
-                        try checkAgainstReference(b.graph(outputs: ["conv"]), inputShapes: ["x": shape], options: options,
-                                                  seed: UInt64(index), "case \(index): \(attrs) input \(shape)")
+                        // Every case on oneDNN and on im2col, the latter alternating the default
+                        // chunking with split loops and an im2col chunk of a few rows.
+                        var options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4 * 7 * kernel[0] * kernel[1] * cin)
+                        for algorithm in [ConvolutionAlgorithm.im2col, .onednn] {
+                            options.convolution = algorithm
+                            try checkAgainstReference(b.graph(outputs: ["conv"]), inputShapes: ["x": shape], options: options,
+                                                      seed: UInt64(index), "case \(index) \(algorithm): \(attrs) input \(shape)")
+                        }
                     }
                 }
             }

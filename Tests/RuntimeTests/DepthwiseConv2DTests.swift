@@ -23,9 +23,12 @@ final class DepthwiseConv2DTests: XCTestCase {
                         var w = [b.weight("k", kernel + [c, multiplier])]
                         if index % 3 != 0 { w.append(b.weight("b", [c * multiplier])) }
                         b.node("dw", .conv(.depthwise(attrs)), ["x"], weights: w)
-                        try checkAgainstReference(b.graph(outputs: ["dw"]), inputShapes: ["x": shape],
-                                                  options: index % 2 == 0 ? ExecutorOptions() : stressOptions(),
-                                                  seed: UInt64(index), "case \(index): \(attrs) input \(shape)")
+                        var options = index % 2 == 0 ? ExecutorOptions() : stressOptions()
+                        for algorithm in [ConvolutionAlgorithm.im2col, .onednn] {
+                            options.convolution = algorithm
+                            try checkAgainstReference(b.graph(outputs: ["dw"]), inputShapes: ["x": shape], options: options,
+                                                      seed: UInt64(index), "case \(index) \(algorithm): \(attrs) input \(shape)")
+                        }
                     }
                 }
             }
@@ -52,9 +55,12 @@ final class DepthwiseConv2DTests: XCTestCase {
                         if index % 3 != 0 { w.append(b.weight("b", [filters])) }
                         b.node("sep", .conv(.separable(attrs)), ["x"], weights: w)
                         // Odd cases: chunks of one or two output rows.
-                        let options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4 * 10 * c * multiplier * (1 + index % 2))
-                        try checkAgainstReference(b.graph(outputs: ["sep"]), inputShapes: ["x": shape], options: options,
-                                                  seed: UInt64(index), "case \(index): \(attrs) input \(shape)")
+                        var options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4 * 10 * c * multiplier * (1 + index % 2))
+                        for algorithm in [ConvolutionAlgorithm.im2col, .onednn] {
+                            options.convolution = algorithm
+                            try checkAgainstReference(b.graph(outputs: ["sep"]), inputShapes: ["x": shape], options: options,
+                                                      seed: UInt64(index), "case \(index) \(algorithm): \(attrs) input \(shape)")
+                        }
                     }
                 }
             }

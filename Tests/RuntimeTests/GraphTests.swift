@@ -160,7 +160,7 @@ final class GraphTests: XCTestCase {
                    weights: [b.weight("k", [3, 3, 3, 4], dtype: dtype), b.weight("b", [4], dtype: dtype)])
             b.node("dense", .linear(.dense(DenseAttributes(units: 3))), ["conv"], weights: [b.weight("d", [4, 3], dtype: dtype)])
             let graph = b.graph(outputs: ["dense"])
-            let executor = try Executor(graph: graph)
+            let executor = try Executor(graph: graph, options: ExecutorOptions(convolution: .im2col))
             let conv = try XCTUnwrap(executor.program.steps[0].kernel as? _Conv2DKernel)
             XCTAssertEqual(conv.kernel.isView(of: graph.weights["k"]!.data), dtype == .float32, "\(dtype)")
             XCTAssertEqual(conv.kernel.count, 108)
@@ -282,12 +282,17 @@ final class DepthwisePointwiseFusionTests: XCTestCase {
     func testPairRunsAsOneSeparablePass() throws {
         for (multiplier, strides) in [(1, [1, 1]), (1, [2, 2]), (2, [1, 2])] {
             let graph = Self.block(multiplier: multiplier, strides: strides)
-            let executor = try Executor(graph: graph)
+            let executor = try Executor(graph: graph, options: ExecutorOptions(convolution: .im2col))
             XCTAssertEqual(executor.program.steps.map(\.node.name), ["pw"], "one step, the pointwise node's")
             let kernel = try XCTUnwrap(executor.program.steps.first?.kernel as? _SeparableConv2DKernel)
             XCTAssertEqual(kernel.depthwiseEpilogue?.activation, .relu6)
+            // On oneDNN: two primitives, the depthwise ReLU6 a post-op, the Swift pass as the fallback.
+            let onednn = try XCTUnwrap(Executor(graph: graph).program.steps.first?.kernel as? _OneDNNSeparableConv2DKernel)
+            XCTAssertEqual(onednn.depthwiseActivation, .linear)
+            XCTAssertNotNil(onednn.depthwise.fusedActivation)
+            XCTAssertTrue(onednn.fallback is _SeparableConv2DKernel)
             XCTAssertNotNil(executor.rewrittenValues["dwrelu"])
-            for options in [ExecutorOptions(), stressOptions(), ExecutorOptions(batchNormalization: .weights)] {
+            for options in [ExecutorOptions(), ExecutorOptions(convolution: .im2col), stressOptions(), ExecutorOptions(batchNormalization: .weights)] {
                 try checkAgainstReference(graph, inputShapes: ["x": [2, 13, 11, 16]], options: options, "\(multiplier) \(strides)")
             }
             // The intermediate is still computed on request, clipped by the ReLU6.

@@ -61,7 +61,7 @@ final class WinogradTests: XCTestCase {
     }
 
     /// `auto` uses Winograd for 3×3 stride-1 layers with at least 16 input channels (F(4×4) when the
-    /// image size is not declared), and im2col for the rest; `im2col` never uses Winograd.
+    /// image size is not declared), and oneDNN for the rest; `im2col` uses neither.
     func testAutoChoosesPerLayer() throws {
         func kernel(_ cin: Int, strides: [Int] = [1, 1], dilations: [Int] = [1, 1], kernelSize: [Int] = [3, 3],
                     _ algorithm: ConvolutionAlgorithm = .auto) throws -> any _Kernel {
@@ -73,10 +73,10 @@ final class WinogradTests: XCTestCase {
             return try Executor(graph: b.graph(outputs: ["conv"]), options: ExecutorOptions(convolution: algorithm)).program.steps[0].kernel!
         }
         XCTAssertEqual((try kernel(16) as? _WinogradConv2DKernel)?.transform, .f4, "unknown image size")
-        XCTAssertTrue(try kernel(3) is _Conv2DKernel, "RGB input stays on im2col")
-        XCTAssertTrue(try kernel(32, strides: [2, 2]) is _Conv2DKernel)
-        XCTAssertTrue(try kernel(32, dilations: [2, 2]) is _Conv2DKernel)
-        XCTAssertTrue(try kernel(32, kernelSize: [5, 5]) is _Conv2DKernel)
+        XCTAssertTrue(try kernel(3) is _OneDNNConv2DKernel, "RGB input goes to oneDNN")
+        XCTAssertTrue(try kernel(32, strides: [2, 2]) is _OneDNNConv2DKernel)
+        XCTAssertTrue(try kernel(32, dilations: [2, 2]) is _OneDNNConv2DKernel)
+        XCTAssertTrue(try kernel(32, kernelSize: [5, 5]) is _OneDNNConv2DKernel)
         XCTAssertTrue(try kernel(32, .im2col) is _Conv2DKernel)
         XCTAssertEqual((try kernel(3, .winograd4x4) as? _WinogradConv2DKernel)?.transform, .f4)
     }

@@ -1,3 +1,4 @@
+import CKernels
 import ModelIR
 
 /// The matrices of one Winograd minimal-filtering algorithm F(m×m, 3×3) (Lavin & Gray, "Fast
@@ -231,6 +232,7 @@ struct _WinogradConv2DKernel: _Kernel {
         zeros.update(repeating: 0, count: cin)
         let input = a.inputs[0], output = a.output
         let transform = self.transform
+        let fused = epilogue.cForm
 
         var firstRow = 0
         while firstRow < t.tileRows {
@@ -250,10 +252,15 @@ struct _WinogradConv2DKernel: _Kernel {
                                b: u + xi * cin * cout, ldb: cout, c: mm + xi * chunkTiles * cout, ldc: cout)
                 }
             }
-            // (3) Output transform, then the epilogue on the chunk's output rows.
+            // (3) Output transform with the epilogue when the C kernels compute it, else the
+            // epilogue after, on the chunk's output rows.
             a.parallel.forEachRange(tiles, workPerItem: alpha * alpha * cout * 4) { range in
                 transform.outputTransform(mm, g, tilesX: t.tilesX, tilesY: t.tilesY, firstTileRow: firstRow,
-                                          tiles: range, chunkTiles: chunkTiles, channels: cout, into: output)
+                                          tiles: range, chunkTiles: chunkTiles, channels: cout, into: output, epilogue: fused)
+            }
+            if fused != nil {
+                firstRow += rows
+                continue
             }
             let firstImage = firstRow / t.tilesY, lastRow = firstRow + rows - 1
             let startPixel = (firstImage * g.outHeight + (firstRow % t.tilesY) * m) * g.outWidth
@@ -266,51 +273,22 @@ struct _WinogradConv2DKernel: _Kernel {
     }
 }
 
-/// Channel block of the tile transforms: the α×α intermediate stays in L1.
-private let blockWidth = 64
-
 extension _WinogradTransform {
     /// `V[ξ][tile][c] = (Bᵀ d B)[ξ]` for the chunk-local tiles `tiles` (0-based within the chunk
-    /// that starts at tile row `firstTileRow`).
+    /// that starts at tile row `firstTileRow`), by the C kernels' tile transform (AVX-512, AVX2 or
+    /// portable; Lavin & Gray's factorisation with the zero coefficients gone).
     func inputTransform(_ input: UnsafePointer<Float>, _ g: _WindowGeometry, tilesX: Int, tilesY: Int, firstTileRow: Int,
                         tiles: Range<Int>, chunkTiles: Int, channels: Int, zeros: UnsafePointer<Float>,
                         into v: UnsafeMutablePointer<Float>) {
-        if channels % 4 == 0 && (m == 2 || m == 4) {
-            return _WinogradSIMD.inputTransform(m: m, input, g, tilesX: tilesX, tilesY: tilesY, firstTileRow: firstTileRow,
-                                                tiles: tiles, chunkTiles: chunkTiles, channels: channels, zeros: zeros, into: v)
-        }
         let alpha = self.alpha, m = self.m
-        bt.withUnsafeBufferPointer { btBuffer in
-            let bt = btBuffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: alpha * alpha) { pixels in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: alpha * alpha * blockWidth) { tmpBuffer in
-                    let tmp = tmpBuffer.baseAddress!
-                    for tile in tiles {
-                        Self.gatherTile(input, g, m: m, tilesX: tilesX, tilesY: tilesY, tile: firstTileRow * tilesX + tile,
-                                        channels: channels, zeros: zeros, into: pixels.baseAddress!)
-                        var c0 = 0
-                        while c0 < channels {
-                            let w = min(blockWidth, channels - c0)
-                            // Columns: tmp[i][l] = Σ_k Bᵀ[i][k] · d[k][l]
-                            for i in 0..<alpha {
-                                for l in 0..<alpha {
-                                    Self.combine(bt + i * alpha, count: alpha, width: w, into: tmp + (i * alpha + l) * blockWidth) {
-                                        pixels[$0 * alpha + l] + c0
-                                    }
-                                }
-                            }
-                            // Rows: V[i][j] = Σ_l Bᵀ[j][l] · tmp[i][l]
-                            for i in 0..<alpha {
-                                for j in 0..<alpha {
-                                    Self.combine(bt + j * alpha, count: alpha, width: w,
-                                                 into: v + ((i * alpha + j) * chunkTiles + tile) * channels + c0) {
-                                        UnsafePointer(tmp + (i * alpha + $0) * blockWidth)
-                                    }
-                                }
-                            }
-                            c0 += w
-                        }
-                    }
+        let plane = chunkTiles * channels   // floats between V[ξ] and V[ξ + 1]
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: alpha * alpha) { pixels in
+            let p = pixels.baseAddress!
+            p.withMemoryRebound(to: UnsafePointer<Float>.self, capacity: alpha * alpha) { gathered in
+                for tile in tiles {
+                    Self.gatherTile(input, g, m: m, tilesX: tilesX, tilesY: tilesY, tile: firstTileRow * tilesX + tile,
+                                    channels: channels, zeros: zeros, into: gathered)
+                    wt_winograd_input_tile(Int32(m), p, Int64(channels), v + tile * channels, Int64(plane))
                 }
             }
         }
@@ -334,64 +312,28 @@ extension _WinogradTransform {
         }
     }
 
-    /// `out[0..<width] = Σ_k coefficients[k] · source(k)[0..<width]` over the non-zero coefficients.
-    @inline(__always)
-    static func combine(_ coefficients: UnsafePointer<Float>, count: Int, width: Int, into out: UnsafeMutablePointer<Float>,
-                        _ source: (Int) -> UnsafePointer<Float>) {
-        var first = true
-        for k in 0..<count {
-            let c = coefficients[k]
-            if c == 0 { continue }
-            let src = source(k)
-            if first {
-                for x in 0..<width { out[x] = c * src[x] }
-                first = false
-            } else {
-                for x in 0..<width { out[x] += c * src[x] }
-            }
-        }
-        if first { out.update(repeating: 0, count: width) }
-    }
-
     /// `Y = Aᵀ M A` for the chunk-local tiles `tiles`, written to the output pixels that exist (the
-    /// last tile of a row or column may hang over the edge).
+    /// last tile of a row or column may hang over the edge), with `epilogue` (C form) applied.
     func outputTransform(_ mm: UnsafePointer<Float>, _ g: _WindowGeometry, tilesX: Int, tilesY: Int, firstTileRow: Int,
-                         tiles: Range<Int>, chunkTiles: Int, channels: Int, into output: UnsafeMutablePointer<Float>) {
-        if channels % 4 == 0 && (m == 2 || m == 4) {
-            return _WinogradSIMD.outputTransform(m: m, mm, g, tilesX: tilesX, tilesY: tilesY, firstTileRow: firstTileRow,
-                                                 tiles: tiles, chunkTiles: chunkTiles, channels: channels, into: output)
-        }
-        let alpha = self.alpha, m = self.m
-        at.withUnsafeBufferPointer { atBuffer in
-            let at = atBuffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: m * alpha * blockWidth) { tmpBuffer in
-                let tmp = tmpBuffer.baseAddress!
-                for tile in tiles {
-                    let row = firstTileRow + tile / tilesX
-                    let b = row / tilesY, y0 = (row % tilesY) * m, x0 = (tile % tilesX) * m
-                    let rowsHere = min(m, g.outHeight - y0), colsHere = min(m, g.outWidth - x0)
-                    var c0 = 0
-                    while c0 < channels {
-                        let w = min(blockWidth, channels - c0)
-                        // Columns: tmp[i][l] = Σ_k Aᵀ[i][k] · M[k][l]
-                        for i in 0..<rowsHere {
-                            for l in 0..<alpha {
-                                Self.combine(at + i * alpha, count: alpha, width: w, into: tmp + (i * alpha + l) * blockWidth) {
-                                    mm + (($0 * alpha + l) * chunkTiles + tile) * channels + c0
-                                }
-                            }
-                        }
-                        // Rows: Y[i][j] = Σ_l Aᵀ[j][l] · tmp[i][l]
-                        for i in 0..<rowsHere {
-                            let line = output + ((b * g.outHeight + y0 + i) * g.outWidth + x0) * channels + c0
-                            for j in 0..<colsHere {
-                                Self.combine(at + j * alpha, count: alpha, width: w, into: line + j * channels) {
-                                    UnsafePointer(tmp + (i * alpha + $0) * blockWidth)
-                                }
-                            }
-                        }
-                        c0 += w
+                         tiles: Range<Int>, chunkTiles: Int, channels: Int, into output: UnsafeMutablePointer<Float>,
+                         epilogue: wt_epilogue?) {
+        let m = self.m
+        let plane = chunkTiles * channels
+        withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: m * m) { pixels in
+            let p = pixels.baseAddress!
+            for tile in tiles {
+                let row = firstTileRow + tile / tilesX
+                let b = row / tilesY, y0 = (row % tilesY) * m, x0 = (tile % tilesX) * m
+                for i in 0..<m {
+                    for j in 0..<m {
+                        p[i * m + j] = y0 + i < g.outHeight && x0 + j < g.outWidth
+                            ? output + ((b * g.outHeight + y0 + i) * g.outWidth + x0 + j) * channels : nil
                     }
+                }
+                if var e = epilogue {
+                    wt_winograd_output_tile(Int32(m), mm + tile * channels, Int64(plane), Int64(channels), p, &e)
+                } else {
+                    wt_winograd_output_tile(Int32(m), mm + tile * channels, Int64(plane), Int64(channels), p, nil)
                 }
             }
         }

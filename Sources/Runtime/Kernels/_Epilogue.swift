@@ -1,3 +1,4 @@
+import CKernels
 import ModelIR
 
 /// The per-output-channel work a Conv2D, DepthwiseConv2D, SeparableConv2D or Dense does to its raw
@@ -21,9 +22,24 @@ struct _Epilogue: Sendable {
         self.activation = activation
     }
 
+    /// The batch normalization's coefficients, when one is fused.
+    var scaleShift: (scale: _FloatWeights, shift: _FloatWeights)? {
+        guard let scale, let shift else { return nil }
+        return (scale, shift)
+    }
+
     /// Applies to `rows` whole rows of `channels` values at `data`, in place. `rank` is the rank of
     /// the layer's output: a softmax over another axis than the last waits for `finish`.
     func apply(_ data: UnsafeMutablePointer<Float>, rows: Int, channels: Int, rank: Int, parallel: _Parallel) {
+        if let e = cForm {
+            // The C kernels' loop (AVX-512/AVX2/portable), same operations and roundings.
+            guard bias != nil || scaleShift != nil || activation != .linear else { return }
+            parallel.forEachRange(rows, workPerItem: channels) { range in
+                var local = e
+                wt_epilogue_apply(&local, data + range.lowerBound * channels, Int64(range.count), Int64(channels))
+            }
+            return
+        }
         let rowwise = _Activations.isRowwise(activation, rank: rank)
         _Activations.apply(rowwise ? activation : .linear, source: data, destination: data, shape: [rows, channels],
                            bias: bias?.pointer, scale: scale?.pointer, shift: shift?.pointer, parallel: parallel)

@@ -74,15 +74,20 @@ struct CutOptions: ParsableArguments {
 /// How the CPU runtime runs a model: `--conv`, `--threads`.
 struct RuntimeOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "3x3 stride-1 convolutions: auto (per layer, the cheapest of Winograd F(4x4,3x3), F(2x2,3x3) and im2col), im2col, winograd-2x2 or winograd-4x4.",
+        "Convolutions: auto (per layer: Winograd F(4x4,3x3)/F(2x2,3x3) where a cost model says it is cheaper, oneDNN for the rest), onednn (oneDNN everywhere), im2col (im2col + SGEMM and direct depthwise loops: no reordered or transformed weights in memory), winograd-2x2 or winograd-4x4.",
         valueName: "algorithm"))
     var conv: ConvolutionAlgorithm = .auto
+
+    @Option(name: .long, help: ArgumentHelp(
+        "normal, or low: convolutions without transformed or reordered weight copies (im2col and direct loops; also chosen when a cgroup memory limit is under 5x the weights + 256 MiB).",
+        valueName: "preference"))
+    var memory: MemoryPreference = .normal
 
     @Option(name: .long, help: "Threads for the maths (default: one per core).")
     var threads: Int?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Directory that keeps Winograd-transformed kernels between runs, so the next load maps them instead of transforming; 'none' to transform every time. Default: $WTOOL_KERNEL_CACHE, else $XDG_CACHE_HOME/wtool/kernels, else ~/.cache/wtool/kernels (at most 4 GiB, least recently used removed first).",
+        "Directory that keeps Winograd-transformed and oneDNN-reordered kernels between runs, so the next load maps them instead of transforming; 'none' to transform every time. Default: $WTOOL_KERNEL_CACHE, else $XDG_CACHE_HOME/wtool/kernels, else ~/.cache/wtool/kernels (at most 4 GiB, least recently used removed first).",
         valueName: "dir"))
     var kernelCache: String?
 
@@ -92,7 +97,9 @@ struct RuntimeOptions: ParsableArguments {
     }
 
     var executorOptions: ExecutorOptions {
-        ExecutorOptions(threads: threads, convolution: conv, kernelCache: kernelCacheDirectory)
+        var options = ExecutorOptions(threads: threads, convolution: conv, kernelCache: kernelCacheDirectory)
+        options.memory = memory
+        return options
     }
 
     /// The kernel cache directory this invocation uses, or nil for none.
@@ -102,6 +109,7 @@ struct RuntimeOptions: ParsableArguments {
 }
 
 extension ConvolutionAlgorithm: ExpressibleByArgument {}
+extension MemoryPreference: ExpressibleByArgument {}
 
 /// Whether HDF5 files are parsed in an isolated child process (the default).
 struct IsolationOptions: ParsableArguments {

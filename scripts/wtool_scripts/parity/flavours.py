@@ -42,9 +42,16 @@ def check_flavours(checks, table, wtool, model, ref, work):
                       verify(checks, f"{label} direct", wtool, src, model, ref, arch_args(model, flavour))))
         if flavour == "keras3.h5":
             # The default `--conv auto` mixes algorithms per layer; each one on its own too.
-            for conv in ("im2col", "winograd-2x2", "winograd-4x4"):
+            for conv in ("im2col", "onednn", "winograd-2x2", "winograd-4x4"):
                 table.append((model["name"], flavour, f"--conv {conv}",
                               verify(checks, f"{label} --conv {conv}", wtool, out, model, ref, ["--conv", conv])))
+            # The C kernels' portable path (and oneDNN capped to SSE4.1) instead of the CPU's best.
+            os.environ["WTOOL_ISA"] = "portable"
+            try:
+                table.append((model["name"], flavour, "WTOOL_ISA=portable",
+                              verify(checks, f"{label} WTOOL_ISA=portable", wtool, out, model, ref, ["--kernel-cache", "none"])))
+            finally:
+                del os.environ["WTOOL_ISA"]
             # The first verify stored the transformed kernels; this one maps them back.
             again = verify(checks, f"{label} via .swm again (kernel cache)", wtool, out, model, ref, [])
             checks.record(f"{label}: kernels from the cache give the same outputs", again == via_swm,

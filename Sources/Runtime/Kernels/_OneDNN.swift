@@ -1,0 +1,344 @@
+import CDNNL
+import Foundation
+import ModelIR
+import Synchronization
+
+/// The runtime's door into oneDNN (Debian `libdnnl2`), loaded on first use like OpenBLAS (see
+/// `Sources/CDNNL/include/wt_dnnl.h` for why it is not linked).
+///
+/// Threads: every primitive runs single-threaded on the thread that calls it (OpenMP is set to one
+/// thread), and ``_OneDNNConvolution`` splits a convolution over the executor's workers by images
+/// or by bands of output rows, one primitive each. Measured on this 2-core machine under load
+/// (ResNet50, batch 1): oneDNN with its own two OpenMP threads took 230–255 ms per image, one
+/// thread 89–95 ms, OpenBLAS im2col on the executor's two workers 112–123 ms; OpenMP's barriers
+/// wait for whichever thread the kernel has preempted. `WTOOL_ISA` caps oneDNN's instruction set
+/// like the C kernels'; `WTOOL_ONEDNN=off` leaves it unloaded, a path names the library to load.
+enum _OneDNN {
+    /// Nil when loaded, else why not.
+    private static let loadError: String? = load()
+
+    static var isAvailable: Bool { loadError == nil }
+
+    /// Why oneDNN is not used ("" when it is).
+    static var unavailableReason: String { loadError ?? "" }
+
+    private static func load() -> String? {
+        let environment = ProcessInfo.processInfo.environment
+        if environment["WTOOL_ONEDNN"] == "off" { return "WTOOL_ONEDNN=off" }
+        // libgomp reads this once, when oneDNN loads it; each calling thread is also set to one
+        // thread in the C glue, in case libgomp was already loaded.
+        let saved = environment["OMP_NUM_THREADS"]
+        setenv("OMP_NUM_THREADS", "1", 1)
+        defer { if let saved { setenv("OMP_NUM_THREADS", saved, 1) } else { unsetenv("OMP_NUM_THREADS") } }
+        switch _ISA.forced {
+        case .portable?: wt_dnnl_set_max_isa("sse41")
+        case .avx2?: wt_dnnl_set_max_isa("avx2")
+        default: break
+        }
+        var error = [CChar](repeating: 0, count: 512)
+        let path = environment["WTOOL_ONEDNN"].flatMap { $0.hasPrefix("/") ? $0 : nil }
+        let status = error.withUnsafeMutableBufferPointer { wt_dnnl_load(path, $0.baseAddress, $0.count) }
+        return status == 0 ? nil : String(cString: error)
+    }
+
+    /// The post-op form of an activation oneDNN computes exactly as the runtime does, or nil.
+    static func postOp(_ activation: Activation) -> (kind: Int32, alpha: Float, beta: Float)? {
+        switch activation {
+        case .linear: return (Int32(WT_DNNL_LINEAR.rawValue), 0, 0)
+        case .relu: return (Int32(WT_DNNL_RELU.rawValue), 0, 0)
+        case .leakyReLU(let alpha): return (Int32(WT_DNNL_RELU.rawValue), alpha, 0)
+        case let .clippedReLU(maxValue, slope, threshold) where slope == 0 && threshold == 0:
+            guard let maxValue else { return (Int32(WT_DNNL_RELU.rawValue), 0, 0) }
+            return (Int32(WT_DNNL_CLIP.rawValue), 0, maxValue)
+        default: return nil
+        }
+    }
+}
+
+/// One convolution run by oneDNN: its kernel reordered once into oneDNN's blocked layout (or
+/// mapped from the kernel cache), and primitives built on first use for each part of an input
+/// shape the executor's workers take: a run of whole images, or for one image a band of output
+/// rows (a convolution of its own over the input rows it reads, with the padding of the rows at
+/// the edges).
+///
+/// NHWC input and output, HWIO kernel `[kh, kw, Cin/groups, Cout]` (HWCM `[kh, kw, C, M]` for a
+/// depthwise convolution: groups = C), bias, a batch normalization's `scale`/`shift` and a
+/// piecewise-linear activation as post-ops, in the epilogue's order.
+final class _OneDNNConvolution: @unchecked Sendable {
+    struct Geometry: Hashable {
+        var kernelSize: [Int]
+        var strides: [Int]
+        var dilations: [Int]
+        var groups: Int
+        var inChannels: Int
+        var outChannels: Int
+    }
+
+    /// One primitive's problem: `batch` images of `inHeight` input rows (starting at input row
+    /// `inRow`) producing `outHeight` output rows (starting at `outRow`).
+    struct Part: Hashable {
+        var batch: Int, inHeight: Int, width: Int
+        var padTop: Int, padBottom: Int, padLeft: Int, padRight: Int
+        var outHeight: Int, outWidth: Int
+        var inRow: Int, outRow: Int
+    }
+
+    let geometry: Geometry
+    let padding: Padding
+    /// The activation oneDNN applies; nil when the epilogue applies it afterwards.
+    let fusedActivation: (kind: Int32, alpha: Float, beta: Float)?
+    let bias: _FloatWeights?
+    let scaleShift: (scale: _FloatWeights, shift: _FloatWeights)?
+    /// The original kernel, for a part whose primitive wants another weight layout.
+    private let kernel: _FloatWeights
+    /// Reordered weights by layout hash.
+    private let weights = Mutex<[UInt64: _FloatWeights]>([:])
+    private let primitives = Mutex<[Part: Primitive?]>([:])
+    /// oneDNN's implementation name for the sample shape.
+    let implementation: String
+    /// Where the reordered weights came from.
+    let cacheUse: _WinogradConv2DKernel.CacheUse
+
+    final class Primitive: @unchecked Sendable {
+        let handle: OpaquePointer
+        let weights: _FloatWeights
+        init(handle: OpaquePointer, weights: _FloatWeights) {
+            self.handle = handle
+            self.weights = weights
+        }
+        deinit { wt_dnnl_conv_destroy(handle) }
+    }
+
+    /// Reorders the kernel into the layout oneDNN wants for `sampleInput` (NHWC; batch and
+    /// unknown sizes may be ≤ 0); nil when oneDNN is unavailable or refuses the convolution.
+    init?(kernel: _FloatWeights, geometry: Geometry, padding: Padding, bias: _FloatWeights?,
+          scaleShift: (scale: _FloatWeights, shift: _FloatWeights)?, activation: Activation,
+          sampleInput: [Int], cache: _KernelCache?) {
+        guard _OneDNN.isAvailable, geometry.kernelSize.count == 2, geometry.groups >= 1 else { return nil }
+        self.geometry = geometry
+        self.padding = padding
+        self.fusedActivation = _OneDNN.postOp(activation)
+        self.bias = bias
+        self.scaleShift = scaleShift
+        self.kernel = kernel
+        // Sizes only the run knows get a stand-in: the weight layout depends on the channels and
+        // the instruction set, not on the image (a part that disagrees reorders its own copy).
+        let k = geometry.kernelSize
+        var sample = sampleInput.count == 4 ? sampleInput : [1, -1, -1, geometry.inChannels]
+        sample[0] = 1
+        for axis in 1...2 where sample[axis] <= 0 { sample[axis] = max(32, (k[axis - 1] - 1) * geometry.dilations[axis - 1] + 1) }
+        sample[3] = geometry.inChannels
+        guard let part = Self.parts(geometry, padding, input: sample, pieces: 1).first?.part,
+              let handle = Self.create(geometry, part, hasBias: bias != nil, hasScaleShift: scaleShift != nil,
+                                       activation: fusedActivation, layoutOnly: true) else { return nil }
+        defer { wt_dnnl_conv_destroy(handle) }
+        let layout = wt_dnnl_conv_weights_layout(handle)
+        let count = (wt_dnnl_conv_weights_bytes(handle) + 3) / 4
+        let key = cache == nil ? nil : kernel.sourceIdentity.map {
+            "onednn \(String(layout, radix: 16)) \(geometry.kernelSize) \(geometry.inChannels)x\(geometry.outChannels)/\(geometry.groups) \($0)"
+        }
+        var use = _WinogradConv2DKernel.CacheUse.none
+        let reordered: _FloatWeights
+        if let cache, let key, let cached = cache.load(key: key, count: count) {
+            reordered = cached
+            use = .hit
+        } else {
+            guard let fresh = Self.reorder(kernel, handle: handle, count: count) else { return nil }
+            reordered = fresh
+            if let cache, let key {
+                cache.store(key: key, reordered)
+                use = .stored
+            }
+        }
+        // The original is not read again unless a part needs another layout: a mapped file's
+        // pages leave our RSS (they come back from the page cache if it is).
+        kernel.releaseResidentPages()
+        self.cacheUse = use
+        self.implementation = String(cString: wt_dnnl_conv_implementation(handle))
+        weights.withLock { $0[layout] = reordered }
+    }
+
+    /// The parts `input` (NHWC) splits into for `pieces` workers, each with the index of its
+    /// first image: runs of whole images when there are at least as many images as pieces, else
+    /// bands of output rows of each image.
+    static func parts(_ g: Geometry, _ padding: Padding, input: [Int], pieces: Int) -> [(image: Int, part: Part)] {
+        let k = g.kernelSize, s = g.strides, d = g.dilations
+        let (n, h, w) = (input[0], input[1], input[2])
+        let pads = padding.resolve(sizes: [h, w], kernel: k, strides: s, dilations: d)
+        let span = [(k[0] - 1) * d[0] + 1, (k[1] - 1) * d[1] + 1]
+        func outSize(_ axis: Int, _ size: Int) -> Int {
+            let padded = size + pads.begin[axis] + pads.end[axis] - span[axis]
+            return padded < 0 ? 0 : padded / s[axis] + 1
+        }
+        let oh = outSize(0, h), ow = outSize(1, w)
+        guard n > 0, oh > 0, ow > 0 else { return [] }
+        // Columns: the whole width (a row of pixels is contiguous), the right padding exactly what
+        // the last output column reads (negative when it stops short of the input's edge).
+        let padRight = (ow - 1) * s[1] + span[1] - w - pads.begin[1]
+        func band(_ images: Int, _ r0: Int, _ r1: Int) -> Part {
+            let y0 = r0 * s[0] - pads.begin[0], y1 = (r1 - 1) * s[0] - pads.begin[0] + span[0]
+            // A band of one image reads only the rows it needs; a run of images reads whole
+            // images (oneDNN steps from image to image by the rows it is told), the bottom
+            // padding negative when the last output row stops short of the last input row.
+            let inStart = images == 1 ? max(0, y0) : 0, inEnd = images == 1 ? min(h, y1) : h
+            return Part(batch: images, inHeight: inEnd - inStart, width: w, padTop: inStart - y0, padBottom: y1 - inEnd,
+                        padLeft: pads.begin[1], padRight: padRight, outHeight: r1 - r0, outWidth: ow, inRow: inStart, outRow: r0)
+        }
+        let pieces = max(pieces, 1)
+        if n >= pieces {
+            // Images split as evenly as they go; the parts' primitives differ only in batch size.
+            return (0..<pieces).map { i in (i * n / pieces, band((i + 1) * n / pieces - i * n / pieces, 0, oh)) }
+        }
+        let bands = min((pieces + n - 1) / n, oh)
+        return (0..<n).flatMap { image in (0..<bands).map { j in (image, band(1, j * oh / bands, (j + 1) * oh / bands)) } }
+    }
+
+    private static func create(_ g: Geometry, _ part: Part, hasBias: Bool, hasScaleShift: Bool,
+                               activation: (kind: Int32, alpha: Float, beta: Float)?, layoutOnly: Bool) -> OpaquePointer? {
+        var p = wt_dnnl_conv_params()
+        p.batch = Int64(part.batch); p.in_height = Int64(part.inHeight); p.in_width = Int64(part.width)
+        p.in_channels = Int64(g.inChannels)
+        p.out_height = Int64(part.outHeight); p.out_width = Int64(part.outWidth); p.out_channels = Int64(g.outChannels)
+        p.kernel_height = Int64(g.kernelSize[0]); p.kernel_width = Int64(g.kernelSize[1])
+        p.stride_y = Int64(g.strides[0]); p.stride_x = Int64(g.strides[1])
+        p.dilation_y = Int64(g.dilations[0]); p.dilation_x = Int64(g.dilations[1])
+        p.pad_top = Int64(part.padTop); p.pad_left = Int64(part.padLeft)
+        p.pad_bottom = Int64(part.padBottom); p.pad_right = Int64(part.padRight)
+        p.groups = Int64(g.groups)
+        p.has_bias = hasBias ? 1 : 0
+        p.has_scale_shift = hasScaleShift ? 1 : 0
+        p.activation = activation?.kind ?? 0
+        p.alpha = activation?.alpha ?? 0
+        p.beta = activation?.beta ?? 0
+        return wt_dnnl_conv_create(&p, layoutOnly ? 1 : 0, nil, 0)
+    }
+
+    private static func reorder(_ kernel: _FloatWeights, handle: OpaquePointer, count: Int) -> _FloatWeights? {
+        let buffer = OwnedBuffer(byteCount: max(count, 1) * MemoryLayout<Float>.stride)
+        let status = withExtendedLifetime(kernel) { wt_dnnl_conv_reorder_weights(handle, kernel.pointer, buffer.pointer, nil, 0) }
+        return status == 0 ? _FloatWeights(owning: buffer, count: count) : nil
+    }
+
+    /// The primitive for `part`, built on first use; nil when oneDNN refuses it.
+    private func primitive(for part: Part) -> Primitive? {
+        if let known = primitives.withLock({ $0[part] }) { return known }
+        let built: Primitive? = {
+            guard let handle = Self.create(geometry, part, hasBias: bias != nil, hasScaleShift: scaleShift != nil,
+                                           activation: fusedActivation, layoutOnly: false) else { return nil }
+            let layout = wt_dnnl_conv_weights_layout(handle)
+            if let w = weights.withLock({ $0[layout] }) { return Primitive(handle: handle, weights: w) }
+            let count = (wt_dnnl_conv_weights_bytes(handle) + 3) / 4
+            guard let w = Self.reorder(kernel, handle: handle, count: count) else {
+                wt_dnnl_conv_destroy(handle)
+                return nil
+            }
+            weights.withLock { $0[layout] = w }
+            return Primitive(handle: handle, weights: w)
+        }()
+        primitives.withLock { $0[part] = .some(built) }
+        return built
+    }
+
+    /// The parts of `input` for `parallel`'s workers with their primitives, built now if need
+    /// be; nil when oneDNN refuses one (the caller falls back).
+    func prepare(input: [Int], parallel: _Parallel) -> [(image: Int, part: Part, primitive: Primitive)]? {
+        guard input.count == 4 else { return nil }
+        let parts = Self.parts(geometry, padding, input: input, pieces: parallel.workers)
+        guard !parts.isEmpty else { return nil }
+        var prepared: [(image: Int, part: Part, primitive: Primitive)] = []
+        for (image, part) in parts {
+            guard let p = primitive(for: part) else { return nil }
+            prepared.append((image, part, p))
+        }
+        return prepared
+    }
+
+    /// Runs the convolution of `input` (NHWC `inputShape`) into `output`, its parts on
+    /// `parallel`'s workers; false when oneDNN refuses a part or fails (the caller falls back).
+    func run(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>, parallel: _Parallel) -> Bool {
+        guard let prepared = prepare(input: inputShape, parallel: parallel) else { return false }
+        let (h, w, c) = (inputShape[1], inputShape[2], inputShape[3])
+        let first = prepared[0].part
+        // Image 0's parts cover its output rows once (one run of images, or every band).
+        let rowsPerImage = prepared.filter { $0.image == 0 }.reduce(0) { $0 + $1.part.outHeight }
+        let cout = geometry.outChannels
+        let work = _Parallel.work(first.batch, first.outHeight, first.outWidth, cout, geometry.inChannels / geometry.groups,
+                                  geometry.kernelSize[0], geometry.kernelSize[1])
+        let failed = Atomic<Bool>(false)
+        parallel.forEachRange(prepared.count, workPerItem: work) { range in
+            for i in range {
+                let (image, part, primitive) = prepared[i]
+                let source = input + ((image * h + part.inRow) * w) * c
+                let destination = output + ((image * rowsPerImage + part.outRow) * part.outWidth) * cout
+                let ok = withExtendedLifetime((primitive, bias, scaleShift)) {
+                    wt_dnnl_conv_execute(primitive.handle, source, primitive.weights.pointer, bias?.pointer,
+                                         scaleShift?.scale.pointer, scaleShift?.shift.pointer, destination, nil, 0) == 0
+                }
+                if !ok { failed.store(true, ordering: .relaxed) }
+            }
+        }
+        return !failed.load(ordering: .relaxed)
+    }
+}
+
+/// Keras `Conv2D` / `DepthwiseConv2D` / ONNX `Conv` on oneDNN (layouts as ``_OneDNNConvolution``),
+/// with the im2col or depthwise kernel it replaces as the fallback for a shape oneDNN refuses.
+/// What oneDNN cannot fuse of the epilogue (a non-piecewise-linear activation, a softmax) runs
+/// after it, over the output.
+struct _OneDNNConv2DKernel: _Kernel {
+    let convolution: _OneDNNConvolution
+    let fallback: any _Kernel
+    /// The activation left for after oneDNN (`.linear` when it fused it).
+    let activation: Activation
+
+    /// The fallback's scratch, in case oneDNN refuses these shapes or fails when it runs.
+    func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
+        fallback.scratchCount(inputShapes: inputShapes, outputShape: outputShape)
+    }
+
+    func run(_ a: _KernelArguments) {
+        guard convolution.run(input: a.inputs[0], inputShape: a.inputShapes[0], output: a.output, parallel: a.parallel) else {
+            return fallback.run(a)
+        }
+        _OneDNNConv2DKernel.finish(activation, a.output, shape: a.outputShape, parallel: a.parallel)
+    }
+
+    /// Applies an activation oneDNN did not fuse.
+    static func finish(_ activation: Activation, _ data: UnsafeMutablePointer<Float>, shape: [Int], parallel: _Parallel) {
+        guard activation != .linear else { return }
+        _Activations.apply(activation, source: data, destination: data, shape: shape, bias: nil, parallel: parallel)
+    }
+}
+
+/// Keras `SeparableConv2D` (and a DepthwiseConv2D fused with the 1×1 Conv2D after it) as two
+/// oneDNN convolutions, the depthwise output in scratch; the Swift separable kernel is the
+/// fallback.
+struct _OneDNNSeparableConv2DKernel: _Kernel {
+    let depthwise: _OneDNNConvolution
+    let depthwiseActivation: Activation
+    let pointwise: _OneDNNConvolution
+    let activation: Activation
+    let fallback: any _Kernel
+
+    private func middleShape(_ input: [Int], _ output: [Int]) -> [Int] {
+        [input[0], output[1], output[2], depthwise.geometry.outChannels]
+    }
+
+    /// The depthwise output, or the fallback's scratch if that is more (it runs when oneDNN
+    /// refuses these shapes or fails).
+    func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
+        max(middleShape(inputShapes[0], outputShape).reduce(1, *), fallback.scratchCount(inputShapes: inputShapes, outputShape: outputShape))
+    }
+
+    func run(_ a: _KernelArguments) {
+        let middle = middleShape(a.inputShapes[0], a.outputShape)
+        guard depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil,
+              pointwise.prepare(input: middle, parallel: a.parallel) != nil,
+              depthwise.run(input: a.inputs[0], inputShape: a.inputShapes[0], output: a.scratch, parallel: a.parallel) else {
+            return fallback.run(a)
+        }
+        _OneDNNConv2DKernel.finish(depthwiseActivation, a.scratch, shape: middle, parallel: a.parallel)
+        guard pointwise.run(input: a.scratch, inputShape: middle, output: a.output, parallel: a.parallel) else { return fallback.run(a) }
+        _OneDNNConv2DKernel.finish(activation, a.output, shape: a.outputShape, parallel: a.parallel)
+    }
+}

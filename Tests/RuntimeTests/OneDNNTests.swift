@@ -1,0 +1,160 @@
+import Foundation
+import ModelIR
+import XCTest
+import _TestSupport
+@testable import Runtime
+
+/// The oneDNN convolutions: loaded on this machine (scripts/setup.sh installs libdnnl-dev, whose
+/// libdnnl2 the runtime opens), chosen per layer by `auto` and everywhere by `onednn`, against
+/// the naive loops (the sweeps of Conv2DTests and DepthwiseConv2DTests run them too), with their
+/// reordered weights kept in a kernel store like the Winograd transforms.
+final class OneDNNTests: XCTestCase {
+    func testLoaded() {
+        XCTAssertTrue(_OneDNN.isAvailable, "oneDNN did not load: \(_OneDNN.unavailableReason)")
+    }
+
+    private func convGraph(_ attrs: ConvAttributes, cin: Int, seed: UInt64 = 1) -> Graph {
+        var b = GraphBuilder(seed: seed)
+        b.input("x", [-1, 24, 24, cin])
+        b.node("conv", .conv(.conv(attrs)), ["x"], weights: [b.weight("k", attrs.kernelSize + [cin / attrs.groups, attrs.filters]), b.weight("b", [attrs.filters])])
+        return b.graph(outputs: ["conv"])
+    }
+
+    private func kernel(_ graph: Graph, _ convolution: ConvolutionAlgorithm) throws -> any _Kernel {
+        try XCTUnwrap(Executor(graph: graph, options: ExecutorOptions(convolution: convolution)).program.steps.first?.kernel)
+    }
+
+    /// `auto`: Winograd for a 3×3 stride-1 layer on a large map with enough channels, SGEMM for a
+    /// strided 1×1, oneDNN for the rest; `onednn` everywhere; `im2col` never.
+    func testChoicePerLayer() throws {
+        let pointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1]), cin: 16)
+        let strided = convGraph(ConvAttributes(filters: 32, kernelSize: [3, 3], strides: [2, 2], padding: .same), cin: 16)
+        let winograd = convGraph(ConvAttributes(filters: 32, kernelSize: [3, 3], padding: .same), cin: 32)
+        let stridedPointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1], strides: [2, 2]), cin: 16)
+        XCTAssertTrue(try kernel(pointwise, .auto) is _OneDNNConv2DKernel)
+        XCTAssertTrue(try kernel(strided, .auto) is _OneDNNConv2DKernel)
+        XCTAssertTrue(try kernel(stridedPointwise, .auto) is _Conv2DKernel, "a strided 1x1 stays on SGEMM")
+        XCTAssertTrue(try kernel(stridedPointwise, .onednn) is _OneDNNConv2DKernel)
+        XCTAssertTrue(try kernel(winograd, .auto) is _WinogradConv2DKernel)
+        XCTAssertTrue(try kernel(winograd, .onednn) is _OneDNNConv2DKernel)
+        for graph in [pointwise, strided, winograd] { XCTAssertTrue(try kernel(graph, .im2col) is _Conv2DKernel) }
+        // Dense weights are not reordered; a conv keeps its im2col kernel as the fallback.
+        let k = try XCTUnwrap(try kernel(strided, .onednn) as? _OneDNNConv2DKernel)
+        XCTAssertTrue(k.fallback is _Conv2DKernel)
+        XCTAssertFalse(k.convolution.implementation.isEmpty)
+    }
+
+    /// Bias, a batch normalization and each activation as post-ops (or after, for one oneDNN
+    /// would round differently), against the naive loops, at several batch sizes (one primitive
+    /// each, sharing the reordered weights).
+    func testEpiloguesAndBatches() throws {
+        for (index, activation) in Conv2DTests.activations.enumerated() {
+            var b = GraphBuilder(seed: UInt64(index))
+            b.input("x", [-1, -1, -1, 6])
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 10, kernelSize: [3, 3], strides: [2, 2], padding: .same))), ["x"],
+                   weights: [b.weight("k", [3, 3, 6, 10]), b.weight("b", [10])])
+            BatchNormTests.addBatchNorm(&b, "bn", input: "conv", channels: 10)
+            b.node("act", .activation(activation), ["bn"])
+            let graph = b.graph(outputs: ["act"])
+            for batch in [1, 3] {
+                try checkAgainstReference(graph, inputShapes: ["x": [batch, 11, 13, 6]], options: ExecutorOptions(convolution: .onednn),
+                                          seed: UInt64(batch), "\(activation) batch \(batch)")
+            }
+        }
+    }
+
+    func testReorderedWeightsGoToTheKernelStore() throws {
+        let store = KernelStoreTests.MemoryStore()
+        let cin = 8, cout = 16
+        let file = try KernelStoreTests.FakeFile(TestSupport.randomFloats(cin * cout, seed: 5), identity: "dev:ino")
+        let kernel = Weight(info: TensorInfo(name: "k", shape: [1, 1, cin, cout]), data: TensorData(view: file.bytes, owner: file))
+        let graph = Graph(name: "pw", inputs: [TensorInfo(name: "x", shape: [-1, 5, 5, cin], layout: .nhwc)], outputs: ["conv"],
+                          nodes: [Node(name: "conv", op: .conv(.conv(ConvAttributes(filters: cout, kernelSize: [1, 1]))), inputs: ["x", "k"])],
+                          weights: ["k": kernel])
+        let input = Tensor(shape: [2, 5, 5, cin], floats: TestSupport.randomFloats(2 * 25 * cin, seed: 6))
+        func use(_ e: Executor) throws -> _WinogradConv2DKernel.CacheUse {
+            try XCTUnwrap(e.program.steps.first?.kernel as? _OneDNNConv2DKernel).convolution.cacheUse
+        }
+        let uncached = try Executor(graph: graph, options: ExecutorOptions(convolution: .onednn)).run(input: input)
+        let first = try Executor(graph: graph, options: ExecutorOptions(convolution: .onednn, kernelStore: store))
+        XCTAssertEqual(try use(first), .stored)
+        XCTAssertEqual(store.keys.count, 1)
+        XCTAssertTrue(store.keys[0].hasPrefix("onednn "), store.keys[0])
+        let second = try Executor(graph: graph, options: ExecutorOptions(convolution: .onednn, kernelStore: store))
+        XCTAssertEqual(try use(second), .hit)
+        XCTAssertEqual(try second.run(input: input).floats, uncached.floats)
+        withExtendedLifetime(file) {}
+    }
+}
+
+extension OneDNNTests {
+    /// The parts for the workers cover every output row of every image once, and each reads the
+    /// input rows its output rows need (with the padding of the image's edges only).
+    func testPartsCoverTheOutputOnce() {
+        let g = _OneDNNConvolution.Geometry(kernelSize: [3, 3], strides: [2, 2], dilations: [1, 1], groups: 1, inChannels: 4, outChannels: 4)
+        for (n, pieces) in [(1, 2), (1, 3), (2, 4), (3, 4), (3, 2), (20, 2), (1, 1)] {
+            let h = 15
+            let parts = _OneDNNConvolution.parts(g, .same, input: [n, h, 11, 4], pieces: pieces)
+            var rows = [[Int]](repeating: [], count: n)
+            for (image, part) in parts {
+                for i in image..<(image + part.batch) { rows[i] += Array(part.outRow..<(part.outRow + part.outHeight)) }
+                // oneDNN's size formula gives exactly the part's output rows.
+                XCTAssertEqual((part.inHeight + part.padTop + part.padBottom - 3) / 2 + 1, part.outHeight)
+                XCTAssertTrue(part.inRow == 0 || part.padTop == 0, "only the top band pads the top")
+                if part.batch > 1 { XCTAssertEqual(part.inHeight, h, "a run of images reads whole images") }
+            }
+            for i in 0..<n { XCTAssertEqual(rows[i], Array(0..<8), "n \(n), pieces \(pieces), image \(i)") }
+            XCTAssertEqual(parts.count, n >= pieces ? pieces : n * min((pieces + n - 1) / n, 8))
+        }
+    }
+
+    /// A 1×1 stride-2 convolution of an even-sized map (ResNet's downsampling) never reads the
+    /// last input row: runs of several images must still step by whole images.
+    func testRunsOfImagesWhoseLastRowIsUnread() throws {
+        var b = GraphBuilder(seed: 4)
+        b.input("x", [-1, -1, -1, 6])
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 8, kernelSize: [1, 1], strides: [2, 2]))), ["x"],
+               weights: [b.weight("k", [1, 1, 6, 8]), b.weight("b", [8])])
+        for threads in [1, 2] {
+            var options = ExecutorOptions(threads: threads, convolution: .onednn)
+            options.minimumParallelWork = 1
+            for batch in [2, 3, 6] {
+                try checkAgainstReference(b.graph(outputs: ["conv"]), inputShapes: ["x": [batch, 8, 10, 6]], options: options,
+                                          "threads \(threads) batch \(batch)")
+            }
+        }
+    }
+
+    /// Bands of one image and runs of images on 3 and 4 workers, against the naive loops.
+    func testSplitsOverWorkers() throws {
+        var b = GraphBuilder(seed: 9)
+        b.input("x", [-1, -1, -1, 5])
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 7, kernelSize: [3, 3], dilations: [2, 1], padding: .same, activation: .relu))),
+               ["x"], weights: [b.weight("k", [3, 3, 5, 7]), b.weight("b", [7])])
+        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2], padding: .same))),
+               ["conv"], weights: [b.weight("dk", [3, 3, 7, 2])])
+        let graph = b.graph(outputs: ["dw"])
+        for threads in [3, 4] {
+            var options = stressOptions()
+            options.threads = threads
+            options.convolution = .onednn
+            for batch in [1, 2, 5] {
+                try checkAgainstReference(graph, inputShapes: ["x": [batch, 13, 9, 5]], options: options, "threads \(threads) batch \(batch)")
+            }
+        }
+    }
+}
+
+extension OneDNNTests {
+    /// `memory: .low` turns `auto` into im2col: no reordered or transformed weights.
+    func testLowMemoryKeepsNoWeightCopies() throws {
+        let pointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1]), cin: 16)
+        let winograd = convGraph(ConvAttributes(filters: 32, kernelSize: [3, 3], padding: .same), cin: 32)
+        for graph in [pointwise, winograd] {
+            var options = ExecutorOptions()
+            options.memory = .low
+            let kernel = try XCTUnwrap(Executor(graph: graph, options: options).program.steps.first?.kernel as? _Conv2DKernel)
+            XCTAssertTrue(kernel.kernel.isView(of: graph.weights["k"]!.data))
+        }
+    }
+}
