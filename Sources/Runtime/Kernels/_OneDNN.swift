@@ -38,7 +38,7 @@ enum _OneDNN {
         var error = [CChar](repeating: 0, count: 512)
         let path = environment["WTOOL_ONEDNN"].flatMap { $0.hasPrefix("/") ? $0 : nil }
         let status = error.withUnsafeMutableBufferPointer { wt_dnnl_load(path, $0.baseAddress, $0.count) }
-        return status == 0 ? nil : String(cString: error)
+        return status == 0 ? nil : String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The post-op form of an activation oneDNN computes exactly as the runtime does, or nil.
