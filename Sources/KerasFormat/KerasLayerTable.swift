@@ -358,8 +358,9 @@ enum KerasLayerTable {
                 throw KerasError.unsupportedOption(layer: c.layer, detail: "Dot over axes \(axes) is not one wtool computes (only (2, 1))")
             }
             return plain(.linear(.matMul))
-        case "CustomScaleLayer":
-            // keras.applications.inception_resnet_v2: `inputs[0] + inputs[1] * scale`.
+        case "CustomScaleLayer", "Custom>CustomScaleLayer":
+            // keras.applications.inception_resnet_v2: `inputs[0] + inputs[1] * scale`. tf_keras
+            // registers it in the default package, so its files name it "Custom>CustomScaleLayer".
             guard let scale = try c.optionalDouble("scale") else { throw KerasError.badConfig("layer '\(c.layer)': CustomScaleLayer needs 'scale'") }
             return plain(.elementwise(.scaledAdd(scale: scale)))
         case "LayerScale":

@@ -212,4 +212,16 @@ final class ApplicationsTests: XCTestCase {
         XCTAssertEqual(r.scale, [0.229, 0.224, 0.225].map { Float(1 / ($0 as Double).squareRoot()) })
         XCTAssertEqual(plain.layers.filter(\.hasWeights).map(\.name), imagenet.layers.filter(\.hasWeights).map(\.name))
     }
+
+    /// InceptionResNetV2's CustomScaleLayer is saved by Keras 3 as "CustomScaleLayer" and by
+    /// tf_keras, which registers it in the default package, as "Custom>CustomScaleLayer": both
+    /// are `x + residual * scale` with the config's scale.
+    func testCustomScaleLayerUnderBothKerasesNames() throws {
+        let config = LayerConfig(layer: "custom_scale_layer", values: .object(["name": .string("custom_scale_layer"), "scale": .number(0.17)]))
+        for (className, dialect) in [("CustomScaleLayer", KerasDialect.keras3), ("Custom>CustomScaleLayer", .keras2)] {
+            let layer = try KerasLayerTable.layer(className: className, config: config, dialect: dialect)
+            XCTAssertEqual(layer.op, .elementwise(.scaledAdd(scale: 0.17)), className)
+            XCTAssertTrue(layer.weights.isEmpty, className)
+        }
+    }
 }
