@@ -47,6 +47,20 @@ CASES = [
                                         "input_shape": [100, 90, 3]}),
     ("mobilenet_025_top", "MobileNet", {"include_top": True, "alpha": 0.25,
                                         "input_shape": [224, 224, 3]}),
+    ("mobilenet_v2", "MobileNetV2", {"include_top": False, "alpha": 1.0, "input_shape": [97, 97, 3]}),
+    ("mobilenet_v2_035_top", "MobileNetV2", {"include_top": True, "alpha": 0.35, "classes": 10,
+                                             "input_shape": [96, 96, 3]}),
+    ("mobilenet_v2_130_avg", "MobileNetV2", {"include_top": False, "alpha": 1.3, "pooling": "avg",
+                                             "input_shape": [64, 80, 3]}),
+    ("efficientnet_b0", "EfficientNetB0", {"include_top": False, "input_shape": [97, 97, 3]}),
+    ("efficientnet_b0_top", "EfficientNetB0", {"include_top": True, "classes": 7, "input_shape": [64, 70, 3]}),
+    ("efficientnet_b0_max", "EfficientNetB0", {"include_top": False, "pooling": "max", "input_shape": [224, 224, 3]}),
+    ("densenet121", "DenseNet121", {"include_top": False, "input_shape": [97, 97, 3]}),
+    ("densenet121_top", "DenseNet121", {"include_top": True, "classes": 5, "input_shape": [64, 64, 3]}),
+    ("densenet121_avg", "DenseNet121", {"include_top": False, "pooling": "avg", "input_shape": [224, 224, 3]}),
+    ("resnet50_v2", "ResNet50V2", {"include_top": False, "input_shape": [97, 97, 3]}),
+    ("resnet50_v2_top", "ResNet50V2", {"include_top": True, "classes": 3, "input_shape": [65, 65, 3]}),
+    ("resnet50_v2_max", "ResNet50V2", {"include_top": False, "pooling": "max", "input_shape": [224, 224, 3]}),
 ]
 
 
@@ -65,9 +79,11 @@ def describe(K, model):
             "non_trainable_params": count(model.non_trainable_weights), "layers": layers}
 
 
-def build_all(K):
+def build_all(K, only=None):
     out = {}
     for name, ctor, kwargs in CASES:
+        if only and name not in only:
+            continue
         K.backend.clear_session()
         kw = dict(kwargs)
         kw["input_shape"] = tuple(kw["input_shape"])
@@ -92,25 +108,29 @@ def pretty(obj, indent=""):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(REPO / "Tests/KerasFormatTests/Fixtures/applications"))
+    ap.add_argument("--only", nargs="+", help="record only these fixtures (names of CASES)")
     ap.add_argument("--tf-keras-child", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    only = set(args.only or [])
 
     if args.tf_keras_child:  # the tf_keras side, in its own process
         K = import_keras("2", quiet=False)
-        Path(args.tf_keras_child).write_text(json.dumps({"version": K.__version__, "models": build_all(K)}))
+        Path(args.tf_keras_child).write_text(json.dumps({"version": K.__version__, "models": build_all(K, only)}))
         return
 
     keras = import_keras("3", quiet=False)
     print(f"Keras {keras.__version__}", flush=True)
-    k3 = build_all(keras)
+    k3 = build_all(keras, only)
     tmp = Path(args.out) / ".tf_keras.json"
     Path(args.out).mkdir(parents=True, exist_ok=True)
     print("tf_keras (child process)", flush=True)
-    subprocess.run([sys.executable, __file__, "--tf-keras-child", str(tmp)], check=True,
-                   env=legacy_keras_env())
+    subprocess.run([sys.executable, __file__, "--tf-keras-child", str(tmp)] + (["--only", *only] if only else []),
+                   check=True, env=legacy_keras_env())
     tfk = json.loads(tmp.read_text())
     tmp.unlink()
     for name, ctor, kwargs in CASES:
+        if only and name not in only:
+            continue
         a, b = k3[name], tfk["models"][name]
         assert [x[1:] for x in a["layers"]] == [x[1:] for x in b["layers"]], name
         assert a["count_params"] == b["count_params"], name
@@ -125,7 +145,7 @@ def main():
             "tf_keras": tfk["models"][name],
         }
         (Path(args.out) / f"{name}.json").write_text(pretty(doc) + "\n")
-    print(f"wrote {len(CASES)} fixtures to {args.out}")
+    print(f"wrote {len(only) if only else len(CASES)} fixtures to {args.out}")
 
 
 if __name__ == "__main__":

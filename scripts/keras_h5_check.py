@@ -11,6 +11,10 @@ initialised weights) and calls model.load_weights(FILE) on the clone: the check 
 `wtool convert --weights-only`. The fresh clone must miss the expected outputs (reported as
 fresh_relative) so that a load that changed nothing cannot pass.
 
+keras.applications' own layers (InceptionResNetV2's CustomScaleLayer, ConvNeXt's LayerScale and
+StochasticDepth) are not registered with Keras; they are passed as custom objects, as a user
+loading such a model must.
+
 Inputs and expected outputs are .npy files paired by name. Metric per input:
 rel = max|prediction - expected| / max|expected|; the row passes when the worst rel <= --tolerance
 (default 1e-5). Prints one JSON object: {"keras", "loaded", "params", "worst_relative",
@@ -22,7 +26,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from wtool_scripts.common import import_keras, rel_error  # noqa: E402
+from wtool_scripts.common import application_layers, import_keras, rel_error  # noqa: E402
 
 
 def main():
@@ -39,14 +43,19 @@ def main():
     import numpy as np
 
     report = {"keras": keras.__version__, "loaded": False, "ok": False}
+    objects = application_layers(keras)
     try:
         fresh = None
         if args.config_from:
-            model = keras.models.clone_model(keras.models.load_model(args.config_from, compile=False))
-            fresh = worst_relative(model, args, np)[0]
+            source = keras.models.load_model(args.config_from, compile=False, custom_objects=objects)
+            # Two clones: predict() on the first traces a function that keeps what a layer
+            # computed from its weights at build time (Normalization's statistics), so the
+            # clone that loads the weights must not have run before.
+            fresh = worst_relative(keras.models.clone_model(source), args, np)[0]
+            model = keras.models.clone_model(source)
             model.load_weights(args.model)
         else:
-            model = keras.models.load_model(args.model, compile=False)
+            model = keras.models.load_model(args.model, compile=False, custom_objects=objects)
     except Exception as error:  # the point is to report it
         report["error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
         print(json.dumps(report))

@@ -14,6 +14,8 @@ static inline hid_t chdf5_c_s1(void) { return H5T_C_S1; }
 static inline hid_t chdf5_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 // The writer stores what h5py stores: little-endian IEEE floats (f64 for Keras's empty `weight_names`).
 static inline hid_t chdf5_ieee_f64le(void) { return H5T_IEEE_F64LE; }
+// Keras's integer state (Normalization's `count`) is a little-endian int64 dataset in h5py files.
+static inline hid_t chdf5_std_i64le(void) { return H5T_STD_I64LE; }
 
 // File access flags are `(H5CHECK H5OPEN 0x0000u)`: also calls, also dropped.
 static inline unsigned chdf5_acc_rdonly(void) { return H5F_ACC_RDONLY; }

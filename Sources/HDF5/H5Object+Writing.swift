@@ -14,8 +14,16 @@ public enum H5CharacterSet: Sendable {
 public enum H5FloatStorage: Sendable {
     case float32
     case float64
+    /// Not a float: Keras's integer weights (Normalization's `count`), little-endian int64.
+    case int64
 
-    var fileType: hid_t { self == .float32 ? chdf5_ieee_f32le() : chdf5_ieee_f64le() }
+    var fileType: hid_t {
+        switch self {
+        case .float32: chdf5_ieee_f32le()
+        case .float64: chdf5_ieee_f64le()
+        case .int64: chdf5_std_i64le()
+        }
+    }
     var byteSize: Int { self == .float32 ? 4 : 8 }
 }
 

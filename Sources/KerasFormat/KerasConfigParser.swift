@@ -12,8 +12,16 @@ struct KerasConfigParser {
     /// outputs, nested models' inputs).
     private var aliases: [String: String] = [:]
 
+    /// Which Keras wrote the config: decides what version-dependent names mean (`hard_sigmoid`).
+    private var dialect: KerasDialect = .keras3
+    /// Shapes Keras 3 recorded for values where later layers read them: the only shapes a carried
+    /// layer's output has.
+    private var observedShapes: [String: [Int]] = [:]
+
     /// Parses `{"class_name": …, "config": {…}}` (the form both Keras versions save).
-    static func parse(_ root: JSONValue) throws -> KerasModelStructure {
+    /// - Parameter kerasVersion: the file's `keras_version`, when it has one; otherwise the
+    ///   config's own spelling says which Keras wrote it.
+    static func parse(_ root: JSONValue, kerasVersion: String? = nil) throws -> KerasModelStructure {
         guard let className = root["class_name"]?.string, let config = root["config"] else {
             throw KerasError.badConfig("expected an object with 'class_name' and 'config'")
         }
@@ -22,10 +30,20 @@ struct KerasConfigParser {
         }
         let name = config["name"]?.string ?? "model"
         var parser = KerasConfigParser(structure: KerasModelStructure(name: name, className: className))
+        parser.dialect = KerasDialect(version: kerasVersion ?? root["keras_version"]?.string, config: root)
+        parser.structure.dialect = parser.dialect
         let trainable = config["trainable"]?.bool ?? true
         let (units, outputs) = try parser.parseModel(className: className, config: config, scope: [], inputValues: nil, trainable: trainable)
         parser.structure.layers = units
         parser.structure.outputs = outputs.map { parser.resolve($0) }
+        for node in parser.structure.nodes {
+            guard case .custom = node.op else { continue }
+            for output in node.outputs {
+                if let shape = parser.observedShapes[output] {
+                    parser.structure.valueInfo[output] = TensorInfo(name: output, dtype: .float32, shape: shape)
+                }
+            }
+        }
         guard !parser.structure.inputs.isEmpty else { throw KerasError.badConfig("the model has no input layer") }
         return parser.structure
     }
@@ -91,31 +109,6 @@ struct KerasConfigParser {
         return dtype.string ?? dtype["config"]?["name"]?.string ?? "float32"
     }
 
-    /// References (layer, node index, tensor index) in one inbound node, Keras 2 or Keras 3 style.
-    private static func references(in node: JSONValue) -> [(String, Int, Int)] {
-        if let args = node["args"] {
-            // Keras 3: {"args": [...], "kwargs": {...}} holding __keras_tensor__ objects anywhere.
-            var out: [(String, Int, Int)] = []
-            func walk(_ v: JSONValue) {
-                if let history = v["config"]?["keras_history"]?.array, v["class_name"]?.string == "__keras_tensor__",
-                   history.count >= 3, let l = history[0].string, let n = history[1].int, let t = history[2].int {
-                    out.append((l, n, t))
-                } else if let a = v.array {
-                    a.forEach(walk)
-                } else if let o = v.object, v["class_name"] == nil {
-                    o.keys.sorted().forEach { walk(o[$0]!) }
-                }
-            }
-            walk(args)
-            return out
-        }
-        // Keras 2: [[layer, node, tensor, kwargs], ...]
-        return (node.array ?? []).compactMap { entry in
-            guard let e = entry.array, e.count >= 3, let l = e[0].string, let n = e[1].int, let t = e[2].int else { return nil }
-            return (l, n, t)
-        }
-    }
-
     private static func layerRefs(_ value: JSONValue?) -> [(String, Int, Int)] {
         guard let list = value?.array else { return [] }
         if list.count >= 3, let l = list[0].string, let n = list[1].int, let t = list[2].int { return [(l, n, t)] }
@@ -159,6 +152,7 @@ struct KerasConfigParser {
         func value(_ ref: (String, Int, Int)) -> String {
             resolve(Self.valueName(scope, layer: ref.0, node: nestedModels.contains(ref.0) ? 0 : ref.1, tensor: ref.2))
         }
+        func value(_ ref: KerasCall.Reference) -> String { value((ref.layer, ref.node, ref.tensor)) }
         for layer in layers {
             guard let name = Self.layerName(layer), let cls = layer["class_name"]?.string else {
                 throw KerasError.badConfig("a layer entry has no name or class_name")
@@ -174,9 +168,20 @@ struct KerasConfigParser {
             let calls = layer["inbound_nodes"]?.array ?? []
             let layerTrainable = trainable && (layerConfig?["trainable"]?.bool ?? true)
             var unit = KerasLayerUnit(name: name, className: cls, trainable: layerTrainable)
-            for (callIndex, call) in calls.enumerated() {
-                let inputs = Self.references(in: call).map(value)
-                let value = Self.valueName(scope, layer: name, node: callIndex, tensor: 0)
+            // Keras 3 operation nodes (`x + 3.0`, `ops.mean`) are graph nodes but not layers: not in
+            // `model.layers`, so no entry of `layer_names` nor a group of a Keras 3 weights file.
+            let isOperation = KerasOperations.isOperation(entry: layer, dialect: dialect)
+            for (callIndex, callJSON) in calls.enumerated() {
+                let call = KerasCall.parse(callJSON)
+                for ref in call.references { if let shape = ref.shape { observedShapes[value(ref)] = shape } }
+                if callIndex == 0, let shape = layerConfig?["build_config"]?["input_shape"]?.array ?? layer["build_config"]?["input_shape"]?.array,
+                   call.references.count == 1, let dims = try? Self.dimensions(shape, key: "input_shape") {
+                    // tf_keras records the shape a layer was built for: its input's.
+                    let input = value(call.references[0])
+                    if observedShapes[input] == nil { observedShapes[input] = dims }
+                }
+                let inputs = call.references.map(value)
+                let callValue = Self.valueName(scope, layer: name, node: callIndex, tensor: 0)
                 if KerasLayerTable.modelClasses.contains(cls) {
                     guard callIndex == 0 else {
                         throw KerasError.unsupportedOption(layer: name, detail: "a nested model called more than once is not supported")
@@ -186,14 +191,17 @@ struct KerasConfigParser {
                     guard outs.count == 1 else {
                         throw KerasError.unsupportedOption(layer: name, detail: "a nested model with \(outs.count) outputs is not supported")
                     }
-                    aliases[value] = outs[0]
+                    aliases[callValue] = outs[0]
                 } else {
-                    try addLayerNode(&unit, cls: cls, config: layerConfig, scope: scope, call: callIndex, inputs: inputs, trainable: layerTrainable)
+                    let resolved = Dictionary(call.references.map { ($0, value($0)) }, uniquingKeysWith: { a, _ in a })
+                    try addLayerNode(&unit, entry: layer, config: layerConfig, scope: scope, callIndex: callIndex, call: call, inputs: inputs,
+                                     trainable: layerTrainable, operation: isOperation, value: { resolved[$0] ?? "" })
                 }
             }
             if calls.isEmpty, KerasLayerTable.modelClasses.contains(cls) {
                 throw KerasError.badConfig("nested model '\(name)' is never called")
             }
+            if isOperation { continue }
             unitIndex[name] = units.count
             units.append(unit)
         }
@@ -237,6 +245,10 @@ struct KerasConfigParser {
             let layerConfig = layer["config"]
             let layerTrainable = trainable && (layerConfig?["trainable"]?.bool ?? true)
             var unit = KerasLayerUnit(name: name, className: cls, trainable: layerTrainable)
+            if let shape = layer["build_config"]?["input_shape"]?.array, observedShapes[current] == nil,
+               let dims = try? Self.dimensions(shape, key: "input_shape") {
+                observedShapes[current] = dims  // the previous layer's output, as this one was built for it
+            }
             if KerasLayerTable.modelClasses.contains(cls) {
                 let (sub, outs) = try parseNested(cls: cls, name: name, config: layerConfig, scope: scope, inputs: [current], trainable: layerTrainable)
                 unit.sublayers = sub
@@ -247,7 +259,10 @@ struct KerasConfigParser {
             } else if cls == "InputLayer" {
                 throw KerasError.badConfig("Sequential model '\(modelName)' has an InputLayer after its first layer")
             } else {
-                current = try addLayerNode(&unit, cls: cls, config: layerConfig, scope: scope, call: 0, inputs: [current], trainable: layerTrainable)
+                let input = current
+                current = try addLayerNode(&unit, entry: layer, config: layerConfig, scope: scope, callIndex: 0,
+                                           call: KerasCall(args: [.tensor(KerasCall.Reference(layer: "", node: 0, tensor: 0))], kwargs: []),
+                                           inputs: [current], trainable: layerTrainable, operation: false, value: { _ in input })
             }
             units.append(unit)
         }
@@ -263,23 +278,47 @@ struct KerasConfigParser {
         return (units, outputs)
     }
 
+    /// Adds the node of one call of a layer (or operation): its op from the layer table, its
+    /// weights named `<layer>/<role>` in their operand slots after the data operands. A layer wtool
+    /// has no semantics for is carried (`Op.custom`) with its config; its weights are found in the
+    /// file when they are bound.
     @discardableResult
-    private mutating func addLayerNode(_ unit: inout KerasLayerUnit, cls: String, config: JSONValue?, scope: [String], call: Int,
-                                       inputs: [String], trainable: Bool) throws -> String {
-        let layer = try KerasLayerTable.layer(className: cls, config: LayerConfig(layer: Self.qualified(scope, unit.name), values: config ?? .object([:])))
+    private mutating func addLayerNode(_ unit: inout KerasLayerUnit, entry: JSONValue, config: JSONValue?, scope: [String], callIndex: Int,
+                                       call: KerasCall, inputs: [String], trainable: Bool, operation: Bool,
+                                       value: (KerasCall.Reference) -> String) throws -> String {
         let qualifiedName = Self.qualified(scope, unit.name)
-        let nodeName = call == 0 ? qualifiedName : "\(qualifiedName)#\(call)"
+        let layerConfig = LayerConfig(layer: qualifiedName, values: config ?? .object([:]))
+        var layer: KerasLayer
+        do {
+            if operation {
+                layer = try KerasOperations.operation(className: unit.className, config: layerConfig, call: call, value: value)
+            } else if unit.className == "TFOpLambda" {
+                layer = try KerasOperations.tfOpLambda(config: layerConfig, call: call, value: value)
+            } else {
+                layer = try KerasLayerTable.layer(className: unit.className, config: layerConfig, dialect: dialect)
+            }
+        } catch let error as KerasError {
+            let reason: String
+            switch error {
+            case .unsupportedLayer(_, let cls): reason = cls == "Lambda" ? "a Lambda layer holds Python code" : "\(cls) is not a layer wtool computes"
+            case .unsupportedOption(_, let detail): reason = detail
+            default: throw error
+            }
+            layer = KerasCarriedLayer.layer(entry: entry, className: unit.className, operation: operation, inputCount: inputs.count, reason: reason)
+        }
+        let nodeName = callIndex == 0 ? qualifiedName : "\(qualifiedName)#\(callIndex)"
         let weightNames = layer.weights.map { "\(qualifiedName)/\($0.role)" }
-        if call == 0 {
+        if callIndex == 0 {
             unit.nodeName = nodeName
             unit.weightNames = weightNames
+            unit.discoversWeights = layer.discoversWeights
             for (w, facts) in zip(weightNames, layer.weights) {
                 structure.weightFacts[w] = (facts.layout, trainable && facts.trainable)
             }
         }
         // Weights fill their roles' operand slots after the data operands; absent ones stay "".
         let roles = layer.op.inputRoles.map { $0.replacingOccurrences(of: "?", with: "") }
-        var operands = inputs
+        var operands = layer.dataInputs ?? inputs
         if !layer.weights.isEmpty {
             let dataCount = layer.op.dataInputCount
             var slots = [String](repeating: "", count: max(roles.count - dataCount, 0))
@@ -292,7 +331,7 @@ struct KerasConfigParser {
             while slots.last == "" { slots.removeLast() }
             operands += slots
         }
-        structure.nodes.append(Node(name: nodeName, op: layer.op, inputs: operands, outputs: [nodeName], scope: scope, sourceType: cls))
+        structure.nodes.append(Node(name: nodeName, op: layer.op, inputs: operands, outputs: [nodeName], scope: scope, sourceType: unit.className))
         return nodeName
     }
 }

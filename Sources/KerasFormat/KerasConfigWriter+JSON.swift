@@ -29,9 +29,12 @@ extension KerasConfigWriter {
         case .op(let spec, _, _):
             var config = spec.config
             config["name"] = .string(layer.name)
-            config["trainable"] = .bool(layer.trainable)
-            config["dtype"] = .string("float32")
+            if !spec.verbatim {
+                config["trainable"] = .bool(layer.trainable)
+                config["dtype"] = .string("float32")
+            }
             entry["config"] = .object(config)
+            entry.merge(spec.entry) { a, _ in a }
         case .model(let sub):
             entry["config"] = try modelConfig(sub)
         }

@@ -20,11 +20,13 @@ struct KerasConfigWriter {
     let graph: Graph
     let target: KerasTarget
     let shapes: [String: [Int]]
+    let weightShapes: [String: [Int]]
 
     init(graph: Graph, target: KerasTarget) throws {
         self.graph = graph
         self.target = target
         self.shapes = try graph.inferShapes()
+        self.weightShapes = graph.weights.mapValues(\.info.shape)
     }
 
     /// The model config (`{"class_name", "config"}`) and the weight layout.
@@ -172,7 +174,8 @@ struct KerasConfigWriter {
                 continue
             }
             let inputShape = node.inputs.first.flatMap { shapes[$0] }
-            let spelling = try KerasLayerTable.spelling(for: node, inputShape: inputShape, target: target)
+            let spelling = try KerasLayerTable.spelling(for: node, inputShape: inputShape, outputShape: node.outputs.first.flatMap { shapes[$0] },
+                                                        weightShapes: weightShapes, target: target)
             let base = names.claim(local)
             let parameters = KerasLayerTable.parameters(of: node)
             let layer = KLayer(name: base, kind: .op(spelling.layer, weights: parameters.map(\.name), roles: parameters.map(\.role)))
@@ -323,7 +326,7 @@ private extension Op {
     /// Merge layers are called on a list of tensors.
     var takesList: Bool {
         switch self {
-        case .elementwise(.variadic), .tensor(.concat): true
+        case .elementwise(.variadic), .elementwise(.binary(.sub)), .elementwise(.scaledAdd), .tensor(.concat), .linear(.matMul): true
         default: false
         }
     }

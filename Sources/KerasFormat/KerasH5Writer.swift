@@ -16,7 +16,7 @@ import ModelIR
 /// header limit are split into `layer_names0`, `layer_names1`, … as Keras does.
 ///
 /// Weights are written as float32 whatever their stored type (f16/bf16 widen exactly), since the
-/// config declares float32 layers. The file appears only when complete (temporary file, fsync,
+/// config declares float32 layers; Keras's int64 state (Normalization's `count`) stays int64. The file appears only when complete (temporary file, fsync,
 /// rename) and the same graph always gives the same bytes (no HDF5 timestamps).
 public struct KerasH5Writer: Sendable {
     /// Which Keras the config is spelled for (`both` by default).
@@ -60,8 +60,8 @@ public struct KerasH5Writer: Sendable {
         let configText = try config.serialized()
         for layer in layers {
             for (weight, _) in layer.weights {
-                guard let w = graph.weights[weight], w.info.dtype.isFloatingPoint else {
-                    throw KerasError.weights(layer: layer.name, detail: "weight '\(weight)' is not floating point; Keras layers hold float32")
+                guard let w = graph.weights[weight], w.info.dtype.isFloatingPoint || w.info.dtype == .int64 else {
+                    throw KerasError.weights(layer: layer.name, detail: "weight '\(weight)' is not floating point (nor Keras's int64 state); Keras layers hold float32")
                 }
             }
         }
@@ -121,7 +121,10 @@ public struct KerasH5Writer: Sendable {
     /// Float32 bytes go to libhdf5 straight from the weight's (possibly mapped) storage; other
     /// float types are widened first.
     private func writeFloat32(_ weight: Weight, to group: H5Group, dataset: String) throws {
-        if weight.info.dtype == .float32 {
+        if weight.info.dtype == .int64 {
+            // Integer state (Normalization's `count`) stays int64, as Keras holds it.
+            try group.createDataset(dataset, storage: .int64, shape: weight.info.shape, bytes: weight.data.bytes)
+        } else if weight.info.dtype == .float32 {
             try group.createDataset(dataset, storage: .float32, shape: weight.info.shape, bytes: weight.data.bytes)
         } else {
             let floats = weight.data.floatArray(as: weight.info.dtype)

@@ -6,15 +6,55 @@ import ModelIR
 struct KerasLayer {
     var op: Op
     var weights: [(role: String, layout: Layout, trainable: Bool)]
+    /// The data operands when they are not simply the tensors the call reads, in order (an
+    /// operation's literal arguments are attributes, a `TFOpLambda`'s tensors may be keywords).
+    var dataInputs: [String]? = nil
+    /// A carried layer: its weights are read from the file (`weights` is empty).
+    var discoversWeights = false
+}
+
+/// Which Keras wrote a model: Keras 1/2 and tf_keras, or Keras 3. A few names mean different
+/// things (`hard_sigmoid` is `clip(0.2·x + 0.5, 0, 1)` in Keras 2, `relu6(x + 3) / 6` in Keras 3),
+/// and the file says which one it meant.
+enum KerasDialect: Equatable, Sendable {
+    case keras2
+    case keras3
+
+    /// From the file's `keras_version` when there is one ("2.0.5", "2.15.0", "3.15.1"), else from
+    /// the config's spelling (Keras 3's `batch_shape` and `{"args", "kwargs"}` inbound nodes).
+    init(version: String?, config: JSONValue) {
+        if let version, let major = Int(version.prefix { $0.isNumber }) {
+            self = major >= 3 ? .keras3 : .keras2
+            return
+        }
+        self = Self.looksLikeKeras3(config) ? .keras3 : .keras2
+    }
+
+    private static func looksLikeKeras3(_ v: JSONValue) -> Bool {
+        if v["batch_shape"] != nil || v["args"] != nil { return true }
+        if v["batch_input_shape"] != nil { return false }
+        if let o = v.object { return o.values.contains(where: looksLikeKeras3) }
+        if let a = v.array { return a.contains(where: looksLikeKeras3) }
+        return false
+    }
 }
 
 /// The Keras ↔ IR layer table, in one place: which Keras classes wtool reads, and the `Op` each
-/// becomes. Keras 2 and Keras 3 configs differ only in a few key names, handled here.
+/// becomes. Keras 2 and Keras 3 configs differ only in a few key names, handled here. A class not
+/// in the table is carried (`KerasCarriedLayer`), not refused.
 enum KerasLayerTable {
     /// Classes that are containers of other layers (nested models).
     static let modelClasses: Set<String> = ["Functional", "Model", "Sequential"]
 
-    static func activation(_ value: JSONValue?, layer: String) throws -> Activation {
+    /// Classes that compute the identity at inference: noise, dropout and regularization layers.
+    static let identityClasses: Set<String> = [
+        "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",
+        "AlphaDropout", "ActivityRegularization", "StochasticDepth",
+    ]
+
+    /// The activation a Keras name denotes (`activations.get(name)`), in `dialect`'s meaning.
+    /// - Throws: `unsupportedOption` for a name wtool does not compute (the layer is then carried).
+    static func activation(_ value: JSONValue?, layer: String, dialect: KerasDialect) throws -> Activation {
         guard let value, !value.isNull else { return .linear }
         // Keras 3 may serialize a built-in activation as {"class_name": "function", "config": "relu", …}.
         let name = value.string ?? value["config"]?.string ?? value["class_name"]?.string
@@ -24,22 +64,35 @@ enum KerasLayerTable {
         case "relu": return .relu
         case "relu6": return .relu6
         case "sigmoid": return .sigmoid
-        case "hard_sigmoid": return .kerasHardSigmoid
+        // tf_keras and Keras 1/2: clip(0.2·x + 0.5, 0, 1); Keras 3: relu6(x + 3) / 6.
+        case "hard_sigmoid": return dialect == .keras3 ? .kerasHardSigmoid : .hardSigmoid(alpha: 0.2, beta: 0.5)
+        case "hard_silu", "hard_swish": return .hardSwish
         case "tanh": return .tanh
         case "softmax": return .softmax(axis: -1)
+        case "log_softmax": return .logSoftmax(axis: -1)
         case "swish", "silu": return .swish
         case "elu": return .elu(alpha: 1)
         case "selu": return .seluDefault
+        case "celu": return .celu(alpha: 1)
         case "softplus": return .softplus
+        case "softsign": return .softsign
         case "gelu": return .gelu(approximate: false)
-        default: throw KerasError.unsupportedOption(layer: layer, detail: "activation '\(name)' is not supported")
+        case "mish": return .mish
+        case "exponential": return .exponential
+        // Keras 3's `activations.leaky_relu(x, negative_slope=0.2)`.
+        case "leaky_relu": return .leakyReLU(alpha: 0.2)
+        default: throw KerasError.unsupportedOption(layer: layer, detail: "activation '\(name)' is not one wtool computes")
         }
     }
 
-    static func padding(_ c: LayerConfig) throws -> Padding {
+    static func padding(_ c: LayerConfig, causal: (kernel: [Int], dilations: [Int])? = nil) throws -> Padding {
         switch try c.string("padding", default: "valid").lowercased() {
         case "same": return .same
         case "valid": return .valid
+        case "causal" where causal != nil:
+            // Conv1D's causal padding: (k − 1)·d zeros before, none after.
+            let (k, d) = causal!
+            return .explicit(begin: zip(k, d).map { ($0 - 1) * $1 }, end: k.map { _ in 0 })
         case let other: throw KerasError.unsupportedOption(layer: c.layer, detail: "padding '\(other)' is not supported")
         }
     }
@@ -59,71 +112,184 @@ enum KerasLayerTable {
     }
 
     private static func weights(_ roles: [String], _ layout: [Layout]) -> [(role: String, layout: Layout, trainable: Bool)] {
-        zip(roles, layout).map { ($0, $1, $0 != "moving_mean" && $0 != "moving_variance") }
+        zip(roles, layout).map { ($0, $1, isTrainableRole($0)) }
     }
 
-    /// The IR form of a layer of class `className`, or an `unsupportedLayer` error naming it.
-    static func layer(className: String, config c: LayerConfig) throws -> KerasLayer {
+    /// The spatial rank a class name ends with (`Conv1D` → 1, `UpSampling3D` → 3), or nil.
+    static func spatialRank(_ className: String) -> Int? {
+        for n in 1...3 where className.contains("\(n)D") { return n }
+        return nil
+    }
+
+    /// An axis setting: an int, a one-element list, or a list (Keras 3 LayerNormalization).
+    static func axes(_ c: LayerConfig, _ key: String, default value: [Int]) throws -> [Int] {
+        guard let v = c.values[key], !v.isNull else { return value }
+        if let i = v.int { return [i] }
+        if let list = v.array, case let ints = list.compactMap(\.int), ints.count == list.count { return ints }
+        throw KerasError.badConfig("layer '\(c.layer)': '\(key)' should be an integer or a list of integers")
+    }
+
+    /// A number or a list of numbers (Rescaling's `scale`, Normalization's `mean`), flattened
+    /// row-major, with the shape its nesting gives (`[]` for a number).
+    static func numbers(_ v: JSONValue?) -> (values: [Double], shape: [Int])? {
+        guard let v, !v.isNull else { return nil }
+        if let d = v.double { return ([d], []) }
+        guard let items = v.array, !items.isEmpty else { return nil }
+        let parts = items.map(numbers)
+        guard parts.allSatisfy({ $0 != nil }), let first = parts[0], parts.allSatisfy({ $0!.shape == first.shape }) else { return nil }
+        return (parts.flatMap { $0!.values }, [items.count] + first.shape)
+    }
+
+    /// The pads of a ZeroPadding/Cropping layer of spatial rank `n` as ONNX-order pads of the
+    /// channels-last tensor (batch and channel axes unpadded): `1` → 1 everywhere, `(a, b)` →
+    /// per axis (for 1-D: before and after), `((a, b), (c, d))` → before and after per axis.
+    static func spatialPads(_ v: JSONValue?, rank n: Int, layer: String, key: String) throws -> [Int] {
+        var begin: [Int]?, end: [Int]?
+        if let i = v?.int { begin = Array(repeating: i, count: n); end = begin }
+        if let list = v?.array {
+            if n == 1, list.count == 2, let a = list[0].int, let b = list[1].int { begin = [a]; end = [b] }
+            else if list.count == n, case let ints = list.compactMap(\.int), ints.count == n { begin = ints; end = ints }
+            else if list.count == n, case let pairs = list.compactMap({ $0.array?.compactMap(\.int) }), pairs.count == n,
+                    pairs.allSatisfy({ $0.count == 2 }) {
+                begin = pairs.map { $0[0] }; end = pairs.map { $0[1] }
+            }
+        }
+        guard let begin, let end, (begin + end).allSatisfy({ $0 >= 0 }) else {
+            throw KerasError.badConfig("layer '\(layer)': unreadable '\(key)'")
+        }
+        return [0] + begin + [0, 0] + end + [0]
+    }
+
+    /// The IR form of a layer of class `className`.
+    /// - Throws: `unsupportedLayer` for a class wtool has no semantics for and `unsupportedOption`
+    ///   for an option it does not compute (the parser carries such layers), `badConfig` for a
+    ///   config Keras itself would not read.
+    static func layer(className: String, config c: LayerConfig, dialect: KerasDialect = .keras3) throws -> KerasLayer {
         let useBias = try c.bool("use_bias", default: true)
         func plain(_ op: Op) -> KerasLayer { KerasLayer(op: op, weights: []) }
+        func activation() throws -> Activation { try Self.activation(c.values["activation"], layer: c.layer, dialect: dialect) }
+        let rank = spatialRank(className)
+        let kernelLayout: Layout = rank == 2 ? .hwio : .unspecified
         switch className {
-        case "Conv2D", "Convolution2D":
-            let layout = try dataLayout(c)
+        case "Conv1D", "Convolution1D", "Conv2D", "Convolution2D", "Conv3D", "Convolution3D":
+            let n = rank ?? 2
+            let kernel = try c.ints("kernel_size", count: n)
+            let dilations = try c.ints("dilation_rate", count: n, default: Array(repeating: 1, count: n))
             let op = Op.conv(.conv(ConvAttributes(
-                filters: try c.int("filters"), kernelSize: try c.ints("kernel_size", count: 2),
-                strides: try c.ints("strides", count: 2, default: [1, 1]),
-                dilations: try c.ints("dilation_rate", count: 2, default: [1, 1]),
-                padding: try padding(c), groups: try c.int("groups", default: 1),
-                activation: try activation(c.values["activation"], layer: c.layer), layout: layout, kernelLayout: .spatialFirst)))
-            return KerasLayer(op: op, weights: weights(useBias ? ["kernel", "bias"] : ["kernel"], [.hwio, .channel]))
-        case "DepthwiseConv2D":
+                filters: try c.int("filters"), kernelSize: kernel, strides: try c.ints("strides", count: n, default: Array(repeating: 1, count: n)),
+                dilations: dilations, padding: try padding(c, causal: n == 1 ? (kernel, dilations) : nil), groups: try c.int("groups", default: 1),
+                activation: try activation(), layout: try dataLayout(c), kernelLayout: .spatialFirst)))
+            return KerasLayer(op: op, weights: weights(useBias ? ["kernel", "bias"] : ["kernel"], [kernelLayout, .channel]))
+        case "Conv1DTranspose", "Convolution1DTranspose", "Conv2DTranspose", "Convolution2DTranspose", "Deconvolution2D",
+             "Conv3DTranspose", "Convolution3DTranspose", "Deconvolution3D":
+            let n = rank ?? 2
+            let kernel = try c.ints("kernel_size", count: n)
+            let strides = try c.ints("strides", count: n, default: Array(repeating: 1, count: n))
+            let dilations = try c.ints("dilation_rate", count: n, default: Array(repeating: 1, count: n))
+            let outputPadding = c.values["output_padding"].flatMap { $0.isNull ? nil : $0 } == nil ? nil
+                : try c.ints("output_padding", count: n)
+            let (padding, extra) = try transposedPadding(try c.string("padding", default: "valid").lowercased(), kernel: kernel,
+                                                         strides: strides, dilations: dilations, outputPadding: outputPadding, layer: c.layer)
+            let op = Op.conv(.transposed(ConvTransposeAttributes(
+                filters: try c.int("filters"), kernelSize: kernel, strides: strides, dilations: dilations, padding: padding,
+                outputPadding: extra, activation: try activation(), layout: try dataLayout(c), kernelLayout: .spatialFirst)))
+            return KerasLayer(op: op, weights: weights(useBias ? ["kernel", "bias"] : ["kernel"], [.unspecified, .channel]))
+        case "DepthwiseConv1D", "DepthwiseConv2D":
+            let n = rank ?? 2
             let op = Op.conv(.depthwise(DepthwiseConvAttributes(
-                depthMultiplier: try c.int("depth_multiplier", default: 1), kernelSize: try c.ints("kernel_size", count: 2),
-                strides: try c.ints("strides", count: 2, default: [1, 1]),
-                dilations: try c.ints("dilation_rate", count: 2, default: [1, 1]), padding: try padding(c),
-                activation: try activation(c.values["activation"], layer: c.layer), layout: try dataLayout(c))))
-            return KerasLayer(op: op, weights: weights(useBias ? ["depthwise_kernel", "bias"] : ["depthwise_kernel"], [.hwcm, .channel]))
-        case "SeparableConv2D", "SeparableConvolution2D":
+                depthMultiplier: try c.int("depth_multiplier", default: 1), kernelSize: try c.ints("kernel_size", count: n),
+                strides: try c.ints("strides", count: n, default: Array(repeating: 1, count: n)),
+                dilations: try c.ints("dilation_rate", count: n, default: Array(repeating: 1, count: n)), padding: try padding(c),
+                activation: try activation(), layout: try dataLayout(c))))
+            return KerasLayer(op: op, weights: weights(useBias ? ["depthwise_kernel", "bias"] : ["depthwise_kernel"],
+                                                       [n == 2 ? .hwcm : .unspecified, .channel]))
+        case "SeparableConv1D", "SeparableConvolution1D", "SeparableConv2D", "SeparableConvolution2D":
+            let n = rank ?? 2
             let op = Op.conv(.separable(SeparableConvAttributes(
                 filters: try c.int("filters"), depthMultiplier: try c.int("depth_multiplier", default: 1),
-                kernelSize: try c.ints("kernel_size", count: 2), strides: try c.ints("strides", count: 2, default: [1, 1]),
-                dilations: try c.ints("dilation_rate", count: 2, default: [1, 1]), padding: try padding(c),
-                activation: try activation(c.values["activation"], layer: c.layer), layout: try dataLayout(c))))
+                kernelSize: try c.ints("kernel_size", count: n), strides: try c.ints("strides", count: n, default: Array(repeating: 1, count: n)),
+                dilations: try c.ints("dilation_rate", count: n, default: Array(repeating: 1, count: n)), padding: try padding(c),
+                activation: try activation(), layout: try dataLayout(c))))
             return KerasLayer(op: op, weights: weights(useBias ? ["depthwise_kernel", "pointwise_kernel", "bias"]
-                                                               : ["depthwise_kernel", "pointwise_kernel"], [.hwcm, .hwio, .channel]))
+                                                               : ["depthwise_kernel", "pointwise_kernel"],
+                                                       [n == 2 ? .hwcm : .unspecified, kernelLayout, .channel]))
         case "Dense":
-            let op = Op.linear(.dense(DenseAttributes(units: try c.int("units"), activation: try activation(c.values["activation"], layer: c.layer))))
+            let op = Op.linear(.dense(DenseAttributes(units: try c.int("units"), activation: try activation())))
             return KerasLayer(op: op, weights: weights(useBias ? ["kernel", "bias"] : ["kernel"], [.io, .channel]))
-        case "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D":
-            let pool = try c.ints("pool_size", count: 2, default: [2, 2])
-            let attrs = PoolAttributes(poolSize: pool, strides: try c.ints("strides", count: 2, default: pool),
+        case "MaxPooling1D", "MaxPool1D", "AveragePooling1D", "AvgPool1D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
+             "MaxPooling3D", "MaxPool3D", "AveragePooling3D", "AvgPool3D":
+            let n = rank ?? 2
+            let pool = try c.ints("pool_size", count: n, default: Array(repeating: 2, count: n))
+            let attrs = PoolAttributes(poolSize: pool, strides: try c.ints("strides", count: n, default: pool),
                                        padding: try padding(c), countIncludePad: false, layout: try dataLayout(c))
             return plain(className.hasPrefix("Max") ? .pool(.max(attrs)) : .pool(.average(attrs)))
-        case "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPooling2D", "GlobalMaxPool2D":
+        case "GlobalAveragePooling1D", "GlobalAvgPool1D", "GlobalMaxPooling1D", "GlobalMaxPool1D",
+             "GlobalAveragePooling2D", "GlobalAvgPool2D", "GlobalMaxPooling2D", "GlobalMaxPool2D",
+             "GlobalAveragePooling3D", "GlobalAvgPool3D", "GlobalMaxPooling3D", "GlobalMaxPool3D":
             let attrs = GlobalPoolAttributes(keepDims: try c.bool("keepdims", default: false), layout: try dataLayout(c))
             return plain(className.contains("Max") ? .pool(.globalMax(attrs)) : .pool(.globalAverage(attrs)))
         case "BatchNormalization":
-            let axis: Int
-            if let a = c.values["axis"]?.int { axis = a }
-            else if let list = c.values["axis"]?.array, list.count == 1, let a = list[0].int { axis = a }
-            else { axis = -1 }
-            let op = Op.normalization(.batch(BatchNormAttributes(epsilon: Float(try c.double("epsilon", default: 1e-3)), axis: axis)))
+            let axis = try axes(c, "axis", default: [-1])
+            guard axis.count == 1 else { throw KerasError.unsupportedOption(layer: c.layer, detail: "BatchNormalization over \(axis.count) axes") }
+            let op = Op.normalization(.batch(BatchNormAttributes(epsilon: Float(try c.double("epsilon", default: 1e-3)), axis: axis[0])))
             let roles = (try c.bool("scale", default: true) ? ["gamma"] : []) + (try c.bool("center", default: true) ? ["beta"] : [])
                 + ["moving_mean", "moving_variance"]
             return KerasLayer(op: op, weights: weights(roles, roles.map { _ in .channel }))
-        case "ZeroPadding2D":
-            try requireChannelsLast(c)
-            let p = c.values["padding"]
-            var pads: (Int, Int, Int, Int)?
-            if let i = p?.int { pads = (i, i, i, i) }
-            if let pair = p?.array, pair.count == 2 {
-                if let h = pair[0].int, let w = pair[1].int { pads = (h, h, w, w) }
-                if let hs = pair[0].array?.compactMap(\.int), let ws = pair[1].array?.compactMap(\.int), hs.count == 2, ws.count == 2 {
-                    pads = (hs[0], hs[1], ws[0], ws[1])
-                }
+        case "LayerNormalization":
+            let rms = try c.bool("rms_scaling", default: false)
+            let op = Op.normalization(.layer(LayerNormAttributes(axes: try axes(c, "axis", default: [-1]),
+                                                                 epsilon: Float(try c.double("epsilon", default: 1e-3)), rmsScaling: rms)))
+            // Keras 3's rms_scaling has no beta whatever `center` says.
+            let roles = (try c.bool("scale", default: true) ? ["gamma"] : []) + (try c.bool("center", default: true) && !rms ? ["beta"] : [])
+            return KerasLayer(op: op, weights: weights(roles, roles.map { _ in .unspecified }))
+        case "GroupNormalization":
+            let op = Op.normalization(.group(GroupNormAttributes(groups: try c.int("groups", default: 32), axis: try c.int("axis", default: -1),
+                                                                 epsilon: Float(try c.double("epsilon", default: 1e-3)))))
+            let roles = (try c.bool("scale", default: true) ? ["gamma"] : []) + (try c.bool("center", default: true) ? ["beta"] : [])
+            return KerasLayer(op: op, weights: weights(roles, roles.map { _ in .channel }))
+        case "Normalization":
+            // `axis=None` keeps no axis: one mean and variance for everything.
+            let kept = c.values["axis"]?.isNull == true ? [] : try axes(c, "axis", default: [-1])
+            let invert = try c.bool("invert", default: false)
+            if let mean = numbers(c.values["mean"]), let variance = numbers(c.values["variance"]) {
+                guard mean.shape == variance.shape else { throw KerasError.badConfig("layer '\(c.layer)': mean and variance differ in shape") }
+                return plain(.normalization(.standardize(StandardizeAttributes(axes: kept, invert: invert, mean: mean.values,
+                                                                               variance: variance.values, statisticsShape: mean.shape))))
             }
-            guard let (t, b, l, r) = pads else { throw KerasError.badConfig("layer '\(c.layer)': unreadable ZeroPadding2D padding") }
-            return plain(.tensor(.pad(PadAttributes(pads: [0, t, l, 0, 0, b, r, 0]))))
+            return KerasLayer(op: .normalization(.standardize(StandardizeAttributes(axes: kept, invert: invert))),
+                              weights: [("mean", .unspecified, false), ("variance", .unspecified, false), ("count", .unspecified, false)])
+        case "Rescaling":
+            guard let scale = numbers(c.values["scale"]), scale.shape.count <= 1 else {
+                throw KerasError.unsupportedOption(layer: c.layer, detail: "Rescaling scale should be a number or a list of numbers")
+            }
+            let offset = numbers(c.values["offset"]) ?? ([0], [])
+            guard offset.shape.count <= 1 else { throw KerasError.unsupportedOption(layer: c.layer, detail: "Rescaling offset should be a number or a list") }
+            return plain(.normalization(.rescale(RescaleAttributes(scale: scale.values.map(Float.init), offset: offset.values.map(Float.init)))))
+        case "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D":
+            try requireChannelsLast(c)
+            let n = rank ?? 2
+            return plain(.tensor(.pad(PadAttributes(pads: try spatialPads(c.values["padding"] ?? .int(1), rank: n, layer: c.layer, key: "padding")))))
+        case "Cropping1D", "Cropping2D", "Cropping3D":
+            try requireChannelsLast(c)
+            let n = rank ?? 2
+            let pads = try spatialPads(c.values["cropping"] ?? .int(n == 1 ? 1 : 0), rank: n, layer: c.layer, key: "cropping")
+            return plain(.tensor(.pad(PadAttributes(pads: pads.map { -$0 }))))
+        case "UpSampling1D", "UpSampling2D", "UpSampling3D":
+            let n = rank ?? 2
+            let size = n == 1 ? [try c.int("size", default: 2)] : try c.ints("size", count: n, default: Array(repeating: 2, count: n))
+            let layout = try dataLayout(c)
+            let factors = (layout == .channelsLast ? [1] + size + [1] : [1, 1] + size).map(Float.init)
+            switch try c.string("interpolation", default: "nearest") {
+            case "nearest":
+                // `ops.repeat` along each axis (Keras 3), tf.image.resize nearest (tf_keras): the same.
+                return plain(.tensor(.resize(ResizeAttributes(mode: .nearest, coordinateTransformation: .asymmetric, nearestMode: .floor,
+                                                              scales: factors))))
+            case "bilinear" where n == 2:
+                // tf.image.resize(method="bilinear", antialias=False): half-pixel centres.
+                return plain(.tensor(.resize(ResizeAttributes(mode: .linear, coordinateTransformation: .halfPixel, scales: factors))))
+            case let other:
+                throw KerasError.unsupportedOption(layer: c.layer, detail: "UpSampling interpolation '\(other)' is not one wtool computes")
+            }
         case "Flatten":
             try requireChannelsLast(c)
             return plain(.tensor(.flatten(axis: 1)))
@@ -133,10 +299,22 @@ enum KerasLayerTable {
                 throw KerasError.badConfig("layer '\(c.layer)': Reshape needs target_shape of positive sizes (or one -1)")
             }
             return plain(.tensor(.reshape(ReshapeAttributes(shape: [0] + target))))
-        case "Dropout", "SpatialDropout2D", "GaussianDropout", "GaussianNoise", "AlphaDropout":
-            return plain(.tensor(.dropout(rate: Float(try c.double("rate", default: 0)))))
+        case "Permute":
+            guard let dims = c.values["dims"]?.array?.compactMap(\.int), !dims.isEmpty, Set(dims) == Set(1...dims.count) else {
+                throw KerasError.badConfig("layer '\(c.layer)': Permute needs dims, a permutation of 1…n")
+            }
+            return plain(.tensor(.transpose(perm: [0] + dims)))
+        case "RepeatVector":
+            return plain(.tensor(.repeatVector(n: try c.int("n"))))
+        case "Identity":
+            return plain(.tensor(.identity))
+        case _ where identityClasses.contains(className):
+            // Identity at inference; the rate (GaussianNoise's stddev, StochasticDepth's
+            // drop_path_rate) is kept for writers.
+            let rate = try c.optionalDouble("rate") ?? c.optionalDouble("stddev") ?? c.optionalDouble("drop_path_rate") ?? 0
+            return plain(.tensor(.dropout(rate: Float(rate))))
         case "Activation":
-            return plain(.activation(try activation(c.values["activation"], layer: c.layer)))
+            return plain(.activation(try activation()))
         case "ReLU":
             let maxValue = try c.optionalDouble("max_value")
             let slope = Float(try c.double("negative_slope", default: 0))
@@ -146,17 +324,82 @@ enum KerasLayerTable {
         case "LeakyReLU":
             let alpha = try c.optionalDouble("negative_slope") ?? c.optionalDouble("alpha") ?? 0.3
             return plain(.activation(.leakyReLU(alpha: Float(alpha))))
+        case "ELU":
+            return plain(.activation(.elu(alpha: Float(try c.double("alpha", default: 1)))))
+        case "ThresholdedReLU":
+            return plain(.activation(.thresholdedReLU(alpha: Float(try c.double("theta", default: 1)))))
         case "Softmax":
-            return plain(.activation(.softmax(axis: try c.int("axis", default: -1))))
+            let axis = try axes(c, "axis", default: [-1])
+            guard axis.count == 1 else { throw KerasError.unsupportedOption(layer: c.layer, detail: "Softmax over \(axis.count) axes") }
+            return plain(.activation(.softmax(axis: axis[0])))
+        case "PReLU":
+            // alpha is shaped like the input without the batch axis, 1 along `shared_axes`:
+            // NumPy broadcasting from the end lays it over the input.
+            return KerasLayer(op: .elementwise(.prelu), weights: [("alpha", .unspecified, true)])
         case "Add":
             return plain(.elementwise(.variadic(.add)))
         case "Multiply":
             return plain(.elementwise(.variadic(.mul)))
+        case "Maximum":
+            return plain(.elementwise(.variadic(.max)))
+        case "Minimum":
+            return plain(.elementwise(.variadic(.min)))
+        case "Average":
+            return plain(.elementwise(.variadic(.mean)))
+        case "Subtract":
+            return plain(.elementwise(.binary(.sub)))
         case "Concatenate":
             return plain(.tensor(.concat(axis: try c.int("axis", default: -1))))
+        case "Dot":
+            // Only the batched matrix product: Dot(axes=(2, 1)) of rank-3 tensors, without
+            // normalization; other contractions are carried.
+            let axes = try axes(c, "axes", default: [])
+            guard axes == [2, 1], try !c.bool("normalize", default: false) else {
+                throw KerasError.unsupportedOption(layer: c.layer, detail: "Dot over axes \(axes) is not one wtool computes (only (2, 1))")
+            }
+            return plain(.linear(.matMul))
+        case "CustomScaleLayer", "Custom>CustomScaleLayer":
+            // keras.applications.inception_resnet_v2: `inputs[0] + inputs[1] * scale`. tf_keras
+            // registers it in the default package, so its files name it "Custom>CustomScaleLayer".
+            guard let scale = try c.optionalDouble("scale") else { throw KerasError.badConfig("layer '\(c.layer)': CustomScaleLayer needs 'scale'") }
+            return plain(.elementwise(.scaledAdd(scale: scale)))
+        case "LayerScale":
+            // keras.applications.convnext: `x * gamma`, gamma of shape (projection_dim,).
+            return KerasLayer(op: .elementwise(.scale), weights: [("gamma", .channel, true)])
         default:
             throw KerasError.unsupportedLayer(name: c.layer, className: className)
         }
+    }
+
+    /// Keras's transposed-convolution padding in the IR's terms. Keras computes the output length
+    /// (`compute_conv_transpose_output_shape`) and TensorFlow derives the padding from it:
+    /// - `same` without `output_padding`: `in · stride` — the IR's `same`;
+    /// - `valid` without it: `in · stride + max(k − stride, 0)` — `valid`, plus `stride − k`
+    ///   output padding when the kernel is smaller than the stride;
+    /// - with `output_padding` p: `(in − 1) · stride + k − 2·pad + p`, pad = k // 2 for `same`
+    ///   (k the dilated kernel), 0 for `valid`; TensorFlow takes the `2·pad − p` rows this
+    ///   trims, the smaller half first.
+    static func transposedPadding(_ padding: String, kernel: [Int], strides: [Int], dilations: [Int], outputPadding: [Int]?,
+                                  layer: String) throws -> (Padding, [Int]) {
+        let effective = zip(kernel, dilations).map { ($0 - 1) * $1 + 1 }
+        guard padding == "same" || padding == "valid" else {
+            throw KerasError.unsupportedOption(layer: layer, detail: "padding '\(padding)' is not supported")
+        }
+        guard let outputPadding else {
+            if padding == "same" { return (.same, kernel.map { _ in 0 }) }
+            return (.valid, zip(effective, strides).map { max($1 - $0, 0) })
+        }
+        if padding == "valid" { return (.valid, outputPadding) }
+        var begin: [Int] = [], end: [Int] = [], extra: [Int] = []
+        for (k, p) in zip(effective, outputPadding) {
+            let total = 2 * (k / 2) - p
+            if total >= 0 {
+                begin.append(total / 2); end.append(total - total / 2); extra.append(0)
+            } else {
+                begin.append(0); end.append(0); extra.append(-total)
+            }
+        }
+        return (Padding.explicit(begin: begin, end: end).normalized, extra)
     }
 
     /// The Keras weights of a node: its present parameter operands (after the data operands), in
@@ -168,219 +411,8 @@ enum KerasLayerTable {
         }
     }
 
-    /// Whether training updates a weight of this role (BatchNormalization's moving statistics: no).
-    static func isTrainableRole(_ role: String) -> Bool { role != "moving_mean" && role != "moving_variance" }
+    /// Whether training updates a weight of this role (BatchNormalization's moving statistics and
+    /// Normalization's adapted statistics: no).
+    static func isTrainableRole(_ role: String) -> Bool { !["moving_mean", "moving_variance", "mean", "variance", "count"].contains(role) }
 }
 
-// MARK: - IR → Keras (the reverse of `op(className:config:)`, used by `KerasH5Writer`)
-
-/// One Keras layer to write: its class and the config keys that define it. `name`, `trainable`
-/// and `dtype` are added by the writer.
-struct KerasLayerSpec: Equatable {
-    var className: String
-    var config: [String: JSONValue]
-}
-
-/// How one IR op is spelled in Keras: the layer itself, plus a `ZeroPadding2D` before it when
-/// its explicit padding has no Keras form, plus an activation layer after it when its fused
-/// activation has no Keras name (ops imported from ONNX can have both).
-struct KerasLayerSpelling {
-    var padding: KerasLayerSpec?
-    var layer: KerasLayerSpec
-    var activation: KerasLayerSpec?
-}
-
-extension KerasLayerTable {
-    /// The `activation` string both Keras 3 and tf_keras resolve to `activation`, or nil when it
-    /// needs its own layer (`LeakyReLU`, `ReLU(max_value:)`, `Softmax(axis:)` …).
-    static func activationName(_ activation: Activation) -> String? {
-        switch activation {
-        case .linear: "linear"
-        case .relu: "relu"
-        case .clippedReLU(6, 0, 0): "relu6"
-        case .sigmoid: "sigmoid"
-        case .hardSigmoid where activation == .kerasHardSigmoid: "hard_sigmoid"
-        case .tanh: "tanh"
-        case .softmax(-1): "softmax"
-        case .swish: "swish"
-        case .elu(1): "elu"
-        case .selu where activation == .seluDefault: "selu"
-        case .softplus: "softplus"
-        case .gelu(false): "gelu"
-        default: nil
-        }
-    }
-
-    /// A standalone activation layer: the class `Activation.displayName` names.
-    static func activationLayer(_ activation: Activation, node: String, target: KerasTarget) throws -> KerasLayerSpec {
-        switch activation {
-        case let .clippedReLU(maxValue, slope, threshold):
-            return KerasLayerSpec(className: "ReLU", config: [
-                "max_value": maxValue.map(JSONValue.float) ?? .null, "negative_slope": .float(slope), "threshold": .float(threshold),
-            ])
-        case .leakyReLU(let alpha):
-            // tf_keras knows only `alpha`; Keras 3 renamed it `negative_slope` and still accepts `alpha`.
-            return KerasLayerSpec(className: "LeakyReLU", config: [target == .keras3 ? "negative_slope" : "alpha": .float(alpha)])
-        case .softmax(let axis):
-            return KerasLayerSpec(className: "Softmax", config: ["axis": .int(axis)])
-        default:
-            guard let name = activationName(activation) else {
-                throw KerasError.unsupportedOption(layer: node, detail: "activation \(activation.kerasName) has no Keras layer that wtool writes")
-            }
-            return KerasLayerSpec(className: "Activation", config: ["activation": .string(name)])
-        }
-    }
-
-    /// Keras's `padding` for a 2-D window op, and the explicit pads a `ZeroPadding2D` must add
-    /// first when the op's pads are neither `valid` nor what `same` gives for `inputShape` (NHWC).
-    private static func windowPadding(_ padding: Padding, kernel: [Int], strides: [Int], dilations: [Int],
-                                      inputShape: [Int]?, node: String) throws -> (keras: String, pads: (Int, Int, Int, Int)?) {
-        switch padding {
-        case .same: return ("same", nil)
-        case .valid: return ("valid", nil)
-        case .sameLower:
-            throw KerasError.unsupportedOption(layer: node, detail: "SAME_LOWER padding has no Keras equivalent")
-        case let .explicit(begin, end):
-            guard begin.count == 2, end.count == 2 else {
-                throw KerasError.unsupportedOption(layer: node, detail: "explicit padding of \(begin.count) axes")
-            }
-            if let shape = inputShape, shape.count == 4, shape[1] > 0, shape[2] > 0 {
-                let same = Padding.same.resolve(sizes: [shape[1], shape[2]], kernel: kernel, strides: strides, dilations: dilations)
-                if same.begin == begin, same.end == end { return ("same", nil) }
-            }
-            return ("valid", (begin[0], end[0], begin[1], end[1]))
-        }
-    }
-
-    private static func zeroPadding(_ pads: (Int, Int, Int, Int)) -> KerasLayerSpec {
-        KerasLayerSpec(className: "ZeroPadding2D", config: [
-            "padding": .array([.ints([pads.0, pads.1]), .ints([pads.2, pads.3])]), "data_format": .string("channels_last"),
-        ])
-    }
-
-    /// The fused activation's Keras name, or `linear` plus a separate layer.
-    private static func fused(_ activation: Activation, node: String, target: KerasTarget) throws -> (JSONValue, KerasLayerSpec?) {
-        if let name = activationName(activation) { return (.string(name), nil) }
-        return (.string("linear"), try activationLayer(activation, node: node, target: target))
-    }
-
-    /// Keras's `data_format` for a layout; Keras kernels are always spatial-first (HWIO).
-    private static func dataFormat(_ layout: DataLayout) -> JSONValue {
-        .string(layout == .channelsLast ? "channels_last" : "channels_first")
-    }
-
-    /// The Keras layer(s) computing `node`'s op, for a node whose input has shape `inputShape`
-    /// (used to recognise explicit pads that equal `same`).
-    /// - Throws: `KerasError.unsupportedOption` naming the node when Keras has no exact equivalent.
-    static func spelling(for node: Node, inputShape: [Int]?, target: KerasTarget) throws -> KerasLayerSpelling {
-        let name = node.name
-        let useBias = node.input("bias") != nil
-        func unsupported(_ detail: String) -> KerasError { .unsupportedOption(layer: name, detail: detail) }
-        func single(_ spec: KerasLayerSpec) -> KerasLayerSpelling { KerasLayerSpelling(padding: nil, layer: spec, activation: nil) }
-        switch node.op {
-        case .conv(let conv):
-            guard conv.spatialRank == 2 else { throw unsupported("\(conv.displayName) is not written to Keras yet") }
-            switch conv {
-            case .conv(let a):
-                guard a.kernelLayout == .spatialFirst else { throw unsupported("an OIHW kernel (an ONNX convolution) has no Keras layer that wtool writes") }
-                let (padding, pads) = try windowPadding(a.padding, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations,
-                                                        inputShape: inputShape, node: name)
-                if pads != nil, a.layout != .channelsLast { throw unsupported("explicit padding of a channels-first convolution") }
-                let (activation, after) = try fused(a.activation, node: name, target: target)
-                return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: "Conv2D", config: [
-                    "filters": .int(a.filters), "kernel_size": .ints(a.kernelSize), "strides": .ints(a.strides), "padding": .string(padding),
-                    "data_format": dataFormat(a.layout), "dilation_rate": .ints(a.dilations), "groups": .int(a.groups),
-                    "activation": activation, "use_bias": .bool(useBias),
-                ]), activation: after)
-            case .depthwise(let a):
-                let (padding, pads) = try windowPadding(a.padding, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations,
-                                                        inputShape: inputShape, node: name)
-                let (activation, after) = try fused(a.activation, node: name, target: target)
-                return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: "DepthwiseConv2D", config: [
-                    "kernel_size": .ints(a.kernelSize), "strides": .ints(a.strides), "padding": .string(padding),
-                    "depth_multiplier": .int(a.depthMultiplier), "data_format": dataFormat(a.layout), "dilation_rate": .ints(a.dilations),
-                    "activation": activation, "use_bias": .bool(useBias),
-                ]), activation: after)
-            case .separable(let a):
-                let (padding, pads) = try windowPadding(a.padding, kernel: a.kernelSize, strides: a.strides, dilations: a.dilations,
-                                                        inputShape: inputShape, node: name)
-                let (activation, after) = try fused(a.activation, node: name, target: target)
-                return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: "SeparableConv2D", config: [
-                    "filters": .int(a.filters), "kernel_size": .ints(a.kernelSize), "strides": .ints(a.strides), "padding": .string(padding),
-                    "depth_multiplier": .int(a.depthMultiplier), "data_format": dataFormat(a.layout), "dilation_rate": .ints(a.dilations),
-                    "activation": activation, "use_bias": .bool(useBias),
-                ]), activation: after)
-            case .transposed:
-                throw unsupported("Conv2DTranspose is not written to Keras yet")
-            }
-        case .linear(.dense(let a)):
-            let (activation, after) = try fused(a.activation, node: name, target: target)
-            return KerasLayerSpelling(padding: nil, layer: KerasLayerSpec(className: "Dense", config: [
-                "units": .int(a.units), "activation": activation, "use_bias": .bool(useBias),
-            ]), activation: after)
-        case .pool(let pool):
-            switch pool {
-            case .max(let a), .average(let a):
-                let isMax: Bool = if case .max = pool { true } else { false }
-                guard a.poolSize.count == 2, a.dilations.allSatisfy({ $0 == 1 }), !a.ceilMode else {
-                    throw unsupported("pooling with dilations, ceil mode or other than 2 spatial axes has no Keras equivalent")
-                }
-                var (padding, pads) = try windowPadding(a.padding, kernel: a.poolSize, strides: a.strides, dilations: [1, 1],
-                                                        inputShape: inputShape, node: name)
-                if !isMax, a.countIncludePad, padding == "same" {
-                    // Keras's `same` average leaves padded cells out of the divisor; counting them is
-                    // zero padding followed by a `valid` average, which needs the pads spelled out.
-                    guard let shape = inputShape, shape.count == 4, shape[1] > 0, shape[2] > 0 else {
-                        throw unsupported("average pooling that counts padded cells needs a known input size to be written for Keras")
-                    }
-                    let p = a.padding.resolve(sizes: [shape[1], shape[2]], kernel: a.poolSize, strides: a.strides, dilations: [1, 1])
-                    (padding, pads) = ("valid", (p.begin[0], p.end[0], p.begin[1], p.end[1]))
-                }
-                if pads != nil, isMax || !a.countIncludePad {
-                    throw unsupported("\(isMax ? "max" : "average") pooling with explicit padding \(a.padding) has no Keras equivalent")
-                }
-                return KerasLayerSpelling(padding: pads.map(zeroPadding), layer: KerasLayerSpec(className: isMax ? "MaxPooling2D" : "AveragePooling2D", config: [
-                    "pool_size": .ints(a.poolSize), "strides": .ints(a.strides), "padding": .string(padding), "data_format": dataFormat(a.layout),
-                ]), activation: nil)
-            case .globalAverage(let a), .globalMax(let a):
-                let isMax: Bool = if case .globalMax = pool { true } else { false }
-                return single(KerasLayerSpec(className: isMax ? "GlobalMaxPooling2D" : "GlobalAveragePooling2D", config: [
-                    "data_format": dataFormat(a.layout), "keepdims": .bool(a.keepDims),
-                ]))
-            case .lp, .globalLp:
-                throw unsupported("Lp pooling has no Keras layer")
-            }
-        case .normalization(.batch(let a)):
-            return single(KerasLayerSpec(className: "BatchNormalization", config: [
-                "axis": .int(a.axis), "epsilon": .float(a.epsilon), "center": .bool(node.input("beta") != nil),
-                "scale": .bool(node.input("gamma") != nil), "momentum": .number(0.99),
-            ]))
-        case .tensor(.pad(let a)):
-            guard a.mode == .constant, (a.value ?? 0) == 0, a.axes == nil, let p = a.pads, p.count == 8,
-                  p[0] == 0, p[3] == 0, p[4] == 0, p[7] == 0, p.allSatisfy({ $0 >= 0 }) else {
-                throw unsupported("only zero padding of the spatial axes of an NHWC tensor has a Keras layer (ZeroPadding2D)")
-            }
-            return single(zeroPadding((p[1], p[5], p[2], p[6])))
-        case .tensor(.flatten(let axis)):
-            guard axis == 1 else { throw unsupported("Flatten from axis \(axis) has no Keras layer") }
-            return single(KerasLayerSpec(className: "Flatten", config: ["data_format": .string("channels_last")]))
-        case .tensor(.reshape(let a)):
-            guard let shape = a.shape, shape.first == 0, !a.allowZero, shape.dropFirst().allSatisfy({ $0 == -1 || $0 > 0 }) else {
-                throw unsupported("a reshape that changes the batch axis (or is known only at run time) has no Keras layer")
-            }
-            return single(KerasLayerSpec(className: "Reshape", config: ["target_shape": .ints(Array(shape.dropFirst()))]))
-        case .tensor(.dropout(let rate, _)):
-            return single(KerasLayerSpec(className: "Dropout", config: ["rate": .float(rate)]))
-        case .activation(let a):
-            return single(try activationLayer(a, node: name, target: target))
-        case .elementwise(.variadic(.add)):
-            return single(KerasLayerSpec(className: "Add", config: [:]))
-        case .elementwise(.variadic(.mul)):
-            return single(KerasLayerSpec(className: "Multiply", config: [:]))
-        case .tensor(.concat(let axis)):
-            return single(KerasLayerSpec(className: "Concatenate", config: ["axis": .int(axis)]))
-        default:
-            throw unsupported("\(node.typeName) has no Keras layer that wtool writes")
-        }
-    }
-}

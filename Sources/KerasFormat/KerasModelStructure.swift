@@ -13,6 +13,10 @@ struct KerasModelStructure {
     var submodels: [Submodel] = []
     /// Per weight name: layout and trainability (set when the node is added).
     var weightFacts: [String: (layout: Layout, trainable: Bool)] = [:]
+    /// Which Keras wrote the config.
+    var dialect: KerasDialect = .keras3
+    /// Output types of carried layers, where the config recorded their shapes.
+    var valueInfo: [String: TensorInfo] = [:]
 }
 
 /// One entry of `model.layers`: a layer, or a nested model with its own `layers`.
@@ -25,6 +29,9 @@ struct KerasLayerUnit {
     var nodeName: String?
     /// Weight names in Keras order (`trainable + non_trainable` of the layer itself).
     var weightNames: [String] = []
+    /// A carried layer: its weights are whatever the file holds for it (`weightNames` is empty
+    /// until the binder has read them).
+    var discoversWeights = false
     var sublayers: [KerasLayerUnit]? = nil
 
     var isModel: Bool { sublayers != nil }
@@ -47,6 +54,14 @@ struct KerasLayerUnit {
     }
 
     var hasWeights: Bool { !flattenedWeights().isEmpty }
+
+    /// Whether this unit is, or (for a nested model) holds, a carried layer.
+    var containsCarriedLayer: Bool { discoversWeights || (sublayers?.contains { $0.containsCarriedLayer } ?? false) }
+
+    var carriedLayerNames: [String] {
+        if discoversWeights { return [name] }
+        return sublayers?.flatMap(\.carriedLayerNames) ?? []
+    }
 }
 
 extension KerasModelStructure {
@@ -55,6 +70,6 @@ extension KerasModelStructure {
         var meta = metadata
         meta.submodels = submodels
         meta.extra["keras_class"] = className
-        return Graph(name: name, inputs: inputs, outputs: outputs, nodes: nodes, weights: weights, metadata: meta)
+        return Graph(name: name, inputs: inputs, outputs: outputs, nodes: nodes, weights: weights, metadata: meta, valueInfo: valueInfo)
     }
 }

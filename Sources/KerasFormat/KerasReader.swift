@@ -179,11 +179,11 @@ public enum KerasReader {
         switch flavour {
         case .legacyFullModel:
             let configText = try root.stringAttribute("model_config")
-            let structure = try KerasConfigParser.parse(try JSONValue.parse(Data(configText.utf8)))
+            let structure = try KerasConfigParser.parse(try JSONValue.parse(Data(configText.utf8)), kerasVersion: metadata.kerasVersion)
             var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             let weightsGroup = try root.contains("model_weights") ? try root.group("model_weights") : root
             try binder.bindLegacy(group: weightsGroup)
-            return try finish(structure, binder.weights, metadata, path: path)
+            return try finish(structure, binder, metadata, path: path)
         case .legacyWeights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
             var binder = KerasWeightBinder(structure: structure, mapping: mapping)
@@ -191,13 +191,13 @@ public enum KerasReader {
             if metadata.kerasVersion == nil { metadata.kerasVersion = try? group.stringAttribute("keras_version") }
             try binder.bindLegacy(group: group)
             metadata.preprocessing = preprocessing
-            return try finish(structure, binder.weights, metadata, path: path)
+            return try finish(structure, binder, metadata, path: path)
         case .keras3Weights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
             var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             try binder.bindKeras3(root: root)
             metadata.preprocessing = preprocessing
-            return try finish(structure, binder.weights, metadata, path: path)
+            return try finish(structure, binder, metadata, path: path)
         case .kerasZip:
             throw KerasError.notKeras("a .keras archive's weights are an HDF5 image inside the zip, not a file")
         }
@@ -251,12 +251,12 @@ public enum KerasReader {
         if let meta = try member("metadata.json", cap: maxConfigMember), let json = try? JSONValue.parse(meta) {
             metadata.kerasVersion = json["keras_version"]?.string
         }
-        let structure = try KerasConfigParser.parse(try JSONValue.parse(config))
+        let structure = try KerasConfigParser.parse(try JSONValue.parse(config), kerasVersion: metadata.kerasVersion)
         let file = try weightsData.withUnsafeBytes { try H5File.open(image: $0, name: path + "/model.weights.h5") }
         var binder = KerasWeightBinder(structure: structure)
         try binder.bindKeras3(root: file.root)
         _ = options
-        return try finish(structure, binder.weights, metadata, path: path)
+        return try finish(structure, binder, metadata, path: path)
     }
 
     /// The graph a Keras model config (`model.to_json()`) describes, without weights: what the
@@ -266,10 +266,23 @@ public enum KerasReader {
         return structure.graph(weights: [:], metadata: Metadata(sourceFormat: "keras-config", producer: "keras"))
     }
 
-    private static func finish(_ structure: KerasModelStructure, _ weights: [String: Weight], _ metadata: Metadata, path: String) throws -> Graph {
+    private static func finish(_ structure: KerasModelStructure, _ binder: KerasWeightBinder, _ metadata: Metadata, path: String) throws -> Graph {
         var meta = metadata
         if meta.preprocessing == nil { meta.preprocessing = Applications.preprocessing(forModelNamed: structure.name) }
-        let graph = structure.graph(weights: weights, metadata: meta)
+        let weights = binder.weights
+        var graph = structure.graph(weights: weights, metadata: meta)
+        // Carried layers take the weights the file held for them as operands, after their inputs.
+        for (i, node) in graph.nodes.enumerated() {
+            guard let found = binder.discovered[node.name], !found.isEmpty, case .custom(var op) = node.op else { continue }
+            op.inputNames = Array(op.inputNames.prefix(op.dataInputCount)) + found.map(\.role)
+            graph.nodes[i].op = .custom(op)
+            graph.nodes[i].inputs = Array(node.inputs.prefix(op.dataInputCount)) + found.map(\.name)
+            // Every later call of a shared carried layer reads the same weights.
+            for (j, other) in graph.nodes.enumerated() where j > i && other.name.hasPrefix(node.name + "#") {
+                graph.nodes[j].op = .custom(op)
+                graph.nodes[j].inputs = Array(other.inputs.prefix(op.dataInputCount)) + found.map(\.name)
+            }
+        }
         let used = Set(graph.nodes.flatMap { KerasLayerTable.parameters(of: $0).map(\.name) })
         for node in graph.nodes {
             for (w, _) in KerasLayerTable.parameters(of: node) where weights[w] == nil {

@@ -10,6 +10,8 @@ struct KerasWeightBinder {
     /// views into it instead of copies.
     let mapping: MappedFile?
     private(set) var weights: [String: Weight] = [:]
+    /// The weights found for carried layers, by node name: names and roles in Keras's order.
+    private(set) var discovered: [String: [(name: String, role: String)]] = [:]
 
     init(structure: KerasModelStructure, mapping: MappedFile? = nil) {
         self.structure = structure
@@ -32,12 +34,26 @@ struct KerasWeightBinder {
             let weightNames = try layerGroup.chunkedStringsAttribute("weight_names") ?? []
             if !weightNames.isEmpty { fileLayers.append((name, weightNames.map { ($0, layerGroup) })) }
         }
-        let modelLayers = structure.layers.filter(\.hasWeights)
+        // A carried layer has weights when the file's layer of its name has (the file and the
+        // config were saved together; a weights-only file with a --config has the same names).
+        let withWeights = Set(fileLayers.map(\.name))
+        let modelLayers = structure.layers.filter { $0.hasWeights || ($0.discoversWeights && withWeights.contains($0.name)) }
         guard fileLayers.count == modelLayers.count else {
             throw KerasError.weights(layer: structure.name,
                 detail: "the file has weights for \(fileLayers.count) layers, the model has \(modelLayers.count) layers with weights")
         }
         for (fileLayer, unit) in zip(fileLayers, modelLayers) {
+            if unit.discoversWeights, let node = unit.nodeName {
+                let found = Self.discoveredNames(node: node, datasetNames: fileLayer.datasets.map(\.0))
+                discovered[node] = found
+                for ((weightName, _), (datasetName, layerGroup)) in zip(found, fileLayer.datasets) {
+                    try bind(weightName, dataset: try layerGroup.dataset(datasetName), layer: unit.name, trainable: unit.trainable)
+                }
+                continue
+            }
+            if unit.sublayers != nil, unit.containsCarriedLayer {
+                throw KerasError.weights(layer: unit.name, detail: "a nested model holding a layer wtool carries (\(unit.carriedLayerNames.joined(separator: ", "))) cannot be bound from a legacy .h5: its weight order is unknown")
+            }
             let expected = unit.legacyWeightOrder(facts: structure.weightFacts)
             guard expected.count == fileLayer.datasets.count else {
                 throw KerasError.weights(layer: unit.name,
@@ -83,9 +99,10 @@ struct KerasWeightBinder {
             let snake = Self.snakeCase(unit.className)
             let count = used[snake, default: 0]
             used[snake] = count + 1
-            guard unit.hasWeights else { continue }
+            guard unit.hasWeights || unit.discoversWeights || unit.containsCarriedLayer else { continue }
             let positional = count == 0 ? snake : "\(snake)_\(count)"
             guard let layersGroup, let groupName = groupNames.contains(positional) ? positional : byRealName[unit.name] else {
+                if !unit.hasWeights { continue }  // a carried layer without weights has no group
                 throw KerasError.weights(layer: unit.name, detail: "no group for it under \(path)/layers")
             }
             guard consumed.insert(groupName).inserted else {
@@ -99,8 +116,20 @@ struct KerasWeightBinder {
             guard try group.contains("vars") else {
                 throw KerasError.weights(layer: unit.name, detail: "group \(path)/layers/\(groupName) has no vars")
             }
+            guard try group.contains("vars") || !unit.discoversWeights else {
+                consumed.remove(groupName)
+                continue
+            }
             let vars = try group.group("vars")
             let present = try vars.childNames()
+            if unit.discoversWeights, let node = unit.nodeName {
+                let found = Self.discoveredNames(node: node, datasetNames: (0..<present.count).map { "weight_\($0)" })
+                discovered[node] = found
+                for (i, (weightName, _)) in found.enumerated() {
+                    try bind(weightName, dataset: try vars.dataset(String(i)), layer: unit.name, trainable: unit.trainable)
+                }
+                continue
+            }
             guard present.count == unit.weightNames.count else {
                 throw KerasError.weights(layer: unit.name, detail: "\(path)/layers/\(groupName)/vars holds \(present.count) variables, the layer has \(unit.weightNames.count)")
             }
@@ -134,9 +163,24 @@ struct KerasWeightBinder {
         return String(result).lowercased()
     }
 
+    /// Names for a carried layer's weights: `<node>/<role>`, the role being the last part of the
+    /// file's name without `:0` (`lstm/lstm_cell/kernel:0` → `kernel`), made unique.
+    static func discoveredNames(node: String, datasetNames: [String]) -> [(name: String, role: String)] {
+        var used = Set<String>()
+        return datasetNames.enumerated().map { i, dataset in
+            var role = String(dataset.split(separator: "/").last ?? Substring(dataset))
+            if let colon = role.lastIndex(of: ":"), Int(role[role.index(after: colon)...]) != nil { role = String(role[..<colon]) }
+            if role.isEmpty { role = "weight_\(i)" }
+            var unique = role
+            var k = 1
+            while !used.insert(unique).inserted { unique = "\(role)_\(k)"; k += 1 }
+            return ("\(node)/\(unique)", unique)
+        }
+    }
+
     // MARK: Reading one dataset
 
-    private mutating func bind(_ weightName: String, dataset: H5Dataset, layer: String) throws {
+    private mutating func bind(_ weightName: String, dataset: H5Dataset, layer: String, trainable: Bool? = nil) throws {
         let type: H5ElementType, shape: [Int], data: TensorData
         if let mapping, let stored = try dataset.contiguousStorage(),
            stored.offset <= mapping.bytes.count, stored.length <= mapping.bytes.count - stored.offset {
@@ -155,11 +199,14 @@ struct KerasWeightBinder {
             dtype = tag == "bfloat16" ? .bfloat16 : .float16
         case .integer(2, false) where (try? dataset.stringAttribute("dtype")) == "bfloat16":
             dtype = .bfloat16
+        // Normalization's `count` (int64), and the integer state of carried layers.
+        case .integer(8, true): dtype = .int64
+        case .integer(4, true): dtype = .int32
         default:
             throw KerasError.weights(layer: layer, detail: "dataset \(dataset.path) holds \(type) values, not floating point")
         }
         let facts = structure.weightFacts[weightName]
         weights[weightName] = Weight(info: TensorInfo(name: weightName, dtype: dtype, shape: shape, layout: facts?.layout ?? .unspecified),
-                                     data: data, trainable: facts?.trainable ?? true, source: dataset.path)
+                                     data: data, trainable: facts?.trainable ?? trainable ?? true, source: dataset.path)
     }
 }

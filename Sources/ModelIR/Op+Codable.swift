@@ -17,6 +17,7 @@ extension Op: Codable {
     private struct FillValue: Codable { var value: ScalarValue }
     private struct Rate: Codable { var rate: Float; var seed: Int? }
     private struct Count: Codable { var n: Int }
+    private struct ScaleValue: Codable { var scale: Double }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
@@ -49,6 +50,9 @@ extension Op: Codable {
         case "where": self = .elementwise(.select)
         case "clip": self = .elementwise(.clip(try a(ClipAttributes.self)))
         case "prelu": self = .elementwise(.prelu)
+        case "scalar": self = .elementwise(.scalar(try a(ScalarOperation.self)))
+        case "scaled_add": self = .elementwise(.scaledAdd(scale: try a(ScaleValue.self).scale))
+        case "scale": self = .elementwise(.scale)
         case "argmax": self = .reduction(.argMax(try a(ArgReduceAttributes.self)))
         case "argmin": self = .reduction(.argMin(try a(ArgReduceAttributes.self)))
         case "reshape": self = .tensor(.reshape(try a(ReshapeAttributes.self)))
@@ -122,7 +126,10 @@ extension Op: Codable {
         case .normalization(.rescale(let x)): try a(x)
         case .activation(let x): try a(x)
         case .elementwise(.clip(let x)): try a(x)
-        case .elementwise(.unary), .elementwise(.binary), .elementwise(.variadic), .elementwise(.select), .elementwise(.prelu): break
+        case .elementwise(.scalar(let x)): try a(x)
+        case .elementwise(.scaledAdd(let scale)): try a(ScaleValue(scale: scale))
+        case .elementwise(.unary), .elementwise(.binary), .elementwise(.variadic), .elementwise(.select), .elementwise(.prelu),
+             .elementwise(.scale): break
         case .reduction(.reduce(let x)): try a(x)
         case .reduction(.argMax(let x)), .reduction(.argMin(let x)): try a(x)
         case .tensor(let t):

@@ -71,7 +71,7 @@ public enum Op: Sendable, Equatable {
     /// writes the operands after them as the layer's weights, in role order.
     public var dataInputCount: Int {
         switch self {
-        case .conv, .pool, .activation, .normalization, .linear(.dense), .elementwise(.prelu): 1
+        case .conv, .pool, .activation, .normalization, .linear(.dense), .elementwise(.prelu), .elementwise(.scale): 1
         case .custom(let c): c.dataInputCount
         default: Int.max
         }

@@ -66,6 +66,16 @@ extension ONNXExporter {
             }
         case .select: emit("Where")
         case .prelu: emit("PRelu")
+        case .scale: emit("Mul")
+        case .scalar(let s):
+            let c = scalarInitializer("\(node.name)/constant", s.value, dtype: dtype(node.inputs[0]))
+            let types: [ScalarArithmetic: String] = [.add: "Add", .sub: "Sub", .mul: "Mul", .div: "Div", .pow: "Pow", .max: "Max", .min: "Min"]
+            append(types[s.function] ?? "", name: node.name, inputs: s.constantFirst ? [c, xs[0]] : [xs[0], c], outputs: [out])
+        case .scaledAdd(let scale):
+            let c = scalarInitializer("\(node.name)/scale", scale, dtype: dtype(node.inputs[0]))
+            let scaled = temporary("\(node.outputs[0])__scaled")
+            append("Mul", name: "\(node.name)/scale", inputs: [xs[1], c], outputs: [scaled])
+            append("Add", name: node.name, inputs: [xs[0], scaled], outputs: [out])
         case .clip(let a):
             let dtype = self.dtype(node.inputs[0])
             var ins = xs + Array(repeating: "", count: max(0, 3 - xs.count))

@@ -105,7 +105,18 @@ extension ONNXExporter {
                                 attribute("bias", float: a.bias)])
         case .standardize(let a):
             // Keras Normalization: (x − mean) / max(√variance, ε), or x · max(√variance, ε) + mean.
-            let x = try ref(v), mean = try ref(node.inputs[1]), variance = try ref(node.inputs[2])
+            let x = try ref(v)
+            /// A weight operand, or the config's statistics laid over the kept axes as Keras lays them.
+            func statistic(_ i: Int, _ values: [Double]?, _ role: String) throws -> String {
+                if i < node.inputs.count, !node.inputs[i].isEmpty { return try ref(node.inputs[i]) }
+                guard let values, let dims = a.statisticsShape else { throw fail(node, "Normalization without its \(role)") }
+                let keep = a.axes.map { $0 < 0 ? $0 + r : $0 }.sorted()
+                var placed = [Int](repeating: 1, count: r)
+                for i in stride(from: 1, through: min(dims.count, keep.count), by: 1) { placed[keep[keep.count - i]] = dims[dims.count - i] }
+                while placed.first == 1, placed.count > dims.count { placed.removeFirst() }
+                return initializer("\(node.name)/\(role)", Tensor(shape: placed, doubles: values, dtype: dtype))
+            }
+            let mean = try statistic(1, a.mean, "mean"), variance = try statistic(2, a.variance, "variance")
             let root = temporary("\(node.outputs[0])__std"), std = temporary("\(node.outputs[0])__std_clamped")
             append("Sqrt", name: "\(node.name)/sqrt", inputs: [variance], outputs: [root])
             append("Max", name: "\(node.name)/clamp", inputs: [root, scalarInitializer("\(node.name)/epsilon", 1e-7, dtype: dtype)], outputs: [std])

@@ -36,6 +36,7 @@ extension LoadOptions {
             if a.includeTop { args += ["--include-top", "--classes", String(a.classes)] }
             if let p = a.pooling { args += ["--pooling", p] }
             if a.alpha != 1 { args += ["--alpha", String(a.alpha)] }
+            if a.imagenet { args.append("--imagenet") }
         }
         if let configPath { args += ["--config", configPath] }
         if let until { args += ["--until", until] }
@@ -59,10 +60,10 @@ extension LoadOptions {
     /// - Throws: ``WToolError/usage(_:)`` with Keras's own objection (an input too small, an
     ///   option the architecture does not take).
     public static func architecture(named name: String, inputShape: [Int]?, includeTop: Bool, pooling: String?,
-                                    classes: Int, alpha: Double) throws -> ApplicationSpec {
+                                    classes: Int, alpha: Double, imagenet: Bool = false) throws -> ApplicationSpec {
         do {
             return try ApplicationSpec(name: name, inputShape: inputShape, includeTop: includeTop, pooling: pooling,
-                                       classes: classes, alpha: alpha)
+                                       classes: classes, alpha: alpha, imagenet: imagenet)
         } catch let error as KerasError {
             throw WToolError.usage(error.description)
         }

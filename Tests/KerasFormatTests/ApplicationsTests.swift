@@ -36,7 +36,9 @@ final class ApplicationsTests: XCTestCase {
     static let constructors: [String: Architecture] = [
         "keras.applications.VGG16": .vgg16, "keras.applications.VGG19": .vgg19, "keras.applications.ResNet50": .resnet50,
         "keras.applications.InceptionV3": .inceptionV3, "keras.applications.Xception": .xception,
-        "keras.applications.MobileNet": .mobilenet,
+        "keras.applications.MobileNet": .mobilenet, "keras.applications.MobileNetV2": .mobilenetV2,
+        "keras.applications.EfficientNetB0": .efficientnetB0, "keras.applications.DenseNet121": .densenet121,
+        "keras.applications.ResNet50V2": .resnet50V2,
     ]
 
     func loadFixtures() throws -> [Fixture] {
@@ -124,9 +126,11 @@ final class ApplicationsTests: XCTestCase {
             let structure = try Applications.structure(for: f.spec)
             XCTAssertEqual(f.tfKerasCountParams, f.countParams, f.file)
             let ours = zip(structure.layers, f.layers).filter(\.0.hasWeights).map { "\($0.0.name):\($0.1.params)" }
-            let theirs = f.tfKerasLayers.filter { $0.2 > 0 }.map { "\($0.0):\($0.2)" }
+            // tf_keras's DenseNet names its stem conv1/conv, conv1/bn, conv1/relu (Keras 3: conv1_conv, …).
+            func keras3Spelling(_ name: String) -> String { name.replacingOccurrences(of: "/", with: "_") }
+            let theirs = f.tfKerasLayers.filter { $0.2 > 0 }.map { "\(keras3Spelling($0.0)):\($0.2)" }
             XCTAssertEqual(ours, theirs, f.file)
-            let renamed = zip(structure.layers, f.tfKerasLayers).filter { $0.0.name != $0.1.0 }.map { "\($0.0.name)→\($0.1.0)" }
+            let renamed = zip(structure.layers, f.tfKerasLayers).filter { $0.0.name != keras3Spelling($0.1.0) }.map { "\($0.0.name)→\($0.1.0)" }
             XCTAssertEqual(renamed, ["input_layer→input_1"], f.file)
         }
     }
@@ -180,10 +184,44 @@ final class ApplicationsTests: XCTestCase {
         XCTAssertEqual(try ApplicationSpec(name: "inception-v3", inputShape: nil).inputShape, [299, 299, 3])
         XCTAssertEqual(try ApplicationSpec(name: "ResNet50", inputShape: nil).architecture, .resnet50)
         XCTAssertThrowsError(try ApplicationSpec(name: "resnet101", inputShape: nil))
-        XCTAssertEqual(Applications.names, ["vgg16", "vgg19", "resnet50", "inception_v3", "xception", "mobilenet"])
+        XCTAssertEqual(Applications.names, ["vgg16", "vgg19", "resnet50", "inception_v3", "xception", "mobilenet", "mobilenet_v2",
+                                            "efficientnet_b0", "densenet121", "resnet50_v2"])
+        XCTAssertEqual(try ApplicationSpec(name: "MobileNetV2", inputShape: nil).architecture, .mobilenetV2)
+        XCTAssertEqual(try ApplicationSpec(name: "EfficientNetB0", inputShape: nil).architecture, .efficientnetB0)
         XCTAssertEqual(Applications.preprocessing(forModelNamed: "resnet50"), "caffe")
         XCTAssertEqual(Applications.preprocessing(forModelNamed: "xception"), "tf")
         XCTAssertEqual(Applications.preprocessing(forModelNamed: "mobilenet_0.50_128"), "tf")
+        XCTAssertEqual(Applications.preprocessing(forModelNamed: "mobilenetv2_1.00_224"), "tf")
+        XCTAssertEqual(Applications.preprocessing(forModelNamed: "densenet121"), "torch")
+        XCTAssertEqual(Applications.preprocessing(forModelNamed: "resnet50v2"), "tf")
+        XCTAssertEqual(Applications.preprocessing(forModelNamed: "efficientnetb0"), "none")
         XCTAssertNil(Applications.preprocessing(forModelNamed: "sequential"))
+    }
+
+    /// For weights="imagenet" keras.applications' EfficientNet adds a Rescaling by 1/√stddev after
+    /// its Normalization (its official weight files hold ImageNet's standard deviations where the
+    /// variances belong): `--imagenet` builds that model. It has no weights, so binding is unchanged.
+    func testEfficientNetImagenetCorrection() throws {
+        let plain = try Applications.structure(for: ApplicationSpec(architecture: .efficientnetB0, inputShape: [97, 97, 3]))
+        let imagenet = try Applications.structure(for: ApplicationSpec(architecture: .efficientnetB0, inputShape: [97, 97, 3], imagenet: true))
+        XCTAssertEqual(plain.layers.prefix(4).map(\.name), ["input_layer", "rescaling", "normalization", "stem_conv_pad"])
+        XCTAssertEqual(imagenet.layers.prefix(5).map(\.name), ["input_layer", "rescaling", "normalization", "rescaling_1", "stem_conv_pad"])
+        guard case .normalization(.rescale(let r)) = try XCTUnwrap(imagenet.nodes.first { $0.name == "rescaling_1" }).op else {
+            return XCTFail("rescaling_1")
+        }
+        XCTAssertEqual(r.scale, [0.229, 0.224, 0.225].map { Float(1 / ($0 as Double).squareRoot()) })
+        XCTAssertEqual(plain.layers.filter(\.hasWeights).map(\.name), imagenet.layers.filter(\.hasWeights).map(\.name))
+    }
+
+    /// InceptionResNetV2's CustomScaleLayer is saved by Keras 3 as "CustomScaleLayer" and by
+    /// tf_keras, which registers it in the default package, as "Custom>CustomScaleLayer": both
+    /// are `x + residual * scale` with the config's scale.
+    func testCustomScaleLayerUnderBothKerasesNames() throws {
+        let config = LayerConfig(layer: "custom_scale_layer", values: .object(["name": .string("custom_scale_layer"), "scale": .number(0.17)]))
+        for (className, dialect) in [("CustomScaleLayer", KerasDialect.keras3), ("Custom>CustomScaleLayer", .keras2)] {
+            let layer = try KerasLayerTable.layer(className: className, config: config, dialect: dialect)
+            XCTAssertEqual(layer.op, .elementwise(.scaledAdd(scale: 0.17)), className)
+            XCTAssertTrue(layer.weights.isEmpty, className)
+        }
     }
 }

@@ -114,11 +114,21 @@ final class KerasFlavourTests: XCTestCase {
                                  tensors: "mini_classifier/mini_classifier.tensors.json")
     }
 
-    func testUnsupportedLayerIsNamed() {
-        XCTAssertThrowsError(try read("mini/unsupported.keras3.h5")) { error in
-            guard case KerasError.unsupportedLayer(let name, let cls) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(name, "deconv")
-            XCTAssertEqual(cls, "Conv2DTranspose")
+    /// samples/manifest.json's `unsupported` entry names the layer wtool cannot compute (a Lambda):
+    /// the file reads, that layer is carried, the others are computed ops, and evaluation names it.
+    func testLambdaIsCarriedAndEvaluationNamesIt() throws {
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: TestSupport.sample("manifest.json")))) as? [String: Any]
+        let entry = try XCTUnwrap(manifest?["unsupported"] as? [String: String])
+        let (layer, cls) = (try XCTUnwrap(entry["layer"]), try XCTUnwrap(entry["type"]))
+        let graph = try read(try XCTUnwrap(entry["file"]))
+        let carried = graph.nodes.filter { if case .custom = $0.op { true } else { false } }
+        XCTAssertEqual(carried.map(\.name), [layer])
+        XCTAssertEqual(carried.first?.sourceType, cls)
+        XCTAssertEqual(graph.node(named: "deconv")?.sourceType, "Conv2DTranspose")
+        let input = graph.inputs[0]
+        let shape = input.shape.map { $0 > 0 ? $0 : 1 }
+        XCTAssertThrowsError(try graph.evaluate(inputs: [input.name: Tensor(shape: shape, floats: Array(repeating: 0.5, count: shape.reduce(1, *)))])) { error in
+            XCTAssertTrue("\(error)".contains(layer) && "\(error)".contains(cls), "\(error)")
         }
     }
 

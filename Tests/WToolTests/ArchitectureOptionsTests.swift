@@ -17,7 +17,7 @@ final class ArchitectureOptionsTests: CLITestCase {
 
     func testArgumentsKerasRejectsFailCleanly() throws {
         let weights = TestSupport.sample("mini/mini.weights.h5")
-        assertCleanFailure(try wtool("summary", weights, "--arch", "resnet50", "--alpha", "0.5"), mentions: "--alpha applies to mobilenet only")
+        assertCleanFailure(try wtool("summary", weights, "--arch", "resnet50", "--alpha", "0.5"), mentions: "--alpha applies to mobilenet and mobilenet_v2 only")
         assertCleanFailure(try wtool("summary", weights, "--arch", "inception_v3", "--input-shape", "60,60,3"), mentions: "at least 75×75")
         assertCleanFailure(try wtool("summary", weights, "--arch", "xception", "--input-shape", "71,70,3"), mentions: "at least 71×71")
         // A real binding attempt: the mini model's weights do not fit MobileNet, and the error names the layer.

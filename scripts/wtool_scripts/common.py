@@ -192,6 +192,20 @@ def legacy_keras_env():
     return dict(os.environ, TF_USE_LEGACY_KERAS="1")
 
 
+def application_layers(K):
+    """keras.applications' own layer classes that Keras does not register (InceptionResNetV2's
+    CustomScaleLayer, ConvNeXt's LayerScale and StochasticDepth), by name, for `custom_objects`:
+    loading a saved model of those bases needs them, as it does for any user. K: `keras` or
+    `tf_keras`."""
+    import importlib
+
+    package = "tf_keras.src.applications" if K.__name__.startswith("tf_keras") else "keras.src.applications"
+    resnet = importlib.import_module(f"{package}.inception_resnet_v2")
+    convnext = importlib.import_module(f"{package}.convnext")
+    return {"CustomScaleLayer": resnet.CustomScaleLayer, "LayerScale": convnext.LayerScale,
+            "StochasticDepth": convnext.StochasticDepth}
+
+
 def import_keras(version, seed=None, quiet=True):
     """`keras` (version "3", TensorFlow backend) or `tf_keras` ("2"), with TensorFlow's and
     absl's logs at ERROR; seeded with keras.utils.set_random_seed(seed) when seed is given."""

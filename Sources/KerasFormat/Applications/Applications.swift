@@ -8,12 +8,29 @@ public enum Architecture: String, Sendable, CaseIterable {
     case inceptionV3 = "inception_v3"
     case xception
     case mobilenet
+    case mobilenetV2 = "mobilenet_v2"
+    case efficientnetB0 = "efficientnet_b0"
+    case densenet121
+    case resnet50V2 = "resnet50_v2"
 
-    /// keras.applications' `preprocess_input` mode for the family.
+    /// keras.applications' `preprocess_input` mode for the family (`none`: the model rescales its
+    /// own input).
     public var preprocessing: String {
         switch self {
         case .vgg16, .vgg19, .resnet50: "caffe"
-        case .inceptionV3, .xception, .mobilenet: "tf"
+        case .inceptionV3, .xception, .mobilenet, .mobilenetV2, .resnet50V2: "tf"
+        case .densenet121: "torch"
+        case .efficientnetB0: "none"
+        }
+    }
+
+    /// keras.applications' model name (`model.name`).
+    var modelName: String {
+        switch self {
+        case .mobilenetV2, .mobilenet: rawValue  // depends on alpha and size; see their configs
+        case .efficientnetB0: "efficientnetb0"
+        case .resnet50V2: "resnet50v2"
+        default: rawValue
         }
     }
 
@@ -44,28 +61,36 @@ public struct ApplicationSpec: Sendable, Equatable {
     /// `pooling` when `includeTop` is false: nil, `avg` or `max`.
     public var pooling: String?
     public var classes: Int
-    /// MobileNet's width multiplier `alpha` (filters become `int(filters * alpha)`); 1 elsewhere.
+    /// MobileNet's and MobileNetV2's width multiplier `alpha`; 1 elsewhere.
     public var alpha: Double
+    /// Built as keras.applications builds it for `weights="imagenet"`: EfficientNet then adds a
+    /// Rescaling by 1/√stddev after its Normalization (a correction of Keras's published
+    /// statistics, which its official weight files need); no difference elsewhere.
+    public var imagenet: Bool
 
     public init(architecture: Architecture, inputShape: [Int]? = nil, includeTop: Bool = false, pooling: String? = nil,
-                classes: Int = 1000, alpha: Double = 1) {
+                classes: Int = 1000, alpha: Double = 1, imagenet: Bool = false) {
         self.architecture = architecture
         self.inputShape = inputShape ?? architecture.defaultInputShape
         self.includeTop = includeTop
         self.pooling = pooling
         self.classes = classes
         self.alpha = alpha
+        self.imagenet = imagenet
     }
 
     /// Parses `--arch NAME` (`inception_v3`, `inception-v3` and `InceptionV3` are all accepted).
     /// - Throws: `KerasError.unknownArchitecture`.
     public init(name: String, inputShape: [Int]?, includeTop: Bool = false, pooling: String? = nil, classes: Int = 1000,
-                alpha: Double = 1) throws {
+                alpha: Double = 1, imagenet: Bool = false) throws {
         let key = name.lowercased().replacingOccurrences(of: "-", with: "_")
-        guard let arch = Architecture(rawValue: key) ?? (key == "inceptionv3" ? .inceptionV3 : nil) else {
+        let aliases: [String: Architecture] = ["inceptionv3": .inceptionV3, "mobilenetv2": .mobilenetV2, "efficientnetb0": .efficientnetB0,
+                                               "resnet50v2": .resnet50V2]
+        guard let arch = Architecture(rawValue: key) ?? aliases[key] else {
             throw KerasError.unknownArchitecture(name)
         }
-        self.init(architecture: arch, inputShape: inputShape, includeTop: includeTop, pooling: pooling, classes: classes, alpha: alpha)
+        self.init(architecture: arch, inputShape: inputShape, includeTop: includeTop, pooling: pooling, classes: classes, alpha: alpha,
+                  imagenet: imagenet)
     }
 }
 
@@ -90,6 +115,10 @@ public enum Applications {
         case .inceptionV3: return InceptionV3.config(spec: spec)
         case .xception: return Xception.config(spec: spec)
         case .mobilenet: return MobileNet.config(spec: spec)
+        case .mobilenetV2: return MobileNetV2.config(spec: spec)
+        case .efficientnetB0: return EfficientNet.config(spec: spec, name: "efficientnetb0")
+        case .densenet121: return DenseNet.config(spec: spec, blocks: [6, 12, 24, 16], name: "densenet121")
+        case .resnet50V2: return ResNetV2.config(spec: spec, blocks: [3, 4, 6, 3], name: "resnet50v2")
         }
     }
 
@@ -106,8 +135,8 @@ public enum Applications {
         }
         guard spec.classes > 0 else { throw KerasError.badArchitectureOptions("--classes must be positive") }
         guard spec.alpha > 0, spec.alpha.isFinite else { throw KerasError.badArchitectureOptions("--alpha must be positive") }
-        if spec.alpha != 1, spec.architecture != .mobilenet {
-            throw KerasError.badArchitectureOptions("--alpha applies to mobilenet only")
+        if spec.alpha != 1, spec.architecture != .mobilenet, spec.architecture != .mobilenetV2 {
+            throw KerasError.badArchitectureOptions("--alpha applies to mobilenet and mobilenet_v2 only")
         }
     }
 
@@ -115,7 +144,8 @@ public enum Applications {
     /// `mobilenet_1.00_224`, …).
     static func preprocessing(forModelNamed name: String) -> String? {
         let lower = name.lowercased()
-        if let arch = Architecture(rawValue: lower) { return arch.preprocessing }
+        if let arch = Architecture(rawValue: lower) ?? Architecture.allCases.first(where: { $0.modelName == lower }) { return arch.preprocessing }
+        if lower.hasPrefix("mobilenetv2_") { return Architecture.mobilenetV2.preprocessing }
         return lower.hasPrefix("mobilenet_") ? Architecture.mobilenet.preprocessing : nil
     }
 }

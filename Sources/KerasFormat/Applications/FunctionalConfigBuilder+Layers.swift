@@ -71,6 +71,21 @@ extension FunctionalConfigBuilder {
         add("GlobalMaxPooling2D", name, ["keepdims": .bool(false)], inputs: [x])
     }
 
+    /// `layers.Rescaling(scale)` (offset 0).
+    mutating func rescaling(_ x: String, scale: JSONValue, name: String?) -> String {
+        add("Rescaling", name, ["scale": scale, "offset": Self.number(0)], inputs: [x])
+    }
+
+    /// `layers.Normalization(axis=-1)`, to be adapted: its statistics are weights.
+    mutating func normalization(_ x: String, name: String?) -> String {
+        add("Normalization", name, ["axis": Self.number(-1), "invert": .bool(false), "mean": .null, "variance": .null], inputs: [x])
+    }
+
+    /// `layers.multiply([...])` / `layers.Multiply()`.
+    mutating func multiply(_ xs: [String], name: String?) -> String {
+        add("Multiply", name, [:], inputs: xs)
+    }
+
     /// `layers.add([...])` / `layers.Add()`.
     mutating func addLayer(_ xs: [String], name: String?) -> String {
         add("Add", name, [:], inputs: xs)

@@ -36,6 +36,9 @@ struct FunctionalConfigBuilder {
         precondition(layers[layerName] == nil, "duplicate layer name \(layerName) in a built-in architecture")
         var cfg = config
         cfg["name"] = .string(layerName)
+        // As every Keras layer's config has them (a Keras 3 operation node's has neither).
+        cfg["trainable"] = .bool(true)
+        cfg["dtype"] = .string("float32")
         let refs: [JSONValue] = inputs.map { .array([.string($0), .number(0), .number(0), .object([:])]) }
         layers[layerName] = .object([
             "class_name": .string(className), "name": .string(layerName), "config": .object(cfg),

@@ -76,6 +76,35 @@ extension ElementwiseOp {
                 return Self.zipFloat(x, slope, shape: shape) { v, s in v < 0 ? s * v : v }
             }
             return try Self.combineWide(x, slope, shape: shape, outType: x.dtype, ctx) { v, s in v < 0 ? s * v : v } integer: { v, s in v < 0 ? s &* v : v }
+        case .scalar(let s):
+            // The number becomes a scalar of x's type first, as TensorFlow converts a Python number.
+            let x = try ctx.operand(0)
+            let c = Tensor(shape: [], doubles: [s.value], dtype: x.dtype)
+            let (a, b) = s.constantFirst ? (c, x) : (x, c)
+            switch s.function {
+            case .add: return try Self.combine(.add, a, b, shape: shape, ctx)
+            case .mul: return try Self.combine(.mul, a, b, shape: shape, ctx)
+            case .max: return try Self.combine(.max, a, b, shape: shape, ctx)
+            case .min: return try Self.combine(.min, a, b, shape: shape, ctx)
+            case .sub: return try Self.binary(.sub, a, b, shape: shape, outType: outType, ctx)
+            case .div: return try Self.binary(.div, a, b, shape: shape, outType: outType, ctx)
+            case .pow: return try Self.binary(.pow, a, b, shape: shape, outType: outType, ctx)
+            }
+        case .scaledAdd(let scale):
+            // CustomScaleLayer: `inputs[0] + inputs[1] * scale`, the product rounded first.
+            let x = try ctx.operand(0), residual = try ctx.operand(1)
+            if x.dtype == .float32 {
+                let s = Float(scale)
+                return Self.zipFloat(x, residual, shape: shape) { a, r in
+                    let scaled = r * s
+                    return a + scaled
+                }
+            }
+            let s = Tensor(shape: [], doubles: [scale], dtype: x.dtype)
+            let scaled = try Self.combine(.mul, residual, s, shape: residual.shape, ctx)
+            return try Self.combine(.add, x, scaled, shape: shape, ctx)
+        case .scale:
+            return try Self.combine(.mul, try ctx.operand(0), try ctx.operand(1), shape: shape, ctx)
         }
     }
 

@@ -150,8 +150,20 @@ extension NormalizationOp {
             case .standardize(let a):
                 // Keras Normalization: (x − mean) / max(sqrt(variance), ε), ε = 1e-7 (Keras's epsilon).
                 let kept = try a.axes.map(axis)
-                guard let mean = try parameter(1, "mean", along: kept, of: shape),
-                      let variance = try parameter(2, "variance", along: kept, of: shape) else {
+                /// Config statistics: the last of their dimensions over the last kept axis, and so on.
+                func configured(_ values: [Double]?) throws -> _Parameter<T>? {
+                    guard let values, let dims = a.statisticsShape, values.count == Shape.elementCount(dims) else { return nil }
+                    let keep = kept.sorted()
+                    guard dims.count <= keep.count else { throw _Floating.invalid(ctx, "statistics of shape \(dims) for \(keep.count) kept axes") }
+                    var placed = [Int](repeating: 1, count: rank)
+                    for i in stride(from: 1, through: dims.count, by: 1) { placed[keep[keep.count - i]] = dims[dims.count - i] }
+                    guard zip(placed, shape).allSatisfy({ $0 == 1 || $0 == $1 }) else {
+                        throw _Floating.invalid(ctx, "statistics of shape \(dims) do not fit \(shape)")
+                    }
+                    return _Parameter(values: values.map { T($0) }, shape: placed)
+                }
+                guard let mean = try parameter(1, "mean", along: kept, of: shape) ?? configured(a.mean),
+                      let variance = try parameter(2, "variance", along: kept, of: shape) ?? configured(a.variance) else {
                     throw ctx.error("standardization needs its mean and variance")
                 }
                 let epsilon: T = 1e-7

@@ -53,13 +53,21 @@ extension ElementwiseOp {
                 }
             }
             return [Operand(type: x.type)]
-        case .prelu:
+        case .prelu, .scale:
             let slope = try ctx.operand(1)
             if let xs = x.shape, let ss = slope.shape,
                Shape.broadcast([xs, ss]).map({ $0.count == xs.count && zip($0, xs).allSatisfy { $0 == $1 || $1 < 0 } }) != true {
-                throw ctx.error("slope of shape \(ss) does not broadcast to \(xs)")
+                throw ctx.error("\(self == .prelu ? "slope" : "gamma") of shape \(ss) does not broadcast to \(xs)")
             }
+            if self == .scale, slope.dtype != x.dtype { throw ctx.error("operand types differ: \(x.dtype) and \(slope.dtype)") }
             return [Operand(type: x.type)]
+        case .scalar(let s):
+            guard x.dtype.isFloatingPoint else { throw ctx.error("\(s.function.displayName) with a number takes floating-point values, not \(x.dtype)") }
+            return [Operand(type: x.type)]
+        case .scaledAdd:
+            let r = try ctx.operand(1)
+            guard x.dtype.isFloatingPoint, r.dtype == x.dtype else { throw ctx.error("operand types differ or are not floating point: \(x.dtype) and \(r.dtype)") }
+            return [Operand(type: ValueType(dtype: x.dtype, shape: try broadcast([0, 1])))]
         }
     }
 }

@@ -44,6 +44,12 @@ extension NormalizationOp {
                     throw ctx.error("\(i == 1 ? "mean" : "variance") of shape \(p) fits neither the kept axes nor \(shape)")
                 }
             }
+            if ctx.optional(1) == nil || ctx.optional(2) == nil {
+                guard let dims = a.statisticsShape, let mean = a.mean, let variance = a.variance,
+                      mean.count == Shape.elementCount(dims), variance.count == mean.count, dims.count <= axes.count else {
+                    throw ctx.error("needs its mean and variance, as operands or from the config")
+                }
+            }
         case .rescale(let a):
             for v in [a.scale, a.offset] where v.isEmpty || (v.count > 1 && (shape.last ?? -1) >= 0 && v.count != shape.last) {
                 throw ctx.invalid("\(v.count) per-channel values for \(shape.last ?? 0) channels")

@@ -13,6 +13,19 @@ public enum ElementwiseOp: Sendable, Equatable {
     case clip(ClipAttributes)
     /// `[x, slope]`: `x < 0 ? slope · x : x`, slope broadcast (Keras PReLU's `alpha`, ONNX PRelu).
     case prelu
+    /// `[x]`: `f(x, c)`, or `f(c, x)`, for a number `c` that is part of the op rather than an
+    /// operand: Keras 3's operation nodes (`x + 3.0` is saved as `Add` with args `[x, 3.0]`) and
+    /// tf_keras's `TFOpLambda` (`tf.math.multiply` with `y: 0.5`). Neither Keras counts `c` as a
+    /// weight, and a constant operand would be one (parameter counts, writers); hence an attribute.
+    case scalar(ScalarOperation)
+    /// `[x, residual]`: `x + residual · scale` (keras.applications' `CustomScaleLayer`, the
+    /// residual scaling of InceptionResNetV2, which tf_keras builds as a `Lambda` of the same
+    /// expression). No single op of ONNX or Keras computes it; as two nodes it would be two layers.
+    case scaledAdd(scale: Double)
+    /// `[x, gamma]`: `x · γ`, γ a layer weight broadcast from the end (keras.applications ConvNeXt's
+    /// `LayerScale`). A variadic `mul` computes the same, but its operands are all data: γ would be
+    /// no layer weight for Keras binding and writing.
+    case scale
 
     public var kind: String {
         switch self {
@@ -22,6 +35,9 @@ public enum ElementwiseOp: Sendable, Equatable {
         case .select: "where"
         case .clip: "clip"
         case .prelu: "prelu"
+        case .scalar: "scalar"
+        case .scaledAdd: "scaled_add"
+        case .scale: "scale"
         }
     }
 
@@ -33,6 +49,9 @@ public enum ElementwiseOp: Sendable, Equatable {
         case .select: ["condition", "x", "y"]
         case .clip: ["x", "min?", "max?"]
         case .prelu: ["x", "alpha"]
+        case .scalar: ["x"]
+        case .scaledAdd: ["x", "residual"]
+        case .scale: ["x", "gamma"]
         }
     }
 
@@ -44,6 +63,9 @@ public enum ElementwiseOp: Sendable, Equatable {
         case .select: "Where"
         case .clip: "Clip"
         case .prelu: "PReLU"
+        case .scalar(let s): s.function.displayName
+        case .scaledAdd: "ScaledAdd"
+        case .scale: "Scale"
         }
     }
 }
@@ -153,5 +175,38 @@ public struct ClipAttributes: Sendable, Equatable, Codable {
     public init(min: Double? = nil, max: Double? = nil) {
         self.min = min
         self.max = max
+    }
+}
+
+/// A binary function of a value and a number (`ElementwiseOp.scalar`).
+public struct ScalarOperation: Sendable, Equatable, Codable {
+    public var function: ScalarArithmetic
+    /// The number, as the source wrote it; converted to the operand's type when applied (as
+    /// TensorFlow converts a Python number: `x * (1.0 / 6.0)` multiplies by float32(1/6)).
+    public var value: Double
+    /// `f(c, x)` rather than `f(x, c)` (`2.0 - x`).
+    public var constantFirst: Bool
+
+    public init(function: ScalarArithmetic, value: Double, constantFirst: Bool = false) {
+        self.function = function
+        self.value = value
+        self.constantFirst = constantFirst
+    }
+}
+
+public enum ScalarArithmetic: String, Sendable, Equatable, Codable, CaseIterable {
+    case add, sub, mul, div, pow, max, min
+
+    /// Keras 3's operation class for the function (`keras.src.ops.numpy`).
+    public var displayName: String {
+        switch self {
+        case .add: "Add"
+        case .sub: "Subtract"
+        case .mul: "Multiply"
+        case .div: "TrueDivide"
+        case .pow: "Power"
+        case .max: "Maximum"
+        case .min: "Minimum"
+        }
     }
 }

@@ -16,8 +16,10 @@ public enum NormalizationOp: Sendable, Equatable {
     case lp(LpNormAttributes)
     /// `[input]`: local response normalization across channels. ONNX LRN.
     case localResponse(LRNAttributes)
-    /// `[input, mean, variance]`: `(x − mean) / sqrt(variance)` (or its inverse), clamped like Keras.
-    /// Keras Normalization (its `count` weight is carried in `count` for writers).
+    /// `[input, mean?, variance?, count?]`: `(x − mean) / max(sqrt(variance), 1e-7)` (or its
+    /// inverse), as Keras Normalization computes it. The statistics are weights when the layer was
+    /// adapted (its `count` weight is carried for writers), or attributes when its config gives
+    /// them (`Normalization(mean=…, variance=…)`: no weights, no parameters).
     case standardize(StandardizeAttributes)
     /// `[input]`: `x · scale + offset` with scalars or per-channel vectors. Keras Rescaling.
     case rescale(RescaleAttributes)
@@ -41,7 +43,7 @@ public enum NormalizationOp: Sendable, Equatable {
         case .instance: ["input", "scale", "bias"]
         case .layer, .group: ["input", "gamma?", "beta?"]
         case .lp, .localResponse, .rescale: ["input"]
-        case .standardize: ["input", "mean", "variance", "count?"]
+        case .standardize: ["input", "mean?", "variance?", "count?"]
         }
     }
 
@@ -142,10 +144,21 @@ public struct StandardizeAttributes: Sendable, Equatable, Codable {
     public var axes: [Int]
     /// `x · sqrt(variance) + mean` instead.
     public var invert: Bool
+    /// Statistics given by the config rather than as weights (row-major, as written), used when
+    /// the operands are absent; nil otherwise.
+    public var mean: [Double]?
+    public var variance: [Double]?
+    /// Their shape as the config nests them (`[]` for a single number). Keras lays the last of
+    /// these dimensions over the last kept axis, and so on leftwards.
+    public var statisticsShape: [Int]?
 
-    public init(axes: [Int] = [-1], invert: Bool = false) {
+    public init(axes: [Int] = [-1], invert: Bool = false, mean: [Double]? = nil, variance: [Double]? = nil,
+                statisticsShape: [Int]? = nil) {
         self.axes = axes
         self.invert = invert
+        self.mean = mean
+        self.variance = variance
+        self.statisticsShape = statisticsShape ?? mean.map { $0.count == 1 ? [] : [$0.count] }
     }
 }
 

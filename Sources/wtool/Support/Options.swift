@@ -22,16 +22,19 @@ struct ArchitectureOptions: ParsableArguments {
     @Option(name: .long, help: "With --arch --include-top: number of classes (default 1000).")
     var classes: Int = 1000
 
-    @Option(name: .long, help: "With --arch mobilenet: the width multiplier alpha (default 1.0; Keras's are 0.25, 0.5, 0.75, 1.0).")
+    @Option(name: .long, help: "With --arch mobilenet or mobilenet_v2: the width multiplier alpha (default 1.0; Keras's are 0.25, 0.5, 0.75, 1.0, and 0.35, 1.3, 1.4 for mobilenet_v2).")
     var alpha: Double?
 
     @Option(name: .long, help: "Refuse graphs of more nodes than this (default 100000; hostile files declare millions).")
     var maxNodes: Int?
 
+    @Flag(name: .long, help: "With --arch: the model keras.applications builds for weights=\"imagenet\" (efficientnet_b0 then corrects its normalization as Keras's official weight files need).")
+    var imagenet = false
+
     func validate() throws {
         if arch != nil, config != nil { throw ValidationError("--arch and --config are alternatives; pass one") }
-        if arch == nil, inputShape != nil || includeTop || pooling != nil || alpha != nil {
-            throw ValidationError("--input-shape, --include-top, --pooling and --alpha go with --arch")
+        if arch == nil, inputShape != nil || includeTop || pooling != nil || alpha != nil || imagenet {
+            throw ValidationError("--input-shape, --include-top, --pooling, --alpha and --imagenet go with --arch")
         }
         if let alpha, !(alpha > 0 && alpha.isFinite) { throw ValidationError("--alpha must be a positive number") }
         if let inputShape, parsedShape(inputShape) == nil {
@@ -58,7 +61,7 @@ struct ArchitectureOptions: ParsableArguments {
         guard let arch else { return nil }
         do {
             return try LoadOptions.architecture(named: arch, inputShape: inputShape.flatMap(parsedShape), includeTop: includeTop,
-                                                pooling: pooling, classes: classes, alpha: alpha ?? 1)
+                                                pooling: pooling, classes: classes, alpha: alpha ?? 1, imagenet: imagenet)
         } catch WToolError.usage(let message) {
             throw ValidationError(message)
         }

@@ -13,6 +13,8 @@ def main(doc=None):
     f = sub.add_parser("full", help="big reference files (not committed)")
     f.add_argument("--out", required=True)
     f.add_argument("--force", action="store_true", help="regenerate even if STAMP matches")
+    f.add_argument("--models", help="only these registered models (comma-separated) and the photos: a "
+                                    "partial set for checking models one by one; no STAMP, features or tensor models")
     sub.add_parser("stamp", help="print the code stamp (what STAMP and test.sh's cache key hold)")
     w = sub.add_parser("_tfkeras")  # internal: the tf_keras child process
     w.add_argument("job")

@@ -20,7 +20,14 @@ from .tensor_models import make_tensor_models
 def cmd_full(args):
     out = Path(args.out).resolve()
     stamp = code_stamp()
-    if (out / "STAMP").exists() and (out / "STAMP").read_text().strip() == stamp \
+    specs = in_set("full")
+    only = [n for n in (getattr(args, "models", None) or "").split(",") if n]
+    if only:
+        unknown = sorted(set(only) - {spec.name for spec in specs})
+        if unknown:
+            raise SystemExit(f"not models of the full set: {', '.join(unknown)}")
+        specs = [spec for spec in specs if spec.name in only]
+    elif (out / "STAMP").exists() and (out / "STAMP").read_text().strip() == stamp \
             and (out / "manifest.json").exists() and not args.force:
         log(f"{out} is up to date (STAMP {stamp[:12]}); use --force to regenerate")
         return
@@ -38,8 +45,15 @@ def cmd_full(args):
     check_resize_models(photo_paths, (150, 150))
 
     ctx = Context(keras, out, work, manifest, photo_paths, prefix_files=False)
-    for spec in in_set("full"):
+    for spec in specs:
         produce(ctx, spec)
+    if only:
+        # A partial set: never a cache CI could take for the whole one (no STAMP).
+        manifest["partial"] = only
+        write_json(out / "manifest.json", manifest)
+        shutil.rmtree(work, ignore_errors=True)
+        log(f"full --models: {', '.join(only)} in {out}")
+        return
 
     log("features: flow_from_directory(rescale=1./255, target_size=(150,150)) -> conv_base")
     manifest["features"] = make_features(out, work)

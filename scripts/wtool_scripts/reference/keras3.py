@@ -71,6 +71,10 @@ def preprocess(mode, x):
         y = keras.applications.mobilenet.preprocess_input(x.copy())
     elif mode == "divide255":
         y = x / 255.0
+    elif mode == "torch":
+        y = keras.applications.densenet.preprocess_input(x.copy())
+    elif mode == "none":
+        y = x.copy()
     else:
         raise ValueError(mode)
     assert y.dtype == np.float32, y.dtype
@@ -93,6 +97,18 @@ PREPROCESSING = {
         "mode": "tf",
         "keras": "keras.applications.{mobilenet,inception_v3,xception}.preprocess_input",
         "formula": "x /= float32(127.5); x -= float32(1) (in place, float32 arithmetic)",
+    },
+    "torch": {
+        "mode": "torch",
+        "keras": "keras.applications.densenet.preprocess_input",
+        "formula": "x /= float32(255); x[...,c] = (x[...,c] - float32(mean[c])) / float32(std[c]) with mean "
+                   "[0.485, 0.456, 0.406], std [0.229, 0.224, 0.225] (float32 arithmetic)",
+    },
+    "none": {
+        "mode": "none",
+        "keras": "img_to_array only: the model rescales its own input (Rescaling/Normalization layers: "
+                 "EfficientNet, MobileNetV3, ConvNeXt with include_preprocessing)",
+        "formula": "float32(x)",
     },
     "multiply255": {
         "mode": "rescale",

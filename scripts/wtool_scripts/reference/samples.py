@@ -42,12 +42,12 @@ def cmd_samples(args):
     for spec in in_set("samples"):
         produce(ctx, spec)
 
-    log("unsupported (Conv2DTranspose)")
+    log("unsupported (a Lambda: carried, not run)")
     unsup = build_arch(keras, "unsupported")
     apply_weights(keras, unsup, model_weights(keras, "unsupported"))
     unsup.save(out / "mini" / "unsupported.keras3.h5")
     manifest["unsupported"] = {"file": "mini/unsupported.keras3.h5",
-                               "layer": "deconv", "type": "Conv2DTranspose"}
+                               "layer": "custom", "type": "Lambda"}
 
     log("STRUCTURE.txt")
     write_structure(out)

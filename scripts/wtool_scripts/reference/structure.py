@@ -221,6 +221,6 @@ def write_structure(out):
                           "mini_classifier/mini_classifier.tfkeras.h5 (tf_keras, nested model)")
     lines += zip_structure(c / "mini_classifier.keras", "mini_classifier/mini_classifier.keras")
     lines += h5_structure(d / "unsupported.keras3.h5",
-                          "mini/unsupported.keras3.h5 (Keras 3, Conv2DTranspose)")
+                          "mini/unsupported.keras3.h5 (Keras 3, a Lambda and a Conv2DTranspose)")
     (d / "STRUCTURE.txt").write_text("\n".join(lines))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..common import SCRIPTS, import_keras, legacy_keras_env, write_json
+from ..common import SCRIPTS, application_layers, import_keras, legacy_keras_env, write_json
 from .models import build_arch
 from .weights import apply_weights, load_weights_npz
 
@@ -80,7 +80,7 @@ def _tfk_save(K, task):
 
 
 def _tfk_predict(K, task):
-    model = K.models.load_model(task["model"], compile=False)
+    model = K.models.load_model(task["model"], compile=False, custom_objects=application_layers(K))
     if task.get("weights_only"):
         fresh = K.models.clone_model(model)  # same architecture, freshly initialised
         fresh.load_weights(task["weights_only"])

@@ -45,17 +45,27 @@ def seeded_weights(K, model, seed, kernel_init, bias_std, only=None):
 
 
 def apply_weights(K, model, weights):
+    """Sets `weights` ({layer name: arrays}) on the model's weighted layers, by name; when the
+    other Keras names the same architecture differently (tf_keras's MobileNetV3 has Conv/BatchNorm
+    where Keras 3 has conv_bn, its DenseNet conv1/conv for conv1_conv), by position among the
+    weighted layers, every shape checked."""
+    layers = [layer for layer in leaf_layers(K, model) if layer.get_weights()]
+    if all(layer.name in weights for layer in layers):
+        pairs = [(layer, layer.name) for layer in layers]
+    else:
+        assert len(layers) == len(weights), (len(layers), len(weights))
+        pairs = list(zip(layers, weights))
     used = set()
-    for layer in leaf_layers(K, model):
-        current = layer.get_weights()
-        if not current:
-            continue
-        if layer.name not in weights:
-            raise KeyError(f"no seeded weights for layer {layer.name}")
-        new = weights[layer.name]
-        assert [a.shape for a in current] == [a.shape for a in new], layer.name
+    for layer, name in pairs:
+        current, new = layer.get_weights(), weights[name]
+        assert [a.shape for a in current] == [a.shape for a in new], (layer.name, name)
         layer.set_weights(new)
-        used.add(layer.name)
+        if layer.__class__.__name__ == "Normalization" and hasattr(layer, "finalize_state"):
+            # Keras 3 computes from statistics set aside when adapted or loaded, not from the
+            # weights set_weights just changed: without this the model in memory would still
+            # normalise with mean 0 and variance 1 (its saved files would not).
+            layer.finalize_state()
+        used.add(name)
     assert used == set(weights), set(weights) - used
 
 
@@ -101,6 +111,28 @@ def calibrated_weights(K, model, seed, calibration):
         if not current:
             continue
         cls = layer.__class__.__name__
+        if cls == "Normalization":
+            # Adapted statistics of x/255 images (EfficientNet's): means near 0.45, variances
+            # near 0.06 (positive: they are square-rooted), and a count (int64).
+            c = current[0].shape
+            out[layer.name] = [rng.uniform(0.40, 0.50, c).astype(np.float32),
+                               rng.uniform(0.05, 0.08, c).astype(np.float32),
+                               np.asarray(1000 + rng.integers(0, 1000), dtype=current[2].dtype)]
+            continue
+        if cls in ("LayerNormalization", "GroupNormalization"):
+            # gamma near 1 and beta near 0: small random values would silence the layer.
+            arrays = []
+            if layer.scale:
+                arrays.append(1.0 + 0.1 * rng.standard_normal(current[0].shape))
+            if layer.center:
+                arrays.append(0.1 * rng.standard_normal(current[-1].shape))
+            out[layer.name] = [a.astype(np.float32) for a in arrays]
+            continue
+        if cls == "LayerScale":
+            # ConvNeXt's residual scale: large enough for every block to matter, small enough for
+            # 18 blocks without normalization on the residual path.
+            out[layer.name] = [(0.1 + 0.05 * rng.standard_normal(current[0].shape)).astype(np.float32)]
+            continue
         if cls == "BatchNormalization":
             c = current[0].shape[0]
             arrays = []
@@ -120,7 +152,7 @@ def calibrated_weights(K, model, seed, calibration):
                 fan_in = int(np.prod(w.shape[:2] if depthwise else w.shape[:-1]))
                 arrays.append(rng.normal(0.0, np.sqrt(2.0 / fan_in), size=w.shape))
         out[layer.name] = [a.astype(np.float32) for a in arrays]
-    if not bns:  # VGG19
+    if not bns:  # VGG19, ConvNeXt
         return out
     noise = {bn.name: (rng.standard_normal(out[bn.name][-1].shape[0]),
                        rng.uniform(0.8, 1.25, out[bn.name][-1].shape[0])) for bn in bns}

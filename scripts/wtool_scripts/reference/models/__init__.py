@@ -5,14 +5,16 @@ keras.applications model), and its line in FAMILIES below. Both Keras processes 
 name from this registry, the `samples`/`full` sets produce every model whose `sets` names them,
 and check_reference.py and parity.py then check it from the manifest with no change.
 """
-from . import applications, classifier, greyscale, unsupported, vgg
+from . import applications, bases, classifier, greyscale, unsupported, vgg
 
 FAMILIES = (
     vgg,  # mini, vgg16
     classifier,  # mini_classifier, classifier
-    unsupported,  # unsupported (Conv2DTranspose)
+    unsupported,  # unsupported (a Lambda: carried, refused by run)
     applications,  # vgg19, resnet50, inception_v3, xception, mobilenet, mobilenet_050_top
     greyscale,  # greyscale (48x48x1, photos loaded with color_mode="grayscale")
+    bases,  # mobilenet_v2, mobilenet_v3_small/large, efficientnet_b0, efficientnet_v2_b0, densenet121,
+    #         resnet50_v2, nasnet_mobile, convnext_tiny, inception_resnet_v2 (issue #20)
 )
 
 MODELS = {spec.name: spec for family in FAMILIES for spec in family.MODELS}
