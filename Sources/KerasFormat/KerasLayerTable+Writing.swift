@@ -328,7 +328,7 @@ extension KerasLayerTable {
                 return single(KerasLayerSpec(className: "Activation", config: ["activation": .string("linear")]))
             case .resize(let a):
                 return single(try upSampling(a))
-            case .dropout(let rate):
+            case .dropout(let rate, _):
                 return single(dropout(rate: rate, sourceType: node.sourceType))
             case .concat(let axis):
                 return single(KerasLayerSpec(className: "Concatenate", config: ["axis": .int(axis)]))
