@@ -18,7 +18,7 @@ struct Convert: ParsableCommand {
               wtool convert vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5 vgg16.swm --arch vgg16 --input-shape 150,150,3
               wtool convert vgg16.keras base4.swm --until block4_pool
               wtool convert vgg16.h5 vgg16.onnx                 # ONNX, opset 17, NHWC in and out like tf2onnx
-              wtool convert vgg16.onnx vgg16.swm                # tf2onnx exports read into NHWC/HWIO
+              wtool convert model.onnx model.swm                # any exporter's ONNX; the layout stays as the file has it
               wtool convert vgg16.swm vgg16.h5                  # Keras .h5 that Keras 3 and tf_keras load
               wtool convert vgg16.swm vgg16_weights.h5 --weights-only
               wtool convert vgg16.h5 vgg16.safetensors          # every weight under its Keras path, the graph in the metadata
