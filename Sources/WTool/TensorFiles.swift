@@ -26,23 +26,9 @@ public enum TensorFiles {
         }
     }
 
-    /// The NumPy type of an IR type; bfloat16 has none.
+    /// The NumPy type of an IR type (the inverse of ``dtype(_:)``); bfloat16 has none.
     public static func npyType(_ dtype: DType) -> NPYDType? {
-        switch dtype {
-        case .float16: .float16
-        case .float32: .float32
-        case .float64: .float64
-        case .int8: .int8
-        case .int16: .int16
-        case .int32: .int32
-        case .int64: .int64
-        case .uint8: .uint8
-        case .uint16: .uint16
-        case .uint32: .uint32
-        case .uint64: .uint64
-        case .bool: .bool
-        case .bfloat16: nil
-        }
+        NPYDType.allCases.first { Self.dtype($0) == dtype }
     }
 
     /// The tensor an array holds (its bytes copied once).
