@@ -14,7 +14,12 @@ Not here yet: weights-only files (no architecture inside), which `wtool convert`
 `--arch` or `--config`: deepcut 0.7.0.0 `deepcut/weight/cnn_without_ne_ab.h5` (Keras 2.0.2),
 textgenrnn 2.0.0 `textgenrnn/textgenrnn_weights.hdf5` (Keras 2.1.5, a custom attention layer),
 chars2vec 0.1.7 `chars2vec/trained_models/*/weights.h5` (Keras 2.2.0, LSTM). Checking them needs the
-package's own model-building code run to give the `--config`. Files with custom layer classes that
+package's own model-building code run to give the `--config`, and one wtool bug found that way:
+deepcut's file with the config of the model `deepcut.model.get_convo_nn2()` builds (Keras's own
+`load_weights` takes it, pairing layers by position) fails in `wtool convert … --config` with "the
+file has weights for 30 layers, the model has 28 layers with weights": wtool counts a carried layer
+(Embedding, TimeDistributed) as having weights only when the file has a layer of its name, and a
+rebuilt model's auto-names (`embedding`) differ from the file's (`embedding_1`). Files with custom layer classes that
 Keras itself cannot load without the package (mmsplice's Acceptor.h5 `ConvDNA`, Exon.h5, mtsplice*.h5)
 have no Keras reference here.
 """
