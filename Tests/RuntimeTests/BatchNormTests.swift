@@ -92,6 +92,26 @@ final class BatchNormTests: XCTestCase {
         }
     }
 
+    /// Conv1D → BN (SpliceAI's blocks, written by Keras 2.0.5): no fast kernel runs a 1-D
+    /// convolution, so the BN is folded into its weights in either mode (it used to be recorded
+    /// as an epilogue that the evaluator never applied, and silently dropped).
+    func testConv1DFoldsIntoWeightsInEitherMode() throws {
+        var b = GraphBuilder()
+        b.input("x", [-1, -1, 4])
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 6, kernelSize: [5], dilations: [2], padding: .same))), ["x"],
+               weights: [b.weight("k", [5, 4, 6]), b.weight("b", [6])])
+        Self.addBatchNorm(&b, "bn", input: "conv", channels: 6)
+        let graph = b.graph(outputs: ["bn"])
+        let x = Tensor(shape: [2, 30, 4], floats: TestSupport.randomFloats(240, seed: 5))
+        // The separate BN is the reference (the test reference executor has no 1-D convolution).
+        let unfolded = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: .separate)).run(input: x)
+        for mode in [BatchNormalizationFusion.weights, .epilogue] {
+            let folded = try Executor(graph: graph, options: ExecutorOptions(batchNormalization: mode))
+            XCTAssertEqual(folded.program.steps.count, 1, "BN was not folded (\(mode))")
+            assertClose(try folded.run(input: x), RefTensor(unfolded), tolerance: 1e-6, "conv1d folded (\(mode)) vs separate")
+        }
+    }
+
     /// Folding into weights makes owned kernels; the epilogue leaves the graph's weights in place
     /// (on im2col, the path that reads weights where they are).
     func testEpilogueKeepsWeightsZeroCopy() throws {

@@ -76,7 +76,7 @@ struct _FusionPass {
                   let pi = absorbing(x, editor, producer, reads), !removed.contains(pi),
                   let stats = statistics(bn, editor) else { continue }
             var node = editor.graph.nodes[pi]
-            if !intoWeights {
+            if !intoWeights && Self.lowersWithEpilogue(node, rank: rank) {
                 batchNormEpilogues[node.name] = _BatchNormKernel.coefficients(gamma: stats.gamma, beta: stats.beta, mean: stats.mean,
                                                                               variance: stats.variance, epsilon: attrs.epsilon)
             } else {
@@ -88,6 +88,18 @@ struct _FusionPass {
             removed.insert(bi)
         }
         editor.remove(removed)
+    }
+
+    /// Whether `_Program` runs `node` (whose output has rank `rank`) on a fast kernel that applies
+    /// a BN epilogue: a 2-D channels-last convolution or a dense layer. Any other absorbing layer
+    /// (Conv1D, Conv3D) is evaluated by the reference code, which knows nothing of epilogues, so
+    /// the BN is folded into its weights instead, whatever the mode.
+    static func lowersWithEpilogue(_ node: Node, rank: Int) -> Bool {
+        switch node.op {
+        case .conv(let c): c.spatialRank == 2 && rank == 4
+        case .linear(.dense): true
+        default: false
+        }
     }
 
     /// New kernel and bias constants with the BN folded in; false when shapes do not allow it.

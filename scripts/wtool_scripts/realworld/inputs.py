@@ -59,6 +59,11 @@ def make(recipe, seed):
         return (rng.standard_normal(recipe[1]) * 0.1).astype(np.float32)
     if kind == "bytes":
         return rng.integers(0, 257, size=recipe[1]).astype(np.int32)
+    if kind == "onehot":  # ("onehot", shape): seeded one-hot rows along the last axis (DNA: A, C, G, T)
+        shape = recipe[1]
+        return np.eye(shape[-1], dtype=np.float32)[rng.integers(0, shape[-1], size=shape[:-1])]
+    if kind == "tokens":  # ("tokens", shape, low, high, dtype): seeded integers in low..<high
+        return rng.integers(recipe[2], recipe[3], size=recipe[1]).astype(recipe[4])
     if kind == "zeros":
         return np.zeros(recipe[1], dtype=recipe[2])
     if kind == "scalar":
