@@ -2,7 +2,7 @@
 """safetensors and sharded features (issue 19) on their own; the checks live in
 wtool_scripts/parity/safetensors_checks.py and are part of scripts/parity.py's stage.
 
-Usage: python scripts/parity_safetensors.py --reference DIR [--wtool .build/release/wtool]
+Usage: python scripts/parity_safetensors.py --reference DIR [--wtool .build/release/wtool] [--models A,B]
 """
 import argparse
 import json
@@ -20,13 +20,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reference", required=True)
     add_wtool_option(ap)
+    ap.add_argument("--models", help="only these models of the manifest (comma-separated); no shard check")
     args = ap.parse_args()
+    only = [n for n in (args.models or "").split(",") if n]
     manifest = json.load(open(os.path.join(args.reference, "manifest.json")))
     checks, table = Checks(), []
     work = tempfile.mkdtemp(prefix="wtool-safetensors-")
     for model in manifest["models"]:
-        check_safetensors(checks, table, args.wtool, model, args.reference, work)
-    check_sharded_features(checks, args.wtool, args.reference, manifest)
+        if not only or model["name"] in only:
+            check_safetensors(checks, table, args.wtool, model, args.reference, work)
+    if not only:
+        check_sharded_features(checks, args.wtool, args.reference, manifest)
     for name, flavour, path, worst in table:
         print(f"| {name} | {flavour} | {path} | {'failed' if worst is None else f'{worst:.2e}'} |")
     failed = sum(not r["ok"] for r in checks.results)

@@ -58,8 +58,11 @@ extension KerasReader {
         var weights: [String: Weight] = [:]
         for name in expected.keys.sorted() {
             guard var weight = tensors[name], let facts = expected[name] else { continue }
-            guard weight.info.dtype.isFloatingPoint else {
-                throw KerasError.weights(layer: layerName(of: name), detail: "tensor '\(name)' holds \(weight.info.dtype) values, not floating point")
+            // Keras's integer state (Normalization's int64 `count`: non-trainable) binds as the HDF5
+            // reader binds it; a trained weight must be floating point.
+            let integerState = !facts.trainable && (weight.info.dtype == .int64 || weight.info.dtype == .int32)
+            guard weight.info.dtype.isFloatingPoint || integerState else {
+                throw KerasError.weights(layer: layerName(of: name), detail: "tensor '\(name)' holds \(weight.info.dtype) values, not floating point (nor Keras's integer state)")
             }
             weight.info.name = name
             weight.info.layout = facts.layout
