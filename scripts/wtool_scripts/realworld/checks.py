@@ -36,15 +36,11 @@ TOLERANCE = 1e-4
 
 
 @dataclass
-class Result:
+class StageResult:
+    """One file's outcome in a real-world stage (ONNX here, Keras in keras_checks.py)."""
     model: object
     path: str
-    producer: str = ""
-    opset: str = ""
-    nodes: int = 0
-    ops: dict = field(default_factory=dict)
     convert: str = ""
-    roundtrip: str = ""
     run: str = ""
     ok: bool = True
     seconds: float = 0.0
@@ -53,6 +49,15 @@ class Result:
     def fail(self, what):
         self.ok = False
         self.failures.append(what)
+
+
+@dataclass
+class Result(StageResult):
+    producer: str = ""
+    opset: str = ""
+    nodes: int = 0
+    ops: dict = field(default_factory=dict)
+    roundtrip: str = ""
 
 
 def describe(path):

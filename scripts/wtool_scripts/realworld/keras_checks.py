@@ -23,29 +23,18 @@ import numpy as np
 
 from ..common import import_keras, run
 from . import inputs as input_recipes
-from .checks import _compare
+from .checks import StageResult, _compare
 
 TOLERANCE = 1e-4
 
 
 @dataclass
-class Result:
-    model: object
-    path: str
+class Result(StageResult):
     writer: str = ""
     keras: str = ""
     keras_params: int = 0
     layers: dict = field(default_factory=dict)
-    convert: str = ""
-    run: str = ""
     direct: str = ""
-    ok: bool = True
-    seconds: float = 0.0
-    failures: list = field(default_factory=list)
-
-    def fail(self, what):
-        self.ok = False
-        self.failures.append(what)
 
 
 def writer(path):
