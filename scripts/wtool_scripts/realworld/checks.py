@@ -60,6 +60,21 @@ class Result(StageResult):
     roundtrip: str = ""
 
 
+def check_and_summarize(wtool, swm, r):
+    """`wtool check` and `wtool summary --json` of a converted file, shared by the ONNX and Keras
+    stages: a failure marks `r` and names itself in `r.convert`; returns the summary ({} if none)."""
+    rc, _, err = run([wtool, "check", swm, "--quiet"])
+    if rc != 0:
+        r.fail("check")
+        r.convert = f"check FAIL: {err.splitlines()[-1] if err else rc}"
+    rc, out, err = run([wtool, "summary", swm, "--json"])
+    if rc != 0:
+        r.fail("summary")
+        r.convert = f"summary FAIL: {err.splitlines()[-1] if err else rc}"
+        return {}
+    return json.loads(out)
+
+
 def describe(path):
     import onnx
 
@@ -149,16 +164,9 @@ def check(model, path, wtool, work, log):
         r.roundtrip = r.run = "-"
         r.seconds = time.time() - t0
         return r
-    rc, out, err = run([wtool, "check", swm, "--quiet"])
-    if rc != 0:
-        r.fail("check")
-        r.convert = f"check FAIL: {err.splitlines()[-1] if err else rc}"
-    rc, out, err = run([wtool, "summary", swm, "--json"])
-    if rc != 0:
-        r.fail("summary")
-        r.convert = f"summary FAIL: {err.splitlines()[-1] if err else rc}"
+    summary = check_and_summarize(wtool, swm, r)
     if r.ok:
-        params = json.loads(out).get("total_params")
+        params = summary.get("total_params")
         r.convert = f"ok ({params:,} params)" if isinstance(params, int) else "ok"
 
     reference, _ = onnxruntime_outputs(str(path), feeds)

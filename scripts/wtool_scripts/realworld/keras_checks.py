@@ -23,7 +23,7 @@ import numpy as np
 
 from ..common import import_keras, run
 from . import inputs as input_recipes
-from .checks import StageResult, _compare
+from .checks import StageResult, _compare, check_and_summarize
 
 TOLERANCE = 1e-4
 
@@ -166,16 +166,9 @@ def check(model, path, wtool, work, log, architecture=None):
         r.run = r.direct = "-"
         r.seconds = time.time() - t0
         return r
-    rc, _, err = run([wtool, "check", swm, "--quiet"])
-    if rc != 0:
-        r.fail("check")
-        r.convert = f"check FAIL: {_first_error(err, rc)}"
-    rc, out, err = run([wtool, "summary", swm, "--json"])
-    if rc != 0:
-        r.fail("summary")
-        r.convert = f"summary FAIL: {_first_error(err, rc)}"
-    elif r.ok:
-        params = json.loads(out).get("total_params")
+    summary = check_and_summarize(wtool, swm, r)
+    if r.ok:
+        params = summary.get("total_params")
         if params == r.keras_params:
             r.convert = f"ok ({params:,} params = Keras)"
             if keras_weights:  # weights-only: the pairing of file layers to model layers, checked
