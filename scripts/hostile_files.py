@@ -7,15 +7,51 @@ For each file, `wtool summary FILE` and `wtool convert FILE OUT.swm` must: exit 
 a signal, not a timeout), print exactly one line on stderr starting with `error: ` and naming the
 file, and leave no output file behind (neither OUT.swm nor OUT.swm.tmp-*). Ends with the line
 `hostile files: N passed, M failed`.
+
+One exception: a file whose HDF5 structure libhdf5 reads without fault but whose *model* is the
+attack (a Keras `Lambda` holding marshalled Python bytecode, an unknown activation naming a
+function to call) may be read, because wtool never executes such code: it carries those layers.
+Such a file passes only when `summary --json` lists every one of them under "cannot_run" (so
+`wtool run` refuses the model by name), and the .swm that `convert` writes passes `wtool check`
+and carries the same list.
 """
+import json
 import argparse, os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wtool_scripts.common import add_wtool_option, refusal_fault  # noqa: E402
 
 
+def carried_layers(wtool, path):
+    """The layers `summary --json` says wtool carries without computing; None when it refuses."""
+    p = subprocess.run([wtool, "summary", path, "--json", "--import-time-limit", "20"], capture_output=True,
+                       text=True, timeout=120, errors="replace")
+    if p.returncode != 0:
+        return None
+    return [(c["name"], c["type"]) for c in json.loads(p.stdout).get("cannot_run", [])]
+
+
+def check_carried(wtool, path, work):
+    """Problems with a hostile file wtool read: it must carry (never run) what it cannot compute."""
+    carried = carried_layers(wtool, path)
+    if not carried:
+        return ["accepted a hostile file with nothing carried"]
+    out = os.path.join(work, "out.swm")
+    problems = []
+    if not os.path.exists(out):
+        problems.append("summary read it but convert wrote nothing")
+    else:
+        p = subprocess.run([wtool, "check", out], capture_output=True, text=True, timeout=120, errors="replace")
+        if p.returncode != 0:
+            problems.append(f"convert wrote a file `check` refuses: {p.stderr.strip()[:200]}")
+        elif carried_layers(wtool, out) != carried:
+            problems.append("the converted file does not carry the same layers")
+    return problems
+
+
 def check(wtool, path, work):
     problems = []
+    accepted = []
     for args in (["summary", path], ["convert", path, os.path.join(work, "out.swm")]):
         t0 = time.time()
         try:
@@ -28,14 +64,20 @@ def check(wtool, path, work):
         if fault and fault[0] == "signal":
             problems.append(f"{args[0]}: died from signal {fault[1]}")
         elif fault and fault[0] == "accepted":
-            problems.append(f"{args[0]}: accepted a hostile file")
+            accepted.append(args[0])
         elif fault:
             problems.append(f"{args[0]}: stderr is not one 'error: <file>: …' line: {p.stderr[:300]!r}")
-        leftovers = os.listdir(work)
+        if accepted == ["summary", "convert"]:
+            problems += check_carried(wtool, path, work)
+        elif accepted and args[0] == "convert":
+            problems.append(f"{accepted[0]} accepted a hostile file the other command refused")
+        leftovers = [n for n in os.listdir(work) if not (n == "out.swm" and "convert" in accepted)]
         if leftovers:
             problems.append(f"{args[0]}: left {leftovers}")
             for name in leftovers:
                 os.remove(os.path.join(work, name))
+        for name in os.listdir(work):
+            os.remove(os.path.join(work, name))
         if time.time() - t0 > 60:
             problems.append(f"{args[0]}: took {time.time() - t0:.0f} s")
     return problems

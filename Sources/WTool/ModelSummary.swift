@@ -32,6 +32,19 @@ public struct ModelSummary: Sendable {
     /// Whether the graph is a plain chain (Keras then omits "Connected to").
     public var isSequentialLike: Bool
 
+    /// A node wtool carries through conversion but cannot compute (a `Lambda`, a custom class, an
+    /// op without semantics): `run` refuses the model, naming these.
+    public struct Carried: Sendable, Equatable {
+        /// The node's name (a Keras layer's name).
+        public var name: String
+        /// The Keras class or ONNX op type, with its domain when it is not the default one.
+        public var type: String
+        /// Why the runtime cannot run it.
+        public var reason: String
+    }
+    /// The nodes `run` would refuse, in graph order; empty when the whole model runs.
+    public var carried: [Carried]
+
     /// Builds the summary of `graph`.
     /// - Throws: `ModelIRError` when shapes cannot be inferred.
     public init(graph: Graph) throws {
@@ -75,6 +88,11 @@ public struct ModelSummary: Sendable {
             rows.append(Row(name: rowName, type: type, outputShape: shapes[node.outputs[0]] ?? nil, params: params, connectedTo: connections))
         }
         self.rows = rows
+        carried = graph.nodes.compactMap { node in
+            guard case .custom(let c) = node.op else { return nil }
+            let type = c.domain.isEmpty || c.domain == "ai.onnx" || c.domain == "keras" ? c.type : "\(c.domain).\(c.type)"
+            return Carried(name: node.name, type: type, reason: c.reason)
+        }
         var consumers: [String: Int] = [:]
         for node in graph.nodes { for i in node.inputs { consumers[i, default: 0] += 1 } }
         isSequentialLike = graph.inputs.count == 1 && graph.outputs.count == 1
@@ -144,11 +162,16 @@ public struct ModelSummary: Sendable {
         out.append(" Total params: \(Self.grouped(p.total)) (\(Self.readableSize(p.total * 4)))")
         out.append(" Trainable params: \(Self.grouped(p.trainable)) (\(Self.readableSize(p.trainable * 4)))")
         out.append(" Non-trainable params: \(Self.grouped(p.nonTrainable)) (\(Self.readableSize(p.nonTrainable * 4)))")
+        if !carried.isEmpty {
+            out.append(" Carried, not computed (`wtool run` refuses the model): \(carried.count) layer\(carried.count == 1 ? "" : "s")")
+            for c in carried { out.append("   \(c.name) (\(c.type))\(c.reason.isEmpty ? "" : ": \(c.reason)")") }
+        }
         return out.joined(separator: "\n")
     }
 
     /// The JSON form: `{"layers":[{"name","type","output_shape","params"}], "total_params",
-    /// "trainable_params", "non_trainable_params", "inputs", "outputs"}`; the batch axis is null.
+    /// "trainable_params", "non_trainable_params", "cannot_run":[{"name","type","reason"}], "inputs",
+    /// "outputs"}`; the batch axis is null.
     public func json() -> String {
         func shape(_ dims: [Int]) -> [Any] { dims.map { $0 < 0 ? NSNull() : $0 as Any } }
         let object: [String: Any] = [
@@ -161,6 +184,7 @@ public struct ModelSummary: Sendable {
             "total_params": parameters.total,
             "trainable_params": parameters.trainable,
             "non_trainable_params": parameters.nonTrainable,
+            "cannot_run": carried.map { ["name": $0.name, "type": $0.type, "reason": $0.reason] },
             "inputs": inputs.map { ["name": $0.name, "shape": Array(shape($0.shape).dropFirst()), "batch_shape": shape($0.shape)] },
             "outputs": outputs.map { ["name": $0.name, "shape": Array(shape($0.shape).dropFirst()), "batch_shape": shape($0.shape)] },
         ]

@@ -74,6 +74,16 @@ final class ConvertSummaryCheckTests: CLITestCase {
         let summary = try wtool("summary", "u.swm")
         XCTAssertEqual(summary.status, 0)
         XCTAssertTrue(summary.stdout.contains("custom (Lambda)"), summary.stdout)
+        XCTAssertTrue(summary.stdout.contains("Carried, not computed"), summary.stdout)
+        XCTAssertTrue(summary.stdout.contains("   custom (Lambda): a Lambda layer"), summary.stdout)
+        let json = try wtool("summary", "u.swm", "--json")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let carried = object?["cannot_run"] as? [[String: String]]
+        XCTAssertEqual(carried?.map { $0["name"] }, ["custom"])
+        XCTAssertEqual(carried?.first?["type"], "Lambda")
+        let plain = try wtool("summary", TestSupport.sample("mini/mini.keras3.h5"), "--json")
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(plain.stdout.utf8)) as? [String: Any])?["cannot_run"] as? [String], [])
+        XCTAssertFalse(try wtool("summary", TestSupport.sample("mini/mini.keras3.h5")).stdout.contains("Carried"))
         try NPYArray(shape: [1, 8, 8, 3], floats: Array(repeating: 0.5, count: 192)).write(to: URL(fileURLWithPath: path("x.npy")))
         for model in [source, "u.swm"] {
             assertCleanFailure(try wtool("run", model, "--input", "input_layer=x.npy", "--out", "y.npy"), mentions: "'custom': a Lambda layer")

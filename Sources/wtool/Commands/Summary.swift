@@ -6,7 +6,7 @@ struct Summary: ParsableCommand {
         abstract: "Print a model's layers, output shapes and parameter counts, like Keras's model.summary().",
         discussion: """
             Works on every format wtool reads. --json prints {"layers":[{"name","type","output_shape","params"}], \
-            "total_params", "trainable_params", "non_trainable_params", "inputs", "outputs"} with null for the batch axis.
+            "total_params", "trainable_params", "non_trainable_params", "cannot_run", "inputs", "outputs"} with null for the batch axis; "cannot_run" lists the layers wtool carries but does not compute.
 
             Examples:
               wtool summary vgg16.swm
