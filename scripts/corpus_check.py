@@ -16,6 +16,9 @@ process group. By the case's `expect`:
   valid     every command succeeds and writes exactly its output (`check` fails cleanly on
             files that are not .swm, as it must);
   unrunnable  `summary`, `convert` and `check` succeed, `run` fails cleanly;
+  carried   a layer or op wtool keeps without computing it (a Keras Lambda, an unknown ONNX op):
+            `summary` and `convert` succeed, `summary --json` lists it under "cannot_run", `check`
+            behaves as for a valid file, and `run` fails cleanly saying what "cannot run";
   mismatch  `verify` exits 1 reporting FAIL on stdout (a reference that cannot match).
 Never: a signal, a hang, a temporary file left behind. Prints one line per problem and the
 counts; exits 1 if anything failed.
@@ -73,7 +76,7 @@ class Runner:
         shutil.rmtree(tmp)
         return status, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), left
 
-    def expect_failure(self, label, args, names, tensor=None):
+    def expect_failure(self, label, args, names, tensor=None, mention=None):
         status, out, err, left = self.run(args)
         problems = []
         lines = [l for l in err.splitlines() if l.strip()]
@@ -93,6 +96,9 @@ class Runner:
         elif tensor is not None and f"'{tensor}'" not in lines[0]:
             self.stats["messages"] += 1
             problems.append(f"{label}: the message does not name tensor '{tensor}': {lines[0]!r}")
+        elif mention is not None and mention not in lines[0]:
+            self.stats["messages"] += 1
+            problems.append(f"{label}: the message does not say {mention!r}: {lines[0]!r}")
         else:
             self.stats["refused"] += 1
         if left:
@@ -116,6 +122,17 @@ class Runner:
             self.stats["leftovers"] += 1
             problems.append(f"{label}: wrote {left}, expected {outputs}")
         return problems
+
+    def expect_carried(self, path):
+        status, out, err, _ = self.run(["summary", path, "--json"] + IMPORT_LIMIT)
+        try:
+            carried = json.loads(out).get("cannot_run", []) if status == 0 else []
+        except ValueError:
+            carried = []
+        if carried:
+            return []
+        self.stats["other"] += 1
+        return [f"summary --json: lists nothing under cannot_run (exit {status}, {err[:200]!r})"]
 
     def expect_mismatch(self, label, args):
         status, out, err, left = self.run(args)
@@ -171,6 +188,15 @@ class Runner:
                     problems += self.expect_failure(label, args, names)
                 else:
                     problems += self.expect_success(label, args, outputs)
+            elif expect == "carried":
+                if label == "run":
+                    problems += self.expect_failure(label, args, names, mention="cannot run")
+                elif label == "check" and not path.endswith(".swm"):
+                    problems += self.expect_failure(label, args, names)
+                else:
+                    problems += self.expect_success(label, args, outputs)
+                    if label == "summary":
+                        problems += self.expect_carried(path)
             elif expect == "valid":
                 if label == "check" and not path.endswith(".swm"):
                     problems += self.expect_failure(label, args, names)

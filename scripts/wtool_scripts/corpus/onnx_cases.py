@@ -69,8 +69,10 @@ def generate(c):
 
     def node(i):
         return lambda m: m.graph.node[i]
-    ocase("op-unknown", "an unknown op type", lambda m: setattr(m.graph.node[2], "op_type", "FrobnicateRelu"))
-    ocase("op-domain", "a Relu from an unknown domain", lambda m: setattr(m.graph.node[2], "domain", "com.example"))
+    ocase("op-unknown", "an unknown op type: carried, never run",
+          lambda m: setattr(m.graph.node[2], "op_type", "FrobnicateRelu"), expect="carried")
+    ocase("op-domain", "a Relu from an unknown domain: carried, never run",
+          lambda m: setattr(m.graph.node[2], "domain", "com.example"), expect="carried")
     ocase("input-ghost", "a node reads a tensor nobody produces", lambda m: m.graph.node[3].input.__setitem__(0, "ghost"))
     ocase("cycle", "a node reads its own output", lambda m: m.graph.node[3].input.__setitem__(0, m.graph.node[3].output[0]))
     ocase("no-graph", "no graph", lambda m: m.ClearField("graph"))

@@ -34,8 +34,10 @@ def generate(c):
         def edit(g):
             f(g["nodes"])
         return edit
-    graph_case("missing-weight", "a node names a weight absent from the table",
-               nodes(lambda ns: ns[0]["weights"].append("block1_conv1/extra")))
+    graph_case("missing-weight", "a node reads a weight absent from the table",
+               nodes(lambda ns: ns[0]["inputs"].__setitem__(1, "block1_conv1/extra")))
+    graph_case("extra-operand", "a conv with a fourth operand",
+               nodes(lambda ns: ns[0]["inputs"].append("block1_conv1/bias")))
     graph_case("no-nodes", "no nodes (every tensor unused)", nodes(lambda ns: ns.clear()))
     graph_case("unknown-op", "an unknown op kind", nodes(lambda ns: ns[2]["op"].__setitem__("kind", "frobnicate")))
     graph_case("unknown-input", "a node reads a tensor nobody produces", nodes(lambda ns: ns[3]["inputs"].__setitem__(0, "ghost")))

@@ -86,7 +86,7 @@ def generate(c):
     entry_case("dtype-f16", "an f32 bias relabelled f16 (byte length now wrong)", set_field(1, DTYPE, 2))
     entry_case("dtype-f64-consistent", "an f32 bias relabelled f64 with half the elements (shape disagrees with its layer)",
                lambda p: (p.entries[1].__setitem__(DTYPE, 9), p.dims.__setitem__(p.entries[1][DIDX], 4)))
-    entry_case("layout-6", "layout code 6", set_field(1, LAYOUT, 6))
+    entry_case("layout-8", "layout code 8 (the first unassigned one)", set_field(1, LAYOUT, 8))
     entry_case("layout-255", "layout code 255", set_field(1, LAYOUT, 255))
     entry_case("flags-2", "reserved flag bit 1 set", set_field(1, FLAGS, 2))
     entry_case("flags-80", "reserved flag bit 7 set", set_field(1, FLAGS, 0x80))
