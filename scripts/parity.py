@@ -12,7 +12,7 @@ Checks, per model and flavour:
   verify   `wtool verify` on the real photos (JPEG/PNG decoding, resizing and preprocessing in
            wtool, as Keras's load_img + preprocess_input) against Keras's outputs, from the .swm
            and straight from the source file: max|Δ|/max|keras| ≤ 1e-4 for every image; for the
-           Keras 3 .h5 also with each convolution algorithm forced (`--conv im2col`, `onednn`,
+           Keras 3 .h5 of the six seed models (all with --variants all) also with each convolution algorithm forced (`--conv im2col`, `onednn`,
            `winograd-2x2`, `winograd-4x4`; the default `auto` mixes them per layer), with the C
            kernels' portable path (`WTOOL_ISA=portable`), and once
            more from the .swm with the transformed kernels mapped from the kernel cache the
@@ -46,7 +46,8 @@ from wtool_scripts.common import add_wtool_option  # noqa: E402
 from wtool_scripts.parity.checks import Checks  # noqa: E402
 from wtool_scripts.parity.features import check_features  # noqa: E402
 from wtool_scripts.parity.flavours import check_flavours  # noqa: E402
-from wtool_scripts.parity.h5_export import check_h5_export, check_h5_export_fixtures, check_resnet50  # noqa: E402
+from wtool_scripts.parity.h5_export import (check_h5_export, check_h5_export_fixtures, check_resnet50,  # noqa: E402
+                                            close_keras_workers)
 from wtool_scripts.parity.onnx_checks import check_onnx  # noqa: E402
 from wtool_scripts.parity.safetensors_checks import check_safetensors, check_sharded_features  # noqa: E402
 from wtool_scripts.parity.tensor_io import check_tensor_io  # noqa: E402
@@ -60,6 +61,9 @@ def main():
     ap.add_argument("--table", help="write the parity table (markdown) here")
     ap.add_argument("--models", help="only these models' checks (comma-separated), without the set-wide "
                                      "ones (writer fixtures, ResNet50, features, tensor models)")
+    ap.add_argument("--variants", choices=["seed", "all"], default="seed",
+                    help="which models' Keras 3 .h5 is verified with every --conv algorithm forced and "
+                         "WTOOL_ISA=portable: the six seed models (default) or all")
     args = ap.parse_args()
     ref = args.reference
     manifest = json.load(open(os.path.join(ref, "manifest.json")))
@@ -75,7 +79,7 @@ def main():
     for model in manifest["models"]:
         if only and model["name"] not in only:
             continue
-        check_flavours(checks, table, args.wtool, model, ref, work)
+        check_flavours(checks, table, args.wtool, model, ref, work, args.variants)
         check_onnx(checks, table, args.wtool, model, ref, work)
         check_h5_export(checks, table, args.wtool, model, ref, work)
         check_safetensors(checks, table, args.wtool, model, ref, work)
@@ -86,6 +90,7 @@ def main():
         check_features(checks, table, args.wtool, manifest, ref, work)
         check_tensor_io(checks, table, args.wtool, manifest, ref, work)
         check_sharded_features(checks, args.wtool, ref, manifest)
+    close_keras_workers()
 
     passed = sum(r["ok"] for r in checks.results)
     failed = len(checks.results) - passed

@@ -3,7 +3,10 @@
 Keras's; the writer's fixtures per --keras target; ResNet50 (also `wtool graph` to SVG)."""
 import json
 import os
+import select
+import subprocess
 import sys
+import tempfile
 
 from ..common import REPO, SCRIPTS, run
 
@@ -11,14 +14,63 @@ H5_TOLERANCE = 1e-5
 H5_LOADERS = (("3", "Keras 3"), ("2", "tf_keras"))
 
 
+class _KerasWorker:
+    """One `keras_h5_check.py --serve` process per Keras: the loader checks share one TensorFlow
+    import (seconds each) instead of paying it ~90 times. A worker that dies or stalls is
+    replaced; its job is reported as not loaded."""
+    TIMEOUT = 900
+    workers = {}
+
+    def __init__(self, keras):
+        self.log = tempfile.TemporaryFile()  # Keras's and TensorFlow's chatter, for a failure's message
+        self.process = subprocess.Popen([sys.executable, str(SCRIPTS / "keras_h5_check.py"), "--keras", keras, "--serve"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log,
+                                         text=True, bufsize=1)
+
+    def log_tail(self):
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace").strip()[-300:]
+
+    @classmethod
+    def ask(cls, keras, job):
+        worker = cls.workers.get(keras)
+        if worker is None or worker.process.poll() is not None:
+            worker = cls.workers[keras] = cls(keras)
+        try:
+            worker.process.stdin.write(json.dumps(job) + "\n")
+            worker.process.stdin.flush()
+            ready, _, _ = select.select([worker.process.stdout], [], [], cls.TIMEOUT)
+            line = worker.process.stdout.readline() if ready else ""
+        except OSError as error:
+            line, ready = "", f"{error}"
+        if not line:
+            worker.process.kill()
+            worker.process.wait()
+            del cls.workers[keras]
+            why = "stalled" if not ready else f"exited with status {worker.process.returncode}"
+            return {"ok": False, "loaded": False,
+                    "error": f"keras_h5_check.py --serve --keras {keras} {why}: {worker.log_tail()}"}
+        return json.loads(line)
+
+    @classmethod
+    def close_all(cls):
+        for worker in cls.workers.values():
+            worker.process.stdin.close()
+            worker.process.wait()
+        cls.workers.clear()
+
+
 def keras_h5_check(model_file, keras, inputs, expected, extra=()):
-    """Runs scripts/keras_h5_check.py (one Keras per process); returns its JSON report."""
-    rc, stdout, err = run([sys.executable, str(SCRIPTS / "keras_h5_check.py"), model_file, "--keras", keras, "--inputs", inputs,
-                           "--expected", expected, "--tolerance", str(H5_TOLERANCE)] + list(extra))
-    try:
-        return json.loads(stdout.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        return {"ok": False, "loaded": False, "error": (err or stdout)[-300:]}
+    """Loads `model_file` with Keras `keras` ("3" or "2": tf_keras) and compares its predictions on
+    `inputs` with `expected` (scripts/keras_h5_check.py); returns its JSON report.
+    `extra` may be ["--config-from", FULL_MODEL] (the weights-only check)."""
+    job = {"model": model_file, "inputs": inputs, "expected": expected, "tolerance": H5_TOLERANCE}
+    if extra:
+        job["config_from"] = dict(zip(extra[::2], extra[1::2]))["--config-from"]
+    return _KerasWorker.ask(keras, job)
+
+
+close_keras_workers = _KerasWorker.close_all
 
 
 def record_h5_load(checks, table, label, row, report, params=None):
