@@ -16,7 +16,10 @@ let package = Package(
     ],
     targets: [
         // C libraries from Debian's -dev packages; module maps only, plus shims for macros.
-        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // hdf5.h only; libhdf5 itself is opened with dlopen by CHDF5Loader on first use, so a
+        // process that never touches HDF5 never maps it (Sources/CHDF5Loader/include says why).
+        .systemLibrary(name: "CHDF5"),
+        .target(name: "CHDF5Loader", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         // Not "CZlib": ZIPFoundation already defines a module of that name.
@@ -30,7 +33,7 @@ let package = Package(
         // oneDNN (Debian libdnnl-dev headers; libdnnl.so.2 is dlopen'ed on first use, not linked:
         // Sources/CDNNL/include/wt_dnnl.h says why).
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl")]),
-        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "HDF5", dependencies: ["CHDF5", "CHDF5Loader"]),
         .target(name: "ModelIR"),
         // The one I/O leaf: safe open, mmap, the atomic writer, the kernel-cache store. No model code;
         // only the system shim below it.

@@ -10,7 +10,8 @@ lines of every Swift file in each target's directory, and prints one line per vi
   CHDF5, NPY, ImageIO);
 - FileSupport imports model code (ModelIR, or any other module of ours but the system shim
   CSystemShim);
-- a C target of ours (C_TARGETS) is imported by anything but the runtime and tests, or depends on
+- a C target of ours (C_TARGETS) is imported by anything but the runtime and tests (C_OWNED: by
+  anything but its owner), or depends on
   a target;
 - a target imports a module of ours, or a package product, that it does not declare directly
   in Package.swift, or declares one that none of its files imports.
@@ -51,6 +52,10 @@ C_TARGETS = {
              "convolve do not load it",
 }
 C_IMPORTERS = {"Runtime", "CKernelsTests", "RuntimeTests"}
+# C targets that belong to one other target instead of the runtime.
+C_OWNED = {
+    "CHDF5Loader": ("libhdf5 opened on first use (dlopen), so that only HDF5 work maps it", {"HDF5"}),
+}
 
 TARGET_KINDS = ("target", "executableTarget", "testTarget", "systemLibrary")
 IMPORT = re.compile(
@@ -148,7 +153,7 @@ def check(repo):
     violations = []
     for name, kind, directory, deps in targets:
         root = os.path.join(repo, directory)
-        if name in C_TARGETS and deps:
+        if (name in C_TARGETS or name in C_OWNED) and deps:
             violations.append(f"Package.swift: {name} is a C leaf and declares {sorted(deps)}")
         if kind == "systemLibrary" or not os.path.isdir(root):
             continue
@@ -166,6 +171,8 @@ def check(repo):
                         violations.append(f"{place}: the CLI may import only WTool, ArgumentParser and system modules")
                     elif name == "Runtime" and module in RUNTIME_FORBIDDEN:
                         violations.append(f"{place}: the runtime knows no file or format (its kernel store comes through ExecutorOptions)")
+                    elif module in C_OWNED and name not in C_OWNED[module][1]:
+                        violations.append(f"{place}: {module} ({C_OWNED[module][0]}) is {'/'.join(sorted(C_OWNED[module][1]))}'s alone")
                     elif module in C_TARGETS and name not in C_IMPORTERS:
                         violations.append(f"{place}: {module} ({C_TARGETS[module]}) is the runtime's alone")
                     elif name == "FileSupport" and module in ours and module not in FILESUPPORT_ALLOWED:

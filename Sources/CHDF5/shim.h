@@ -1,7 +1,15 @@
 #ifndef WTOOL_CHDF5_SHIM_H
 #define WTOOL_CHDF5_SHIM_H
 // Only what Swift cannot import from hdf5.h, each with the reason. Everything is `chdf5_`-prefixed.
+// Found without pkg-config's -I (which would also link libhdf5 into every process): Debian keeps
+// the header in hdf5/serial/, other systems in the include root.
+#if __has_include(<hdf5.h>)
 #include <hdf5.h>
+#elif __has_include(<hdf5/serial/hdf5.h>)
+#include <hdf5/serial/hdf5.h>
+#else
+#error "hdf5.h not found: install libhdf5-dev"
+#endif
 
 // Native type ids are macros that expand to `(H5OPEN H5T_NATIVE_FLOAT_g)`: a function call plus a
 // global, which Swift's importer drops.

@@ -119,7 +119,7 @@ public final class H5File {
 
     /// Opens a file read-only.
     public static func open(path: String) throws -> H5File {
-        HDF5Library.initialize()
+        try HDF5Library.initialize()
         guard try h5call("H5Fis_hdf5") { H5Fis_hdf5(path) } > 0 else {
             throw HDF5Error(operation: "opening file", detail: "not an HDF5 file")
         }
@@ -130,7 +130,7 @@ public final class H5File {
     /// Opens an HDF5 file image held in memory (the `model.weights.h5` inside a `.keras` zip),
     /// through the core driver; the bytes are copied once by libhdf5.
     public static func open(image: UnsafeRawBufferPointer, name: String) throws -> H5File {
-        HDF5Library.initialize()
+        try HDF5Library.initialize()
         guard image.count >= 8, image.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]) else {
             throw HDF5Error(operation: "opening file", detail: "not an HDF5 file")
         }

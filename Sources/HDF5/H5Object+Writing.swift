@@ -35,7 +35,7 @@ extension H5File {
     /// `close()` succeeds (FileSupport's `AtomicOutput` does both).
     /// - Throws: `HDF5Error` naming `path`.
     public static func create(path: String) throws -> H5File {
-        HDF5Library.initialize()
+        try HDF5Library.initialize()
         let fcpl = H5PropertyList(try h5call("H5Pcreate", path: path) { H5Pcreate(chdf5_p_file_create()) })
         // A file creation list is a group creation list too: this covers the root group.
         try h5call("H5Pset_obj_track_times", path: path) { H5Pset_obj_track_times(fcpl.id, false) }
@@ -49,7 +49,7 @@ extension H5File {
     /// of holding the file in memory (twice, while ``image()`` copies it).
     /// - Throws: `HDF5Error` naming `name`.
     public static func createInMemory(name: String) throws -> H5File {
-        HDF5Library.initialize()
+        try HDF5Library.initialize()
         let fcpl = H5PropertyList(try h5call("H5Pcreate", path: name) { H5Pcreate(chdf5_p_file_create()) })
         try h5call("H5Pset_obj_track_times", path: name) { H5Pset_obj_track_times(fcpl.id, false) }
         let fapl = H5PropertyList(try h5call("H5Pcreate", path: name) { H5Pcreate(chdf5_p_file_access()) })

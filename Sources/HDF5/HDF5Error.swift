@@ -1,4 +1,5 @@
 import CHDF5
+import CHDF5Loader
 
 /// A failed libhdf5 call, with the operation and the innermost message of HDF5's error stack.
 public struct HDF5Error: Error, CustomStringConvertible, Equatable {
@@ -23,7 +24,7 @@ public struct HDF5Error: Error, CustomStringConvertible, Equatable {
 /// names the operation and carries HDF5's error stack (whose own printing is silenced).
 @discardableResult
 func h5call<T: BinaryInteger>(_ operation: String, path: String? = nil, _ body: () -> T) throws -> T {
-    HDF5Library.initialize()
+    try HDF5Library.initialize()
     let result = body()
     if result < 0 {
         throw HDF5Error(operation: operation, detail: HDF5Library.lastErrorMessage(), path: path)
@@ -31,9 +32,15 @@ func h5call<T: BinaryInteger>(_ operation: String, path: String? = nil, _ body: 
     return result
 }
 
-/// Process-wide libhdf5 settings applied once before the first call.
+/// Loading libhdf5 (dlopen, on first use: CHDF5Loader) and the process-wide settings applied once
+/// before the first call.
 public enum HDF5Library {
-    private static let initialized: Bool = {
+    private static let initialized: Result<Void, HDF5Error> = {
+        var message = [CChar](repeating: 0, count: 512)
+        guard chdf5_load(&message, message.count) == 0 else {
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return .failure(HDF5Error(operation: "loading libhdf5", detail: reason))
+        }
         // No clean-up at exit: after a failed write (a full disk) libhdf5's atexit handler
         // flushes the half-written file again and crashes (1.10.8, a NULL dereference), turning a
         // clean one-line error into SIGSEGV. wtool closes what it writes itself; an output that
@@ -41,13 +48,20 @@ public enum HDF5Library {
         H5dont_atexit()
         chdf5_silence_errors()
         _ = chdf5_disable_plugins()
-        return true
+        return .success(())
     }()
 
-    /// Silences libhdf5's stderr error printing, disables filter plugins and its clean-up at exit.
-    /// Idempotent.
-    public static func initialize() {
-        _ = initialized
+    /// Loads libhdf5, silences its stderr error printing, disables filter plugins and its clean-up
+    /// at exit. Idempotent.
+    /// - Throws: `HDF5Error` when libhdf5 (of the version wtool was built against) cannot be loaded.
+    public static func initialize() throws {
+        try initialized.get()
+    }
+
+    /// The file libhdf5 was loaded from; nil until a call needed it.
+    public static var loadedPath: String? {
+        let path = String(cString: chdf5_loaded_path())
+        return path.isEmpty ? nil : path
     }
 
     static func lastErrorMessage() -> String {
@@ -56,8 +70,9 @@ public enum HDF5Library {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// The linked library's version, e.g. `1.10.8`.
+    /// The loaded library's version, e.g. `1.10.8`; loads it, and says why when it cannot.
     public static var version: String {
+        do { try initialize() } catch { return "unavailable (\(error))" }
         var major: UInt32 = 0, minor: UInt32 = 0, release: UInt32 = 0
         H5get_libversion(&major, &minor, &release)
         return "\(major).\(minor).\(release)"

@@ -8,7 +8,11 @@ import _TestSupport
 /// works), with every string-attribute encoding Keras files use, then reads them back.
 final class HDF5AttributeEncodingTests: XCTestCase {
     var directory: URL!
-    override func setUp() { directory = TestSupport.temporaryDirectory() }
+    override func setUpWithError() throws {
+        directory = TestSupport.temporaryDirectory()
+        // These tests call libhdf5 directly to build files: it must be loaded (dlopen) first.
+        try HDF5Library.initialize()
+    }
     override func tearDown() { try? FileManager.default.removeItem(at: directory) }
 
     /// Writes `values` as a 1-D (or scalar when `scalar`) string attribute.
@@ -50,6 +54,7 @@ final class HDF5AttributeEncodingTests: XCTestCase {
 
     func testLibraryLinksAndReportsItsVersion() {
         XCTAssertTrue(HDF5Library.version.hasPrefix("1."), HDF5Library.version)
+        XCTAssertTrue(HDF5Library.loadedPath?.contains("hdf5") == true, "\(HDF5Library.loadedPath ?? "not loaded")")
     }
 
     func testEveryStringEncodingReadsBack() throws {

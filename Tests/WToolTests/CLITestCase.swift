@@ -33,6 +33,9 @@ class CLITestCase: XCTestCase {
         super.tearDown()
     }
 
+    /// Variables added to (or replacing) the environment of the next `wtool` runs of this test.
+    var extraEnvironment: [String: String] = [:]
+
     struct Result {
         var status: Int32
         var stdout: String
@@ -51,7 +54,7 @@ class CLITestCase: XCTestCase {
         process.executableURL = Self.binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
-        process.environment = Self.environment
+        process.environment = Self.environment.merging(extraEnvironment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

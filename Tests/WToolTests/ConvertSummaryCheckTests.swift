@@ -91,6 +91,21 @@ final class ConvertSummaryCheckTests: CLITestCase {
         XCTAssertFalse(directoryListing().contains("y.npy"), "\(directoryListing())")
     }
 
+    /// libhdf5 is opened (dlopen) only by what parses or writes HDF5: with it unloadable, a .swm
+    /// still converts, summarises, checks and runs, and an .h5 gets one line saying why.
+    func testOnlyHDF5WorkLoadsLibHDF5() throws {
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "m.swm").status, 0)
+        try NPYArray(shape: [1, 32, 32, 3], floats: Array(repeating: 0.5, count: 3072)).write(to: URL(fileURLWithPath: path("x.npy")))
+        extraEnvironment["WTOOL_LIBHDF5"] = "/nonexistent/libhdf5.so"
+        for arguments in [["summary", "m.swm"], ["check", "m.swm"], ["convert", "m.swm", "m.onnx"], ["run", "m.swm", "x.npy", "--out", "y.npy"]] {
+            let result = try wtool(arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments): \(result.stderr)")
+        }
+        assertCleanFailure(try wtool("summary", TestSupport.sample("mini/mini.keras3.h5")), mentions: "cannot load $WTOOL_LIBHDF5")
+        assertCleanFailure(try wtool("convert", "m.swm", "m.h5"), mentions: "libhdf5")
+        XCTAssertFalse(directoryListing().contains { $0.hasPrefix("m.h5") }, "\(directoryListing())")
+    }
+
     func testCheckCatchesDamage() throws {
         XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "m.swm").status, 0)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path("m.swm")))
