@@ -145,6 +145,8 @@ extension ModelRun {
         let results: [String: Tensor]
         do {
             results = try session.run(inputs: inputs)
+        } catch WToolError.usage(let detail) {  // an input missing or unknown: about this model
+            throw WToolError.usage("\(model): \(detail)")
         } catch {
             throw WToolError.wrap(error, path: model)
         }

@@ -107,6 +107,8 @@ extension ModelVerification {
         let outputs: [String: Tensor]
         do {
             outputs = try session.run(inputs: inputs)
+        } catch WToolError.usage(let detail) {  // an input missing or unknown: about this model
+            throw WToolError.usage("\(model): \(detail)")
         } catch {
             throw WToolError.wrap(error, path: model)
         }

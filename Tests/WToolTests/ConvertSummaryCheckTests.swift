@@ -106,6 +106,17 @@ final class ConvertSummaryCheckTests: CLITestCase {
         XCTAssertFalse(directoryListing().contains { $0.hasPrefix("m.h5") }, "\(directoryListing())")
     }
 
+    /// Input errors name the file they are about: the model for a missing input, the tensor file
+    /// for a name the model lacks.
+    func testRunNamesTheFileOfAnInputError() throws {
+        XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "m.swm").status, 0)
+        try NPYArray(shape: [1, 32, 32, 3], floats: Array(repeating: 0.5, count: 3072)).write(to: URL(fileURLWithPath: path("x.npy")))
+        assertCleanFailure(try wtool("run", "m.swm", "--out", "y.npy"), mentions: "m.swm: input 'input_layer' float32 (None, 32, 32, 3) was not given")
+        assertCleanFailure(try wtool("run", "m.swm", "--input", "foo=x.npy", "--out", "y.npy"),
+                           mentions: "x.npy: the model has no input named 'foo' (its inputs: input_layer)")
+        XCTAssertFalse(directoryListing().contains("y.npy"))
+    }
+
     func testCheckCatchesDamage() throws {
         XCTAssertEqual(try wtool("convert", TestSupport.sample("mini/mini.keras3.h5"), "m.swm").status, 0)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path("m.swm")))
