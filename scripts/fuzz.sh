@@ -77,7 +77,7 @@ build_module() {
   local sources
   mapfile -t sources < <(find "$dir" -name '*.swift' | sort)
   local stamp
-  stamp=$(cat "${sources[@]}" "$0" | sha256sum | cut -c1-16)
+  stamp=$( (cat "${sources[@]}" "$0"; swiftc --version 2>&1) | sha256sum | cut -c1-16)
   if [ -f "$BUILD/modules/$name.o" ] && [ "$(cat "$BUILD/modules/$name.stamp" 2>/dev/null)" = "$stamp" ]; then return; fi
   echo "fuzz: compiling $name (${#sources[@]} files)" >&2
   # shellcheck disable=SC2086

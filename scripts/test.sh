@@ -114,7 +114,9 @@ generated=$(mktemp -d)
 chmod -R u+rwX "$generated" && rm -rf "$generated"  # kept for inspection when the check fails
 
 stage "fuzzing (libFuzzer + AddressSanitizer, ${WTOOL_FUZZ_SECONDS:-30} s per target, seeds in Fuzz/corpus)"
-bash scripts/fuzz.sh --time "${WTOOL_FUZZ_SECONDS:-30}"
+# The sanitizer builds (every module again, SwiftProtobuf included) are kept in the cache like the
+# reference data: fuzz.sh rebuilds a module only when its sources, the script or swiftc change.
+WTOOL_FUZZ_BUILD=${WTOOL_FUZZ_BUILD:-$WTOOL_CACHE/fuzz-build} bash scripts/fuzz.sh --time "${WTOOL_FUZZ_SECONDS:-30}"
 
 stage "resource bombs (scripts/make_bombs.py, run under ulimit -v 4 GiB by scripts/bomb_check.py)"
 bombs=$(mktemp -d)

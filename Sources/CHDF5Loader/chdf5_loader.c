@@ -56,11 +56,11 @@ WTOOL_H5_FUNCTIONS(WTOOL_H5_POINTER)
 
 #if defined(__x86_64__)
 #define WTOOL_H5_TRAMPOLINE(name) \
-    __asm__(".text\n.globl " #name "\n.type " #name ", @function\n.p2align 4\n" #name ":\n" \
+    __asm__(".text\n.globl " #name "\n.hidden " #name "\n.type " #name ", @function\n.p2align 4\n" #name ":\n" \
             "    jmp *wtool_h5p_" #name "(%rip)\n.size " #name ", .-" #name "\n");
 #elif defined(__aarch64__)
 #define WTOOL_H5_TRAMPOLINE(name) \
-    __asm__(".text\n.globl " #name "\n.type " #name ", %function\n.p2align 2\n" #name ":\n" \
+    __asm__(".text\n.globl " #name "\n.hidden " #name "\n.type " #name ", %function\n.p2align 2\n" #name ":\n" \
             "    adrp x16, wtool_h5p_" #name "\n    ldr x16, [x16, :lo12:wtool_h5p_" #name "]\n" \
             "    br x16\n.size " #name ", .-" #name "\n");
 #else
@@ -68,14 +68,17 @@ WTOOL_H5_FUNCTIONS(WTOOL_H5_POINTER)
 #endif
 WTOOL_H5_FUNCTIONS(WTOOL_H5_TRAMPOLINE)
 
-#define WTOOL_H5_GLOBAL(name) hid_t name = -1; static hid_t *source_##name;
+// The copies are hidden, like the trampolines and H5open below: an executable that exports its
+// symbols (a static Swift standard library links with --export-dynamic) would otherwise hand
+// libhdf5 these copies in place of its own globals when it resolves its internal references.
+#define WTOOL_H5_GLOBAL(name) __attribute__((visibility("hidden"))) hid_t name = -1; static hid_t *source_##name;
 WTOOL_H5_GLOBALS(WTOOL_H5_GLOBAL)
 
 static herr_t (*real_H5open)(void);
 
 // hdf5.h's macros call H5open() before reading a global: the library may (re)initialise its ids
 // there, so the copies are refreshed on every call.
-herr_t H5open(void) {
+__attribute__((visibility("hidden"))) herr_t H5open(void) {
     if (!real_H5open) wtool_h5_missing();
     herr_t status = real_H5open();
 #define WTOOL_H5_COPY(name) if (source_##name) name = *source_##name;

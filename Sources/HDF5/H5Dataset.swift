@@ -120,7 +120,7 @@ public final class H5File {
     /// Opens a file read-only.
     public static func open(path: String) throws -> H5File {
         try HDF5Library.initialize()
-        guard try h5call("H5Fis_hdf5") { H5Fis_hdf5(path) } > 0 else {
+        guard try h5call("H5Fis_hdf5", { H5Fis_hdf5(path) }) > 0 else {
             throw HDF5Error(operation: "opening file", detail: "not an HDF5 file")
         }
         let fid = try h5call("H5Fopen") { H5Fopen(path, chdf5_acc_rdonly(), chdf5_p_default()) }
