@@ -216,6 +216,16 @@ void wt_epilogue_apply(const wt_epilogue *e, float *data, int64_t rows, int64_t 
     }
 }
 
+void wt_sigmoid(const float *x, float *y, int64_t count, int swish) {
+    switch (wt_isa_current()) {
+#ifdef WT_X86
+    case WT_ISA_AVX512: sigmoid_avx512(x, y, count, swish); return;
+    case WT_ISA_AVX2: sigmoid_avx2(x, y, count, swish); return;
+#endif
+    default: sigmoid_portable(x, y, count, swish); return;
+    }
+}
+
 void wt_winograd_input_tile(int m, const float *const *pixels, int64_t channels, float *v, int64_t plane) {
     switch (wt_isa_current()) {
 #ifdef WT_X86

@@ -119,6 +119,48 @@ static WT_TARGET void WT_FN(output_tile)(int m, const float *mm, int64_t plane, 
     if (c < channels) wt_output_tile_scalar(m, mm, plane, c, channels, out, e);
 }
 
+// e^z for z ≤ 0 (Cephes' expf: z = n·ln 2 + r, |r| ≤ ln 2 / 2, e^r by a degree-5 polynomial, 2^n
+// by the exponent bits); 0 below ln(FLT_MIN), where e^z would be subnormal (an error < 1.2e-38).
+static inline WT_TARGET VF WT_FN(exp_nonpositive)(VF z) {
+    VF lo = WT_FN(splat)(-87.33654475f);
+    VI underflow = z < lo;
+    z = WT_FN(select)(underflow, lo, z);
+    VF t = z * WT_FN(splat)(1.44269504088896341f) + WT_FN(splat)(0.5f);
+    VF n = __builtin_convertvector(__builtin_convertvector(t, VI), VF);  // toward zero …
+    n = WT_FN(select)(n > t, n - WT_FN(splat)(1.0f), n);                // … then floor
+    VF r = z - n * WT_FN(splat)(0.693359375f) - n * WT_FN(splat)(-2.12194440e-4f);
+    VF p = WT_FN(splat)(1.9875691500e-4f);
+    p = p * r + WT_FN(splat)(1.3981999507e-3f);
+    p = p * r + WT_FN(splat)(8.3334519073e-3f);
+    p = p * r + WT_FN(splat)(4.1665795894e-2f);
+    p = p * r + WT_FN(splat)(1.6666665459e-1f);
+    p = p * r + WT_FN(splat)(5.0000001201e-1f);
+    VF y = p * (r * r) + r + WT_FN(splat)(1.0f);
+    VI bits = (__builtin_convertvector(n, VI) + 127) << 23;
+    return WT_FN(select)(underflow, WT_FN(splat)(0.0f), y * (VF)bits);
+}
+
+static inline WT_TARGET VF WT_FN(sigmoid_lanes)(VF x, int swish) {
+    VI magnitude = (VI)x;
+    for (int i = 0; i < WT_W; i++) magnitude[i] &= 0x7fffffff;
+    VF e = WT_FN(exp_nonpositive)(-(VF)magnitude);  // e^-|x|
+    VF one = WT_FN(splat)(1.0f), d = one + e;
+    VF s = WT_FN(select)(x >= WT_FN(splat)(0.0f), one / d, e / d);
+    if (swish) s = x * s;
+    return WT_FN(select)(x != x, x, s);
+}
+
+static WT_TARGET void WT_FN(sigmoid)(const float *x, float *y, int64_t count, int swish) {
+    int64_t end = count - count % WT_W;
+    for (int64_t i = 0; i < end; i += WT_W) WT_FN(store)(y + i, WT_FN(sigmoid_lanes)(WT_FN(load)(x + i), swish));
+    if (end < count) {
+        float lanes[WT_W] = {0};
+        __builtin_memcpy(lanes, x + end, (size_t)(count - end) * sizeof(float));
+        WT_FN(store)(lanes, WT_FN(sigmoid_lanes)(WT_FN(load)(lanes), swish));
+        __builtin_memcpy(y + end, lanes, (size_t)(count - end) * sizeof(float));
+    }
+}
+
 #undef VF
 #undef VI
 #undef WT_FN

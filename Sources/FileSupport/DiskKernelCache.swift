@@ -46,6 +46,10 @@ public final class DiskKernelCache: Sendable {
     /// Receives one line for each entry discarded and for a directory refused (once per cache).
     public let warn: @Sendable (String) -> Void
     private let refusedDirectory = _Once()
+    /// Bytes of entries this process believes the directory holds: nil until the first prune
+    /// scans it, then grown by each store, so that a load storing many kernels scans the
+    /// directory once, and again only when the estimate passes `capacity`.
+    private let estimatedBytes = _Locked<Int?>(nil)
 
     /// Bump when the bytes a transform produces change (coefficients, layout) or the entry format does.
     static let version: UInt32 = 2
@@ -152,7 +156,12 @@ public final class DiskKernelCache: Sendable {
         } catch {
             return
         }
-        prune()
+        let stored = Self.dataOffset + floats.count * MemoryLayout<Float>.size
+        let total = estimatedBytes.update { estimate in
+            if let known = estimate { estimate = known + stored }
+            return estimate
+        }
+        if total.map({ $0 > capacity }) ?? true { prune() }
     }
 
     /// `mkdir -p` with mode 0700 for every directory it creates (the umask cannot widen it).
@@ -191,11 +200,12 @@ public final class DiskKernelCache: Sendable {
             guard name.hasSuffix(Self.suffix) else { continue }
             entries.append((path, Int(info.st_size), Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec)))
         }
-        var kept = 0
+        var kept = 0, keptBytes = 0
         for entry in entries.sorted(by: { $0.used > $1.used }) {
             kept += entry.size
-            if kept > capacity { unlink(entry.path) }
+            if kept > capacity { unlink(entry.path) } else { keptBytes = kept }
         }
+        estimatedBytes.update { $0 = keptBytes }
     }
 }
 
@@ -275,6 +285,15 @@ extension DiskKernelCache {
         }
         return .good(mapping.bytes.count)
     }
+}
+
+/// A value behind a lock.
+private final class _Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    @discardableResult
+    func update<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
 
 /// Runs a closure the first time only (a warning printed once per cache).

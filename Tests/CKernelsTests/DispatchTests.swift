@@ -212,6 +212,49 @@ final class DispatchTests: XCTestCase {
             }
         }
     }
+
+    /// The logistic function (sigmoid, swish): every path gives the portable path's bits at every
+    /// length (vector body and padded tail), and the portable path is within 4 ulp-scale of the
+    /// double-precision definition over the whole float range, NaN kept, extremes saturated.
+    func testSigmoidPathsAgreeAndMatchTheDefinition() {
+        var seed: UInt64 = 11
+        var x = random(1000, seed: &seed).map { $0 * 6 }  // ±24
+        x += [0, -0.0, 1e-30, -1e-30, 88, -88, 87.5, -87.5, 100, -100, 1e30, -1e30, .infinity, -.infinity,
+              Float.leastNonzeroMagnitude, -Float.leastNormalMagnitude, 0.3465736, -0.3465736, 15, -15, 17, -17, 3]
+        for swish in [Int32(0), 1] {
+            for count in [x.count, 1, 7, 9, 17, 33] {
+                let input = Array(x.prefix(count))
+                let results = perLevel { () -> [Float] in
+                    var y = [Float](repeating: .nan, count: count)
+                    wt_sigmoid(input, &y, Int64(count), swish)
+                    return y
+                }
+                for r in results.dropFirst() {
+                    XCTAssertEqual(r.result.map(\.bitPattern), results[0].result.map(\.bitPattern),
+                                   "\(String(cString: wt_isa_name(r.level))) vs portable, swish \(swish), \(count) values")
+                }
+            }
+            var y = [Float](repeating: 0, count: x.count)
+            wt_sigmoid(x, &y, Int64(x.count), swish)
+            for (v, got) in zip(x, y) {
+                let s = 1 / (1 + Foundation.exp(-Double(v)))
+                let want = swish != 0 ? Double(v) * s : s
+                if v.isInfinite {
+                    // Keras computes swish as x · sigmoid(x): −∞ · 0 is NaN.
+                    if swish != 0, v < 0 { XCTAssertTrue(got.isNaN, "swish(-inf) = \(got)"); continue }
+                    XCTAssertEqual(got, swish != 0 ? .infinity : (v > 0 ? 1 : 0), "\(v)")
+                    continue
+                }
+                // Relative error from e^z (≤ 2 ulp) and the division; below FLT_MIN, e^z is 0, an
+                // error of at most 1.2e-38 (times |x| for swish).
+                let tolerance = 4e-7 * abs(want) + 1.2e-38 * max(1, abs(Double(v)))
+                XCTAssertEqual(Double(got), want, accuracy: tolerance, "sigmoid\(swish != 0 ? " (swish)" : "")(\(v))")
+            }
+            var nan = [Float.nan, 1]
+            wt_sigmoid(nan, &nan, 2, swish)
+            XCTAssertTrue(nan[0].isNaN)
+        }
+    }
 }
 
 /// `body` with a C array of pointers to each array's elements.

@@ -68,6 +68,20 @@ final class DiskKernelCacheTests: XCTestCase {
         XCTAssertNil(cache.load(key: "c", count: 1023), "a count that does not match is a miss")
     }
 
+    /// Stores keep the directory within capacity by themselves: the first store scans the directory,
+    /// later ones count what they add and scan again only past the capacity.
+    func testStoresPruneOncePastCapacity() throws {
+        let cache = DiskKernelCache(directory: cacheDirectory, capacity: 2 * 8192)
+        let floats = [Float](repeating: 1, count: 1024)   // 8192 bytes an entry
+        for key in ["a", "b", "c", "d", "e"] {
+            store(cache, key, floats)
+            usleep(10_000)
+            XCTAssertLessThanOrEqual(try entries().count, 2, "after storing \(key)")
+        }
+        XCTAssertNotNil(cache.load(key: "e", count: 1024), "the newest is kept")
+        XCTAssertNil(cache.load(key: "a", count: 1024))
+    }
+
     /// Collects the cache's warnings.
     final class Warnings: @unchecked Sendable {
         private let lock = NSLock()

@@ -1,5 +1,5 @@
 // Hot loops no library covers, for the runtime's NHWC float32 kernels: the Winograd tile
-// transforms and the per-channel epilogue. Each exists as an AVX-512, an AVX2 and a portable
+// transforms, the per-channel epilogue and the logistic function (sigmoid, swish). Each exists as an AVX-512, an AVX2 and a portable
 // path, compiled from one source with generic vectors of 16, 8 and 4 floats (the portable one
 // with no target attribute), chosen at run time from the CPU's features; `WTOOL_ISA`
 // (portable, avx2, avx512) caps the choice. Every path does the same operations in the same
@@ -50,6 +50,14 @@ typedef struct {
 
 /// Applies `e` in place to `rows` rows of `channels` floats.
 void wt_epilogue_apply(const wt_epilogue *e, float *data, int64_t rows, int64_t channels);
+
+/// The logistic function on `count` floats (`y` may equal `x`): `1 / (1 + e^-x)` for x ≥ 0 and
+/// `e^x / (1 + e^x)` below, as the runtime's scalar definition, with e^t (t ≤ 0) from Cephes'
+/// polynomial (range reduction by ln 2 in two parts, degree-5 polynomial: within 2 ulp of expf;
+/// below e^-87.34, FLT_MIN, it is 0, a difference under 1.2e-38). `swish` non-zero gives
+/// `x · sigmoid(x)` (Keras swish/silu; −∞ gives NaN, as Keras's −∞ · 0). NaN stays NaN. The tail is computed as a padded
+/// vector, so every path and every position give the same bits.
+void wt_sigmoid(const float *x, float *y, int64_t count, int swish);
 
 /// Winograd F(m×m, 3×3) input transform of one tile, m = 2 or 4 (α = m + 2): `pixels` holds α²
 /// pointers to the tile's input pixels (row-major; a zero vector for padding), each `channels`
