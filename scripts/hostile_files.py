@@ -15,8 +15,7 @@ Such a file passes only when `summary --json` lists every one of them under "can
 `wtool run` refuses the model by name), and the .swm that `convert` writes passes `wtool check`
 and carries the same list.
 """
-import json
-import argparse, os, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wtool_scripts.common import add_wtool_option, refusal_fault  # noqa: E402
@@ -74,8 +73,6 @@ def check(wtool, path, work):
         leftovers = [n for n in os.listdir(work) if not (n == "out.swm" and "convert" in accepted)]
         if leftovers:
             problems.append(f"{args[0]}: left {leftovers}")
-            for name in leftovers:
-                os.remove(os.path.join(work, name))
         for name in os.listdir(work):
             os.remove(os.path.join(work, name))
         if time.time() - t0 > 60:

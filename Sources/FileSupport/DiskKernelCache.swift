@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,7 +50,7 @@ public final class DiskKernelCache: Sendable {
     /// Bytes of entries this process believes the directory holds: nil until the first prune
     /// scans it, then grown by each store, so that a load storing many kernels scans the
     /// directory once, and again only when the estimate passes `capacity`.
-    private let estimatedBytes = _Locked<Int?>(nil)
+    private let estimatedBytes = Mutex<Int?>(nil)
 
     /// Bump when the bytes a transform produces change (coefficients, layout) or the entry format does.
     static let version: UInt32 = 2
@@ -157,7 +158,7 @@ public final class DiskKernelCache: Sendable {
             return
         }
         let stored = Self.dataOffset + floats.count * MemoryLayout<Float>.size
-        let total = estimatedBytes.update { estimate in
+        let total = estimatedBytes.withLock { estimate in
             if let known = estimate { estimate = known + stored }
             return estimate
         }
@@ -205,7 +206,7 @@ public final class DiskKernelCache: Sendable {
             kept += entry.size
             if kept > capacity { unlink(entry.path) } else { keptBytes = kept }
         }
-        estimatedBytes.update { $0 = keptBytes }
+        estimatedBytes.withLock { $0 = keptBytes }
     }
 }
 
@@ -285,15 +286,6 @@ extension DiskKernelCache {
         }
         return .good(mapping.bytes.count)
     }
-}
-
-/// A value behind a lock.
-private final class _Locked<Value>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    @discardableResult
-    func update<R>(_ body: (inout Value) -> R) -> R { lock.withLock { body(&value) } }
 }
 
 /// Runs a closure the first time only (a warning printed once per cache).

@@ -38,8 +38,7 @@ public enum HDF5Library {
     private static let initialized: Result<Void, HDF5Error> = {
         var message = [CChar](repeating: 0, count: 512)
         guard chdf5_load(&message, message.count) == 0 else {
-            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return .failure(HDF5Error(operation: "loading libhdf5", detail: reason))
+            return .failure(HDF5Error(operation: "loading libhdf5", detail: string(message)))
         }
         // No clean-up at exit: after a failed write (a full disk) libhdf5's atexit handler
         // flushes the half-written file again and crashes (1.10.8, a NULL dereference), turning a
@@ -67,7 +66,12 @@ public enum HDF5Library {
     static func lastErrorMessage() -> String {
         var buffer = [CChar](repeating: 0, count: 512)
         chdf5_last_error(&buffer, buffer.count)
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return string(buffer)
+    }
+
+    /// The NUL-terminated text a C function wrote into `buffer` (invalid UTF-8 repaired).
+    private static func string(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// The loaded library's version, e.g. `1.10.8`; loads it, and says why when it cannot.
