@@ -15,7 +15,7 @@ Such a file passes only when `summary --json` lists every one of them under "can
 `wtool run` refuses the model by name), and the .swm that `convert` writes passes `wtool check`
 and carries the same list.
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from wtool_scripts.common import add_wtool_option, refusal_fault  # noqa: E402
@@ -94,13 +94,16 @@ def main():
             files.append(p)
     work = tempfile.mkdtemp(prefix="wtool-hostile-")
     passed = failed = 0
-    for f in files:
-        problems = check(args.wtool, f, work)
-        if problems:
-            failed += 1
-            print(f"  FAIL  {os.path.basename(f)}: {'; '.join(problems)}", flush=True)
-        else:
-            passed += 1
+    try:
+        for f in files:
+            problems = check(args.wtool, f, work)
+            if problems:
+                failed += 1
+                print(f"  FAIL  {os.path.basename(f)}: {'; '.join(problems)}", flush=True)
+            else:
+                passed += 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     print(f"hostile files: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

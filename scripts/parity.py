@@ -37,6 +37,7 @@ The checks live in wtool_scripts/parity/ (one module per concern above).
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -76,21 +77,28 @@ def main():
     missing = sorted(set(only) - {m["name"] for m in manifest["models"]})
     if missing:
         ap.error(f"not in {ref}/manifest.json: {', '.join(missing)}")
-    for model in manifest["models"]:
-        if only and model["name"] not in only:
-            continue
-        check_flavours(checks, table, args.wtool, model, ref, work, args.variants)
-        check_onnx(checks, table, args.wtool, model, ref, work)
-        check_h5_export(checks, table, args.wtool, model, ref, work)
-        check_safetensors(checks, table, args.wtool, model, ref, work)
+    try:
+        for model in manifest["models"]:
+            if only and model["name"] not in only:
+                continue
+            # One folder per model, removed when its checks are done: every model's converted and
+            # exported copies together came to 14 GB; one model's stay under 3 GB.
+            model_work = tempfile.mkdtemp(prefix=model["name"] + "-", dir=work)
+            check_flavours(checks, table, args.wtool, model, ref, model_work, args.variants)
+            check_onnx(checks, table, args.wtool, model, ref, model_work)
+            check_h5_export(checks, table, args.wtool, model, ref, model_work)
+            check_safetensors(checks, table, args.wtool, model, ref, model_work)
+            shutil.rmtree(model_work, ignore_errors=True)
 
-    if not only:
-        check_h5_export_fixtures(checks, table, args.wtool, work)
-        check_resnet50(checks, table, args.wtool, work)
-        check_features(checks, table, args.wtool, manifest, ref, work)
-        check_tensor_io(checks, table, args.wtool, manifest, ref, work)
-        check_sharded_features(checks, args.wtool, ref, manifest)
-    close_keras_workers()
+        if not only:
+            check_h5_export_fixtures(checks, table, args.wtool, work)
+            check_resnet50(checks, table, args.wtool, work)
+            check_features(checks, table, args.wtool, manifest, ref, work)
+            check_tensor_io(checks, table, args.wtool, manifest, ref, work)
+            check_sharded_features(checks, args.wtool, ref, manifest)
+    finally:
+        close_keras_workers()
+        shutil.rmtree(work, ignore_errors=True)
 
     passed = sum(r["ok"] for r in checks.results)
     failed = len(checks.results) - passed

@@ -7,6 +7,7 @@ Usage: python scripts/parity_safetensors.py --reference DIR [--wtool .build/rele
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -26,11 +27,16 @@ def main():
     manifest = json.load(open(os.path.join(args.reference, "manifest.json")))
     checks, table = Checks(), []
     work = tempfile.mkdtemp(prefix="wtool-safetensors-")
-    for model in manifest["models"]:
-        if not only or model["name"] in only:
-            check_safetensors(checks, table, args.wtool, model, args.reference, work)
-    if not only:
-        check_sharded_features(checks, args.wtool, args.reference, manifest)
+    try:
+        for model in manifest["models"]:
+            if not only or model["name"] in only:
+                model_work = tempfile.mkdtemp(prefix=model["name"] + "-", dir=work)
+                check_safetensors(checks, table, args.wtool, model, args.reference, model_work)
+                shutil.rmtree(model_work, ignore_errors=True)
+        if not only:
+            check_sharded_features(checks, args.wtool, args.reference, manifest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     for name, flavour, path, worst in table:
         print(f"| {name} | {flavour} | {path} | {'failed' if worst is None else f'{worst:.2e}'} |")
     failed = sum(not r["ok"] for r in checks.results)

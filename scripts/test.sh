@@ -38,11 +38,17 @@ WTOOL_CACHE=${WTOOL_CACHE:-$HOME/.cache/wtool}
 export WTOOL_CACHE
 # NPYNumPyInteropTests asks this NumPy to load what wtool writes.
 export WTOOL_PYTHON=${WTOOL_PYTHON:-$PWD/.venv/bin/python}
+# Every temporary file of the run (swift test's, the scripts', wtool's own) goes into one scratch
+# folder that is removed at the end whatever happens: a parity run writes gigabytes, and leftovers
+# in a shared /tmp fill the disk for the next run.
+scratch=$(mktemp -d -t wtool-test.XXXXXX)
+trap 'chmod -R u+rwX "$scratch" 2>/dev/null; rm -rf "$scratch"' EXIT
+export TMPDIR=$scratch
 # Transformed kernels of the models this run converts: its own folder (the parity stage runs each
 # model more than once, so it reads entries back), not the user's ~/.cache/wtool/kernels.
-WTOOL_KERNEL_CACHE=$(mktemp -d)
+WTOOL_KERNEL_CACHE=$scratch/kernels
+mkdir -m 700 "$WTOOL_KERNEL_CACHE"
 export WTOOL_KERNEL_CACHE
-trap 'rm -rf "$WTOOL_KERNEL_CACHE"' EXIT
 
 stage() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
@@ -89,7 +95,7 @@ else
 fi
 
 stage "parity stage"
-.venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report /tmp/wtool-parity.json
+.venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report "$WTOOL_CACHE/last-parity.json"
 
 stage "real-world ONNX files (scripts/realworld_onnx.py; downloads cached in \$WTOOL_CACHE/realworld)"
 .venv/bin/python scripts/realworld_onnx.py --wtool .build/release/wtool --reference "$ref"
