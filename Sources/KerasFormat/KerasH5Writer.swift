@@ -37,7 +37,7 @@ public struct KerasH5Writer: Sendable {
     /// - Throws: `KerasError` when a node has no Keras equivalent, `ModelIRError` for an invalid graph.
     public func modelConfigJSON(for graph: Graph) throws -> String {
         try graph.validate()
-        return try KerasConfigWriter(graph: graph, target: target).build().config.serialized()
+        return try KerasConfigWriter(graph: try graph.withSpatialFirstKernels(), target: target).build().config.serialized()
     }
 
     /// Writes `graph` to `path`.
@@ -56,6 +56,7 @@ public struct KerasH5Writer: Sendable {
     /// conversion validates each graph once. Package scope: only wtool's own pipelines vouch.
     package func write(validated graph: Graph, to path: String, overwrite: Bool = false,
                        progress: ((Int, Int) -> Void)? = nil) throws {
+        let graph = try graph.withSpatialFirstKernels()
         let (config, layers) = try KerasConfigWriter(graph: graph, target: target).build()
         let configText = try config.serialized()
         for layer in layers {
@@ -163,5 +164,32 @@ public struct KerasH5Writer: Sendable {
         var k = 1
         while (n + k - 1) / k > limit { k += 1 }
         return (0..<k).map { $0 < n % k ? n / k + 1 : n / k }
+    }
+}
+
+extension Graph {
+    /// The graph with every convolution kernel in Keras's layout, spatial axes first (`[spatial…,
+    /// in, out]`): an ONNX convolution and a Keras 1 `dim_ordering="th"` one keep `[out, in,
+    /// spatial…]`. Kernels are transposed copies; a kernel computed at run time is left as it is
+    /// (the writer then names what it cannot write).
+    func withSpatialFirstKernels() throws -> Graph {
+        var graph = self
+        var done = Set<String>()
+        for i in graph.nodes.indices {
+            guard case .conv(.conv(var a)) = graph.nodes[i].op, a.kernelLayout == .spatialLast, graph.nodes[i].inputs.count > 1,
+                  var kernel = graph.weights[graph.nodes[i].inputs[1]] else { continue }
+            let name = graph.nodes[i].inputs[1]
+            if done.insert(name).inserted {
+                let rank = kernel.info.shape.count
+                let t = try Tensor(dtype: kernel.info.dtype, shape: kernel.info.shape, data: kernel.data).transposed(Array(2..<rank) + [1, 0])
+                kernel.info.shape = t.shape
+                kernel.data = t.data
+                if kernel.info.layout == .oihw { kernel.info.layout = .hwio }
+                graph.weights[name] = kernel
+            }
+            a.kernelLayout = .spatialFirst
+            graph.nodes[i].op = .conv(.conv(a))
+        }
+        return graph
     }
 }

@@ -115,13 +115,13 @@ extension KerasLayerTable {
     }
 
     /// `ZeroPadding{n}D` (or `Cropping{n}D` for negative pads) of channels-last spatial axes.
-    private static func zeroPadding(_ pads: (begin: [Int], end: [Int]), cropping: Bool = false) -> KerasLayerSpec {
+    private static func zeroPadding(_ pads: (begin: [Int], end: [Int]), cropping: Bool = false, channelsFirst: Bool = false) -> KerasLayerSpec {
         let n = pads.begin.count
         let sign = cropping ? -1 : 1
         let value: JSONValue = n == 1 ? .ints([sign * pads.begin[0], sign * pads.end[0]])
             : .array(zip(pads.begin, pads.end).map { .ints([sign * $0, sign * $1]) })
         return KerasLayerSpec(className: cropping ? "Cropping\(n)D" : "ZeroPadding\(n)D", config: [
-            cropping ? "cropping" : "padding": value, "data_format": .string("channels_last"),
+            cropping ? "cropping" : "padding": value, "data_format": .string(channelsFirst ? "channels_first" : "channels_last"),
         ].filter { n > 1 || $0.key != "data_format" })
     }
 
@@ -301,12 +301,16 @@ extension KerasLayerTable {
                     throw unsupported("only zero padding (or cropping) of the spatial axes of a channels-last tensor has a Keras layer")
                 }
                 let r = p.count / 2
-                let begin = Array(p[1..<(r - 1)]), end = Array(p[(r + 1)..<(2 * r - 1)])
-                guard p[0] == 0, p[r - 1] == 0, p[r] == 0, p[2 * r - 1] == 0 else {
+                // Spatial axes between batch and channels (channels last), or after both (first).
+                let channelsFirst = p[r - 1] != 0 || p[2 * r - 1] != 0
+                let spatial = channelsFirst ? 2..<r : 1..<(r - 1)
+                let begin = Array(p[spatial]), end = Array(p[(spatial.lowerBound + r)..<(spatial.upperBound + r)])
+                let others = channelsFirst ? [p[0], p[1], p[r], p[r + 1]] : [p[0], p[r - 1], p[r], p[2 * r - 1]]
+                guard others.allSatisfy({ $0 == 0 }) else {
                     throw unsupported("padding the batch or channel axis has no Keras layer")
                 }
-                if (begin + end).allSatisfy({ $0 >= 0 }) { return single(zeroPadding((begin, end))) }
-                if (begin + end).allSatisfy({ $0 <= 0 }) { return single(zeroPadding((begin, end), cropping: true)) }
+                if (begin + end).allSatisfy({ $0 >= 0 }) { return single(zeroPadding((begin, end), channelsFirst: channelsFirst)) }
+                if (begin + end).allSatisfy({ $0 <= 0 }) { return single(zeroPadding((begin, end), cropping: true, channelsFirst: channelsFirst)) }
                 throw unsupported("padding some sides and cropping others has no Keras layer")
             case .flatten(let axis):
                 guard axis == 1 else { throw unsupported("Flatten from axis \(axis) has no Keras layer") }
@@ -398,19 +402,26 @@ extension KerasLayerTable {
         }
 
         func upSampling(_ a: ResizeAttributes) throws -> KerasLayerSpec {
-            guard let scales = a.scales, a.sizes == nil, a.axes == nil, scales.count >= 3, scales.first == 1, scales.last == 1,
-                  case let factors = scales.dropFirst().dropLast().map({ Int($0) }), zip(factors, scales.dropFirst()).allSatisfy({ Float($0) == $1 }),
-                  factors.allSatisfy({ $0 >= 1 }) else {
+            // Spatial axes between batch and channels (channels last), or after both (channels
+            // first, rank 4 and 5: a 1-D UpSampling has no data_format).
+            guard let scales = a.scales, a.sizes == nil, a.axes == nil, scales.count >= 3, scales.first == 1 else {
+                throw unsupported("a resize by other than integer factors of the spatial axes has no Keras layer")
+            }
+            let channelsFirst = scales.last != 1 && scales.count >= 4 && scales[1] == 1
+            let spatial = channelsFirst ? Array(scales.dropFirst(2)) : Array(scales.dropFirst().dropLast())
+            let factors = spatial.map { Int($0) }
+            guard channelsFirst || scales.last == 1, zip(factors, spatial).allSatisfy({ Float($0) == $1 }), factors.allSatisfy({ $0 >= 1 }) else {
                 throw unsupported("a resize by other than integer factors of the spatial axes has no Keras layer")
             }
             let n = factors.count
+            let dataFormat = JSONValue.string(channelsFirst ? "channels_first" : "channels_last")
             if a.mode == .nearest, a.coordinateTransformation == .asymmetric, a.nearestMode == .floor {
                 return KerasLayerSpec(className: "UpSampling\(n)D", config: n == 1 ? ["size": .int(factors[0])]
-                    : ["size": .ints(factors), "data_format": .string("channels_last"), "interpolation": .string("nearest")].filter { n == 2 || $0.key != "interpolation" })
+                    : ["size": .ints(factors), "data_format": dataFormat, "interpolation": .string("nearest")].filter { n == 2 || $0.key != "interpolation" })
             }
             if a.mode == .linear, a.coordinateTransformation == .halfPixel, n == 2, !a.antialias {
                 return KerasLayerSpec(className: "UpSampling2D", config: [
-                    "size": .ints(factors), "data_format": .string("channels_last"), "interpolation": .string("bilinear"),
+                    "size": .ints(factors), "data_format": dataFormat, "interpolation": .string("bilinear"),
                 ])
             }
             throw unsupported("a \(a.mode.rawValue) resize with \(a.coordinateTransformation.rawValue) coordinates has no Keras layer")
@@ -436,7 +447,11 @@ extension KerasLayerTable {
     /// A dropout-like layer (identity at inference) as the class it was read from.
     private static func dropout(rate: Float, sourceType: String?) -> KerasLayerSpec {
         switch sourceType {
-        case "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "AlphaDropout":
+        case "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D":
+            // Keras 3's SpatialDropout classes take no `trainable` (their own saved configs then
+            // fail to load): written without it, which both Kerases read.
+            return KerasLayerSpec(className: sourceType!, config: ["rate": .float(rate), "dtype": .string("float32")], verbatim: true)
+        case "GaussianDropout", "AlphaDropout":
             return KerasLayerSpec(className: sourceType!, config: ["rate": .float(rate)])
         case "GaussianNoise":
             return KerasLayerSpec(className: "GaussianNoise", config: ["stddev": .float(rate)])

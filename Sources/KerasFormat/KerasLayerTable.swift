@@ -143,7 +143,7 @@ enum KerasLayerTable {
     /// The pads of a ZeroPadding/Cropping layer of spatial rank `n` as ONNX-order pads of the
     /// channels-last tensor (batch and channel axes unpadded): `1` → 1 everywhere, `(a, b)` →
     /// per axis (for 1-D: before and after), `((a, b), (c, d))` → before and after per axis.
-    static func spatialPads(_ v: JSONValue?, rank n: Int, layer: String, key: String) throws -> [Int] {
+    static func spatialPads(_ v: JSONValue?, rank n: Int, layer: String, key: String, layout: DataLayout = .channelsLast) throws -> [Int] {
         var begin: [Int]?, end: [Int]?
         if let i = v?.int { begin = Array(repeating: i, count: n); end = begin }
         if let list = v?.array {
@@ -157,7 +157,7 @@ enum KerasLayerTable {
         guard let begin, let end, (begin + end).allSatisfy({ $0 >= 0 }) else {
             throw KerasError.badConfig("layer '\(layer)': unreadable '\(key)'")
         }
-        return [0] + begin + [0, 0] + end + [0]
+        return layout == .channelsFirst ? [0, 0] + begin + [0, 0] + end : [0] + begin + [0, 0] + end + [0]
     }
 
     /// The IR form of a layer of class `className`.
@@ -229,6 +229,10 @@ enum KerasLayerTable {
             let attrs = GlobalPoolAttributes(keepDims: try c.bool("keepdims", default: false), layout: try dataLayout(c))
             return plain(className.contains("Max") ? .pool(.globalMax(attrs)) : .pool(.globalAverage(attrs)))
         case "BatchNormalization":
+            // Keras 1's mode 1 and 2 normalise with each batch's own statistics, also at inference.
+            if let mode = c.values["mode"]?.int, mode != 0 {
+                throw KerasError.unsupportedOption(layer: c.layer, detail: "Keras 1 BatchNormalization(mode=\(mode)) uses batch statistics at inference")
+            }
             let axis = try axes(c, "axis", default: [-1])
             guard axis.count == 1 else { throw KerasError.unsupportedOption(layer: c.layer, detail: "BatchNormalization over \(axis.count) axes") }
             let op = Op.normalization(.batch(BatchNormAttributes(epsilon: Float(try c.double("epsilon", default: 1e-3)), axis: axis[0])))
@@ -266,13 +270,13 @@ enum KerasLayerTable {
             guard offset.shape.count <= 1 else { throw KerasError.unsupportedOption(layer: c.layer, detail: "Rescaling offset should be a number or a list") }
             return plain(.normalization(.rescale(RescaleAttributes(scale: scale.values.map(Float.init), offset: offset.values.map(Float.init)))))
         case "ZeroPadding1D", "ZeroPadding2D", "ZeroPadding3D":
-            try requireChannelsLast(c)
             let n = rank ?? 2
-            return plain(.tensor(.pad(PadAttributes(pads: try spatialPads(c.values["padding"] ?? .int(1), rank: n, layer: c.layer, key: "padding")))))
+            return plain(.tensor(.pad(PadAttributes(pads: try spatialPads(c.values["padding"] ?? .int(1), rank: n, layer: c.layer, key: "padding",
+                                                                         layout: try dataLayout(c))))))
         case "Cropping1D", "Cropping2D", "Cropping3D":
-            try requireChannelsLast(c)
             let n = rank ?? 2
-            let pads = try spatialPads(c.values["cropping"] ?? .int(n == 1 ? 1 : 0), rank: n, layer: c.layer, key: "cropping")
+            let pads = try spatialPads(c.values["cropping"] ?? .int(n == 1 ? 1 : 0), rank: n, layer: c.layer, key: "cropping",
+                                       layout: try dataLayout(c))
             return plain(.tensor(.pad(PadAttributes(pads: pads.map { -$0 }))))
         case "UpSampling1D", "UpSampling2D", "UpSampling3D":
             let n = rank ?? 2
@@ -350,6 +354,16 @@ enum KerasLayerTable {
             return plain(.elementwise(.binary(.sub)))
         case "Concatenate":
             return plain(.tensor(.concat(axis: try c.int("axis", default: -1))))
+        case "Merge":
+            // Keras 1's merge layer of several tensors.
+            switch try c.string("mode", default: "sum") {
+            case "sum": return plain(.elementwise(.variadic(.add)))
+            case "mul": return plain(.elementwise(.variadic(.mul)))
+            case "ave": return plain(.elementwise(.variadic(.mean)))
+            case "max": return plain(.elementwise(.variadic(.max)))
+            case "concat": return plain(.tensor(.concat(axis: try c.int("concat_axis", default: -1))))
+            case let mode: throw KerasError.unsupportedOption(layer: c.layer, detail: "Merge mode '\(mode)' is not one wtool computes")
+            }
         case "Dot":
             // Only the batched matrix product: Dot(axes=(2, 1)) of rank-3 tensors, without
             // normalization; other contractions are carried.

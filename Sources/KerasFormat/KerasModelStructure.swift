@@ -13,6 +13,9 @@ struct KerasModelStructure {
     var submodels: [Submodel] = []
     /// Per weight name: layout and trainability (set when the node is added).
     var weightFacts: [String: (layout: Layout, trainable: Bool)] = [:]
+    /// Per convolution kernel weight: where its spatial axes are and how a Keras 1 file stored it
+    /// (the binder flips Theano kernels and reshapes Keras 1.2's Convolution1D kernels).
+    var convKernels: [String: ConvKernelFact] = [:]
     /// Which Keras wrote the config.
     var dialect: KerasDialect = .keras3
     /// Output types of carried layers, where the config recorded their shapes.

@@ -53,9 +53,14 @@ public struct KerasReadOptions: Sendable {
     /// `architecture` for models that are not built in.
     public var configJSON: Data?
 
-    public init(architecture: ApplicationSpec? = nil, configJSON: Data? = nil) {
+    /// Whose convolution kernels the file holds; nil: the file's `backend` attribute, and for a
+    /// Keras 1 file (which has none) each layer's `dim_ordering` ("th": Theano's).
+    public var kernelConvention: KerasKernelConvention?
+
+    public init(architecture: ApplicationSpec? = nil, configJSON: Data? = nil, kernelConvention: KerasKernelConvention? = nil) {
         self.architecture = architecture
         self.configJSON = configJSON
+        self.kernelConvention = kernelConvention
     }
 
     /// The structure for a weights-only file: from `configJSON`, else the built-in architecture.
@@ -180,15 +185,18 @@ public enum KerasReader {
         case .legacyFullModel:
             let configText = try root.stringAttribute("model_config")
             let structure = try KerasConfigParser.parse(try JSONValue.parse(Data(configText.utf8)), kerasVersion: metadata.kerasVersion)
-            var binder = KerasWeightBinder(structure: structure, mapping: mapping)
+            var binder = KerasWeightBinder(structure: structure, mapping: mapping, kernelConvention: options.kernelConvention,
+                                           backend: metadata.backend)
             let weightsGroup = try root.contains("model_weights") ? try root.group("model_weights") : root
             try binder.bindLegacy(group: weightsGroup)
             return try finish(structure, binder, metadata, path: path)
         case .legacyWeights:
             let (structure, preprocessing) = try options.weightsOnlyStructure(flavour: flavour)
-            var binder = KerasWeightBinder(structure: structure, mapping: mapping)
             let group = try root.chunkedStringsAttribute("layer_names") != nil ? root : try root.group("model_weights")
             if metadata.kerasVersion == nil { metadata.kerasVersion = try? group.stringAttribute("keras_version") }
+            if metadata.backend == nil { metadata.backend = try? group.stringAttribute("backend") }
+            var binder = KerasWeightBinder(structure: structure, mapping: mapping, kernelConvention: options.kernelConvention,
+                                           backend: metadata.backend)
             try binder.bindLegacy(group: group)
             metadata.preprocessing = preprocessing
             return try finish(structure, binder, metadata, path: path)

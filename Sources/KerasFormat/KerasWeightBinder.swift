@@ -16,9 +16,17 @@ struct KerasWeightBinder {
     /// Carried layer classes that never hold weights (Python code, not variables).
     static let weightlessCarriedClasses: Set<String> = ["Lambda", "TFOpLambda", "SlicingOpLambda"]
 
-    init(structure: KerasModelStructure, mapping: MappedFile? = nil) {
+    /// Whose convolution kernels the file holds (`--conv-kernels`); nil: as the file says.
+    var kernelConvention: KerasKernelConvention?
+    /// The file's `backend` attribute (Keras 2 writes it; Keras 1 does not).
+    var backend: String?
+
+    init(structure: KerasModelStructure, mapping: MappedFile? = nil, kernelConvention: KerasKernelConvention? = nil,
+         backend: String? = nil) {
         self.structure = structure
         self.mapping = mapping
+        self.kernelConvention = kernelConvention
+        self.backend = backend
     }
 
     // MARK: Legacy layout (`model.save("x.h5")`, `save_weights("x.h5")`, Keras 1 application files)
@@ -194,7 +202,8 @@ struct KerasWeightBinder {
     // MARK: Reading one dataset
 
     private mutating func bind(_ weightName: String, dataset: H5Dataset, layer: String, trainable: Bool? = nil) throws {
-        let type: H5ElementType, shape: [Int], data: TensorData
+        let type: H5ElementType
+        var shape: [Int], data: TensorData
         if let mapping, let stored = try dataset.contiguousStorage(),
            stored.offset <= mapping.bytes.count, stored.length <= mapping.bytes.count - stored.offset {
             (type, shape) = (stored.type, stored.shape)
@@ -217,6 +226,11 @@ struct KerasWeightBinder {
         case .integer(4, true): dtype = .int32
         default:
             throw KerasError.weights(layer: layer, detail: "dataset \(dataset.path) holds \(type) values, not floating point")
+        }
+        if let kernel = structure.convKernels[weightName] {
+            let bound = try kernel.bound(Tensor(dtype: dtype, shape: shape, data: data),
+                                         flip: kernel.isTheano(convention: kernelConvention, backend: backend), layer: layer)
+            (shape, data) = (bound.shape, bound.data)
         }
         let facts = structure.weightFacts[weightName]
         weights[weightName] = Weight(info: TensorInfo(name: weightName, dtype: dtype, shape: shape, layout: facts?.layout ?? .unspecified),

@@ -126,6 +126,17 @@ extension Tensor {
     public func transposed(_ perm: [Int]) throws -> Tensor {
         try Evaluator.evaluate(Node(name: "transpose", op: .tensor(.transpose(perm: perm)), inputs: ["x"]), [self])[0]
     }
+
+    /// A copy with the elements of each axis in `axes` in reverse order (a kernel flipped in its
+    /// spatial axes, as Theano's convolution reads it); any dtype.
+    public func reversed(axes: Set<Int>) -> Tensor {
+        let strides = Shape.strides(shape)
+        let tables = shape.indices.map { axis in
+            axes.contains(axis) ? _IndexedCopy.affine(count: shape[axis], stride: -strides[axis], start: (shape[axis] - 1) * strides[axis])
+                : _IndexedCopy.affine(count: shape[axis], stride: strides[axis])
+        }
+        return gathered(_IndexedCopy(tables: tables), shape: shape)
+    }
 }
 
 extension Layout {

@@ -18,18 +18,21 @@ extension ONNXExporter {
         case .conv(let a):
             let w = try kernel(node, 1, perm: a.kernelLayout == .spatialFirst ? spatialFirstToOIHW : nil)
             append("Conv", name: node.name, inputs: [x, w, try ref(input(node, 2))], outputs: [target],
-                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: a.groups)])
+                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding, input: (node.inputs[0], op.layout))
+                       + [attribute("group", int: a.groups)])
         case .depthwise(let a):
             let c = try channels(node, op.layout)
             let w = try kernel(node, 1, perm: [n, n + 1] + Array(0..<n), reshape: [c * a.depthMultiplier, 1] + a.kernelSize)
             append("Conv", name: node.name, inputs: [x, w, try ref(input(node, 2))], outputs: [target],
-                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: c)])
+                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding, input: (node.inputs[0], op.layout))
+                       + [attribute("group", int: c)])
         case .separable(let a):
             let c = try channels(node, op.layout)
             let dw = try kernel(node, 1, perm: [n, n + 1] + Array(0..<n), reshape: [c * a.depthMultiplier, 1] + a.kernelSize)
             let mid = temporary("\(node.outputs[0])__depthwise")
             append("Conv", name: "\(node.name)/depthwise", inputs: [x, dw], outputs: [mid],
-                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: c)])
+                   attributes: windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding, input: (node.inputs[0], op.layout))
+                       + [attribute("group", int: c)])
             let pw = try kernel(node, 2, perm: spatialFirstToOIHW)
             let ones = a.kernelSize.map { _ in 1 }
             append("Conv", name: node.name, inputs: [mid, pw, try ref(input(node, 3))], outputs: [target],
@@ -131,8 +134,21 @@ extension ONNXExporter {
         return reshaped
     }
 
-    func windowAttributes(_ kernel: [Int], _ strides: [Int], _ dilations: [Int], _ padding: Padding) -> [Onnx_AttributeProto] {
-        [attribute("kernel_shape", ints: kernel), attribute("strides", ints: strides), attribute("dilations", ints: dilations)]
+    /// - Parameter input: the op's data input with its layout, for a dilated `same` window:
+    ///   onnxruntime refuses `auto_pad` with dilations, so those get explicit `pads` when the input's
+    ///   spatial sizes are known.
+    func windowAttributes(_ kernel: [Int], _ strides: [Int], _ dilations: [Int], _ padding: Padding,
+                          input: (value: String, layout: DataLayout)? = nil) -> [Onnx_AttributeProto] {
+        var padding = padding
+        if padding == .same || padding == .sameLower, dilations.contains(where: { $0 > 1 }), let input, let shape = shape(input.value),
+           shape.count == kernel.count + 2 {
+            let sizes = input.layout == .channelsLast ? Array(shape[1...kernel.count]) : Array(shape[2...])
+            if sizes.allSatisfy({ $0 > 0 }) {
+                let pads = padding.resolve(sizes: sizes, kernel: kernel, strides: strides, dilations: dilations)
+                padding = .explicit(begin: pads.begin, end: pads.end)
+            }
+        }
+        return [attribute("kernel_shape", ints: kernel), attribute("strides", ints: strides), attribute("dilations", ints: dilations)]
             + padAttributes(padding, n: kernel.count)
     }
 

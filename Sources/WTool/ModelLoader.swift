@@ -6,6 +6,9 @@ import ONNXFormat
 import SWMFormat
 import SafetensorsFormat
 
+/// Whose convolution kernels a Keras file holds (Theano's are flipped against TensorFlow's).
+public typealias KernelConvention = KerasKernelConvention
+
 /// How to read a model file.
 public struct LoadOptions: Sendable {
     /// Built-in architecture for weights-only Keras files.
@@ -16,6 +19,8 @@ public struct LoadOptions: Sendable {
     public var until: String?
     /// When set, HDF5-based files are parsed in a child process (see `IsolatedImporter`).
     public var isolation: IsolatedImporter?
+    /// Whose convolution kernels a Keras file holds (`--conv-kernels`); nil: as the file says.
+    public var kernelConvention: KernelConvention?
 
     /// Options for `ModelLoader.load`; the defaults read a full model in this process.
     public init(architecture: ApplicationSpec? = nil, configPath: String? = nil, until: String? = nil,
@@ -40,6 +45,7 @@ extension LoadOptions {
         }
         if let configPath { args += ["--config", configPath] }
         if let until { args += ["--until", until] }
+        if let kernelConvention { args += ["--conv-kernels", kernelConvention.rawValue] }
         let limits = ResourceLimits.current
         if limits.maxNodes != ResourceLimits().maxNodes { args += ["--max-nodes", String(limits.maxNodes)] }
         return args
@@ -127,7 +133,7 @@ public enum ModelLoader {
                     // of what the child wrote.
                     return (try isolation.importGraph(input: path, arguments: options.importArguments), true)
                 }
-                var keras = KerasReadOptions(architecture: options.architecture)
+                var keras = KerasReadOptions(architecture: options.architecture, kernelConvention: options.kernelConvention)
                 if let configPath = options.configPath { keras.configJSON = try readConfig(configPath) }
                 graph = try KerasReader.read(file: file, container: container, options: keras)
             case .onnx:

@@ -35,6 +35,41 @@ final class TensorOpEvaluationTests: XCTestCase {
         assertEvaluationThrows(.tensor(.reshape(ReshapeAttributes(shape: [0, -1], allowZero: true))), [x], "0 and -1 with allowZero")
     }
 
+    /// Shape inference of `Reshape([0, 6, -1])` on `(None, 42)` (Keras's Reshape((6, -1)) after a
+    /// Flatten): the unknown batch axis is copied in place, so the -1 is still 7.
+    func testReshapeInfersMinusOneBesideAnUnknownCopiedAxis() throws {
+        let graph = Graph(name: "g", inputs: [TensorInfo(name: "x", shape: [-1, 42])], outputs: ["r", "s"], nodes: [
+            Node(name: "r", op: .tensor(.reshape(ReshapeAttributes(shape: [0, 6, -1]))), inputs: ["x"]),
+            Node(name: "s", op: .tensor(.reshape(ReshapeAttributes(shape: [0, -1, 3, 2]))), inputs: ["x"]),
+        ])
+        let shapes = try graph.inferShapes()
+        XCTAssertEqual(shapes["r"], [-1, 6, 7])
+        XCTAssertEqual(shapes["s"], [-1, 7, 3, 2])
+        let unknown = Graph(name: "g", inputs: [TensorInfo(name: "x", shape: [-1, -1])], outputs: ["r"], nodes: [
+            Node(name: "r", op: .tensor(.reshape(ReshapeAttributes(shape: [0, 6, -1]))), inputs: ["x"]),
+        ])
+        XCTAssertEqual(try unknown.inferShapes()["r"], [-1, 6, -1], "an unknown axis that is not copied leaves the -1 unknown")
+    }
+
+    /// `reversed(axes:)` against naive indexing, on every subset of the axes of a 4-D tensor.
+    func testReversedAxesMatchesNaiveIndexing() throws {
+        let shape = [2, 3, 4, 5]
+        for dtype in [DType.float32, .int64, .uint8] {
+            let x = sample(shape, dtype, seed: 7)
+            let values = raw(x)
+            for mask in 0..<16 {
+                let axes = Set((0..<4).filter { mask & (1 << $0) != 0 })
+                let y = raw(x.reversed(axes: axes))
+                var expected: [UInt64] = []
+                for a in 0..<2 { for b in 0..<3 { for c in 0..<4 { for d in 0..<5 {
+                    let i = [a, b, c, d].enumerated().map { axes.contains($0.offset) ? shape[$0.offset] - 1 - $0.element : $0.element }
+                    expected.append(values[((i[0] * 3 + i[1]) * 4 + i[2]) * 5 + i[3]])
+                } } } }
+                XCTAssertEqual(y, expected, "\(dtype) axes \(axes.sorted())")
+            }
+        }
+    }
+
     func testFlattenEveryAxis() throws {
         let x = sample([2, 3, 4, 5], .int32, seed: 3)
         for axis in -4...4 {

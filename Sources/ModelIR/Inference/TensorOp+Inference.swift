@@ -252,10 +252,13 @@ extension TensorOp {
         }
         let total = Shape.elementCount(input)
         if let hole = out.firstIndex(of: -1) {
-            let known = out.filter { $0 != -1 }
-            if let total, !known.contains(-2), let k = Shape.elementCount(known) {
-                guard k > 0, total % k == 0 else { throw ctx.error("cannot reshape \(Shape.kerasString(input)) to \(target)") }
-                out[hole] = total / k
+            // An unknown axis copied in place (Keras's batch axis) cancels out of both sides.
+            let copied = Set(out.indices.filter { out[$0] == -2 })
+            let rest = input.enumerated().filter { !copied.contains($0.offset) }.map(\.element)
+            let known = out.enumerated().filter { $0.offset != hole && !copied.contains($0.offset) }.map(\.element)
+            if let size = Shape.elementCount(rest), let k = Shape.elementCount(known) {
+                guard k > 0, size % k == 0 else { throw ctx.error("cannot reshape \(Shape.kerasString(input)) to \(target)") }
+                out[hole] = size / k
             }
         } else if let total, !out.contains(-2), let k = Shape.elementCount(out), k != total {
             throw ctx.error("cannot reshape \(Shape.kerasString(input)) (\(total) elements) to \(target)")

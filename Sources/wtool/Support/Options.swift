@@ -31,6 +31,11 @@ struct ArchitectureOptions: ParsableArguments {
     @Flag(name: .long, help: "With --arch: the model keras.applications builds for weights=\"imagenet\" (efficientnet_b0 then corrects its normalization as Keras's official weight files need).")
     var imagenet = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Whose convolution kernels a Keras file holds: theano (true convolution: kernels flipped) or tensorflow.",
+        discussion: "Default: the file's own backend attribute; a Keras 1 file records none, so dim_ordering=\"th\" layers are read as Theano's and \"tf\" layers as TensorFlow's, the pairing Keras 1's keras.applications weight files used (*_th_dim_ordering_th_kernels.h5)."))
+    var convKernels: String?
+
     func validate() throws {
         if arch != nil, config != nil { throw ValidationError("--arch and --config are alternatives; pass one") }
         if arch == nil, inputShape != nil || includeTop || pooling != nil || alpha != nil || imagenet {
@@ -42,6 +47,9 @@ struct ArchitectureOptions: ParsableArguments {
         }
         if let pooling, !["avg", "max"].contains(pooling) { throw ValidationError("--pooling must be avg or max") }
         if let maxNodes, maxNodes <= 0 { throw ValidationError("--max-nodes must be positive") }
+        if let convKernels, KernelConvention(rawValue: convKernels) == nil {
+            throw ValidationError("--conv-kernels must be theano or tensorflow")
+        }
     }
 
     private func parsedShape(_ text: String) -> [Int]? {
@@ -54,7 +62,9 @@ struct ArchitectureOptions: ParsableArguments {
     /// Also applies `--max-nodes` to this process (and, through the import arguments, its child).
     func loadOptions(until: String?, isolation: IsolatedImporter? = nil) throws -> LoadOptions {
         if let maxNodes { LoadOptions.setMaxNodes(maxNodes) }
-        return LoadOptions(architecture: try spec(), configPath: config, until: until, isolation: isolation)
+        var options = LoadOptions(architecture: try spec(), configPath: config, until: until, isolation: isolation)
+        options.kernelConvention = convKernels.flatMap(KernelConvention.init(rawValue:))
+        return options
     }
 
     func spec() throws -> ApplicationSpec? {
