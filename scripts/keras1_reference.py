@@ -148,8 +148,9 @@ MODELS = [
 
 
 def photos(folder, ordering, name):
-    """The sample photos as Keras 1's `load_img(path, target_size)` + `img_to_array` give them
-    (PIL, nearest resampling), scaled to [0, 1]."""
+    """The sample photos resized as Keras 1.2.2's `load_img(path, target_size)` resizes them
+    (`img.resize(size)`, Pillow's default filter), as float32 scaled to [0, 1], in the model's
+    ordering (for the Convolution1D model: each photo's rows as a sequence)."""
     batch = []
     for fname in sorted(os.listdir(folder)):
         if not fname.lower().endswith((".jpg", ".jpeg", ".png")):
