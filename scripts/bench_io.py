@@ -86,14 +86,23 @@ def main():
 
         def convert():
             subprocess.run([args.wtool, "convert", args.model, swm, "--force", "--quiet"], check=True)
-        res["wtool_convert_ms"] = median_time(convert, args.runs) * 1e3
 
         def cp_sync():
             dst = os.path.join(work, "copy.h5")
             shutil.copyfile(args.model, dst)
             subprocess.run(["sync"], check=True)
             os.remove(dst)
-        res["cp_sync_ms"] = median_time(cp_sync, args.runs) * 1e3
+
+        # Interleaved: each round times one convert and one cp + sync, so a drift in the
+        # machine's speed (or the disk's) hits both; the ratio is the median of the rounds'.
+        convert()
+        convert_ms, cp_ms = [], []
+        for _ in range(args.runs):
+            convert_ms += timed_ms(convert, 1, 0)
+            cp_ms += timed_ms(cp_sync, 1, 0)
+        res["wtool_convert_ms"] = statistics.median(convert_ms)
+        res["cp_sync_ms"] = statistics.median(cp_ms)
+        res["ratio_convert_vs_cp_sync_rounds"] = statistics.median(c / p for c, p in zip(convert_ms, cp_ms))
 
         res["ratio_open_swm_vs_safetensors"] = res["swm_open_us"] / res["safetensors_open_us"]
         res["ratio_convert_vs_cp_sync"] = res["wtool_convert_ms"] / res["cp_sync_ms"]
@@ -111,7 +120,8 @@ def main():
         print(f"  wtool convert (durable write)             {res['wtool_convert_ms']:10.1f} ms")
         print(f"  cp + sync of the same file                {res['cp_sync_ms']:10.1f} ms")
         print(f"  ratio open .swm / safe_open               {res['ratio_open_swm_vs_safetensors']:10.2f}  (target <= 1)")
-        print(f"  ratio convert / (cp + sync)               {res['ratio_convert_vs_cp_sync']:10.2f}  (target <= 2)")
+        print(f"  ratio convert / (cp + sync)               {res['ratio_convert_vs_cp_sync']:10.2f}  (issue #16: <= 1.5)")
+        print(f"  ... median of the rounds' ratios          {res['ratio_convert_vs_cp_sync_rounds']:10.2f}  ({args.runs} interleaved rounds)")
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(res, f, indent=1, sort_keys=True)

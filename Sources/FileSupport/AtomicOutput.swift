@@ -32,6 +32,17 @@ public final class AtomicOutput {
     private let overwrite: Bool
     private var fd: Int32
     private var committed = false
+    /// Bytes appended so far, and how far writeback has been started (``startsWriteback``).
+    private var appended = 0
+    private var writebackStarted = 0
+
+    /// Whether appended bytes are handed to the disk as they come (every
+    /// ``writebackInterval`` bytes, `sync_file_range` without waiting), so that a durable
+    /// `commit()`'s fsync waits only for the tail instead of the whole file: the disk works while
+    /// the writer still produces bytes. Off for files committed without `durable` (a cache).
+    public var startsWriteback = true
+    /// How many appended bytes start one writeback.
+    package static let writebackInterval = 8 << 20
 
     /// True when this process writes outputs through named temporary files only: the environment
     /// asks for it (`WTOOL_NO_O_TMPFILE=1`) or `/proc/self/fd` is missing. Tests may set it.
@@ -108,6 +119,12 @@ public final class AtomicOutput {
     /// Appends bytes at the current position.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
         try writeFully(fd, bytes, path: destination)
+        appended += bytes.count
+        if startsWriteback, appended - writebackStarted >= Self.writebackInterval {
+            // A hint: where the kernel refuses it, the fsync at commit does all of the work.
+            _ = csystem_start_writeback(fd, Int64(writebackStarted), Int64(appended - writebackStarted))
+            writebackStarted = appended
+        }
     }
 
     /// Appends bytes at the current position.

@@ -151,6 +151,7 @@ public final class DiskKernelCache: Sendable {
             try Self.makeDirectory(directory)
             guard directoryUsable() else { return }
             let output = try AtomicOutput(destination: path(for: key), overwrite: true, permissions: 0o600)
+            output.startsWriteback = false  // not durable: the page cache may keep it
             try output.write(header)
             try output.write(UnsafeRawBufferPointer(floats))
             try output.commit(durable: false)

@@ -48,6 +48,34 @@ final class AtomicOutputTests: XCTestCase {
         }
     }
 
+    /// Writes that cross the early-writeback interval several times (uneven pieces, zeros, a
+    /// header patched at offset 0 after the data, as `.swm` does) give the same bytes with the
+    /// writeback hint on and off.
+    func testEarlyWritebackKeepsTheBytes() throws {
+        let interval = AtomicOutput.writebackInterval
+        var generator = SystemRandomNumberGenerator()
+        let piece = (0..<(interval / 3 + 4097)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try withBothStrategies { _ in
+            var expected: [Data] = []
+            for writeback in [true, false] {
+                let name = "out-\(writeback).bin"
+                let output = try AtomicOutput(destination: path(name), overwrite: false)
+                output.startsWriteback = writeback
+                try output.writeZeros(4096)
+                for _ in 0..<8 { try output.write(piece) }
+                try output.writeZeros(interval + 5)
+                try output.write([7, 7, 7], at: 1)
+                try output.commit()
+                expected.append(try Data(contentsOf: URL(fileURLWithPath: path(name))))
+            }
+            XCTAssertEqual(expected[0].count, 4096 + 8 * piece.count + interval + 5)
+            XCTAssertEqual(expected[0], expected[1])
+            XCTAssertEqual(Array(expected[0][0..<5]), [0, 7, 7, 7, 0])
+            XCTAssertEqual(Array(expected[0][4096..<(4096 + piece.count)]), piece)
+            XCTAssertEqual(Array(expected[0][(4096 + 7 * piece.count)..<(4096 + 8 * piece.count)]), piece)
+        }
+    }
+
     func testTwoWritersOfOneOutputWithoutOverwriteOneWins() throws {
         try withBothStrategies { _ in
             let first = try AtomicOutput(destination: path("same"), overwrite: false)
