@@ -8,6 +8,10 @@ extension Op: Codable {
     }
 
     private struct Axis: Codable { var axis: Int }
+    private struct Scatter: Codable {
+        var axis: Int?
+        var reduction: ScatterReduction
+    }
     private struct OptionalAxes: Codable { var axes: [Int]? }
     private struct Perm: Codable { var perm: [Int]? }
     private struct Shape_: Codable { var shape: [Int]? }
@@ -65,6 +69,8 @@ extension Op: Codable {
         case "slice": self = .tensor(.slice(try a(SliceAttributes.self)))
         case "gather": self = .tensor(.gather(axis: try a(Axis.self).axis))
         case "gather_elements": self = .tensor(.gatherElements(axis: try a(Axis.self).axis))
+        case "scatter_nd": self = .tensor(.scatterND(reduction: try a(Scatter.self).reduction))
+        case "scatter_elements": let s = try a(Scatter.self); self = .tensor(.scatterElements(axis: s.axis ?? 0, reduction: s.reduction))
         case "expand": self = .tensor(.expand(shape: try a(Shape_.self).shape))
         case "tile": self = .tensor(.tile(repeats: try a(Repeats.self).repeats))
         case "pad": self = .tensor(.pad(try a(PadAttributes.self)))
@@ -136,6 +142,8 @@ extension Op: Codable {
             switch t {
             case .reshape(let x): try a(x)
             case .flatten(let axis), .concat(let axis), .gather(let axis), .gatherElements(let axis): try a(Axis(axis: axis))
+            case .scatterND(let reduction): try a(Scatter(axis: nil, reduction: reduction))
+            case let .scatterElements(axis, reduction): try a(Scatter(axis: axis, reduction: reduction))
             case .transpose(let perm): try a(Perm(perm: perm))
             case .squeeze(let axes), .unsqueeze(let axes): try a(OptionalAxes(axes: axes))
             case .split(let x): try a(x)

@@ -54,6 +54,14 @@ extension ONNXExporter {
                            a.steps == nil && input(node, 4).isEmpty ? "" : try list(a.steps, 4, "steps")])
         case .gather(let axis): emit("Gather", [x, try ref(node.inputs[1])], [attribute("axis", int: axis)])
         case .gatherElements(let axis): emit("GatherElements", [x, try ref(node.inputs[1])], [attribute("axis", int: axis)])
+        case .scatterND(let reduction):
+            try requireScatter(node, reduction)
+            emit("ScatterND", [x, try ref(node.inputs[1]), try ref(node.inputs[2])],
+                 reduction == .none ? [] : [attribute("reduction", string: reduction.rawValue)])
+        case let .scatterElements(axis, reduction):
+            try requireScatter(node, reduction)
+            emit("ScatterElements", [x, try ref(node.inputs[1]), try ref(node.inputs[2])],
+                 [attribute("axis", int: axis)] + (reduction == .none ? [] : [attribute("reduction", string: reduction.rawValue)]))
         case .expand(let shape): emit("Expand", [x, try list(shape, 1, "shape")])
         case .tile(let repeats): emit("Tile", [x, try list(repeats, 1, "repeats")])
         case .pad(let a):
@@ -182,5 +190,14 @@ extension ONNXExporter {
             throw fail(node, "a quantized convolution is written channels first with an OIHW kernel and no activation")
         }
         return windowAttributes(a.kernelSize, a.strides, a.dilations, a.padding) + [attribute("group", int: a.groups)]
+    }
+
+    /// A scatter's reduction exists from opset 16 (add, mul) or 18 (max, min).
+    func requireScatter(_ node: Node, _ reduction: ScatterReduction) throws {
+        switch reduction {
+        case .none: break
+        case .add, .mul: try require(node, opset: 16, for: "a scatter with reduction '\(reduction.rawValue)'")
+        case .max, .min: try require(node, opset: 18, for: "a scatter with reduction '\(reduction.rawValue)'")
+        }
     }
 }

@@ -7,6 +7,7 @@ import ONNXProto
 extension ONNXImporter {
     static let tensorOps: Set<String> = [
         "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat", "Split", "Slice", "Gather", "GatherElements", "Expand",
+        "ScatterND", "ScatterElements", "Scatter",
         "Tile", "Pad", "DepthToSpace", "SpaceToDepth", "Identity", "Dropout",
     ]
 
@@ -84,6 +85,13 @@ extension ONNXImporter {
             try a.allow(["axis"])
             let axis = try a.int("axis", default: 0)
             return ctx.node(.tensor(ctx.op == "Gather" ? .gather(axis: axis) : .gatherElements(axis: axis)), ctx.inputs)
+        case "ScatterND", "ScatterElements", "Scatter":
+            try ctx.arity(3...3)
+            try a.allow(ctx.op == "ScatterND" ? ["reduction"] : ["axis", "reduction"])
+            let name = try a.string("reduction", default: "none")
+            guard let reduction = ScatterReduction(rawValue: name) else { throw ctx.error("unknown reduction '\(name)'") }
+            if ctx.op == "ScatterND" { return ctx.node(.tensor(.scatterND(reduction: reduction)), ctx.inputs) }
+            return ctx.node(.tensor(.scatterElements(axis: try a.int("axis", default: 0), reduction: reduction)), ctx.inputs)
         case "Expand":
             try ctx.arity(2...2)
             try a.allow([])

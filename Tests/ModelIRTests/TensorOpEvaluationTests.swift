@@ -297,6 +297,107 @@ final class TensorOpEvaluationTests: XCTestCase {
         assertEvaluationThrows(.tensor(.gatherElements(axis: 0)), [x, ints(Array(repeating: 0, count: 5), [1, 5, 1])], "wider than the data")
     }
 
+    // MARK: - Scatter
+
+    /// ScatterElements, every axis, every reduction, against a naive loop over the updates in
+    /// order (duplicate destinations included: `none` keeps the last, the others combine).
+    func testScatterElementsMatchesNaiveLoop() throws {
+        let shape = [3, 4, 2]
+        for dtype in [DType.float32, .int32, .float16] {
+            let x = sample(shape, dtype, seed: 50)
+            for axis in -3..<3 {
+                let ax = axis < 0 ? axis + 3 : axis
+                var ishape = [2, 3, 2]
+                ishape[ax] = 4
+                let count = ishape.reduce(1, *)
+                let picks = seededValues(count, seed: UInt64(ax + 7), range: 100).map { v in
+                    let d = shape[ax]
+                    return ((Int(v) % (2 * d)) + 2 * d) % (2 * d) - d   // in -d..<d, duplicates likely
+                }
+                let updates = tensor(seededValues(count, seed: 60 + UInt64(ax), range: 5), ishape, dtype)
+                for reduction in ScatterReduction.allCases {
+                    let y = try evaluate(.scatterElements(axis: axis, reduction: reduction), [x, ints(picks, ishape), updates])[0]
+                    var expected = x.doubles
+                    let u = updates.doubles
+                    for (n, i) in Naive.indices(ishape).enumerated() {
+                        var j = i
+                        j[ax] = picks[n] < 0 ? picks[n] + shape[ax] : picks[n]
+                        let o = Naive.offset(j, shape)
+                        expected[o] = Self.combine(expected[o], u[n], reduction, dtype)
+                    }
+                    XCTAssertEqual(y.shape, shape)
+                    XCTAssertEqual(y.doubles, expected, "\(dtype) axis \(axis) \(reduction)")
+                }
+            }
+        }
+        let x = sample(shape, .float32, seed: 1)
+        assertEvaluationThrows(.tensor(.scatterElements(axis: 0, reduction: .none)), [x, ints([3], [1, 1, 1]), sample([1, 1, 1], .float32, seed: 2)], "index out of range")
+        assertEvaluationThrows(.tensor(.scatterElements(axis: 0, reduction: .none)), [x, ints([0, 0], [1, 2, 1]), sample([1, 1, 1], .float32, seed: 2)], "updates shape differs")
+        assertEvaluationThrows(.tensor(.scatterElements(axis: 0, reduction: .none)), [x, ints([0], [1, 1, 1]), sample([1, 1, 1], .int32, seed: 2)], "updates dtype differs")
+    }
+
+    /// ScatterND with index tuples of every length (whole slices to single elements), negative
+    /// indices, duplicates and every reduction, against a naive loop.
+    func testScatterNDMatchesNaiveLoop() throws {
+        let shape = [4, 3, 2]
+        for dtype in [DType.float32, .int64, .bfloat16] {
+            let x = sample(shape, dtype, seed: 70)
+            for k in 1...3 {
+                let tuples = 5
+                let raw = seededValues(tuples * k, seed: UInt64(k), range: 100).enumerated().map { n, v in
+                    let d = shape[n % k]
+                    return ((Int(v) % (2 * d)) + 2 * d) % (2 * d) - d
+                }
+                let slice = Array(shape[k...])
+                let ushape = [tuples] + slice
+                let sliceCount = slice.reduce(1, *)
+                let updates = tensor(seededValues(tuples * sliceCount, seed: 80 + UInt64(k), range: 5), ushape, dtype)
+                for reduction in ScatterReduction.allCases {
+                    let y = try evaluate(.scatterND(reduction: reduction), [x, ints(raw, [tuples, k]), updates])[0]
+                    var expected = x.doubles
+                    let u = updates.doubles
+                    for t in 0..<tuples {
+                        let lead = (0..<k).map { j in raw[t * k + j] < 0 ? raw[t * k + j] + shape[j] : raw[t * k + j] }
+                        for (e, rest) in Naive.indices(slice).enumerated() {
+                            let o = Naive.offset(lead + rest, shape)
+                            expected[o] = Self.combine(expected[o], u[t * sliceCount + e], reduction, dtype)
+                        }
+                    }
+                    XCTAssertEqual(y.doubles, expected, "\(dtype) k \(k) \(reduction)")
+                }
+            }
+        }
+        let x = sample(shape, .float32, seed: 1)
+        assertEvaluationThrows(.tensor(.scatterND(reduction: .none)), [x, ints([4], [1, 1]), sample([1, 3, 2], .float32, seed: 2)], "index out of range")
+        assertEvaluationThrows(.tensor(.scatterND(reduction: .none)), [x, ints([0, 0, 0, 0], [1, 4]), sample([1], .float32, seed: 2)], "tuple longer than the rank")
+        assertEvaluationThrows(.tensor(.scatterND(reduction: .none)), [x, ints([0], [1, 1]), sample([1, 3], .float32, seed: 2)], "updates shape")
+    }
+
+    /// The `.swm` graph JSON keeps a scatter's reduction and axis.
+    func testScatterOpsKeepTheirAttributesInGraphJSON() throws {
+        for op in [Op.tensor(.scatterND(reduction: .mul)), .tensor(.scatterElements(axis: -1, reduction: .none)),
+                   .tensor(.scatterElements(axis: 2, reduction: .min))] {
+            let json = try JSONEncoder().encode(op)
+            XCTAssertEqual(try JSONDecoder().decode(Op.self, from: json), op, String(decoding: json, as: UTF8.self))
+        }
+        let decoded = try JSONSerialization.jsonObject(with: try JSONEncoder().encode(Op.tensor(.scatterND(reduction: .add)))) as? [String: Any]
+        XCTAssertEqual(decoded?["kind"] as? String, "scatter_nd")
+        XCTAssertEqual((decoded?["attributes"] as? [String: Any])?["reduction"] as? String, "add")
+    }
+
+    /// One update combined as the dtype's own arithmetic would.
+    private static func combine(_ a: Double, _ b: Double, _ reduction: ScatterReduction, _ dtype: DType) -> Double {
+        let v: Double
+        switch reduction {
+        case .none: v = b
+        case .add: v = a + b
+        case .mul: v = a * b
+        case .max: v = max(a, b)
+        case .min: v = min(a, b)
+        }
+        return Tensor(shape: [1], doubles: [v], dtype: dtype).doubles[0]
+    }
+
     // MARK: - Expand and tile
 
     func testExpandBroadcastsBothWays() throws {

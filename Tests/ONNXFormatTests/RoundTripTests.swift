@@ -252,6 +252,34 @@ final class RoundTripTests: XCTestCase {
         }
     }
 
+    /// ScatterND and ScatterElements (a `reduction` and an `axis`) are read as IR ops, computed, and
+    /// written back as they were; a reduction newer than the target opset is refused by name.
+    func testScatterOpsRoundTrip() throws {
+        var b = ModelBuilder()
+        b.opset = 18
+        b.inputs = [ModelBuilder.valueInfo("x", [4, 3]), ModelBuilder.valueInfo("u", [2, 3]), ModelBuilder.valueInfo("v", [2, 3])]
+        b.outputs = [ModelBuilder.valueInfo("y", nil), ModelBuilder.valueInfo("z", nil)]
+        b.int64Initializer("rows", [3, 1], shape: [2, 1])
+        b.int64Initializer("cols", [2, 0, 1, 1, 1, 0], shape: [2, 3])
+        b.node("ScatterND", ["x", "rows", "u"], ["y"], name: "nd", ["reduction": .string("add")])
+        b.node("ScatterElements", ["y", "cols", "v"], ["z"], name: "el", ["axis": .int(1), "reduction": .string("max")])
+        let graph = try T.read(b)
+        XCTAssertEqual(graph.nodes.map(\.op), [.tensor(.scatterND(reduction: .add)), .tensor(.scatterElements(axis: 1, reduction: .max))])
+        assertSameGraph(graph, try T.roundTrip(graph, ONNXWriter(opset: 18)))
+        let x = Tensor(shape: [4, 3], floats: (0..<12).map(Float.init))
+        let u = Tensor(shape: [2, 3], floats: [100, 100, 100, 10, 10, 10])
+        let v = Tensor(shape: [2, 3], floats: [-1, 50, 7, 500, 0, 9])
+        let out = try T.evaluate(graph, ["x": x, "u": u, "v": v], outputs: ["z"])["z"]
+        // Row 3 += 100, row 1 += 10; then row 0: max at columns 2, 0, 1 with -1, 50, 7; row 1 at columns 1, 1, 0.
+        XCTAssertEqual(out?.floats, [50, 7, 2, 13, 500, 15, 6, 7, 8, 109, 110, 111])
+        XCTAssertThrowsError(try ONNXWriter(opset: 17).serialize(graph)) { error in
+            XCTAssertEqual("\(error)", "cannot write node 'el' as ONNX: a scatter with reduction 'max' needs opset 18 or later (--opset 18)")
+        }
+        XCTAssertThrowsError(try ONNXWriter(opset: 15).serialize(graph)) { error in
+            XCTAssertEqual("\(error)", "cannot write node 'nd' as ONNX: a scatter with reduction 'add' needs opset 16 or later (--opset 16)")
+        }
+    }
+
     static func richKerasGraph() -> Graph {
         var weights: [String: Weight] = [:]
         var seed: UInt64 = 100

@@ -92,8 +92,10 @@ struct ModelBuilder {
         initializers.append(Self.tensor(name, dims, values))
     }
 
-    mutating func int64Initializer(_ name: String, _ values: [Int]) {
-        initializers.append(Self.int64Tensor(name, values))
+    mutating func int64Initializer(_ name: String, _ values: [Int], shape: [Int]? = nil) {
+        var t = Self.int64Tensor(name, values)
+        if let shape { t.dims = shape.map(Int64.init) }
+        initializers.append(t)
     }
 
     /// Opsets of other domains.

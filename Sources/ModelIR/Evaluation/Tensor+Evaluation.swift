@@ -41,6 +41,13 @@ extension TensorOp {
             return [try Self.gather(x, try ctx.operand(1), axis: axis, ctx)]
         case .gatherElements(let axis):
             return [try Self.gatherElements(x, try ctx.operand(1), axis: axis, ctx)]
+        case .scatterND(let reduction):
+            let updates = try ctx.operand(2)
+            return [try Self.scatter(x, updates, to: try Self.scatterNDTargets(x, try ctx.operand(1), updates, ctx), reduction, ctx)]
+        case let .scatterElements(axis, reduction):
+            let updates = try ctx.operand(2)
+            let targets = try Self.scatterElementsTargets(x, try ctx.operand(1), updates, axis: axis, ctx)
+            return [try Self.scatter(x, updates, to: targets, reduction, ctx)]
         case .expand:
             let (shape, _) = try ctx.resultShape()
             return [x.gathered(try Self.broadcastCopy(x.shape, to: shape, ctx), shape: shape)]
@@ -217,6 +224,125 @@ extension TensorOp {
                     k -= 1
                 }
             }
+        }
+    }
+
+    /// ONNX ScatterND's destinations: for each update element, the data element it lands on.
+    /// `indices` is `[..., k]`, each k-tuple indexing the leading k axes of `data`; `updates` is
+    /// `indices.shape[:-1] + data.shape[k:]`.
+    static func scatterNDTargets(_ x: Tensor, _ indices: Tensor, _ updates: Tensor, _ ctx: EvaluationContext) throws -> [Int] {
+        guard indices.dtype.isInteger else { throw ctx.error("indices must be integers, not \(indices.dtype)") }
+        guard let k = indices.shape.last, k <= x.shape.count else {
+            throw ctx.error("indices of shape \(indices.shape) do not index data of shape \(x.shape)")
+        }
+        let tuples = Array(indices.shape.dropLast()), slice = Array(x.shape[k...])
+        guard updates.shape == tuples + slice else {
+            throw ctx.error("updates of shape \(updates.shape) where \(tuples + slice) is expected")
+        }
+        _ = try ctx.checkedCount(updates.shape, elementBytes: 8, what: "the scatter's destinations")
+        let raw = indices.integers, strides = Shape.strides(x.shape)
+        let sliceCount = Shape.elementCount(slice) ?? 0, tupleCount = Shape.elementCount(tuples) ?? 0
+        var targets: [Int] = []
+        targets.reserveCapacity(tupleCount * sliceCount)
+        for t in 0..<tupleCount {
+            var base = 0
+            for j in 0..<k {
+                let dim = x.shape[j], v = Int(raw[t * k + j])
+                let i = v < 0 ? v + dim : v
+                guard i >= 0, i < dim else { throw ctx.error("index \(v) is out of range for a dimension of \(dim)") }
+                base += i * strides[j]
+            }
+            for e in 0..<sliceCount { targets.append(base + e) }
+        }
+        return targets
+    }
+
+    /// ONNX ScatterElements' destinations: update `u[i…]` lands on `data[i… with i[axis] =
+    /// indices[i…]]`; `indices` and `updates` have one shape, of the data's rank.
+    static func scatterElementsTargets(_ x: Tensor, _ indices: Tensor, _ updates: Tensor, axis: Int,
+                                       _ ctx: EvaluationContext) throws -> [Int] {
+        let rank = x.shape.count
+        guard let ax = Shape.normalizedAxis(axis, rank: rank) else { throw ctx.error("axis \(axis) is out of range for rank \(rank)") }
+        guard indices.dtype.isInteger else { throw ctx.error("indices must be integers, not \(indices.dtype)") }
+        guard indices.shape == updates.shape, indices.shape.count == rank,
+              (0..<rank).allSatisfy({ $0 == ax || indices.shape[$0] <= x.shape[$0] }) else {
+            throw ctx.error("indices \(indices.shape) and updates \(updates.shape) do not fit data of shape \(x.shape)")
+        }
+        let picks = try Self.normalizedIndices(indices, dim: x.shape[ax], ctx)
+        let strides = Shape.strides(x.shape)
+        var index = [Int](repeating: 0, count: rank)
+        var targets = [Int](repeating: 0, count: picks.count)
+        for n in 0..<picks.count {
+            var offset = picks[n] * strides[ax]
+            for k in 0..<rank where k != ax { offset += index[k] * strides[k] }
+            targets[n] = offset
+            var k = rank - 1
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < indices.shape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return targets
+    }
+
+    /// `data` with `updates[i]` put at element `targets[i]`, in order (so with `none` the last of
+    /// several updates to one element wins, as onnxruntime does), or combined with what is there.
+    static func scatter(_ x: Tensor, _ updates: Tensor, to targets: [Int], _ reduction: ScatterReduction,
+                        _ ctx: EvaluationContext) throws -> Tensor {
+        guard updates.dtype == x.dtype else { throw ctx.error("updates are \(updates.dtype), the data \(x.dtype)") }
+        switch reduction {
+        case .none:
+            let size = x.dtype.byteSize
+            return Tensor(dtype: x.dtype, shape: x.shape) { raw in
+                guard let dst = raw.baseAddress, let src = x.data.bytes.baseAddress else { return }
+                dst.copyMemory(from: src, byteCount: raw.count)
+                guard let u = updates.data.bytes.baseAddress else { return }
+                for (i, t) in targets.enumerated() { (dst + t * size).copyMemory(from: u + i * size, byteCount: size) }
+            }
+        case .add, .mul, .max, .min:
+            if x.dtype.isFloatingPoint {
+                // One operation in double, rounded once to the dtype: what the dtype's own
+                // arithmetic gives (a double holds the exact sum or product of two floats).
+                var values = x.doubles
+                let u = updates.doubles
+                for (i, t) in targets.enumerated() {
+                    switch reduction {
+                    case .add: values[t] += u[i]
+                    case .mul: values[t] *= u[i]
+                    case .max: values[t] = Swift.max(values[t], u[i])
+                    default: values[t] = Swift.min(values[t], u[i])
+                    }
+                    values[t] = rounded(values[t], to: x.dtype)
+                }
+                return Tensor(shape: x.shape, doubles: values, dtype: x.dtype)
+            }
+            guard x.dtype.isInteger else { throw ctx.error("reduction '\(reduction.rawValue)' on \(x.dtype) data") }
+            var values = x.integers
+            let u = updates.integers
+            let unsigned = x.dtype.isUnsigned
+            for (i, t) in targets.enumerated() {
+                let a = values[t], b = u[i]
+                switch reduction {
+                case .add: values[t] = a &+ b
+                case .mul: values[t] = a &* b
+                case .max: values[t] = unsigned ? Int64(bitPattern: Swift.max(UInt64(bitPattern: a), UInt64(bitPattern: b))) : Swift.max(a, b)
+                default: values[t] = unsigned ? Int64(bitPattern: Swift.min(UInt64(bitPattern: a), UInt64(bitPattern: b))) : Swift.min(a, b)
+                }
+            }
+            return Tensor(shape: x.shape, integers: values, dtype: x.dtype)
+        }
+    }
+
+    /// `value` rounded to the nearest value `dtype` holds (as storing it would).
+    static func rounded(_ value: Double, to dtype: DType) -> Double {
+        guard dtype != .float64 else { return value }
+        var slot: UInt64 = 0
+        return withUnsafeMutableBytes(of: &slot) { raw in
+            guard let p = raw.baseAddress else { return value }
+            DTypeConversion.store(value, p, 0, dtype)
+            return DTypeConversion.double(p, 0, dtype)
         }
     }
 

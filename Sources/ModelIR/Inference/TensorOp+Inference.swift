@@ -123,6 +123,26 @@ extension TensorOp {
                 }
             }
             return result(indices.shape)
+        case .scatterND, .scatterElements:
+            let indices = try ctx.operand(1), updates = try ctx.operand(2)
+            guard indices.dtype.isInteger else { throw ctx.error("indices must be integers, not \(indices.dtype)") }
+            guard updates.dtype == x.dtype else { throw ctx.error("updates are \(updates.dtype), the data \(x.dtype)") }
+            if let shape = x.shape, let ishape = indices.shape, let ushape = updates.shape {
+                let expected: [Int]
+                if case .scatterElements(let axis, _) = self {
+                    _ = try ctx.axis(axis, rank: shape.count)
+                    guard ishape.count == shape.count else { throw ctx.error("indices of rank \(ishape.count) for data of rank \(shape.count)") }
+                    expected = ishape
+                } else {
+                    guard let k = ishape.last, ishape.count >= 1 else { throw ctx.error("indices must have at least one axis") }
+                    guard k < 0 || k <= shape.count else { throw ctx.error("index tuples of \(k) for data of rank \(shape.count)") }
+                    expected = k < 0 ? ushape : Array(ishape.dropLast()) + Array(shape[k...])
+                }
+                guard ushape.count == expected.count, zip(ushape, expected).allSatisfy({ $0 < 0 || $1 < 0 || $0 == $1 }) else {
+                    throw ctx.error("updates of shape \(Shape.kerasString(ushape)) where \(Shape.kerasString(expected)) is expected")
+                }
+            }
+            return result(x.shape)
         case .expand(let attribute):
             guard let shape = x.shape, let target = try list(attribute, operand: 1) else {
                 if let s = ctx.optional(1)?.shape, s.count == 1, let r = x.shape?.count { return result([Int](repeating: -1, count: max(r, s[0]))) }

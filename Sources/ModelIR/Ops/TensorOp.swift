@@ -22,6 +22,12 @@ public enum TensorOp: Sendable, Equatable {
     case gather(axis: Int)
     /// `[data, indices]`. ONNX GatherElements.
     case gatherElements(axis: Int)
+    /// `[data, indices, updates]`: `data` with the slices `indices` points at (its last axis
+    /// indexes the leading axes of `data`) replaced by, or combined with, `updates`. ONNX ScatterND.
+    case scatterND(reduction: ScatterReduction)
+    /// `[data, indices, updates]`: `data` with `out[i… with i[axis] = indices[i…]] = updates[i…]`
+    /// (or combined). ONNX ScatterElements (and Scatter before opset 11).
+    case scatterElements(axis: Int, reduction: ScatterReduction)
     /// `[x, shape?]`: broadcasts to a shape. ONNX Expand.
     case expand(shape: [Int]?)
     /// `[x, repeats?]`. ONNX Tile; Keras RepeatVector as a tile of an unsqueezed axis.
@@ -69,6 +75,8 @@ public enum TensorOp: Sendable, Equatable {
         case .slice: "slice"
         case .gather: "gather"
         case .gatherElements: "gather_elements"
+        case .scatterND: "scatter_nd"
+        case .scatterElements: "scatter_elements"
         case .expand: "expand"
         case .tile: "tile"
         case .pad: "pad"
@@ -96,6 +104,7 @@ public enum TensorOp: Sendable, Equatable {
         case .split: ["x", "split?"]
         case .slice: ["data", "starts?", "ends?", "axes?", "steps?"]
         case .gather, .gatherElements: ["data", "indices"]
+        case .scatterND, .scatterElements: ["data", "indices", "updates"]
         case .expand: ["x", "shape?"]
         case .tile: ["x", "repeats?"]
         case .pad: ["data", "pads?", "constant_value?", "axes?"]
@@ -119,6 +128,8 @@ public enum TensorOp: Sendable, Equatable {
         case .slice: "Slice"
         case .gather: "Gather"
         case .gatherElements: "GatherElements"
+        case .scatterND: "ScatterND"
+        case .scatterElements: "ScatterElements"
         case .expand: "Expand"
         case .tile: "Tile"
         case .pad(let a): a.displayName
@@ -315,4 +326,10 @@ public struct ScalarValue: Sendable, Equatable, Codable {
     public static let zeroFloat = ScalarValue(dtype: .float32, bytes: [0, 0, 0, 0])
 
     public var tensor: Tensor { Tensor(dtype: dtype, shape: [], data: TensorData(copying: bytes)) }
+}
+
+/// How a scatter combines an update with the value it lands on (ONNX's `reduction`): `none`
+/// replaces it (the last of several updates to one place wins, as onnxruntime runs them in order).
+public enum ScatterReduction: String, Sendable, Codable, CaseIterable {
+    case none, add, mul, max, min
 }
