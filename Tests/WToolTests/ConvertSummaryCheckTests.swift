@@ -115,6 +115,14 @@ final class ConvertSummaryCheckTests: CLITestCase {
         assertCleanFailure(try wtool("run", "m.swm", "--input", "foo=x.npy", "--out", "y.npy"),
                            mentions: "x.npy: the model has no input named 'foo' (its inputs: input_layer)")
         XCTAssertFalse(directoryListing().contains("y.npy"))
+        // A bare --input FILE.npy feeds the one input, as a positional FILE.npy does; a bare
+        // argument that is no tensor file is a usage error (ArgumentParser's, with the usage line).
+        XCTAssertEqual(try wtool("run", "m.swm", "--input", "x.npy", "--out", "a.npy").status, 0)
+        XCTAssertEqual(try wtool("run", "m.swm", "x.npy", "--out", "b.npy").status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a.npy"))), try Data(contentsOf: URL(fileURLWithPath: path("b.npy"))))
+        let refused = try wtool("run", "m.swm", "--input", "x.txt", "--out", "c.npy")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--input takes NAME=FILE.npy, or FILE.npy/FILE.npz (got 'x.txt')"), refused.stderr)
     }
 
     func testCheckCatchesDamage() throws {

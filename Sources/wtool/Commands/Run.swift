@@ -31,7 +31,7 @@ struct Run: ParsableCommand {
     @Argument(help: "Images (JPEG or PNG), or tensors (.npy/.npz) for the model's inputs.")
     var files: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: "A tensor for a graph input: NAME=FILE.npy (repeatable).")
+    @Option(name: .long, parsing: .singleValue, help: "A tensor for a graph input: NAME=FILE.npy (repeatable), or a bare FILE.npy for a single-input model.")
     var input: [String] = []
 
     @Option(name: .long, help: "Where to write the outputs (.npy, or .npz for several outputs).")
@@ -61,8 +61,9 @@ struct Run: ParsableCommand {
         guard imageFiles.isEmpty || (tensorFiles.isEmpty && input.isEmpty) else {
             throw ValidationError("give either images or tensors, not both")
         }
-        for text in input where TensorArgument(parsing: text).name == nil {
-            throw ValidationError("--input takes NAME=FILE.npy (got '\(text)')")
+        // A bare FILE.npy (or .npz) feeds a single-input model, as a positional one does.
+        for text in input where TensorArgument(parsing: text).name == nil && !TensorArgument.isTensorFile(text) {
+            throw ValidationError("--input takes NAME=FILE.npy, or FILE.npy/FILE.npz (got '\(text)')")
         }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         let lower = out.lowercased()
