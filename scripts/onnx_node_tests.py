@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parent.parent
 FAMILIES: dict[str, list[str]] = {
     "convolution": ["Conv", "ConvTranspose"],
     "pooling": ["MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool"],
-    "linear": ["Gemm", "MatMul"],
+    "linear": ["Gemm", "MatMul", "Einsum"],
     "normalization": ["BatchNormalization", "InstanceNormalization", "LayerNormalization", "LpNormalization", "LRN"],
     "activation": ["Relu", "LeakyRelu", "PRelu", "Elu", "Selu", "Celu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Softplus",
                    "Softsign", "Gelu", "Mish", "ThresholdedRelu", "Clip", "Softmax", "LogSoftmax"],

@@ -8,6 +8,7 @@ extension Op: Codable {
     }
 
     private struct Axis: Codable { var axis: Int }
+    private struct Equation: Codable { var equation: String }
     private struct Scatter: Codable {
         var axis: Int?
         var reduction: ScatterReduction
@@ -41,6 +42,7 @@ extension Op: Codable {
         case "global_lp_pool": self = .pool(.globalLp(try a(GlobalPoolAttributes.self)))
         case "dense": self = .linear(.dense(try a(DenseAttributes.self)))
         case "matmul": self = .linear(.matMul)
+        case "einsum": self = .linear(.einsum(equation: try a(Equation.self).equation))
         case "gemm": self = .linear(.gemm(try a(GemmAttributes.self)))
         case "batch_normalization": self = .normalization(.batch(try a(BatchNormAttributes.self)))
         case "instance_normalization": self = .normalization(.instance(try a(InstanceNormAttributes.self)))
@@ -121,6 +123,7 @@ extension Op: Codable {
         case .pool(.globalMax(let x)), .pool(.globalAverage(let x)), .pool(.globalLp(let x)): try a(x)
         case .linear(.dense(let x)): try a(x)
         case .linear(.matMul): break
+        case .linear(.einsum(let equation)): try a(Equation(equation: equation))
         case .linear(.gemm(let x)): try a(x)
         case .normalization(.batch(let x)): try a(x)
         case .normalization(.instance(let x)): try a(x)

@@ -22,6 +22,9 @@ extension ONNXExporter {
                 append("MatMul", name: node.name, inputs: [x, kernel], outputs: [target])
             }
             try finishActivation(node, a.activation, from: target, form: .native)
+        case .einsum(let equation):
+            append("Einsum", name: node.name, inputs: try node.inputs.map { try ref($0) }, outputs: [produce(node.outputs[0], .native)],
+                   attributes: [attribute("equation", string: equation)])
         case .matMul:
             append("MatMul", name: node.name, inputs: [try ref(node.inputs[0]), try ref(node.inputs[1])],
                    outputs: [produce(node.outputs[0], .native)])

@@ -6,6 +6,12 @@ import ONNXProto
 extension ONNXImporter {
     func importLinear(_ ctx: _NodeContext) throws -> Node {
         let a = ctx.attributes
+        if ctx.op == "Einsum" {
+            try ctx.arity(1...Int(Int32.max))
+            try a.allow(["equation"])
+            guard let equation = try a.string("equation") else { throw ctx.error("needs its equation") }
+            return ctx.node(.linear(.einsum(equation: equation)), ctx.inputs)
+        }
         if ctx.op == "MatMul" {
             try ctx.arity(2...2)
             try a.allow([])

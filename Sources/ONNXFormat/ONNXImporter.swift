@@ -271,7 +271,7 @@ final class ONNXImporter {
         switch ctx.op {
         case "Conv", "ConvTranspose": return [try importConv(ctx)]
         case "MaxPool", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool", "GlobalLpPool": return [try importPool(ctx)]
-        case "Gemm", "MatMul": return [try importLinear(ctx)]
+        case "Gemm", "MatMul", "Einsum": return [try importLinear(ctx)]
         case "LayerNormalization": return try importLayerNormalization(ctx)
         case "BatchNormalization": return try importBatchNormalization(ctx)
         case "InstanceNormalization", "GroupNormalization", "LpNormalization", "LRN":

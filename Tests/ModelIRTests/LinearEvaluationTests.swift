@@ -142,6 +142,49 @@ final class LinearEvaluationTests: XCTestCase {
         XCTAssertEqual(try Eval.run(.linear(.gemm(GemmAttributes(alpha: 0.5, transB: true))), [ia, ib, nil]).integers, [8, 11, 19, 26])
     }
 
+    /// Einsum against the ops it names and against direct loops: matrix and batched products
+    /// (explicit, implicit, with broadcast `...`), transpose, trace and diagonal, row sums, an
+    /// outer product, a chain of three operands, integers.
+    func testEinsumMatchesItsDefinition() throws {
+        func einsum(_ equation: String, _ operands: [Tensor]) throws -> Tensor { try Eval.run(.linear(.einsum(equation: equation)), operands) }
+        let a = Eval.random([3, 4], seed: 1), b = Eval.random([4, 5], seed: 2), c = Eval.random([5, 2], seed: 3)
+        let product = Self.naiveMatMul(a.doubles, a.shape, b.doubles, b.shape)
+        for equation in ["ij,jk->ik", "ij,jk", "ab , bc -> ac", "...j,jk->...k"] {
+            Eval.assertClose(try einsum(equation, [a, b]), product.values, shape: product.shape)
+        }
+        let x = Eval.random([2, 3, 4], seed: 4), y = Eval.random([2, 4, 5], seed: 5), z = Eval.random([1, 4, 5], seed: 6)
+        let batched = Self.naiveMatMul(x.doubles, x.shape, y.doubles, y.shape)
+        Eval.assertClose(try einsum("bij,bjk->bik", [x, y]), batched.values, shape: batched.shape)
+        let broadcast = Self.naiveMatMul(x.doubles, x.shape, z.doubles, z.shape)
+        Eval.assertClose(try einsum("...ij,...jk->...ik", [x, z]), broadcast.values, shape: broadcast.shape)
+        // Transpose, row sums, total, outer product.
+        let av = a.doubles
+        Eval.assertClose(try einsum("ij->ji", [a]), (0..<4).flatMap { j in (0..<3).map { i in av[i * 4 + j] } }, shape: [4, 3])
+        Eval.assertClose(try einsum("ij->i", [a]), (0..<3).map { i in (0..<4).reduce(0) { $0 + av[i * 4 + $1] } }, shape: [3])
+        Eval.assertClose(try einsum("ij->", [a]), [av.reduce(0, +)], shape: [])
+        let u = Eval.random([3], seed: 7), v = Eval.random([2], seed: 8)
+        Eval.assertClose(try einsum("i,j->ij", [u, v]), u.doubles.flatMap { p in v.doubles.map { p * $0 } }, shape: [3, 2])
+        // A repeated label: trace and diagonal.
+        let sq = Eval.random([3, 3], seed: 9), sv = sq.doubles
+        Eval.assertClose(try einsum("ii->i", [sq]), [sv[0], sv[4], sv[8]], shape: [3])
+        Eval.assertClose(try einsum("ii", [sq]), [sv[0] + sv[4] + sv[8]], shape: [])
+        // Three operands: (a·b)·c.
+        let ab = Tensor(shape: product.shape, doubles: product.values, dtype: .float64)
+        let abc = Self.naiveMatMul(ab.doubles, ab.shape, c.doubles, c.shape)
+        Eval.assertClose(try einsum("ij,jk,kl->il", [a, b, c]), abc.values, shape: abc.shape)
+        // Integers multiply exactly.
+        let ia = Tensor(shape: [2, 2], integers: [1, 2, 3, 4], dtype: .int32), ib = Tensor(shape: [2, 2], integers: [5, 6, 7, 8], dtype: .int32)
+        let integers = try einsum("ij,jk->ik", [ia, ib])
+        XCTAssertEqual(integers.dtype, .int32)
+        XCTAssertEqual(integers.integers, try Eval.run(.linear(.matMul), [ia, ib]).integers)
+        // Malformed equations and mismatched sizes are errors naming the equation.
+        Eval.assertThrows(.linear(.einsum(equation: "ij,jk->ik")), [a, c], "inner sizes differ")
+        Eval.assertThrows(.linear(.einsum(equation: "ij->ik")), [a], "output label in no operand")
+        Eval.assertThrows(.linear(.einsum(equation: "ijk->i")), [a], "rank")
+        Eval.assertThrows(.linear(.einsum(equation: "ij,jk->ik")), [a], "operand count")
+        Eval.assertThrows(.linear(.einsum(equation: "i1->i")), [u], "not a letter")
+    }
+
     func testBadLinearOperandsThrow() {
         let x = Eval.random([2, 3], seed: 1)
         Eval.assertThrows(.linear(.dense(DenseAttributes(units: 4))), [x, Eval.random([4, 3], seed: 2)], "kernel shape")

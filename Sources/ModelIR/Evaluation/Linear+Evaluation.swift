@@ -3,6 +3,7 @@
 /// exactly with wrapping 64-bit sums, stored with the type's wrap-around (NumPy's).
 extension LinearOp {
     func evaluate(_ ctx: EvaluationContext) throws -> [Tensor] {
+        if case .einsum(let equation) = self { return [try Self.einsum(equation, ctx)] }
         let a = try ctx.operand(0), b = try ctx.operand(1)
         let shape = try ctx.outputShape()
         let dtype = ctx.outputType()
@@ -26,6 +27,8 @@ extension LinearOp {
                     Self.matMul(Double.self, a, b, shape: shape, dtype: dtype, count: count)
                 }
             }
+        case .einsum(let equation):
+            result = try Self.einsum(equation, ctx)
         case .gemm(let g):
             if a.dtype.isInteger {
                 result = Self.gemmIntegers(g, a, b, ctx.optional(2), shape: shape, dtype: dtype, count: count)
@@ -194,5 +197,24 @@ extension LinearOp {
         var real = product.map { Double($0) * Double(g.alpha) }
         if let cv { for i in 0..<m { for j in 0..<n { real[i * n + j] += Double(g.beta) * Double(cv[i * steps.row + j * steps.column]) } } }
         return Tensor(shape: shape, doubles: real, dtype: dtype)
+    }
+}
+
+extension LinearOp {
+    /// Einsum by its definition (every combination of the labels; `_Einsum`), with the visits
+    /// bounded like any buffer: a contraction too large to evaluate is an error, not a hang.
+    static func einsum(_ equation: String, _ ctx: EvaluationContext) throws -> Tensor {
+        let tensors = try (0..<ctx.operands.count).map { try ctx.operand($0) }
+        let dtype = ctx.outputType()
+        guard dtype.isFloatingPoint || dtype.isInteger else { throw ctx.error("Einsum takes numbers, not \(dtype)") }
+        do {
+            let e = try _Einsum(equation, ranks: tensors.map(\.shape.count))
+            let sizes = try e.sizes(tensors.map(\.shape))
+            let visits = sizes.values.reduce(1) { $0.multipliedReportingOverflow(by: max($1, 1)).overflow ? Int.max : $0 * max($1, 1) }
+            _ = try ctx.checkedCount([visits], elementBytes: 1, what: "the einsum's \(visits) products")
+            return try e.evaluate(tensors, dtype: dtype)
+        } catch let problem as _Einsum.Problem {
+            throw ctx.error("equation '\(equation)' \(problem.detail)")
+        }
     }
 }

@@ -4,7 +4,7 @@ extension LinearOp {
         switch self {
         case .dense:
             guard x.dtype.isFloatingPoint else { throw ctx.error("Dense takes floating-point inputs, not \(x.dtype)") }
-        case .matMul, .gemm:
+        case .matMul, .gemm, .einsum:
             guard x.dtype.isFloatingPoint || x.dtype.isInteger else { throw ctx.error("\(displayName) takes numbers, not \(x.dtype)") }
             // ONNX's one type T for A, B and C (onnxruntime refuses a model that mixes them): no
             // implicit promotion, so a mixed model is refused where it is read, naming the node.
@@ -23,6 +23,18 @@ extension LinearOp {
             try ShapeInference.expectShape(ctx, 1, [features, a.units], role: "kernel")
             try ShapeInference.expectShape(ctx, 2, [a.units], role: "bias")
             return [Operand(type: ValueType(dtype: x.dtype, shape: Array(shape.dropLast()) + [a.units]))]
+        case .einsum(let equation):
+            var shapes: [[Int]] = []
+            for i in 0..<ctx.count {
+                guard let s = try ctx.operand(i).shape else { return [Operand(type: ValueType(dtype: x.dtype, shape: nil))] }
+                shapes.append(s)
+            }
+            do {
+                let e = try _Einsum(equation, ranks: shapes.map(\.count))
+                return [Operand(type: ValueType(dtype: x.dtype, shape: try e.outputShape(shapes)))]
+            } catch let problem as _Einsum.Problem {
+                throw ctx.error("equation '\(equation)' \(problem.detail)")
+            }
         case .matMul:
             let b = try ctx.operand(1)
             guard let sa = x.shape, let sb = b.shape else { return [Operand(type: ValueType(dtype: x.dtype, shape: nil))] }

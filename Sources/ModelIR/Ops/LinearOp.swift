@@ -7,12 +7,15 @@ public enum LinearOp: Sendable, Equatable {
     case matMul
     /// `[a, b, c?]`: `alpha · a' · b' + beta · c` with optional transposes, 2-D. ONNX Gemm.
     case gemm(GemmAttributes)
+    /// `[x…]`: NumPy `einsum` over the operands (`ab,bc->ac`; `...` broadcasts). ONNX Einsum.
+    case einsum(equation: String)
 
     public var kind: String {
         switch self {
         case .dense: "dense"
         case .matMul: "matmul"
         case .gemm: "gemm"
+        case .einsum: "einsum"
         }
     }
 
@@ -21,6 +24,7 @@ public enum LinearOp: Sendable, Equatable {
         case .dense: ["input", "kernel", "bias?"]
         case .matMul: ["a", "b"]
         case .gemm: ["a", "b", "c?"]
+        case .einsum: ["x..."]
         }
     }
 
@@ -29,6 +33,7 @@ public enum LinearOp: Sendable, Equatable {
         case .dense: "Dense"
         case .matMul: "MatMul"
         case .gemm: "Gemm"
+        case .einsum: "Einsum"
         }
     }
 }
