@@ -3,14 +3,14 @@
 /// exactly with wrapping 64-bit sums, stored with the type's wrap-around (NumPy's).
 extension LinearOp {
     func evaluate(_ ctx: EvaluationContext) throws -> [Tensor] {
-        if case .einsum(let equation) = self { return [try Self.einsum(equation, ctx)] }
-        let a = try ctx.operand(0), b = try ctx.operand(1)
+        let a = try ctx.operand(0)
         let shape = try ctx.outputShape()
         let dtype = ctx.outputType()
         let count = try _Floating.resultCount(ctx, shape, dtype)
         let result: Tensor
         switch self {
         case .dense(let d):
+            let b = try ctx.operand(1)
             try _Floating.checkActivation(d.activation, rank: shape.count, ctx)
             result = try _Floating.dispatch(a.dtype, ctx, displayName) {
                 dense(Float.self, d, a, b, ctx.optional(2), shape: shape, dtype: dtype, count: count)
@@ -18,6 +18,7 @@ extension LinearOp {
                 dense(Double.self, d, a, b, ctx.optional(2), shape: shape, dtype: dtype, count: count)
             }
         case .matMul:
+            let b = try ctx.operand(1)
             if a.dtype.isInteger {
                 result = Self.matMulIntegers(a, b, shape: shape, dtype: dtype, count: count)
             } else {
@@ -30,6 +31,7 @@ extension LinearOp {
         case .einsum(let equation):
             result = try Self.einsum(equation, ctx)
         case .gemm(let g):
+            let b = try ctx.operand(1)
             if a.dtype.isInteger {
                 result = Self.gemmIntegers(g, a, b, ctx.optional(2), shape: shape, dtype: dtype, count: count)
             } else {

@@ -22,30 +22,22 @@ struct _Einsum {
             for p in parts where !p.allSatisfy({ $0.isASCII && $0.isLetter }) { throw Problem("term '\(term)' has a character that is not a letter") }
             return (Array(parts[0]), parts.count == 2, parts.count == 2 ? Array(parts[1]) : [])
         }
-        var ellipsisRank = 0
-        var parsed: [[Character]] = []
+        // Ellipsis axes align on the right: an operand with fewer takes the last of the longest's.
+        var split: [(before: [Character], ellipsis: Int?, after: [Character])] = []
         for (term, rank) in zip(terms, ranks) {
             let (before, hasEllipsis, after) = try letters(term)
             let named = before.count + after.count
-            if !hasEllipsis {
-                guard named == rank else { throw Problem("term '\(term)' names \(named) axes of an operand of rank \(rank)") }
-                parsed.append(before)
-                continue
+            guard hasEllipsis ? named <= rank : named == rank else {
+                throw Problem("term '\(term)' names \(named) axes of an operand of rank \(rank)")
             }
-            guard named <= rank else { throw Problem("term '\(term)' names \(named) axes of an operand of rank \(rank)") }
-            let k = rank - named
-            ellipsisRank = max(ellipsisRank, k)
-            parsed.append(before + (0..<k).map { Self.ellipsisLabel(ellipsisRank - k + $0) } + after)
+            split.append((before, hasEllipsis ? rank - named : nil, after))
         }
-        // Ellipsis axes align on the right: an operand with fewer takes the last ones. Relabel
-        // now that the longest is known.
-        for (i, term) in terms.enumerated() where term.contains("...") {
-            let (before, _, after) = try letters(term)
-            let k = ranks[i] - before.count - after.count
-            parsed[i] = before + (0..<k).map { Self.ellipsisLabel(ellipsisRank - k + $0) } + after
+        let ellipsisRank = split.compactMap(\.ellipsis).max() ?? 0
+        let parsed = split.map { term in
+            term.before + (0..<(term.ellipsis ?? 0)).map { Self.ellipsisLabel(ellipsisRank - (term.ellipsis ?? 0) + $0) } + term.after
         }
         let ellipsis = (0..<ellipsisRank).map(Self.ellipsisLabel)
-        var out: [Character]
+        let out: [Character]
         if sides.count == 2 {
             let (before, hasEllipsis, after) = try letters(sides[1])
             out = before + (hasEllipsis ? ellipsis : []) + after
@@ -102,11 +94,11 @@ struct _Einsum {
         }
         let outCount = Shape.elementCount(outShape) ?? 0
         let inner = summed.map { s[$0] ?? 1 }.reduce(1, *)
-        let n = tensors.count, outRank = output.count
+        let n = tensors.count
         if dtype.isFloatingPoint {
             let values = tensors.map(\.doubles)
             var result = [Double](repeating: 0, count: outCount)
-            walk(outCount: outCount, inner: inner, outRank: outRank, sizes: sizesInOrder, strides: strides, n: n) { o, offsets in
+            walk(outCount: outCount, inner: inner, sizes: sizesInOrder, strides: strides, n: n) { o, offsets in
                 var p = 1.0
                 for k in 0..<n { p *= values[k][offsets[k]] }
                 result[o] += p
@@ -115,7 +107,7 @@ struct _Einsum {
         }
         let values = tensors.map(\.integers)
         var result = [Int64](repeating: 0, count: outCount)
-        walk(outCount: outCount, inner: inner, outRank: outRank, sizes: sizesInOrder, strides: strides, n: n) { o, offsets in
+        walk(outCount: outCount, inner: inner, sizes: sizesInOrder, strides: strides, n: n) { o, offsets in
             var p: Int64 = 1
             for k in 0..<n { p = p &* values[k][offsets[k]] }
             result[o] = result[o] &+ p
@@ -126,7 +118,7 @@ struct _Einsum {
     /// Visits every combination of the loop labels (output ones first, row-major, so the output
     /// element is the visit's number divided by the summed combinations), giving the output
     /// element and each operand's element offset.
-    private func walk(outCount: Int, inner: Int, outRank: Int, sizes: [Int], strides: [[Int]], n: Int,
+    private func walk(outCount: Int, inner: Int, sizes: [Int], strides: [[Int]], n: Int,
                       _ body: (Int, [Int]) -> Void) {
         guard outCount > 0, inner > 0 else { return }
         var index = [Int](repeating: 0, count: sizes.count)
