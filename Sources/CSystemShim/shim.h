@@ -64,4 +64,17 @@ static inline int csystem_start_writeback(int fd, int64_t offset, int64_t count)
     return -1;
 #endif
 }
+
+/// `pipe2(fds, O_CLOEXEC)`: a pipe whose ends no concurrently spawned process inherits. glibc
+/// declares `pipe2` only under `_GNU_SOURCE`. Off Linux, `pipe` then `FD_CLOEXEC` on each end.
+static inline int csystem_pipe_cloexec(int fds[2]) {
+#if defined(__linux__) && defined(SYS_pipe2)
+    return (int)syscall(SYS_pipe2, fds, O_CLOEXEC);
+#else
+    if (pipe(fds) != 0) return -1;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+#endif
+}
 #endif

@@ -34,27 +34,18 @@ public struct IsolatedImporter: Sendable {
     /// - Throws: `WToolError` naming `input`: the child's own one-line error, or what killed it.
     @discardableResult
     public func importModel(input: String, output: String, overwrite: Bool, arguments: [String]) throws -> Graph {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = [Self.subcommand, input, output, "--memory-limit", String(memoryLimit), "--parent-pid", String(getpid())]
+        let arguments = [Self.subcommand, input, output, "--memory-limit", String(memoryLimit), "--parent-pid", String(getpid())]
             + (overwrite ? ["--force"] : []) + arguments
-        let errorPipe = Pipe()
-        process.standardError = errorPipe
-        process.standardOutput = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"  // a crash is reported by the parent, in one line
-        process.environment = environment
-        let finished = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in finished.signal() }
+        let child: ChildProcess
         do {
-            try process.run()
+            // A crash is reported by the parent, in one line.
+            child = try ChildProcess(executable: executable.path, arguments: arguments, environment: ["SWIFT_BACKTRACE": "enable=no"])
         } catch {
             throw WToolError.unreadable(path: input, detail: "cannot start the import process \(executable.path): \(error)")
         }
         // On SIGINT/SIGTERM the parent exits at once: stop the child first, so it cannot go on to
         // rename its OUT.tmp-XXXXXX into place, then remove what it left.
-        let pid = process.processIdentifier
+        let pid = child.pid
         let interrupt = TemporaryFiles.shared.onInterrupt {
             kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -62,39 +53,34 @@ public struct IsolatedImporter: Sendable {
             Self.removeLeftovers(of: output)
         }
         defer { TemporaryFiles.shared.cancel(interrupt) }
-        // Drain stderr while waiting so a chatty child cannot block on a full pipe.
-        let stderrBox = DataBox()
-        let reader = DispatchQueue(label: "wtool.import.stderr")
-        reader.async { stderrBox.data = errorPipe.fileHandleForReading.readDataToEndOfFile() }
-        if finished.wait(timeout: .now() + timeLimit) == .timedOut {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            reader.sync {}
+        let (termination, errorOutput) = child.wait(timeLimit: timeLimit)
+        // Killed (or reaped) by our own SIGINT/SIGTERM handler: it is about to exit with 128 + the
+        // signal, and the child's death is not an error to report.
+        if TemporaryFiles.shared.isInterrupted, termination != .exited(0) {
+            while true { pause() }
+        }
+        let message = String(decoding: errorOutput, as: UTF8.self)
+            .split(separator: "\n").last { $0.hasPrefix("error: ") }.map { String($0.dropFirst("error: ".count)) }
+        switch termination {
+        case .timedOut:
             Self.removeLeftovers(of: output)
             throw WToolError.invalid(path: input, detail: String(format:
                 "reading this file took longer than %.0f s and was stopped; the file is malformed or hostile", timeLimit))
-        }
-        reader.sync {}
-        // Killed by our own SIGINT/SIGTERM handler: it is about to exit with 128 + the signal, and
-        // the child's death is not an error to report.
-        if process.terminationReason == .uncaughtSignal, TemporaryFiles.shared.isInterrupted {
-            while true { pause() }
-        }
-        let message = String(decoding: stderrBox.data, as: UTF8.self)
-            .split(separator: "\n").last { $0.hasPrefix("error: ") }.map { String($0.dropFirst("error: ".count)) }
-        switch process.terminationReason {
-        case .uncaughtSignal:
+        case .signalled(let signal):
             Self.removeLeftovers(of: output)
             throw WToolError.invalid(path: input, detail:
-                "the HDF5 library crashed while reading this file (\(Self.signalName(process.terminationStatus))); the file is malformed or hostile")
-        case .exit where process.terminationStatus != 0:
+                "the HDF5 library crashed while reading this file (\(Self.signalName(signal))); the file is malformed or hostile")
+        case .reapedElsewhere:
+            Self.removeLeftovers(of: output)
+            throw WToolError.invalid(path: input, detail: "the import process ended and its exit status was lost")
+        case .exited(let status) where status != 0:
             if let message {
                 // The child names the file already: `<input>: <what>`.
                 let detail = message.hasPrefix(input + ": ") ? String(message.dropFirst(input.count + 2)) : message
                 throw WToolError.invalid(path: input, detail: detail)
             }
-            throw WToolError.invalid(path: input, detail: "the import process failed (exit \(process.terminationStatus))")
-        default:
+            throw WToolError.invalid(path: input, detail: "the import process failed (exit \(status))")
+        case .exited:
             break
         }
         // Trust boundary: the parent accepts only a .swm that passes its own validation.
@@ -177,7 +163,7 @@ public struct IsolatedImporter: Sendable {
     /// `wtool convert` killed with SIGKILL cannot leave its child running on to write the output
     /// afterwards. The parent may have died before the call took effect, so the child then checks
     /// that its parent is still `parentPID` and exits at once if not (it was re-parented).
-    /// Foundation's `Process` cannot set this between fork and exec, hence the child sets it on
+    /// `posix_spawn` cannot set this between fork and exec, hence the child sets it on
     /// itself, first thing. The signal follows the parent *thread* that spawned the child; the
     /// parent blocks in ``importModel(input:output:overwrite:arguments:)`` until the child is done,
     /// so that thread outlives it.
@@ -196,8 +182,4 @@ public struct IsolatedImporter: Sendable {
         var core = rlimit(rlim_cur: 0, rlim_max: 0)
         setrlimit(Int32(RLIMIT_CORE.rawValue), &core)
     }
-}
-
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
 }
