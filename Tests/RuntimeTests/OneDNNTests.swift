@@ -146,6 +146,33 @@ extension OneDNNTests {
 }
 
 extension OneDNNTests {
+    /// A primitive keeps its memory objects between executions (re-pointed when a buffer moves):
+    /// one executor run on several inputs, batch sizes and again on the first, with more
+    /// concurrent executions than kept slots (12 workers, 8 slots), each output equal to a fresh
+    /// executor's, bit for bit.
+    func testKeptMemoryObjectsFollowEveryBuffer() throws {
+        var b = GraphBuilder(seed: 12)
+        b.input("x", [-1, -1, -1, 6])
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 16, kernelSize: [3, 3], strides: [2, 2], padding: .same, activation: .relu))),
+               ["x"], weights: [b.weight("k", [3, 3, 6, 16]), b.weight("b", [16])])
+        b.node("pw", .conv(.conv(ConvAttributes(filters: 8, kernelSize: [1, 1]))), ["conv"], weights: [b.weight("pk", [1, 1, 16, 8])])
+        let graph = b.graph(outputs: ["pw"])
+        var options = stressOptions()
+        options.threads = 12
+        options.convolution = .onednn
+        let kept = try Executor(graph: graph, options: options)
+        let inputs = [(1, 1), (12, 2), (3, 3), (12, 4), (1, 1)].map { batch, seed in
+            Tensor(shape: [batch, 17, 15, 6], floats: TestSupport.randomFloats(batch * 17 * 15 * 6, seed: UInt64(seed)))
+        }
+        for (index, input) in inputs.enumerated() {
+            let fresh = try Executor(graph: graph, options: options).run(input: input)
+            XCTAssertTrue(try kept.run(input: input).floats == fresh.floats, "run \(index), batch \(input.shape[0]): differs from a fresh executor's")
+        }
+        try checkAgainstReference(graph, inputShapes: ["x": [12, 17, 15, 6]], options: options, "12 workers")
+    }
+}
+
+extension OneDNNTests {
     /// `memory: .low` turns `auto` into im2col: no reordered or transformed weights.
     func testLowMemoryKeepsNoWeightCopies() throws {
         let pointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1]), cin: 16)
