@@ -140,9 +140,11 @@ final class _Program: @unchecked Sendable {
                                          minimumChunkRows: minimumGemmRows * parallel.workers)
                 guard lowering.convolution.usesOneDNN else { return gemm }
                 // `auto` keeps strided 1×1 convolutions (ResNet's and Xception's projection
-                // shortcuts) on SGEMM: measured 3–5× faster than oneDNN on ResNet50's at batch 1
-                // (docs/performance.md).
-                if lowering.convolution == .auto, a.kernelSize.allSatisfy({ $0 == 1 }), a.strides.contains(where: { $0 > 1 }) {
+                // shortcuts) on SGEMM where oneDNN has no AVX-512: its AVX2 code was 3–5× slower
+                // than SGEMM on ResNet50's at batch 1, while its AVX-512 code is 0.64–0.80× of
+                // SGEMM at batch 1 and 0.74–1.04× at batch 20 (docs/performance.md).
+                if lowering.convolution == .auto, _ISA.current != .avx512,
+                   a.kernelSize.allSatisfy({ $0 == 1 }), a.strides.contains(where: { $0 > 1 }) {
                     return gemm
                 }
                 let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,

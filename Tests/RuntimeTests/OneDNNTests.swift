@@ -33,7 +33,14 @@ final class OneDNNTests: XCTestCase {
         let stridedPointwise = convGraph(ConvAttributes(filters: 32, kernelSize: [1, 1], strides: [2, 2]), cin: 16)
         XCTAssertTrue(try kernel(pointwise, .auto) is _OneDNNConv2DKernel)
         XCTAssertTrue(try kernel(strided, .auto) is _OneDNNConv2DKernel)
-        XCTAssertTrue(try kernel(stridedPointwise, .auto) is _Conv2DKernel, "a strided 1x1 stays on SGEMM")
+        // A strided 1x1 stays on SGEMM unless oneDNN has AVX-512; both ways where the CPU has it.
+        let current = _ISA.current
+        defer { _ISA.force(current) }
+        for level in [_ISA.avx2, .avx512] where level.isSupported {
+            _ISA.force(level)
+            let chosen = try kernel(stridedPointwise, .auto)
+            XCTAssertTrue(level == .avx512 ? chosen is _OneDNNConv2DKernel : chosen is _Conv2DKernel, "strided 1x1 at \(level.name)")
+        }
         XCTAssertTrue(try kernel(stridedPointwise, .onednn) is _OneDNNConv2DKernel)
         XCTAssertTrue(try kernel(winograd, .auto) is _WinogradConv2DKernel)
         XCTAssertTrue(try kernel(winograd, .onednn) is _OneDNNConv2DKernel)
