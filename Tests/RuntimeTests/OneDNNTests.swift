@@ -153,6 +153,41 @@ extension OneDNNTests {
 }
 
 extension OneDNNTests {
+    /// `auto` with AVX-512: a 3×3 layer on a map too small for F(4×4) per image runs on oneDNN
+    /// for small batches and on F(4×4), built on the first large batch, for large ones; both
+    /// against the naive loops. Without AVX-512 the per-image rule stands.
+    func testSmallMapsSwitchAlgorithmWithTheBatch() throws {
+        var b = GraphBuilder(seed: 21)
+        b.input("x", [-1, 8, 8, 32])
+        b.node("conv", .conv(.conv(ConvAttributes(filters: 24, kernelSize: [3, 3], padding: .same, activation: .relu))), ["x"],
+               weights: [b.weight("k", [3, 3, 32, 24]), b.weight("b", [24])])
+        let graph = b.graph(outputs: ["conv"])
+        let current = _ISA.current
+        defer { _ISA.force(current) }
+        if _ISA.avx2.isSupported {
+            _ISA.force(.avx2)
+            XCTAssertTrue(try kernel(graph, .auto) is _WinogradConv2DKernel, "without AVX-512: F(2x2) by the per-image rule")
+        }
+        guard _ISA.avx512.isSupported else { return }
+        _ISA.force(.avx512)
+        let switched = try XCTUnwrap(try kernel(graph, .auto) as? _BatchSwitchConv2DKernel)
+        XCTAssertTrue(switched.small is _OneDNNConv2DKernel)
+        XCTAssertEqual(switched.smallPixels, 128)
+        let executor = try Executor(graph: graph, options: ExecutorOptions(convolution: .auto))
+        let step = try XCTUnwrap(executor.program.steps.first?.kernel as? _BatchSwitchConv2DKernel)
+        for batch in [1, 2, 3, 20] {
+            let input = Tensor(shape: [batch, 8, 8, 32], floats: TestSupport.randomFloats(batch * 8 * 8 * 32, seed: UInt64(batch)))
+            let got = try executor.run(input: input)
+            XCTAssertEqual(step.large.isBuilt, batch >= 3, "batch \(batch): F(4x4) exists once a batch has over 128 output pixels")
+            let want = try Executor(graph: graph, options: ExecutorOptions(convolution: batch >= 3 ? .winograd4x4 : .onednn)).run(input: input)
+            XCTAssertTrue(got.floats == want.floats, "batch \(batch): the chosen algorithm's own result")
+            try checkAgainstReference(graph, inputShapes: ["x": [batch, 8, 8, 32]], options: ExecutorOptions(convolution: .auto),
+                                      seed: UInt64(batch), "batch \(batch)")
+        }
+    }
+}
+
+extension OneDNNTests {
     /// A primitive keeps its memory objects between executions (re-pointed when a buffer moves):
     /// one executor run on several inputs, batch sizes and again on the first, with more
     /// concurrent executions than kept slots (12 workers, 8 slots), each output equal to a fresh
