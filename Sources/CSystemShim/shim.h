@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <unistd.h>
 #ifdef __linux__
@@ -77,4 +78,20 @@ static inline int csystem_pipe_cloexec(int fds[2]) {
     return 0;
 #endif
 }
+
+/// `posix_spawn_file_actions_addclosefrom_np(actions, from)`: the spawned process starts with no
+/// descriptor from `from` up, whatever the parent left without close-on-exec (an application
+/// linking WTool may). glibc 2.34+ declares it only under `_GNU_SOURCE`; elsewhere returns
+/// ENOSYS and the caller closes what it knows instead.
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+extern int posix_spawn_file_actions_addclosefrom_np(posix_spawn_file_actions_t *, int);
+static inline int csystem_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+#else
+static inline int csystem_spawn_close_from(posix_spawn_file_actions_t *actions, int from) {
+    (void)actions; (void)from;
+    return ENOSYS;
+}
+#endif
 #endif

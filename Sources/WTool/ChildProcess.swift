@@ -20,8 +20,9 @@ struct ChildProcess {
 
     /// Starts `executable` with `arguments` (argv[0] is the executable's path), the environment of
     /// this process plus `environment`, standard input and output on /dev/null, standard error
-    /// into a pipe, every signal at its default action and none blocked (wtool ignores SIGINT and
-    /// SIGTERM for its dispatch handler; a child must not inherit that).
+    /// into a pipe, no other descriptor (glibc 2.34+; elsewhere those without close-on-exec stay
+    /// open, and wtool opens none such), every signal at its default action and none blocked
+    /// (wtool ignores SIGINT and SIGTERM for its dispatch handler; a child must not inherit that).
     init(executable: String, arguments: [String], environment: [String: String]) throws {
         var pipeEnds: [Int32] = [-1, -1]
         guard csystem_pipe_cloexec(&pipeEnds) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
@@ -33,6 +34,8 @@ struct ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
+        // The child (a parser of untrusted files) gets no other descriptor of this process.
+        _ = csystem_spawn_close_from(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

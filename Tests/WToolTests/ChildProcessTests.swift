@@ -32,6 +32,18 @@ final class ChildProcessTests: XCTestCase {
         XCTAssertTrue(output.utf8.allSatisfy { $0 == UInt8(ascii: "x") })
     }
 
+    func testNoOtherDescriptorIsInherited() throws {
+        // Descriptors without close-on-exec, as an application linking WTool may hold.
+        let held = [open("/dev/null", O_RDONLY), open("/dev/null", O_RDONLY)]
+        defer { held.forEach { close($0) } }
+        XCTAssertTrue(held.allSatisfy { $0 > 2 })
+        let (termination, output) = try run("ls /proc/self/fd >&2")
+        XCTAssertEqual(termination, .exited(0))
+        // 0, 1, 2 and the one ls opens to list the folder (the lowest free number, 3).
+        let descriptors = output.split(separator: "\n").compactMap { Int($0) }
+        XCTAssertEqual(descriptors.sorted(), [0, 1, 2, 3], "descriptors in the child")
+    }
+
     func testACrashIsReportedAsItsSignal() throws {
         let (termination, _) = try run("kill -SEGV $$")
         XCTAssertEqual(termination, .signalled(SIGSEGV))
