@@ -8,7 +8,8 @@
 #      $WTOOL_CACHE (default ~/.cache/wtool), so a second run skips the generation (the stamp,
 #      `reference.py stamp`, hashes every file the generation runs: reference.py, requirements.txt,
 #      wtool_scripts/{__init__,common}.py and wtool_scripts/reference/, in a fixed order);
-#   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py;
+#   5. the parity stage (scripts/parity.py): every model and flavour against Keras and h5py
+#      (the report and the markdown table docs/parity.md is made from: $WTOOL_CACHE/last-parity.*);
 #      before the release build, the example app (Examples/ClassifyFolder) runs on the samples,
 #      and the cluster recipe (docs/cluster.md) runs locally: 3 shard processes of `wtool
 #      features` in parallel + `features merge`, equal to one run byte for byte
@@ -98,7 +99,8 @@ else
 fi
 
 stage "parity stage"
-.venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report "$WTOOL_CACHE/last-parity.json"
+.venv/bin/python scripts/parity.py --reference "$ref" --wtool .build/release/wtool --report "$WTOOL_CACHE/last-parity.json" \
+  --table "$WTOOL_CACHE/last-parity.md"
 
 stage "real-world ONNX files (scripts/realworld_onnx.py; downloads cached in \$WTOOL_CACHE/realworld)"
 .venv/bin/python scripts/realworld_onnx.py --wtool .build/release/wtool --reference "$ref"
