@@ -131,17 +131,29 @@ final class _Program: @unchecked Sendable {
                 try checkBLAS(node, k.count, a.filters)
                 let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
                 let inChannels = k.count / max(a.kernelSize.reduce(1, *) * a.filters, 1) * a.groups
-                if let switched = batchSwitch(k, a, inChannels: inChannels, outputShape: outputShape, epilogue: epilogue,
-                                              input: inputShape, lowering: lowering) {
-                    return switched
-                }
-                if let transform = winograd(lowering.convolution, a, inChannels: inChannels, outputShape: outputShape) {
-                    return _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a,
-                                                 scratchLimit: scratchLimit, minimumChunkTiles: minimumGemmRows, parallel: parallel,
-                                                 cache: lowering.kernelCache)
+                let cache = lowering.kernelCache
+                let winogradKernel: @Sendable (_WinogradTransform) -> _WinogradConv2DKernel = { transform in
+                    _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
+                                          minimumChunkTiles: minimumGemmRows, parallel: parallel, cache: cache)
                 }
                 let gemm = _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
                                          minimumChunkRows: minimumGemmRows * parallel.workers)
+                func oneDNNKernel() -> any _Kernel {
+                    let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
+                                                               groups: a.groups, inChannels: inChannels, outChannels: a.filters)
+                    return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
+                                  cache: cache, fallback: gemm)
+                }
+                if switchesWithBatch(a, inChannels: inChannels, outputShape: outputShape, lowering: lowering) {
+                    let small = oneDNNKernel()
+                    if small is _OneDNNConv2DKernel {
+                        return _BatchSwitchConv2DKernel(small: small, smallPixels: _BatchSwitchConv2DKernel.defaultSmallPixels,
+                                                        large: _LazyKernel { winogradKernel(.f4) })
+                    }
+                }
+                if let transform = winograd(lowering.convolution, a, inChannels: inChannels, outputShape: outputShape) {
+                    return winogradKernel(transform)
+                }
                 guard lowering.convolution.usesOneDNN else { return gemm }
                 // `auto` keeps strided 1×1 convolutions (ResNet's and Xception's projection
                 // shortcuts) on SGEMM where oneDNN has no AVX-512: its AVX2 code was 3–5× slower
@@ -151,10 +163,7 @@ final class _Program: @unchecked Sendable {
                    a.kernelSize.allSatisfy({ $0 == 1 }), a.strides.contains(where: { $0 > 1 }) {
                     return gemm
                 }
-                let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
-                                                           groups: a.groups, inChannels: inChannels, outChannels: a.filters)
-                return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
-                              cache: lowering.kernelCache, fallback: gemm)
+                return oneDNNKernel()
             case .depthwise(let a):
                 guard isConstant("depthwise_kernel"), isConstant("bias"), let k = try constant("depthwise_kernel") else { return nil }
                 let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
@@ -296,29 +305,13 @@ final class _Program: @unchecked Sendable {
         (scale: _FloatWeights(copying: c.scale), shift: _FloatWeights(copying: c.shift))
     }
 
-    /// `auto` on a CPU where oneDNN has AVX-512, for a 3×3 stride-1 layer on a map too small for
-    /// `_WinogradTransform.cheapest` to pick F(4×4) per image: oneDNN for small batches, F(4×4)
-    /// for large ones (``_BatchSwitchConv2DKernel``). Nil elsewhere, or when oneDNN is missing or
-    /// refuses the layer.
-    private static func batchSwitch(_ k: _FloatWeights, _ a: ConvAttributes, inChannels: Int, outputShape: [Int]?,
-                                    epilogue: _Epilogue, input: [Int]?, lowering: Lowering) -> (any _Kernel)? {
+    /// Whether `auto` runs this layer as a ``_BatchSwitchConv2DKernel`` (oneDNN for small batches,
+    /// F(4×4) for large ones): on a CPU where oneDNN has AVX-512, a 3×3 stride-1 layer on a map
+    /// too small for `_WinogradTransform.cheapest` to pick F(4×4) per image.
+    private static func switchesWithBatch(_ a: ConvAttributes, inChannels: Int, outputShape: [Int]?, lowering: Lowering) -> Bool {
         guard lowering.convolution == .auto, _ISA.current == .avx512, _WinogradTransform.applies(to: a), inChannels >= 16,
-              let size = outputShape, size.count == 4, size[1] > 0, size[2] > 0,
-              _WinogradTransform.cheapest(height: size[1], width: size[2]) != .f4 else { return nil }
-        let parallel = lowering.parallel, scratchLimit = lowering.scratchLimit, minimumGemmRows = lowering.minimumGemmRows
-        let gemm = _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                 minimumChunkRows: minimumGemmRows * parallel.workers)
-        let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
-                                                   groups: a.groups, inChannels: inChannels, outChannels: a.filters)
-        let small = oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: input,
-                           cache: lowering.kernelCache, fallback: gemm)
-        guard small is _OneDNNConv2DKernel else { return nil }
-        let cache = lowering.kernelCache
-        let large = _LazyKernel {
-            _WinogradConv2DKernel(kernel: k, transform: .f4, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                  minimumChunkTiles: minimumGemmRows, parallel: parallel, cache: cache)
-        }
-        return _BatchSwitchConv2DKernel(small: small, smallPixels: _BatchSwitchConv2DKernel.defaultSmallPixels, large: large)
+              let size = outputShape, size.count == 4, size[1] > 0, size[2] > 0 else { return false }
+        return _WinogradTransform.cheapest(height: size[1], width: size[2]) != .f4
     }
 
     /// The Winograd variant `algorithm` picks for a convolution, or nil for im2col.
