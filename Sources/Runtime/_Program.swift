@@ -233,8 +233,29 @@ final class _Program: @unchecked Sendable {
             let gamma = try values("gamma"), beta = try values("beta")
             guard variance.count == mean.count, gamma.map({ $0.count == mean.count }) ?? true, beta.map({ $0.count == mean.count }) ?? true
             else { return nil }
-            let c = _BatchNormKernel.coefficients(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: a.epsilon)
-            return _BatchNormKernel(scale: _FloatWeights(copying: c.scale), shift: _FloatWeights(copying: c.shift))
+            let c = _ChannelAffineKernel.coefficients(gamma: gamma, beta: beta, mean: mean, variance: variance, epsilon: a.epsilon)
+            return _ChannelAffineKernel(.multiplyAdd, channels: mean.count, a: c.scale, b: c.shift)
+        case .normalization(.rescale(let a)):
+            guard let channels = inputShape?.last, channels > 0 else { return nil }
+            return _ChannelAffineKernel(.multiplyAdd, channels: channels, a: a.scale, b: a.offset)
+        case .normalization(.standardize(let a)):
+            // Keras Normalization over the last axis (or none) with constant statistics, one per channel or one in all.
+            guard let rank = inputShape?.count, let channels = inputShape?.last, channels > 0,
+                  a.axes.allSatisfy({ Shape.normalizedAxis($0, rank: rank) == rank - 1 }) else { return nil }
+            let mean: [Float], variance: [Float]
+            if node.input("mean") != nil || node.input("variance") != nil {
+                guard isConstant("mean"), isConstant("variance"), let m = try constant("mean")?.array, let v = try constant("variance")?.array
+                else { return nil }
+                (mean, variance) = (m, v)
+            } else {
+                guard let m = a.mean, let v = a.variance else { return nil }
+                (mean, variance) = (m.map { Float($0) }, v.map { Float($0) })
+            }
+            let perChannel = a.axes.isEmpty ? 1 : channels
+            guard mean.count == perChannel || mean.count == 1, variance.count == perChannel || variance.count == 1 else { return nil }
+            let deviation = variance.map { max($0.squareRoot(), 1e-7) }
+            return a.invert ? _ChannelAffineKernel(.multiplyAdd, channels: channels, a: deviation, b: mean)
+                : _ChannelAffineKernel(.subtractDivide, channels: channels, a: mean, b: deviation)
         case .tensor(.pad(let a)):
             guard a.mode == .constant, (a.value ?? 0) == 0, a.axes == nil, node.inputs.dropFirst().allSatisfy(\.isEmpty),
                   let p = a.pads, p.count == 8, p[0] == 0, p[3] == 0, p[4] == 0, p[7] == 0, p.allSatisfy({ $0 >= 0 }) else { return nil }

@@ -3,7 +3,8 @@ import XCTest
 @testable import Runtime
 import _TestSupport
 
-/// Standalone inference-mode BatchNormalization, and folding it into the preceding layer.
+/// Standalone inference-mode BatchNormalization, Rescaling and Normalization on the per-channel
+/// kernel, and folding a BN into the preceding layer.
 final class BatchNormTests: XCTestCase {
     /// Adds BN weights (γ, β as the flags say; variance positive) and the node.
     static func addBatchNorm(_ b: inout GraphBuilder, _ name: String, input: String, channels c: Int,
@@ -24,6 +25,46 @@ final class BatchNormTests: XCTestCase {
                 Self.addBatchNorm(&b, "bn", input: "x", channels: shape.last!, scale: scale, center: center)
                 try checkAgainstReference(b.graph(outputs: ["bn"]), inputShapes: ["x": shape],
                                           options: i % 2 == 0 ? ExecutorOptions() : stressOptions(), "scale \(scale) center \(center)")
+            }
+        }
+    }
+
+    /// Keras Rescaling and Normalization (constant statistics, as weights or from the config,
+    /// inverted or not) run on the per-channel kernel and give the reference evaluator's values
+    /// bit for bit, for channel counts that do and do not fill the SIMD lanes.
+    func testRescalingAndNormalizationMatchTheEvaluatorExactly() throws {
+        for (i, channels) in [1, 3, 8, 13, 24].enumerated() {
+            let perChannel = TestSupport.randomFloats(channels, seed: UInt64(40 + i))
+            let variance = TestSupport.randomFloats(channels, seed: UInt64(60 + i)).map { abs($0) + 0.01 }
+            var graphs: [(String, Graph)] = []
+            for scale in [[Float(1) / 127.5], perChannel] {
+                var b = GraphBuilder()
+                b.input("x", [-1, -1, -1, channels])
+                b.node("r", .normalization(.rescale(RescaleAttributes(scale: scale, offset: [-1]))), ["x"])
+                graphs.append(("rescale \(scale.count)", b.graph(outputs: ["r"])))
+            }
+            for invert in [false, true] {
+                var b = GraphBuilder()
+                b.input("x", [-1, -1, -1, channels])
+                let m = b.weight("m", [channels], values: perChannel), v = b.weight("v", [channels], values: variance)
+                b.node("n", .normalization(.standardize(StandardizeAttributes(invert: invert))), ["x"], weights: [m, v])
+                graphs.append(("standardize weights invert \(invert)", b.graph(outputs: ["n"])))
+                b = GraphBuilder()
+                b.input("x", [-1, -1, -1, channels])
+                b.node("n", .normalization(.standardize(StandardizeAttributes(invert: invert, mean: perChannel.map(Double.init),
+                                                                              variance: variance.map(Double.init)))), ["x"])
+                graphs.append(("standardize config invert \(invert)", b.graph(outputs: ["n"])))
+            }
+            var b = GraphBuilder()
+            b.input("x", [-1, -1, -1, channels])
+            b.node("n", .normalization(.standardize(StandardizeAttributes(axes: [], mean: [0.5], variance: [4]))), ["x"])
+            graphs.append(("standardize one statistic", b.graph(outputs: ["n"])))
+            for (name, g) in graphs {
+                let x = Tensor(shape: [2, 5, 7, channels], floats: TestSupport.randomFloats(70 * channels, seed: UInt64(i)).map { $0 * 200 })
+                let e = try Executor(graph: g, options: i % 2 == 0 ? ExecutorOptions() : stressOptions())
+                XCTAssertEqual(e.evaluatedNodeTypes, [:], "\(name) C=\(channels) runs on the fast kernel")
+                XCTAssertEqual(try e.run(inputs: ["x": x])[g.outputs[0]], try g.evaluate(inputs: ["x": x])[g.outputs[0]],
+                               "\(name) C=\(channels)")
             }
         }
     }

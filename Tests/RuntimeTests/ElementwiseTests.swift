@@ -11,7 +11,9 @@ final class ElementwiseTests: XCTestCase {
         let ops: [Op] = [.elementwise(.variadic(.add)), .elementwise(.variadic(.mul)), .elementwise(.variadic(.max)),
                          .elementwise(.variadic(.min)), .elementwise(.binary(.sub)), .elementwise(.binary(.div))]
         let shapes: [([Int], [Int])] = [([2, 3, 5, 5], [2, 3, 5, 5]), ([2, 3, 5, 5], [1, 3, 1, 1]), ([2, 5, 5, 3], [3]),
-                                        ([2, 5, 5, 3], []), ([1, 3, 1, 1], [2, 3, 5, 5]), ([4, 1, 6], [1, 5, 1]), ([7], [1])]
+                                        ([2, 5, 5, 3], []), ([1, 3, 1, 1], [2, 3, 5, 5]), ([4, 1, 6], [1, 5, 1]), ([7], [1]),
+                                        // Runs long enough for the vector loops, with tails: per channel, per plane, first operand broadcast.
+                                        ([2, 5, 5, 20], [1, 1, 1, 20]), ([2, 3, 5, 9], [1, 3, 1, 1]), ([1, 3, 1, 1], [2, 3, 5, 9])]
         var seed: UInt64 = 1
         for (i, op) in ops.enumerated() {
             for (j, (sa, sb)) in shapes.enumerated() {

@@ -45,6 +45,21 @@ struct _ElementwiseKernel: _Kernel {
         }
     }
 
+    /// `o[i] = x[i] ∘ y[i]` for `count` elements, eight at a time: explicit vectors, because the
+    /// output usually is `x` (in place), which defeats the vectoriser.
+    @inline(__always) private func combine(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>,
+                                           into o: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            _Activations.store(combine(_Activations.load(x + i), _Activations.load(y + i)), o + i)
+            i += 8
+        }
+        while i < count {
+            o[i] = combine(x[i], y[i])
+            i += 1
+        }
+    }
+
     func run(_ a: _KernelArguments) {
         var pointers: [UnsafePointer<Float>] = []
         var shapes: [[Int]] = []
@@ -66,20 +81,8 @@ struct _ElementwiseKernel: _Kernel {
             let block = 4096
             a.parallel.forEachRange((count + block - 1) / block, workPerItem: block * pointers.count) { range in
                 let lo = range.lowerBound * block, hi = min(range.upperBound * block, count)
-                // Explicit vectors: the output usually is operand 0 (in place), which defeats the vectoriser.
-                func fold(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
-                    var i = lo
-                    while i + 8 <= hi {
-                        _Activations.store(combine(_Activations.load(x + i), _Activations.load(y + i)), output + i)
-                        i += 8
-                    }
-                    while i < hi {
-                        output[i] = combine(x[i], y[i])
-                        i += 1
-                    }
-                }
-                fold(pointers[0], pointers[1])
-                for z in pointers.dropFirst(2) { fold(output, z) }
+                combine(pointers[0] + lo, pointers[1] + lo, into: output + lo, count: hi - lo)
+                for z in pointers.dropFirst(2) { combine(UnsafePointer(output) + lo, z + lo, into: output + lo, count: hi - lo) }
                 if activation != .linear {
                     _Activations.apply(activation, source: output + lo, destination: output + lo, shape: [hi - lo], bias: nil,
                                        parallel: .serial)
@@ -99,9 +102,17 @@ struct _ElementwiseKernel: _Kernel {
                 runs.forEach(in: range) { start, length, offsets, steps in
                     let x = source + offsets[0], y = right + offsets[1], o = output + start
                     switch (steps[0], steps[1]) {
-                    case (1, 1): for j in 0..<length { o[j] = combine(x[j], y[j]) }
-                    case (1, 0): let v = y[0]; for j in 0..<length { o[j] = combine(x[j], v) }
-                    case (0, 1): let v = x[0]; for j in 0..<length { o[j] = combine(v, y[j]) }
+                    case (1, 1): combine(x, y, into: o, count: length)
+                    case (1, 0):
+                        let v = y[0], lanes = SIMD8<Float>(repeating: v)
+                        var j = 0
+                        while j + 8 <= length { _Activations.store(combine(_Activations.load(x + j), lanes), o + j); j += 8 }
+                        while j < length { o[j] = combine(x[j], v); j += 1 }
+                    case (0, 1):
+                        let v = x[0], lanes = SIMD8<Float>(repeating: v)
+                        var j = 0
+                        while j + 8 <= length { _Activations.store(combine(lanes, _Activations.load(y + j)), o + j); j += 8 }
+                        while j < length { o[j] = combine(v, y[j]); j += 1 }
                     default: for j in 0..<length { o[j] = combine(x[j * steps[0]], y[j * steps[1]]) }
                     }
                 }

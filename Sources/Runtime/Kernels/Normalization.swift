@@ -1,20 +1,52 @@
 import ModelIR
 
-/// Keras `BatchNormalization` in inference mode / ONNX `BatchNormalization`, over the last
-/// (channel) axis of an NHWC or `[N, C]` tensor.
+/// A per-channel affine map over the last axis, in the rounding of the layer it stands for:
 ///
-/// Computed as Keras does in float32: `inv = rsqrt(var + ε) · γ`, `y = x · inv + (β − mean · inv)`;
-/// `inv` and the shift are prepared once at load. When the executor folds a BN into the preceding
-/// convolution or dense layer this kernel is not used at all.
-struct _BatchNormKernel: _Kernel {
-    /// `rsqrt(var + ε) · γ` per channel.
-    let scale: _FloatWeights
-    /// `β − mean · scale` per channel.
-    let shift: _FloatWeights
+/// - Keras `BatchNormalization` in inference mode / ONNX `BatchNormalization` (NHWC or `[N, C]`):
+///   `inv = rsqrt(var + ε) · γ`, `y = x · inv + (β − mean · inv)`, `inv` and the shift prepared
+///   once at load. When the executor folds a BN into the preceding convolution or dense layer this
+///   kernel is not used at all.
+/// - Keras `Rescaling`: `x · scale + offset`.
+/// - Keras `Normalization` with constant statistics: `(x − mean) / max(sqrt(variance), 1e-7)`, or
+///   its inverse `mean + x · deviation` (`invert=True`).
+///
+/// The vectors are tiled to a whole number of SIMD lanes (`lcm(C, 8)` floats), so three-channel
+/// images vectorise like any other tensor: the flat data is walked in blocks of that length.
+struct _ChannelAffineKernel: _Kernel {
+    enum Operation {
+        /// `x · a + b`.
+        case multiplyAdd
+        /// `(x − a) / b`.
+        case subtractDivide
+    }
+    let operation: Operation
+    /// The channel count C (the last axis), which the vectors repeat over.
+    let channels: Int
+    /// `a` and `b` per channel, repeated to `period` floats.
+    let a: _FloatWeights
+    let b: _FloatWeights
+    /// `lcm(C, 8)`.
+    let period: Int
 
     var bufferUse: _BufferUse { .inPlace }
 
-    /// Float32 coefficients from the Keras weights (γ and β default to 1 and 0 when absent).
+    /// `a` and `b` are one value (broadcast) or one per channel.
+    init?(_ operation: Operation, channels: Int, a: [Float], b: [Float]) {
+        guard channels > 0, a.count == 1 || a.count == channels, b.count == 1 || b.count == channels else { return nil }
+        func gcd(_ x: Int, _ y: Int) -> Int { y == 0 ? x : gcd(y, x % y) }
+        let period = channels * 8 / gcd(channels, 8)
+        func tiled(_ v: [Float]) -> _FloatWeights {
+            _FloatWeights(copying: (0..<period).map { v.count == 1 ? v[0] : v[$0 % channels] })
+        }
+        self.operation = operation
+        self.channels = channels
+        self.period = period
+        self.a = tiled(a)
+        self.b = tiled(b)
+    }
+
+    /// Float32 batch-normalization coefficients from the Keras weights (γ and β default to 1 and 0
+    /// when absent).
     static func coefficients(gamma: [Float]?, beta: [Float]?, mean: [Float], variance: [Float], epsilon: Float)
         -> (scale: [Float], shift: [Float])
     {
@@ -31,15 +63,31 @@ struct _BatchNormKernel: _Kernel {
         return (scale, shift)
     }
 
-    func run(_ a: _KernelArguments) {
-        let c = a.outputShape.last ?? 1
-        let rows = (Shape.elementCount(a.outputShape) ?? 0) / max(c, 1)
-        let input = a.inputs[0], output = a.output
-        let scale = self.scale.pointer, shift = self.shift.pointer
-        a.parallel.forEachRange(rows, workPerItem: c) { range in
-            for r in range {
-                let x = input + r * c, y = output + r * c
-                for ch in 0..<c { y[ch] = x[ch] * scale[ch] + shift[ch] }
+    func run(_ arguments: _KernelArguments) {
+        let count = Shape.elementCount(arguments.outputShape) ?? 0
+        guard count > 0, arguments.outputShape.last == channels else { return }
+        let input = arguments.inputs[0], output = arguments.output
+        let a = self.a.pointer, b = self.b.pointer, period = self.period, operation = self.operation
+        let blocks = (count + period - 1) / period
+        arguments.parallel.forEachRange(blocks, workPerItem: period) { range in
+            for block in range {
+                let start = block * period, end = min(start + period, count)
+                let x = input + start, y = output + start
+                var i = 0
+                switch operation {
+                case .multiplyAdd:
+                    while start + i + 8 <= end {
+                        _Activations.store(_Activations.load(x + i) * _Activations.load(a + i) + _Activations.load(b + i), y + i)
+                        i += 8
+                    }
+                    while start + i < end { y[i] = x[i] * a[i] + b[i]; i += 1 }
+                case .subtractDivide:
+                    while start + i + 8 <= end {
+                        _Activations.store((_Activations.load(x + i) - _Activations.load(a + i)) / _Activations.load(b + i), y + i)
+                        i += 8
+                    }
+                    while start + i < end { y[i] = (x[i] - a[i]) / b[i]; i += 1 }
+                }
             }
         }
     }

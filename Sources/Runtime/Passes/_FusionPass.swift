@@ -77,7 +77,7 @@ struct _FusionPass {
                   let stats = statistics(bn, editor) else { continue }
             var node = editor.graph.nodes[pi]
             if !intoWeights && Self.lowersWithEpilogue(node, rank: rank) {
-                batchNormEpilogues[node.name] = _BatchNormKernel.coefficients(gamma: stats.gamma, beta: stats.beta, mean: stats.mean,
+                batchNormEpilogues[node.name] = _ChannelAffineKernel.coefficients(gamma: stats.gamma, beta: stats.beta, mean: stats.mean,
                                                                               variance: stats.variance, epsilon: attrs.epsilon)
             } else {
                 guard fold(bn: stats, epsilon: attrs.epsilon, into: &node, editor: &editor) else { continue }
