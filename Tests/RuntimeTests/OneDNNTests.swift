@@ -133,20 +133,28 @@ extension OneDNNTests {
     }
 
     /// Bands of one image and runs of images on 3 and 4 workers, against the naive loops.
+    /// Parts over more workers than images and the reverse; the activation oneDNN fuses (ReLU),
+    /// one each worker applies to the part it wrote (swish), and one over the whole output after
+    /// the convolution (softmax).
     func testSplitsOverWorkers() throws {
-        var b = GraphBuilder(seed: 9)
-        b.input("x", [-1, -1, -1, 5])
-        b.node("conv", .conv(.conv(ConvAttributes(filters: 7, kernelSize: [3, 3], dilations: [2, 1], padding: .same, activation: .relu))),
-               ["x"], weights: [b.weight("k", [3, 3, 5, 7]), b.weight("b", [7])])
-        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2], padding: .same))),
-               ["conv"], weights: [b.weight("dk", [3, 3, 7, 2])])
-        let graph = b.graph(outputs: ["dw"])
-        for threads in [3, 4] {
-            var options = stressOptions()
-            options.threads = threads
-            options.convolution = .onednn
-            for batch in [1, 2, 5] {
-                try checkAgainstReference(graph, inputShapes: ["x": [batch, 13, 9, 5]], options: options, "threads \(threads) batch \(batch)")
+        for activation: Activation in [.relu, .swish, .softmax(axis: -1)] {
+            var b = GraphBuilder(seed: 9)
+            b.input("x", [-1, -1, -1, 5])
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 7, kernelSize: [3, 3], dilations: [2, 1], padding: .same,
+                                                      activation: activation))),
+                   ["x"], weights: [b.weight("k", [3, 3, 5, 7]), b.weight("b", [7])])
+            b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(depthMultiplier: 2, kernelSize: [3, 3], strides: [2, 2], padding: .same,
+                                                                  activation: activation == .relu ? .linear : .sigmoid))),
+                   ["conv"], weights: [b.weight("dk", [3, 3, 7, 2])])
+            let graph = b.graph(outputs: ["dw"])
+            for threads in [3, 4] {
+                var options = stressOptions()
+                options.threads = threads
+                options.convolution = .onednn
+                for batch in [1, 2, 5] {
+                    try checkAgainstReference(graph, inputShapes: ["x": [batch, 13, 9, 5]], options: options,
+                                              "\(activation) threads \(threads) batch \(batch)")
+                }
             }
         }
     }

@@ -254,8 +254,12 @@ final class _OneDNNConvolution: @unchecked Sendable {
     }
 
     /// Runs the convolution of `input` (NHWC `inputShape`) into `output`, its parts on
-    /// `parallel`'s workers; false when oneDNN refuses a part or fails (the caller falls back).
-    func run(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>, parallel: _Parallel) -> Bool {
+    /// `parallel`'s workers, then `activation` (one oneDNN did not fuse; element-wise) on each
+    /// part's output by the worker that wrote it, while it is in that core's cache; false when
+    /// oneDNN refuses a part or fails (the caller falls back).
+    func run(input: UnsafePointer<Float>, inputShape: [Int], output: UnsafeMutablePointer<Float>, parallel: _Parallel,
+             activation: Activation = .linear) -> Bool {
+        precondition(activation.isElementwise, "a row-crossing activation runs after the convolution")
         guard let prepared = prepare(input: inputShape, parallel: parallel) else { return false }
         let (h, w, c) = (inputShape[1], inputShape[2], inputShape[3])
         let first = prepared[0].part
@@ -274,7 +278,12 @@ final class _OneDNNConvolution: @unchecked Sendable {
                     wt_dnnl_conv_execute(primitive.handle, source, primitive.weights.pointer, bias?.pointer,
                                          scaleShift?.scale.pointer, scaleShift?.shift.pointer, destination, nil, 0) == 0
                 }
-                if !ok { failed.store(true, ordering: .relaxed) }
+                if !ok {
+                    failed.store(true, ordering: .relaxed)
+                } else if activation != .linear {
+                    _Activations.apply(activation, source: destination, destination: destination,
+                                       shape: [part.batch * part.outHeight * part.outWidth, cout], bias: nil, parallel: .serial)
+                }
             }
         }
         return !failed.load(ordering: .relaxed)
@@ -297,16 +306,21 @@ struct _OneDNNConv2DKernel: _Kernel {
     }
 
     func run(_ a: _KernelArguments) {
-        guard convolution.run(input: a.inputs[0], inputShape: a.inputShapes[0], output: a.output, parallel: a.parallel) else {
-            return fallback.run(a)
-        }
-        _OneDNNConv2DKernel.finish(activation, a.output, shape: a.outputShape, parallel: a.parallel)
+        guard Self.run(convolution, activation, input: a.inputs[0], inputShape: a.inputShapes[0], output: a.output,
+                       outputShape: a.outputShape, parallel: a.parallel) else { return fallback.run(a) }
     }
 
-    /// Applies an activation oneDNN did not fuse.
-    static func finish(_ activation: Activation, _ data: UnsafeMutablePointer<Float>, shape: [Int], parallel: _Parallel) {
-        guard activation != .linear else { return }
-        _Activations.apply(activation, source: data, destination: data, shape: shape, bias: nil, parallel: parallel)
+    /// Runs `convolution` and the activation oneDNN did not fuse: element-wise ones on each part
+    /// as it is written, others (softmax) over the whole output after it.
+    static func run(_ convolution: _OneDNNConvolution, _ activation: Activation, input: UnsafePointer<Float>, inputShape: [Int],
+                    output: UnsafeMutablePointer<Float>, outputShape: [Int], parallel: _Parallel) -> Bool {
+        let perPart = activation.isElementwise
+        guard convolution.run(input: input, inputShape: inputShape, output: output, parallel: parallel,
+                              activation: perPart ? activation : .linear) else { return false }
+        if !perPart {
+            _Activations.apply(activation, source: output, destination: output, shape: outputShape, bias: nil, parallel: parallel)
+        }
+        return true
     }
 }
 
@@ -334,11 +348,11 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         let middle = middleShape(a.inputShapes[0], a.outputShape)
         guard depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil,
               pointwise.prepare(input: middle, parallel: a.parallel) != nil,
-              depthwise.run(input: a.inputs[0], inputShape: a.inputShapes[0], output: a.scratch, parallel: a.parallel) else {
+              _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
+                                      output: a.scratch, outputShape: middle, parallel: a.parallel),
+              _OneDNNConv2DKernel.run(pointwise, activation, input: a.scratch, inputShape: middle, output: a.output,
+                                      outputShape: a.outputShape, parallel: a.parallel) else {
             return fallback.run(a)
         }
-        _OneDNNConv2DKernel.finish(depthwiseActivation, a.scratch, shape: middle, parallel: a.parallel)
-        guard pointwise.run(input: a.scratch, inputShape: middle, output: a.output, parallel: a.parallel) else { return fallback.run(a) }
-        _OneDNNConv2DKernel.finish(activation, a.output, shape: a.outputShape, parallel: a.parallel)
     }
 }
