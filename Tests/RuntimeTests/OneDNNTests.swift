@@ -133,6 +133,27 @@ extension OneDNNTests {
     }
 
     /// Bands of one image and runs of images on 3 and 4 workers, against the naive loops.
+    /// A separable convolution runs its two oneDNN convolutions part by part on each worker:
+    /// bands of one image (more workers than images), runs of images a few at a time (middle rows
+    /// of 512 KiB per image: four per step within the 2 MiB budget, and a remainder of one), and
+    /// whole runs; against the naive loops.
+    func testSeparablePartsRunBothConvolutionsInTurn() throws {
+        var b = GraphBuilder(seed: 4)
+        b.input("x", [-1, -1, -1, 32])
+        b.node("sep", .conv(.separable(SeparableConvAttributes(filters: 8, depthMultiplier: 4, kernelSize: [3, 3], padding: .same,
+                                                               activation: .swish))),
+               ["x"], weights: [b.weight("dk", [3, 3, 32, 4]), b.weight("pk", [1, 1, 128, 8]), b.weight("b", [8])])
+        let graph = b.graph(outputs: ["sep"])
+        XCTAssertEqual(_OneDNNSeparableConv2DKernel.middleBudget / (32 * 32 * 128 * 4), 4, "the test's steps")
+        for (threads, batch) in [(3, 1), (1, 5), (2, 5), (2, 2)] {
+            var options = ExecutorOptions(convolution: .onednn)
+            options.threads = threads
+            let e = try Executor(graph: graph, options: options)
+            XCTAssertTrue(e.program.steps.first?.kernel is _OneDNNSeparableConv2DKernel, "runs on oneDNN")
+            try checkAgainstReference(graph, inputShapes: ["x": [batch, 32, 32, 32]], options: options, "threads \(threads) batch \(batch)")
+        }
+    }
+
     /// Parts over more workers than images and the reverse; the activation oneDNN fuses (ReLU),
     /// one each worker applies to the part it wrote (swish), and one over the whole output after
     /// the convolution (softmax).
