@@ -67,7 +67,7 @@ let package = Package(
         .executableTarget(name: "ClassifyFolder", dependencies: ["WTool"], path: "Examples/ClassifyFolder", exclude: ["README.md"]),
 
         .target(name: "_TestSupport", dependencies: ["ModelIR"], path: "Tests/_TestSupport"),
-        .testTarget(name: "FileSupportTests", dependencies: ["FileSupport", "_TestSupport"]),
+        .testTarget(name: "FileSupportTests", dependencies: ["FileSupport", "CSystemShim", "_TestSupport"]),
         .testTarget(name: "HDF5Tests", dependencies: ["HDF5", "CHDF5", "_TestSupport"]),
         .testTarget(name: "ModelIRTests", dependencies: ["ModelIR", "_TestSupport"]),
         .testTarget(name: "SWMFormatTests", dependencies: ["SWMFormat", "ModelIR", "_TestSupport"], exclude: ["Fixtures"]),

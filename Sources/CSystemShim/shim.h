@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #endif
@@ -61,6 +62,25 @@ static inline int csystem_start_writeback(int fd, int64_t offset, int64_t count)
     return (int)syscall(SYS_sync_file_range, fd, (long long)offset, (long long)count, 2 /* SYNC_FILE_RANGE_WRITE */);
 #else
     (void)fd; (void)offset; (void)count;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/// `madvise(MADV_POPULATE_READ)` over the pages of `[address, address + count)`: maps them all
+/// at once before they are read (a write() from a lazily mapped file otherwise faults them in one
+/// fault-around window at a time: writing VGG16's 59 MB from its mapped .h5 took 31.6 ms, 15.9
+/// populated first). Linux 5.14+; elsewhere, or on failure, returns -1 and reading faults as
+/// before, so callers treat it as a hint.
+static inline int csystem_populate_read(const void *address, size_t count) {
+#if defined(__linux__)
+    long page = sysconf(_SC_PAGESIZE);
+    if (page <= 0 || count == 0) return -1;
+    uintptr_t start = (uintptr_t)address & ~(uintptr_t)(page - 1);
+    uintptr_t end = ((uintptr_t)address + count + (uintptr_t)page - 1) & ~(uintptr_t)(page - 1);
+    return madvise((void *)start, end - start, 22 /* MADV_POPULATE_READ */);
+#else
+    (void)address; (void)count;
     errno = ENOSYS;
     return -1;
 #endif

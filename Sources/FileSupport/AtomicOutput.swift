@@ -116,8 +116,13 @@ public final class AtomicOutput {
         discard()
     }
 
+    /// Writes of this many bytes or more map their source's pages first (`csystem_populate_read`).
+    static let populateThreshold = 256 << 10
+
     /// Appends bytes at the current position.
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        // Large sources are usually views into a mapped input file: map their pages in one call.
+        if bytes.count >= Self.populateThreshold, let base = bytes.baseAddress { _ = csystem_populate_read(base, bytes.count) }
         try writeFully(fd, bytes, path: destination)
         appended += bytes.count
         if startsWriteback, appended - writebackStarted >= Self.writebackInterval {

@@ -1,3 +1,4 @@
+import CSystemShim
 @testable import FileSupport
 import Foundation
 import XCTest
@@ -25,6 +26,21 @@ final class AtomicOutputTests: XCTestCase {
             try body(!named)
             for name in listing() { try? FileManager.default.removeItem(atPath: path(name)) }
         }
+    }
+
+    /// A large write from a mapped file (whose pages the writer maps in one call first) copies
+    /// it exactly, from an unaligned start; the populate hint itself succeeds on such a mapping.
+    func testLargeWriteFromAMappedFile() throws {
+        let count = AtomicOutput.populateThreshold * 3 + 12_345
+        let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+        let source = path("source.bin")
+        try Data(bytes).write(to: URL(fileURLWithPath: source))
+        let mapping = try MappedFile(path: source)
+        XCTAssertEqual(csystem_populate_read(mapping.bytes.baseAddress! + 123, count - 123), 0, "MADV_POPULATE_READ (Linux 5.14+)")
+        let output = try AtomicOutput(destination: path("copy.bin"), overwrite: false)
+        try output.write(UnsafeRawBufferPointer(rebasing: mapping.bytes[123...]))
+        try output.commit()
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("copy.bin"))), Data(bytes[123...]))
     }
 
     func testAppearsOnlyWhenCommitted() throws {
