@@ -15,6 +15,8 @@ struct _FloatWeights: @unchecked Sendable {
     /// The file bytes these floats were read from (as they are, or converted from `dtype`), for
     /// keys of what is derived from them; nil for computed weights.
     private let origin: (storage: FileBackedStorage, bytes: UnsafeRawPointer, dtype: DType)?
+    /// For a copy of part of a file-backed weight: the part, named after the file bytes.
+    private var derivedIdentity: String? = nil
 
     /// Wraps `weight` for `node`, converting from its dtype when it is not float32.
     /// - Throws: `RuntimeError.unsupportedWeightType` for integer and boolean weights.
@@ -66,6 +68,23 @@ struct _FloatWeights: @unchecked Sendable {
         self.origin = nil
     }
 
+    /// An owned copy of the output channels `channels` of `kernel`, a convolution kernel whose
+    /// last axis holds `outChannels` (HWIO, or a vector of one value per channel), named after the
+    /// file bytes of `kernel` and the range, so what is derived from it can be cached.
+    init(outputChannels channels: Range<Int>, of kernel: _FloatWeights, outChannels: Int) {
+        let rows = kernel.count / max(outChannels, 1), width = channels.count
+        let buffer = OwnedBuffer(byteCount: rows * width * MemoryLayout<Float>.stride)
+        let typed = buffer.pointer.bindMemory(to: Float.self, capacity: max(rows * width, 1))
+        withExtendedLifetime(kernel.owner) {
+            for r in 0..<rows { (typed + r * width).update(from: kernel.pointer + r * outChannels + channels.lowerBound, count: width) }
+        }
+        self.pointer = UnsafePointer(typed)
+        self.count = rows * width
+        self.owner = buffer
+        self.origin = nil
+        self.derivedIdentity = kernel.sourceIdentity.map { "\($0)[channels \(channels.lowerBound)..<\(channels.upperBound) of \(outChannels)]" }
+    }
+
     /// A view of `count` floats at `pointer`, kept alive by `storage` (a mapped cache file).
     init(viewing pointer: UnsafePointer<Float>, count: Int, in storage: AnyObject) {
         self.pointer = pointer
@@ -77,6 +96,7 @@ struct _FloatWeights: @unchecked Sendable {
     /// Names the file bytes these floats come from (see `FileBackedStorage.sourceIdentity`), or nil
     /// when they were computed or their file is gone or changed.
     var sourceIdentity: String? {
+        if let derivedIdentity { return derivedIdentity }
         guard let origin, let identity = origin.storage.sourceIdentity(of: origin.bytes) else { return nil }
         return "\(identity):\(origin.dtype)"
     }

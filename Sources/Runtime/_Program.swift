@@ -142,11 +142,11 @@ final class _Program: @unchecked Sendable {
                     let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
                                                                groups: a.groups, inChannels: inChannels, outChannels: a.filters)
                     return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
-                                  cache: cache, fallback: gemm)
+                                  output: outputShape, lowering: lowering, fallback: gemm)
                 }
                 if switchesWithBatch(a, inChannels: inChannels, outputShape: outputShape, lowering: lowering) {
                     let small = oneDNNKernel()
-                    if small is _OneDNNConv2DKernel {
+                    if small is _OneDNNConv2DKernel || small is _OneDNNSlicedConv2DKernel {
                         return _BatchSwitchConv2DKernel(small: small, smallPixels: _BatchSwitchConv2DKernel.defaultSmallPixels,
                                                         large: _LazyKernel { winogradKernel(.f4) })
                     }
@@ -173,7 +173,7 @@ final class _Program: @unchecked Sendable {
                 let geometry = _OneDNNConvolution.Geometry(kernelSize: a.kernelSize, strides: a.strides, dilations: a.dilations,
                                                            groups: channels, inChannels: channels, outChannels: channels * a.depthMultiplier)
                 return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
-                              cache: lowering.kernelCache, fallback: direct)
+                              output: outputShape, lowering: lowering, fallback: direct)
             case .separable(let a):
                 guard isConstant("depthwise_kernel"), isConstant("pointwise_kernel"), isConstant("bias"),
                       let d = try constant("depthwise_kernel"), let p = try constant("pointwise_kernel") else { return nil }
@@ -200,14 +200,21 @@ final class _Program: @unchecked Sendable {
                 let middleShape = inputShape.flatMap { s in outputShape.map { [s[0], $0[1], $0[2], middle] } }
                 guard let dw = _OneDNNConvolution(kernel: d, geometry: dwGeometry, padding: a.padding, bias: stage.bias,
                                                   scaleShift: stage.scaleShift, activation: stage.activation,
-                                                  sampleInput: inputShape ?? [], cache: lowering.kernelCache),
-                      let pw = _OneDNNConvolution(kernel: p, geometry: pwGeometry, padding: .valid, bias: epilogue.bias,
-                                                  scaleShift: epilogue.scaleShift, activation: epilogue.activation,
-                                                  sampleInput: middleShape ?? [], cache: lowering.kernelCache)
-                else { return kernel }
+                                                  sampleInput: inputShape ?? [], cache: lowering.kernelCache) else { return kernel }
+                let pointwise: _OneDNNSeparableConv2DKernel.Pointwise
+                if _OneDNNChannelSlices.applies(outputShape: outputShape, outChannels: a.filters, groups: 1, workers: parallel.workers,
+                                                kernelCount: p.count),
+                   let slices = _OneDNNChannelSlices(kernel: p, geometry: pwGeometry, padding: .valid, epilogue: epilogue,
+                                                     sampleInput: middleShape ?? [], cache: lowering.kernelCache, workers: parallel.workers) {
+                    pointwise = .sliced(slices)
+                } else {
+                    guard let pw = _OneDNNConvolution(kernel: p, geometry: pwGeometry, padding: .valid, bias: epilogue.bias,
+                                                      scaleShift: epilogue.scaleShift, activation: epilogue.activation,
+                                                      sampleInput: middleShape ?? [], cache: lowering.kernelCache) else { return kernel }
+                    pointwise = .whole(pw, activation: pw.fusedActivation == nil ? epilogue.activation : .linear)
+                }
                 return _OneDNNSeparableConv2DKernel(depthwise: dw, depthwiseActivation: dw.fusedActivation == nil ? stage.activation : .linear,
-                                                    pointwise: pw, activation: pw.fusedActivation == nil ? epilogue.activation : .linear,
-                                                    fallback: kernel)
+                                                    pointwise: pointwise, fallback: kernel)
             case .transposed:
                 return nil
             }
@@ -307,7 +314,14 @@ final class _Program: @unchecked Sendable {
     /// A convolution on oneDNN with `fallback` for shapes it refuses, or `fallback` alone when
     /// oneDNN is unavailable or refuses the layer.
     private static func oneDNN(kernel: _FloatWeights, geometry: _OneDNNConvolution.Geometry, padding: Padding, epilogue: _Epilogue,
-                               input: [Int]?, cache: _KernelCache?, fallback: any _Kernel) -> any _Kernel {
+                               input: [Int]?, output: [Int]?, lowering: Lowering, fallback: any _Kernel) -> any _Kernel {
+        let cache = lowering.kernelCache
+        if _OneDNNChannelSlices.applies(outputShape: output, outChannels: geometry.outChannels, groups: geometry.groups,
+                                        workers: lowering.parallel.workers, kernelCount: kernel.count),
+           let slices = _OneDNNChannelSlices(kernel: kernel, geometry: geometry, padding: padding, epilogue: epilogue,
+                                             sampleInput: input ?? [], cache: cache, workers: lowering.parallel.workers) {
+            return _OneDNNSlicedConv2DKernel(slices: slices, fallback: fallback)
+        }
         guard let convolution = _OneDNNConvolution(kernel: kernel, geometry: geometry, padding: padding, bias: epilogue.bias,
                                                    scaleShift: epilogue.scaleShift, activation: epilogue.activation,
                                                    sampleInput: input ?? [], cache: cache) else { return fallback }

@@ -256,3 +256,56 @@ extension OneDNNTests {
         }
     }
 }
+
+extension OneDNNTests {
+    /// A convolution on a small map with a kernel of 1 MiB or more splits by output channels:
+    /// slices of unequal width (three workers: 96, 96, 64 of 256 filters), one per worker for a
+    /// batch smaller than the workers and every slice per run of images for a larger one, with a
+    /// fused batch norm and an activation oneDNN fuses (ReLU) or the slices apply (swish); a
+    /// separable convolution's pointwise half the same way. Against the naive loops.
+    func testSmallMapsWithLargeKernelsSplitByChannels() throws {
+        for (index, activation) in [Activation.relu, .swish].enumerated() {
+            var b = GraphBuilder(seed: UInt64(20 + index))
+            b.input("x", [-1, 3, 2, 128])
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 256, kernelSize: [3, 3], padding: .same))), ["x"],
+                   weights: [b.weight("k", [3, 3, 128, 256], scale: 0.05), b.weight("b", [256])])
+            BatchNormTests.addBatchNorm(&b, "bn", input: "conv", channels: 256)
+            b.node("act", .activation(activation), ["bn"])
+            let conv = b.graph(outputs: ["act"])
+
+            b = GraphBuilder(seed: UInt64(30 + index))
+            b.input("x", [-1, 3, 2, 512])
+            b.node("sep", .conv(.separable(SeparableConvAttributes(filters: 512, kernelSize: [3, 3], padding: .same, activation: activation))),
+                   ["x"], weights: [b.weight("dk", [3, 3, 512, 1]), b.weight("pk", [1, 1, 512, 512], scale: 0.05), b.weight("b", [512])])
+            let separable = b.graph(outputs: ["sep"])
+
+            for threads in [2, 3] {
+                var options = ExecutorOptions(convolution: .onednn)
+                options.threads = threads
+                let e = try Executor(graph: conv, options: options)
+                XCTAssertTrue(e.program.steps.first?.kernel is _OneDNNSlicedConv2DKernel, "split by channels")
+                let s = try XCTUnwrap(try Executor(graph: separable, options: options).program.steps.first?.kernel as? _OneDNNSeparableConv2DKernel)
+                if case .sliced = s.pointwise {} else { XCTFail("the pointwise half splits by channels") }
+                if threads == 3 {
+                    let slices = try XCTUnwrap(e.program.steps.first?.kernel as? _OneDNNSlicedConv2DKernel).slices.slices
+                    XCTAssertEqual(slices.map(\.channels.count), [96, 96, 64])
+                }
+                for batch in [1, 3] {
+                    try checkAgainstReference(conv, inputShapes: ["x": [batch, 3, 2, 128]], options: options,
+                                              "conv \(activation) threads \(threads) batch \(batch)")
+                    try checkAgainstReference(separable, inputShapes: ["x": [batch, 3, 2, 512]], options: options,
+                                              "separable \(activation) threads \(threads) batch \(batch)")
+                }
+            }
+        }
+    }
+
+    /// A slice of a kernel's output channels: the right elements, and a name derived from the
+    /// file bytes only when the kernel has one.
+    func testKernelSlicesCopyTheirChannels() {
+        let kernel = _FloatWeights(copying: (0..<24).map(Float.init))  // [2, 1, 1, 12]: rows of 12 channels
+        let slice = _FloatWeights(outputChannels: 4..<9, of: kernel, outChannels: 12)
+        XCTAssertEqual(slice.array, [4, 5, 6, 7, 8, 16, 17, 18, 19, 20])
+        XCTAssertNil(slice.sourceIdentity, "a computed kernel has no file to name")
+    }
+}

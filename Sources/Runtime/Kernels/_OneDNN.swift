@@ -340,8 +340,13 @@ struct _OneDNNConv2DKernel: _Kernel {
 struct _OneDNNSeparableConv2DKernel: _Kernel {
     let depthwise: _OneDNNConvolution
     let depthwiseActivation: Activation
-    let pointwise: _OneDNNConvolution
-    let activation: Activation
+    /// The pointwise convolution, split by output channels (small maps; ``_OneDNNChannelSlices``)
+    /// or whole with the activation it did not fuse.
+    enum Pointwise: Sendable {
+        case whole(_OneDNNConvolution, activation: Activation)
+        case sliced(_OneDNNChannelSlices)
+    }
+    let pointwise: Pointwise
     let fallback: any _Kernel
 
     private func middleShape(_ input: [Int], _ output: [Int]) -> [Int] {
@@ -350,20 +355,35 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
 
     /// The depthwise output, or the fallback's scratch if that is more (it runs when oneDNN
     /// refuses these shapes or fails).
+    /// The depthwise output (and the slices' output after it), or the fallback's scratch if that
+    /// is more (it runs when oneDNN refuses these shapes or fails).
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
-        max(middleShape(inputShapes[0], outputShape).reduce(1, *), fallback.scratchCount(inputShapes: inputShapes, outputShape: outputShape))
+        var count = middleShape(inputShapes[0], outputShape).reduce(1, *)
+        if case .sliced(let slices) = pointwise { count += slices.scratchCount(outputShape: outputShape) }
+        return max(count, fallback.scratchCount(inputShapes: inputShapes, outputShape: outputShape))
     }
 
     func run(_ a: _KernelArguments) {
         let middle = middleShape(a.inputShapes[0], a.outputShape)
-        let done = depthwiseActivation.isElementwise && activation.isElementwise
-            ? fused(a, middle: middle)
-            : depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
+        let done: Bool
+        switch pointwise {
+        case .sliced(let slices):
+            // Every slice reads the whole depthwise output: two passes.
+            done = depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
+                && _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
+                                           output: a.scratch, outputShape: middle, parallel: a.parallel)
+                && slices.run(input: a.scratch, inputShape: middle, output: a.output, outputShape: a.outputShape,
+                              scratch: a.scratch + middle.reduce(1, *), parallel: a.parallel)
+        case .whole(let pointwise, let activation) where depthwiseActivation.isElementwise && activation.isElementwise:
+            done = fused(a, middle: middle, pointwise: pointwise, activation: activation)
+        case .whole(let pointwise, let activation):
+            done = depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
                 && pointwise.prepare(input: middle, parallel: a.parallel) != nil
                 && _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
                                            output: a.scratch, outputShape: middle, parallel: a.parallel)
                 && _OneDNNConv2DKernel.run(pointwise, activation, input: a.scratch, inputShape: middle, output: a.output,
                                            outputShape: a.outputShape, parallel: a.parallel)
+        }
         if !done { fallback.run(a) }
     }
 
@@ -379,7 +399,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     }
 
     /// Both convolutions part by part on each worker; false when oneDNN refuses a part or fails.
-    private func fused(_ a: _KernelArguments, middle: [Int]) -> Bool {
+    private func fused(_ a: _KernelArguments, middle: [Int], pointwise: _OneDNNConvolution, activation: Activation) -> Bool {
         let input = a.inputShapes[0]
         guard input.count == 4 else { return false }
         let parts = _OneDNNConvolution.parts(depthwise.geometry, depthwise.padding, input: input, pieces: a.parallel.workers)
