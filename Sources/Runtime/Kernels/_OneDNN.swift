@@ -353,8 +353,6 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         [input[0], output[1], output[2], depthwise.geometry.outChannels]
     }
 
-    /// The depthwise output, or the fallback's scratch if that is more (it runs when oneDNN
-    /// refuses these shapes or fails).
     /// The depthwise output (and the slices' output after it), or the fallback's scratch if that
     /// is more (it runs when oneDNN refuses these shapes or fails).
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
@@ -369,8 +367,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         switch pointwise {
         case .sliced(let slices):
             // Every slice reads the whole depthwise output: two passes.
-            done = depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
-                && _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
+            done = _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
                                            output: a.scratch, outputShape: middle, parallel: a.parallel)
                 && slices.run(input: a.scratch, inputShape: middle, output: a.output, outputShape: a.outputShape,
                               scratch: a.scratch + middle.reduce(1, *), parallel: a.parallel)
