@@ -65,7 +65,9 @@ struct _ChannelAffineKernel: _Kernel {
 
     func run(_ arguments: _KernelArguments) {
         let count = Shape.elementCount(arguments.outputShape) ?? 0
-        guard count > 0, arguments.outputShape.last == channels else { return }
+        guard count > 0 else { return }
+        // The lowering took C from the declared shape, which validated inputs keep.
+        precondition(arguments.outputShape.last == channels, "\(arguments.outputShape) has not \(channels) channels")
         let input = arguments.inputs[0], output = arguments.output
         let a = self.a.pointer, b = self.b.pointer, period = self.period, operation = self.operation
         let blocks = (count + period - 1) / period
