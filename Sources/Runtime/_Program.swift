@@ -202,10 +202,9 @@ final class _Program: @unchecked Sendable {
                                                   scaleShift: stage.scaleShift, activation: stage.activation,
                                                   sampleInput: inputShape ?? [], cache: lowering.kernelCache) else { return kernel }
                 let pointwise: _OneDNNSeparableConv2DKernel.Pointwise
-                if _OneDNNChannelSlices.applies(outputShape: outputShape, outChannels: a.filters, groups: 1, workers: parallel.workers,
-                                                kernelCount: p.count),
-                   let slices = _OneDNNChannelSlices(kernel: p, geometry: pwGeometry, padding: .valid, epilogue: epilogue,
-                                                     sampleInput: middleShape ?? [], cache: lowering.kernelCache, workers: parallel.workers) {
+                if let slices = _OneDNNChannelSlices(kernel: p, geometry: pwGeometry, padding: .valid, epilogue: epilogue,
+                                                     sampleInput: middleShape ?? [], outputShape: outputShape,
+                                                     cache: lowering.kernelCache, workers: parallel.workers) {
                     pointwise = .sliced(slices)
                 } else {
                     guard let pw = _OneDNNConvolution(kernel: p, geometry: pwGeometry, padding: .valid, bias: epilogue.bias,
@@ -316,10 +315,8 @@ final class _Program: @unchecked Sendable {
     private static func oneDNN(kernel: _FloatWeights, geometry: _OneDNNConvolution.Geometry, padding: Padding, epilogue: _Epilogue,
                                input: [Int]?, output: [Int]?, lowering: Lowering, fallback: any _Kernel) -> any _Kernel {
         let cache = lowering.kernelCache
-        if _OneDNNChannelSlices.applies(outputShape: output, outChannels: geometry.outChannels, groups: geometry.groups,
-                                        workers: lowering.parallel.workers, kernelCount: kernel.count),
-           let slices = _OneDNNChannelSlices(kernel: kernel, geometry: geometry, padding: padding, epilogue: epilogue,
-                                             sampleInput: input ?? [], cache: cache, workers: lowering.parallel.workers) {
+        if let slices = _OneDNNChannelSlices(kernel: kernel, geometry: geometry, padding: padding, epilogue: epilogue,
+                                             sampleInput: input ?? [], outputShape: output, cache: cache, workers: lowering.parallel.workers) {
             return _OneDNNSlicedConv2DKernel(slices: slices, fallback: fallback)
         }
         guard let convolution = _OneDNNConvolution(kernel: kernel, geometry: geometry, padding: padding, bias: epilogue.bias,

@@ -35,14 +35,17 @@ struct _OneDNNChannelSlices: Sendable {
 
     /// Whether a convolution producing `outputShape` (NHWC, spatial sizes known) with
     /// `outChannels` filters of `kernelCount` weights in all splits by channels over `workers`.
-    static func applies(outputShape: [Int]?, outChannels: Int, groups: Int, workers: Int, kernelCount: Int) -> Bool {
+    private static func applies(outputShape: [Int]?, outChannels: Int, groups: Int, workers: Int, kernelCount: Int) -> Bool {
         guard workers > 1, groups == 1, let s = outputShape, s.count == 4, s[1] > 0, s[2] > 0 else { return false }
         return s[1] * s[2] <= maximumPixels && outChannels >= 32 * workers && kernelCount * MemoryLayout<Float>.stride >= minimumKernelBytes
     }
 
-    /// Slices for `workers`; nil when oneDNN refuses a slice or the activation is not element-wise.
+    /// Slices for `workers` of a convolution producing `outputShape`; nil when the rule above
+    /// keeps it split by rows, oneDNN refuses a slice, or the activation is not element-wise.
     init?(kernel: _FloatWeights, geometry: _OneDNNConvolution.Geometry, padding: Padding, epilogue: _Epilogue,
-          sampleInput: [Int], cache: _KernelCache?, workers: Int) {
+          sampleInput: [Int], outputShape: [Int]?, cache: _KernelCache?, workers: Int) {
+        guard Self.applies(outputShape: outputShape, outChannels: geometry.outChannels, groups: geometry.groups, workers: workers,
+                           kernelCount: kernel.count) else { return nil }
         let cout = geometry.outChannels
         let per = ((cout + workers - 1) / workers + 15) / 16 * 16
         var slices: [Slice] = []
