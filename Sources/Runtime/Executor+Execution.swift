@@ -158,23 +158,31 @@ extension Executor {
 
     /// The output shape of a fast kernel whose shape was not known before running.
     private static func runtimeShape(_ step: _Program.Step, program: _Program, shapes: [[Int]]) throws -> [Int] {
-        var operands: [Operand_?] = []
         var next = shapes.makeIterator()
         let dataIDs = Set(step.inputs)
-        for operand in step.operands {
-            switch operand {
-            case .absent: operands.append(nil)
-            case .constant(let t): operands.append(Operand_(t))
-            case .value(let v):
-                let s = dataIDs.contains(v) ? next.next() : nil
-                operands.append(Operand_(type: ValueType(dtype: program.valueTypes[v], shape: s)))
+        func operands(_ list: [_Program.Operand]) -> [Operand_?] {
+            list.map { operand in
+                switch operand {
+                case .absent: return nil
+                case .constant(let t): return Operand_(t)
+                case .value(let v): return Operand_(type: ValueType(dtype: program.valueTypes[v], shape: dataIDs.contains(v) ? next.next() : nil))
+                }
             }
         }
-        do {
-            guard let shape = try ShapeInference.outputs(of: step.node, operands: operands).first?.type.concreteShape else {
-                throw RuntimeError.shapeMismatch(.shapeMismatch(node: step.node.name, detail: "the output shape is not known"))
+        func output(_ node: Node, _ operands: [Operand_?]) throws -> [Int] {
+            guard let shape = try ShapeInference.outputs(of: node, operands: operands).first?.type.concreteShape else {
+                throw RuntimeError.shapeMismatch(.shapeMismatch(node: node.name, detail: "the output shape is not known"))
             }
             return shape
+        }
+        do {
+            var own = operands(step.operands)
+            if let absorbed = step.absorbed {
+                // The step's first operand is the absorbed node's input; the node reads its output.
+                let inner = try output(absorbed.node, [own[0]] + operands(Array(absorbed.operands.dropFirst())))
+                own[0] = Operand_(type: ValueType(dtype: .float32, shape: inner))
+            }
+            return try output(step.node, own)
         } catch let e as ModelIRError {
             throw RuntimeError.shapeMismatch(e)
         }

@@ -81,6 +81,7 @@ public final class Executor: @unchecked Sendable {
             fusion.fuseActivations(&editor)
             fusion.foldZeroPadding(&editor)
             fusion.fuseDepthwisePointwise(&editor)
+            fusion.fuseExpansions(editor)
         }
         _TransposePass.removeDead(&editor)
         do { try editor.graph.validate() } catch let e as ModelIRError {

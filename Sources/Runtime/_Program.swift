@@ -27,6 +27,10 @@ final class _Program: @unchecked Sendable {
         let operands: [Operand]
         /// Value ids of the node's outputs (-1 for an unnamed output).
         let outputs: [Int]
+        /// The node (and its operands) whose work the kernel does first, on the step's first data
+        /// operand, before `node`'s (an expansion, `_FusionPass.expansions`): `node` reads its
+        /// output, which the program does not keep.
+        var absorbed: (node: Node, operands: [Operand])? = nil
 
         /// The fast kernel, or nil when the step runs on the evaluator.
         var kernel: (any _Kernel)? {
@@ -69,7 +73,6 @@ final class _Program: @unchecked Sendable {
     ///   - fusion: what the fusion pass decided (empty for an unrewritten program).
     init(graph: Graph, eliminated: [String: String], fusion: _FusionPass = _FusionPass(), lowering: Lowering) throws {
         self.graph = graph
-        self.eliminated = eliminated
         var names: [String] = [], ids: [String: Int] = [:]
         func id(_ name: String) -> Int {
             if let i = ids[name] { return i }
@@ -82,22 +85,49 @@ final class _Program: @unchecked Sendable {
         do { declared = try graph.inferTypes(foldLimit: 0) } catch let e as ModelIRError { throw RuntimeError.invalidGraph(e) }
 
         var steps: [Step] = []
-        for node in graph.nodes {
-            let operands: [Operand] = node.inputs.map { name in
+        var eliminated = eliminated
+        func operands(_ inputs: [String]) -> [Operand] {
+            inputs.map { name in
                 if name.isEmpty { return .absent }
                 if let w = graph.weights[name] { return .constant(w.tensor) }
                 return .value(id(name))
             }
+        }
+        func append(_ node: Node, _ kernel: (any _Kernel)?, inputs: [String]? = nil, absorbed: (node: Node, operands: [Operand])? = nil) {
+            let inputs = inputs ?? node.inputs
+            let operands = operands(inputs)
+            let dataInputs = kernel == nil ? [] : inputs.prefix(node.op.dataInputCount).filter { !$0.isEmpty }.compactMap { ids[$0] }
+            let outputs = node.outputs.map { $0.isEmpty ? -1 : id($0) }
+            steps.append(Step(node: node, work: kernel.map { .kernel($0) } ?? .evaluate, inputs: dataInputs, operands: operands,
+                              outputs: outputs, absorbed: absorbed))
+        }
+        // An expansion's step waits for the separable node that reads it, which may take it in.
+        let expansionNodes = Set(fusion.expansions.values)
+        var waiting: [String: (node: Node, kernel: any _Kernel)] = [:]
+        for node in graph.nodes {
             let kernel = try Self.lower(node, graph: graph, declared: declared, fusion: fusion, lowering: lowering)
             if kernel == nil, fusion.batchNormEpilogues[node.name] != nil {
                 // The reference evaluator would drop the fused BN: refuse rather than compute without it.
                 throw RuntimeError.unsupported(node: node.name, op: node.typeName,
                                                reason: "a batch normalization was fused into this layer, which has no fast kernel")
             }
-            let dataInputs = kernel == nil ? [] : node.dataInputs.compactMap { ids[$0] }
-            let outputs = node.outputs.map { $0.isEmpty ? -1 : id($0) }
-            steps.append(Step(node: node, work: kernel.map { .kernel($0) } ?? .evaluate, inputs: dataInputs, operands: operands, outputs: outputs))
+            if expansionNodes.contains(node.name), let kernel, node.outputs.count == 1 {
+                waiting[node.outputs[0]] = (node, kernel)
+                continue
+            }
+            if fusion.expansions[node.name] != nil, let value = node.inputs.first, let expansion = waiting[value],
+               let separable = kernel as? _OneDNNSeparableConv2DKernel, let combined = separable.expanded(by: expansion.kernel) {
+                waiting[value] = nil
+                eliminated[value] = "the 1×1 convolution '\(expansion.node.name)' runs inside '\(node.name)'"
+                let absorbed = (node: expansion.node, operands: operands(expansion.node.inputs))
+                append(node, combined, inputs: [expansion.node.inputs[0]] + node.inputs.dropFirst(), absorbed: absorbed)
+                continue
+            }
+            for name in node.inputs { if let w = waiting.removeValue(forKey: name) { append(w.node, w.kernel) } }
+            append(node, kernel)
         }
+        for w in waiting.values { append(w.node, w.kernel) }
+        self.eliminated = eliminated
         self.valueNames = names
         self.valueIDs = ids
         self.valueTypes = names.map { declared[$0]?.dtype ?? .float32 }
@@ -213,7 +243,7 @@ final class _Program: @unchecked Sendable {
                     pointwise = .whole(pw, activation: pw.fusedActivation == nil ? epilogue.activation : .linear)
                 }
                 return _OneDNNSeparableConv2DKernel(depthwise: dw, depthwiseActivation: dw.fusedActivation == nil ? stage.activation : .linear,
-                                                    pointwise: pointwise, fallback: kernel)
+                                                    pointwise: pointwise, fallback: kernel, workers: parallel.workers)
             case .transposed:
                 return nil
             }

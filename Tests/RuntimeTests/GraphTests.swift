@@ -313,3 +313,98 @@ final class DepthwisePointwiseFusionTests: XCTestCase {
         }
     }
 }
+
+/// MobileNetV2's inverted residual block, `Conv2D 1×1 → BN → ReLU6 → DepthwiseConv2D → BN → ReLU6
+/// → Conv2D 1×1 → BN`, runs as one oneDNN step: the expansion computes, part by part, the rows the
+/// depthwise convolution reads (bands of one image, runs of images), or makes a pass of its own
+/// on small maps and before a pointwise convolution split by output channels; against the naive
+/// executor in each case, the expansion's output still reachable.
+final class ExpansionFusionTests: XCTestCase {
+    static func block(channels: Int = 8, expanded: Int = 48, filters: Int = 16, strides: [Int] = [1, 1],
+                      activation: Activation = .relu6, extraReader: Bool = false, size: Int = -1) -> Graph {
+        var b = GraphBuilder(seed: 31)
+        b.input("x", [-1, size, size, channels])
+        b.node("e", .conv(.conv(ConvAttributes(filters: expanded, kernelSize: [1, 1]))), ["x"],
+               weights: [b.weight("ke", [1, 1, channels, expanded]), b.weight("be", [expanded])])
+        BatchNormTests.addBatchNorm(&b, "ebn", input: "e", channels: expanded)
+        b.node("eact", .activation(activation), ["ebn"])
+        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(kernelSize: [3, 3], strides: strides, padding: .same))), ["eact"],
+               weights: [b.weight("kdw", [3, 3, expanded, 1])])
+        BatchNormTests.addBatchNorm(&b, "dwbn", input: "dw", channels: expanded)
+        b.node("dwrelu", .activation(.relu6), ["dwbn"])
+        b.node("pw", .conv(.conv(ConvAttributes(filters: filters, kernelSize: [1, 1]))), ["dwrelu"],
+               weights: [b.weight("kpw", [1, 1, expanded, filters])])
+        BatchNormTests.addBatchNorm(&b, "pwbn", input: "pw", channels: filters)
+        var outputs = ["pwbn"]
+        if extraReader {
+            b.node("tap", .activation(.sigmoid), ["eact"])
+            outputs.append("tap")
+        }
+        return b.graph(outputs: outputs)
+    }
+
+    private func kernel(_ e: Executor) throws -> _OneDNNSeparableConv2DKernel {
+        XCTAssertEqual(e.program.steps.map(\.node.name), ["pw"], "one step, the pointwise node's")
+        return try XCTUnwrap(e.program.steps.first?.kernel as? _OneDNNSeparableConv2DKernel)
+    }
+
+    func testBlockRunsAsOneStepInPartsOrPasses() throws {
+        // ReLU6 is a oneDNN post-op; swish is applied by each worker to the rows it expanded.
+        for (activation, strides) in [(Activation.relu6, [1, 1]), (.swish, [2, 2])] {
+            let graph = Self.block(strides: strides, activation: activation)
+            for threads in [1, 2, 3] {
+                var options = stressOptions()
+                options.threads = threads
+                let executor = try Executor(graph: graph, options: options)
+                let k = try kernel(executor)
+                XCTAssertNotNil(k.expansion)
+                XCTAssertNotNil(executor.rewrittenValues["eact"])
+                for (size, batch) in [(40, 1), (40, 2), (9, 1), (9, 5)] {
+                    let input = [batch, size, size - 3, 8]
+                    let output = [batch, (size + strides[0] - 1) / strides[0], (size - 3 + strides[1] - 1) / strides[1], 16]
+                    // Bands of a 9-row map repeat too many rows; runs of images repeat none.
+                    XCTAssertEqual(k.fusesExpansion(input: input, output: output), size == 40 || batch >= threads,
+                                   "\(activation) threads \(threads) \(input)")
+                    try checkAgainstReference(graph, inputShapes: ["x": input], options: options,
+                                              "\(activation) threads \(threads) \(input)")
+                }
+            }
+        }
+    }
+
+    /// On small maps a large pointwise kernel is split by output channels: the expansion and the
+    /// depthwise convolution each make a pass over the whole batch first.
+    func testBeforeAPointwiseSplitByOutputChannels() throws {
+        let graph = Self.block(channels: 32, expanded: 256, filters: 1024, size: 8)
+        var options = ExecutorOptions()
+        options.threads = 2
+        let k = try kernel(try Executor(graph: graph, options: options))
+        guard case .sliced = k.pointwise else { return XCTFail("the pointwise convolution is split by output channels") }
+        XCTAssertFalse(k.fusesExpansion(input: [1, 8, 8, 32], output: [1, 8, 8, 1024]))
+        for batch in [1, 2] {
+            try checkAgainstReference(graph, inputShapes: ["x": [batch, 8, 8, 32]], options: options, tolerance: 2e-5, "batch \(batch)")
+        }
+    }
+
+    func testIntermediateStaysReachable() throws {
+        let graph = Self.block()
+        let executor = try Executor(graph: graph)
+        let x = Tensor(shape: [2, 12, 12, 8], floats: TestSupport.randomFloats(2 * 12 * 12 * 8, seed: 5, scale: 4))
+        let got = try executor.run(inputs: ["x": x], outputs: ["eact", "pwbn"])
+        let want = try NaiveExecutor.run(graph, inputs: ["x": RefTensor(x)])
+        assertClose(try XCTUnwrap(got["eact"]), try XCTUnwrap(want["eact"]), "eact")
+        assertClose(try XCTUnwrap(got["pwbn"]), try XCTUnwrap(want["pwbn"]), "pwbn")
+    }
+
+    /// Not taken in: an expansion with another reader, or any expansion when the convolutions do
+    /// not run on oneDNN.
+    func testSeparateWhenReadElsewhereOrNotOnOneDNN() throws {
+        let shared = try Executor(graph: Self.block(extraReader: true))
+        XCTAssertEqual(shared.program.steps.map(\.node.name), ["e", "pw", "tap"])
+        let im2col = try Executor(graph: Self.block(), options: ExecutorOptions(convolution: .im2col))
+        XCTAssertEqual(im2col.program.steps.map(\.node.name), ["e", "pw"])
+        XCTAssertNil(im2col.rewrittenValues["eact"])
+        try checkAgainstReference(Self.block(extraReader: true), inputShapes: ["x": [1, 9, 9, 8]])
+        try checkAgainstReference(Self.block(), inputShapes: ["x": [1, 9, 9, 8]], options: ExecutorOptions(convolution: .im2col))
+    }
+}

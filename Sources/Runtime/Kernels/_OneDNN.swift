@@ -330,13 +330,17 @@ struct _OneDNNConv2DKernel: _Kernel {
 
 /// Keras `SeparableConv2D` (and a DepthwiseConv2D fused with the 1×1 Conv2D after it) as two
 /// oneDNN convolutions, the depthwise output in scratch; the Swift separable kernel is the
-/// fallback.
+/// fallback. With an ``Expansion`` (MobileNetV2's inverted residual block), a 1×1 convolution
+/// runs before the depthwise one in the same way: three convolutions, two intermediates in scratch.
 ///
-/// The pointwise convolution reads only the rows the depthwise one wrote at the same place, so
-/// each worker runs both on its own part, one after the other, with no barrier between them and
-/// the middle rows still in its cache: a band of output rows (one image), or image by image
-/// through a run of images. A row-crossing activation (softmax) in either stage makes it two
-/// passes, one per convolution.
+/// The pointwise convolution reads only the rows the depthwise one wrote at the same place, and
+/// the depthwise one only the rows of the expansion's output around them, so each worker runs all
+/// of them on its own part, one after the other, with no barrier between them and the
+/// intermediate rows still in its cache: a band of output rows (one image; the expansion computes
+/// the band's input rows, the one or two rows at a band's edge twice), or a few images at a time
+/// through a run of images. Each part has its own scratch for its intermediates, reused from step
+/// to step. A row-crossing activation (softmax) in any stage, or a pointwise convolution split by
+/// output channels, makes it one pass per convolution over whole tensors.
 struct _OneDNNSeparableConv2DKernel: _Kernel {
     let depthwise: _OneDNNConvolution
     let depthwiseActivation: Activation
@@ -348,20 +352,96 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     }
     let pointwise: Pointwise
     let fallback: any _Kernel
+    /// The executor's worker count, which the parts and their scratch are laid out for.
+    let workers: Int
+
+    /// A 1×1, stride-1 convolution whose output only the depthwise convolution reads, run as the
+    /// first stage (`_FusionPass.fuseExpansions`).
+    struct Expansion: Sendable {
+        let convolution: _OneDNNConvolution
+        /// The activation oneDNN did not fuse (element-wise), `.linear` when it did.
+        let activation: Activation
+        /// Its own kernel's fallback, for when oneDNN refuses a shape or fails.
+        let fallback: any _Kernel
+    }
+    private(set) var expansion: Expansion? = nil
+
+    init(depthwise: _OneDNNConvolution, depthwiseActivation: Activation, pointwise: Pointwise, fallback: any _Kernel, workers: Int) {
+        self.depthwise = depthwise
+        self.depthwiseActivation = depthwiseActivation
+        self.pointwise = pointwise
+        self.fallback = fallback
+        self.workers = max(workers, 1)
+    }
+
+    /// This kernel with `kernel` (a 1×1 stride-1 convolution producing the depthwise input) as
+    /// its first stage, or nil when `kernel` is not such a convolution on oneDNN.
+    func expanded(by kernel: any _Kernel) -> Self? {
+        guard expansion == nil, let k = kernel as? _OneDNNConv2DKernel, k.activation.isElementwise else { return nil }
+        let g = k.convolution.geometry
+        guard g.kernelSize == [1, 1], g.strides == [1, 1], g.groups == 1, g.outChannels == depthwise.geometry.inChannels,
+              k.convolution.padding == .valid || k.convolution.padding == .same || k.convolution.padding.isZero else { return nil }
+        var copy = self
+        copy.expansion = Expansion(convolution: k.convolution, activation: k.activation, fallback: k.fallback)
+        return copy
+    }
+
+    /// The depthwise convolution's input for the kernel's `input`: the expansion's output, or `input`.
+    private func depthwiseInput(_ input: [Int], _ expansion: Expansion?) -> [Int] {
+        guard let expansion, input.count == 4 else { return input }
+        return [input[0], input[1], input[2], expansion.convolution.geometry.outChannels]
+    }
 
     private func middleShape(_ input: [Int], _ output: [Int]) -> [Int] {
         [input[0], output[1], output[2], depthwise.geometry.outChannels]
     }
 
-    /// The depthwise output (and the slices' output after it), or the fallback's scratch if that
-    /// is more (it runs when oneDNN refuses these shapes or fails).
+    /// Scratch offsets stay 64-byte aligned.
+    private static func rounded(_ count: Int) -> Int { (count + 15) / 16 * 16 }
+
+    /// The most of: the fused parts' regions; the expansion's whole output and, after it, what
+    /// the separable convolution needs by itself (the one-pass-per-convolution tensors, or the
+    /// fallback's scratch, which runs when oneDNN refuses these shapes or fails).
     func scratchCount(inputShapes: [[Int]], outputShape: [Int]) -> Int {
-        var count = middleShape(inputShapes[0], outputShape).reduce(1, *)
-        if case .sliced(let slices) = pointwise { count += slices.scratchCount(outputShape: outputShape) }
-        return max(count, fallback.scratchCount(inputShapes: inputShapes, outputShape: outputShape))
+        guard let expansion else { return separableScratch(inputShapes[0], outputShape) }
+        let expanded = depthwiseInput(inputShapes[0], expansion)
+        let after = max(separableScratch(expanded, outputShape),
+                        expansion.fallback.scratchCount(inputShapes: inputShapes, outputShape: expanded))
+        return max(Self.rounded(expanded.reduce(1, *)) + after, fusedPlan(inputShapes[0], outputShape, expansion)?.total ?? 0)
+    }
+
+    private func separableScratch(_ input: [Int], _ output: [Int]) -> Int {
+        var count = middleShape(input, output).reduce(1, *)
+        if case .sliced(let slices) = pointwise { count += slices.scratchCount(outputShape: output) }
+        return max(count, fallback.scratchCount(inputShapes: [input], outputShape: output), fusedPlan(input, output, nil)?.total ?? 0)
     }
 
     func run(_ a: _KernelArguments) {
+        guard let expansion else { return runSeparable(a) }
+        let expanded = depthwiseInput(a.inputShapes[0], expansion)
+        if case .whole(let pointwise, let activation) = pointwise, expansion.activation.isElementwise,
+           depthwiseActivation.isElementwise, activation.isElementwise,
+           fused(a, middle: middleShape(expanded, a.outputShape), pointwise: pointwise, activation: activation, expansion: expansion) {
+            return
+        }
+        // One pass per convolution: the expansion's whole output into scratch, then the rest on it.
+        var first = a
+        first.output = a.scratch
+        first.outputShape = expanded
+        first.scratch = a.scratch + Self.rounded(expanded.reduce(1, *))
+        if !_OneDNNConv2DKernel.run(expansion.convolution, expansion.activation, input: a.inputs[0], inputShape: a.inputShapes[0],
+                                    output: first.output, outputShape: expanded, parallel: a.parallel) {
+            expansion.fallback.run(first)
+        }
+        var rest = a
+        rest.inputs = [UnsafePointer(first.output)]
+        rest.inputShapes = [expanded]
+        rest.scratch = first.scratch
+        runSeparable(rest)
+    }
+
+    /// The depthwise and pointwise convolutions of `a.inputs[0]`.
+    private func runSeparable(_ a: _KernelArguments) {
         let middle = middleShape(a.inputShapes[0], a.outputShape)
         let done: Bool
         switch pointwise {
@@ -372,7 +452,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
                 && slices.run(input: a.scratch, inputShape: middle, output: a.output, outputShape: a.outputShape,
                               scratch: a.scratch + middle.reduce(1, *), parallel: a.parallel)
         case .whole(let pointwise, let activation) where depthwiseActivation.isElementwise && activation.isElementwise:
-            done = fused(a, middle: middle, pointwise: pointwise, activation: activation)
+            done = fused(a, middle: middle, pointwise: pointwise, activation: activation, expansion: nil)
         case .whole(let pointwise, let activation):
             done = depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
                 && pointwise.prepare(input: middle, parallel: a.parallel) != nil
@@ -384,9 +464,10 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         if !done { fallback.run(a) }
     }
 
-    /// How many bytes of middle rows a worker's run of images holds at a time. Measured on
-    /// MobileNetV2 at batch 20 (AVX-512): 256 KiB, 512 KiB, 2 MiB and unlimited gave 0.97, 0.96,
-    /// 0.91 and 0.93 of the time of two passes; MobileNet and Xception were level with all four.
+    /// How many bytes of intermediate rows a worker's run of images holds at a time. Measured on
+    /// MobileNetV2 at batch 20 (AVX-512; the depthwise output only, before the expansion joined):
+    /// 256 KiB, 512 KiB, 2 MiB and unlimited gave 0.97, 0.96, 0.91 and 0.93 of the time of two
+    /// passes; MobileNet and Xception were level with all four.
     static let middleBudget = 2 << 20
 
     /// The pointwise part over `rows` whole rows of each of `images` images.
@@ -395,65 +476,131 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
                                 outHeight: rows, outWidth: width, inRow: 0, outRow: 0)
     }
 
-    /// Both convolutions part by part on each worker; false when oneDNN refuses a part or fails.
-    private func fused(_ a: _KernelArguments, middle: [Int], pointwise: _OneDNNConvolution, activation: Activation) -> Bool {
-        let input = a.inputShapes[0]
-        guard input.count == 4 else { return false }
-        let parts = _OneDNNConvolution.parts(depthwise.geometry, depthwise.padding, input: input, pieces: a.parallel.workers)
-        guard !parts.isEmpty else { return false }
-        let (h, w, c) = (input[1], input[2], input[3])
+    /// How the fused path runs an input (the kernel's; NHWC): the depthwise parts for the
+    /// workers, how many images a run takes at a time, and each part's scratch (the expansion's
+    /// rows, then the depthwise output's; floats from the scratch's start).
+    private struct FusedPlan {
+        var parts: [(image: Int, part: _OneDNNConvolution.Part)]
+        var step: Int
+        var regions: [(expanded: Int, middle: Int)]
+        var total: Int
+        /// Input rows the bands read more than once (the rows at their edges), over all images.
+        var repeatedRows: Int
+    }
+
+    private func fusedPlan(_ input: [Int], _ output: [Int], _ expansion: Expansion?) -> FusedPlan? {
+        guard input.count == 4, output.count == 4 else { return nil }
+        let source = depthwiseInput(input, expansion)
+        let parts = _OneDNNConvolution.parts(depthwise.geometry, depthwise.padding, input: source, pieces: workers)
+        guard !parts.isEmpty else { return nil }
+        let (h, w, expandedChannels) = (source[1], source[2], expansion == nil ? 0 : source[3])
+        let (oh, ow, cm) = (output[1], output[2], depthwise.geometry.outChannels)
+        let perImage = (h * w * expandedChannels + oh * ow * cm) * MemoryLayout<Float>.stride
+        let step = max(1, Self.middleBudget / max(perImage, 1))
+        var regions: [(expanded: Int, middle: Int)] = [], total = 0, rows = 0
+        for (_, part) in parts {
+            rows += part.batch == 1 ? part.inHeight : part.batch * h
+            // A band's own rows; a run's images a step at a time.
+            let (images, inRows, outRows) = part.batch == 1 ? (1, part.inHeight, part.outHeight) : (min(step, part.batch), h, oh)
+            let expanded = Self.rounded(images * inRows * w * expandedChannels), middle = Self.rounded(images * outRows * ow * cm)
+            regions.append((total, total + expanded))
+            total += expanded + middle
+        }
+        return FusedPlan(parts: parts, step: step, regions: regions, total: total, repeatedRows: max(0, rows - input[0] * h))
+    }
+
+    /// Whether the expansion runs in the parts for this kernel input (NHWC) and output, rather
+    /// than as a pass of its own (for tests).
+    func fusesExpansion(input: [Int], output: [Int]) -> Bool {
+        guard expansion != nil, case .whole = pointwise, let plan = fusedPlan(input, output, expansion) else { return false }
+        return Self.fusesExpansion(plan, input: input)
+    }
+
+    /// The expansion of the rows at the bands' edges is done twice: on small maps (a band of a
+    /// few rows) that costs more than the passes it saves. Measured on MobileNetV2 at batch 1
+    /// (97×97 input, AVX-512): level with separate passes at 13 rows (15% repeated), 7–10%
+    /// slower at 7 and 4 rows (29%, 50%). Runs of images repeat nothing.
+    private static func fusesExpansion(_ plan: FusedPlan, input: [Int]) -> Bool {
+        plan.repeatedRows * 10 <= input[0] * input[1]
+    }
+
+    /// The convolutions part by part on each worker; false when oneDNN refuses a part or fails.
+    private func fused(_ a: _KernelArguments, middle: [Int], pointwise: _OneDNNConvolution, activation: Activation,
+                       expansion: Expansion?) -> Bool {
+        guard a.parallel.workers == workers, let plan = fusedPlan(a.inputShapes[0], a.outputShape, expansion) else { return false }
+        let input = a.inputShapes[0], source = depthwiseInput(input, expansion)
+        if expansion != nil, !Self.fusesExpansion(plan, input: input) { return false }
+        let (h, w, c, ce) = (input[1], input[2], input[3], source[3])
         let (oh, ow, cm, cout) = (middle[1], middle[2], middle[3], pointwise.geometry.outChannels)
-        // Runs of images go a few images at a time, as many as keep their middle rows within
-        // `middleBudget` (small late-layer maps want the larger GEMMs of several images): the
-        // primitives per image count.
-        let step = max(1, Self.middleBudget / max(oh * ow * cm * MemoryLayout<Float>.stride, 1))
-        var runs: [Int: (depthwise: _OneDNNConvolution.Primitive, pointwise: _OneDNNConvolution.Primitive)] = [:]
-        for (_, part) in parts where part.batch > 1 {
-            for images in Set([min(step, part.batch), part.batch % min(step, part.batch)]) where images > 0 && runs[images] == nil {
-                guard let whole = _OneDNNConvolution.parts(depthwise.geometry, depthwise.padding, input: [images, h, w, c], pieces: 1).first,
-                      let d = depthwise.primitive(for: whole.part),
-                      let p = pointwise.primitive(for: pointwisePart(images: images, rows: oh, width: ow)) else { return false }
-                runs[images] = (d, p)
+        typealias Primitive = _OneDNNConvolution.Primitive
+        typealias Stages = (expansion: Primitive?, expandedRows: Int, depthwise: Primitive, pointwise: Primitive)
+        /// The primitives for `images` images (or a band: one image) whose depthwise part is `part`.
+        func stages(images: Int, _ part: _OneDNNConvolution.Part) -> Stages? {
+            var e: Primitive? = nil
+            if let expansion {
+                guard let p = expansion.convolution.primitive(for: pointwisePart(images: images, rows: part.inHeight, width: w)) else { return nil }
+                e = p
+            }
+            guard let d = depthwise.primitive(for: part),
+                  let p = pointwise.primitive(for: pointwisePart(images: images, rows: part.outHeight, width: ow)) else { return nil }
+            return (e, images * part.inHeight, d, p)
+        }
+        // Runs of images go a few images at a time (`middleBudget`; small late-layer maps want
+        // the larger GEMMs of several images): the primitives per image count.
+        var runs: [Int: Stages] = [:]
+        for (_, part) in plan.parts where part.batch > 1 {
+            let step = min(plan.step, part.batch)
+            for images in Set([step, part.batch % step]) where images > 0 && runs[images] == nil {
+                guard let whole = _OneDNNConvolution.parts(depthwise.geometry, depthwise.padding, input: [images, h, w, ce], pieces: 1).first,
+                      let s = stages(images: images, whole.part) else { return false }
+                runs[images] = s
             }
         }
-        // A band's depthwise primitive and the pointwise one of its height, per part.
-        var bands: [(depthwise: _OneDNNConvolution.Primitive, pointwise: _OneDNNConvolution.Primitive)?] = []
-        for (_, part) in parts {
+        var bands: [Stages?] = []
+        for (_, part) in plan.parts {
             guard part.batch == 1 else { bands.append(nil); continue }
-            guard let d = depthwise.primitive(for: part), let p = pointwise.primitive(for: pointwisePart(rows: part.outHeight, width: ow))
-            else { return false }
-            bands.append((d, p))
+            guard let s = stages(images: 1, part) else { return false }
+            bands.append(s)
         }
-        let source = a.inputs[0], scratch = a.scratch, output = a.output
+        let input0 = a.inputs[0], scratch = a.scratch, output = a.output
         let (dwActivation, pwActivation) = (depthwiseActivation, activation)
         let dw = depthwise, pw = pointwise
         let failed = Atomic<Bool>(false)
-        /// Rows `[row, row + rows)` of image `image`: the depthwise primitive from `inRow`, then the pointwise one.
-        func stage(_ d: _OneDNNConvolution.Primitive, _ p: _OneDNNConvolution.Primitive, image: Int, inRow: Int, row: Int, rows: Int) {
-            let m = scratch + ((image * oh + row) * ow) * cm, o = output + ((image * oh + row) * ow) * cout
-            guard dw.execute(d, source: source + ((image * h + inRow) * w) * c, destination: m) else {
-                return failed.store(true, ordering: .relaxed)
+        /// Image `image`'s output rows `[row, row + rows)` (several images' when a run) from its
+        /// input rows from `inRow` on: expansion, depthwise, pointwise.
+        func stage(_ s: Stages, _ region: (expanded: Int, middle: Int), image: Int, inRow: Int, row: Int, rows: Int) {
+            var dwSource = input0 + ((image * h + inRow) * w) * c
+            if let expansion, let e = s.expansion {
+                let x = scratch + region.expanded
+                guard expansion.convolution.execute(e, source: dwSource, destination: x) else { return failed.store(true, ordering: .relaxed) }
+                if expansion.activation != .linear {
+                    _Activations.apply(expansion.activation, source: x, destination: x, shape: [s.expandedRows * w, ce], bias: nil, parallel: .serial)
+                }
+                dwSource = UnsafePointer(x)
             }
+            let m = scratch + region.middle, o = output + ((image * oh + row) * ow) * cout
+            guard dw.execute(s.depthwise, source: dwSource, destination: m) else { return failed.store(true, ordering: .relaxed) }
             if dwActivation != .linear {
                 _Activations.apply(dwActivation, source: m, destination: m, shape: [rows * ow, cm], bias: nil, parallel: .serial)
             }
-            guard pw.execute(p, source: m, destination: o) else { return failed.store(true, ordering: .relaxed) }
+            guard pw.execute(s.pointwise, source: m, destination: o) else { return failed.store(true, ordering: .relaxed) }
             if pwActivation != .linear {
                 _Activations.apply(pwActivation, source: o, destination: o, shape: [rows * ow, cout], bias: nil, parallel: .serial)
             }
         }
-        let work = _Parallel.work(parts[0].part.batch, parts[0].part.outHeight, ow, cm, depthwise.geometry.kernelSize.reduce(1, *) + cout)
-        a.parallel.forEachRange(parts.count, workPerItem: work) { range in
+        let first = plan.parts[0].part
+        let work = _Parallel.work(first.batch, first.outHeight, ow, cm, depthwise.geometry.kernelSize.reduce(1, *) + cout + (expansion == nil ? 0 : c))
+        a.parallel.forEachRange(plan.parts.count, workPerItem: work) { range in
             for i in range {
-                let (image, part) = parts[i]
+                let (image, part) = plan.parts[i]
                 if let band = bands[i] {
-                    stage(band.depthwise, band.pointwise, image: image, inRow: part.inRow, row: part.outRow, rows: part.outHeight)
+                    stage(band, plan.regions[i], image: image, inRow: part.inRow, row: part.outRow, rows: part.outHeight)
                 } else {
                     var k = image
                     while k < image + part.batch {
-                        let images = min(step, image + part.batch - k)
+                        let images = min(plan.step, image + part.batch - k)
                         guard let run = runs[images] else { return failed.store(true, ordering: .relaxed) }
-                        stage(run.depthwise, run.pointwise, image: k, inRow: 0, row: 0, rows: images * oh)
+                        stage(run, plan.regions[i], image: k, inRow: 0, row: 0, rows: images * oh)
                         k += images
                     }
                 }

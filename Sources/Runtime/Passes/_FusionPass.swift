@@ -14,6 +14,9 @@ import ModelIR
 ///   with explicit padding reads adds to that padding.
 /// - **Depthwise → pointwise**: a depthwise convolution that only a 1×1 stride-1 convolution
 ///   reads runs with it as one separable pass (MobileNet's blocks).
+/// - **Expansion → separable**: a 1×1 stride-1 convolution that only a separable pass reads
+///   may run as that pass's first stage (MobileNetV2's inverted residual blocks; `expansions`,
+///   which `_Program` applies when both run on oneDNN).
 ///
 /// A value that disappears is recorded in the editor's `eliminated`.
 struct _FusionPass {
@@ -23,6 +26,9 @@ struct _FusionPass {
     var elementwiseActivations: [String: Activation] = [:]
     /// Separable node name → what runs between the depthwise and pointwise halves of a fused pair.
     var depthwiseStages: [String: DepthwiseStage] = [:]
+    /// Separable node name → the 1×1 convolution node whose output only it reads. The graph keeps
+    /// both nodes; `_Program` runs them as one step when both lower to oneDNN.
+    var expansions: [String: String] = [:]
 
     /// The depthwise layer's own epilogue inside a fused pair.
     struct DepthwiseStage {
@@ -234,5 +240,23 @@ struct _FusionPass {
             removed.insert(di)
         }
         editor.remove(removed)
+    }
+
+    /// Records each separable node whose input comes only from a 1×1, stride-1, ungrouped
+    /// convolution with an element-wise activation (`expansions`); the graph is unchanged. Run
+    /// after `fuseDepthwisePointwise`, which makes MobileNetV2's depthwise and projection layers
+    /// the separable node.
+    mutating func fuseExpansions(_ editor: _GraphEditor) {
+        let (producer, reads) = editor.usage()
+        for node in editor.graph.nodes {
+            guard case .conv(.separable(let s)) = node.op, s.layout == .channelsLast, let value = node.inputs.first,
+                  let pi = producer[value], reads[value] == 1 else { continue }
+            let expansion = editor.graph.nodes[pi]
+            guard expansion.outputs == [value], expansion.inputs.count >= 2, editor.graph.weights[expansion.inputs[1]] != nil,
+                  case .conv(.conv(let c)) = expansion.op, c.layout == .channelsLast, c.kernelLayout == .spatialFirst,
+                  c.kernelSize == [1, 1], c.strides == [1, 1], c.dilations == [1, 1], c.groups == 1,
+                  c.padding == .same || c.padding.isZero, c.activation.isElementwise else { continue }
+            expansions[node.name] = expansion.name
+        }
     }
 }
