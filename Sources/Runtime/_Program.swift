@@ -116,7 +116,9 @@ final class _Program: @unchecked Sendable {
                 continue
             }
             if fusion.expansions[node.name] != nil, let value = node.inputs.first, let expansion = waiting[value],
-               let separable = kernel as? _OneDNNSeparableConv2DKernel, let combined = separable.expanded(by: expansion.kernel) {
+               let separable = (kernel as? _OneDNNSeparableConv2DKernel)
+                   ?? (kernel as? _OneDNNConv2DKernel).flatMap({ _OneDNNSeparableConv2DKernel(depthwise: $0, workers: lowering.parallel.workers) }),
+               let combined = separable.expanded(by: expansion.kernel) {
                 waiting[value] = nil
                 eliminated[value] = "the 1×1 convolution '\(expansion.node.name)' runs inside '\(node.name)'"
                 let absorbed = (node: expansion.node, operands: operands(expansion.node.inputs))

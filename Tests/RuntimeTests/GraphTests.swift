@@ -386,6 +386,40 @@ final class ExpansionFusionTests: XCTestCase {
         }
     }
 
+    /// EfficientNet's block: the depthwise output feeds a squeeze-and-excitation (here its
+    /// pooling), so no pointwise convolution joins; the expansion and the depthwise convolution run as one step, the
+    /// depthwise one writing the output.
+    func testExpandedDepthwiseAlone() throws {
+        var b = GraphBuilder(seed: 32)
+        b.input("x", [-1, -1, -1, 8])
+        b.node("e", .conv(.conv(ConvAttributes(filters: 32, kernelSize: [1, 1]))), ["x"], weights: [b.weight("ke", [1, 1, 8, 32])])
+        BatchNormTests.addBatchNorm(&b, "ebn", input: "e", channels: 32)
+        b.node("eact", .activation(.swish), ["ebn"])
+        b.node("dw", .conv(.depthwise(DepthwiseConvAttributes(kernelSize: [5, 5], strides: [2, 2], padding: .same))), ["eact"],
+               weights: [b.weight("kdw", [5, 5, 32, 1])])
+        BatchNormTests.addBatchNorm(&b, "dwbn", input: "dw", channels: 32)
+        b.node("dwact", .activation(.swish), ["dwbn"])
+        b.node("pool", .pool(.globalAverage(GlobalPoolAttributes())), ["dwact"])
+        let graph = b.graph(outputs: ["dwact", "pool"])
+        for threads in [1, 2, 3] {
+            var options = stressOptions()
+            options.threads = threads
+            let executor = try Executor(graph: graph, options: options)
+            XCTAssertEqual(executor.program.steps.map(\.node.name), ["dw", "pool"])
+            let k = try XCTUnwrap(executor.program.steps.first?.kernel as? _OneDNNSeparableConv2DKernel)
+            guard case .none = k.pointwise else { return XCTFail("no pointwise convolution") }
+            XCTAssertNotNil(k.expansion)
+            for (size, batch) in [(40, 1), (40, 2), (9, 1), (9, 4)] {
+                let bands = batch >= threads ? 1 : (threads + batch - 1) / batch
+                XCTAssertEqual(k.fusesExpansion(input: [batch, size, size, 8], output: [batch, (size + 1) / 2, (size + 1) / 2, 32]),
+                               // A 5×5 stride-2 band repeats 3 rows at each inner edge.
+                               (bands - 1) * 3 * 10 <= size, "threads \(threads) size \(size) batch \(batch)")
+                try checkAgainstReference(graph, inputShapes: ["x": [batch, size, size, 8]], options: options,
+                                          "threads \(threads) size \(size) batch \(batch)")
+            }
+        }
+    }
+
     func testIntermediateStaysReachable() throws {
         let graph = Self.block()
         let executor = try Executor(graph: graph)

@@ -345,10 +345,12 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     let depthwise: _OneDNNConvolution
     let depthwiseActivation: Activation
     /// The pointwise convolution, split by output channels (small maps; ``_OneDNNChannelSlices``)
-    /// or whole with the activation it did not fuse.
+    /// or whole with the activation it did not fuse; or none (an expanded depthwise convolution,
+    /// EfficientNet's: the depthwise output is the kernel's).
     enum Pointwise: Sendable {
         case whole(_OneDNNConvolution, activation: Activation)
         case sliced(_OneDNNChannelSlices)
+        case none
     }
     let pointwise: Pointwise
     let fallback: any _Kernel
@@ -372,6 +374,15 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         self.pointwise = pointwise
         self.fallback = fallback
         self.workers = max(workers, 1)
+    }
+
+    /// A depthwise convolution on oneDNN alone (`.none`), for an expansion to join; nil when
+    /// `kernel` is not a depthwise convolution with an element-wise activation.
+    init?(depthwise kernel: _OneDNNConv2DKernel, workers: Int) {
+        let g = kernel.convolution.geometry
+        guard g.groups > 1, g.groups == g.inChannels, kernel.activation.isElementwise else { return nil }
+        self.init(depthwise: kernel.convolution, depthwiseActivation: kernel.activation, pointwise: .none, fallback: kernel.fallback,
+                  workers: workers)
     }
 
     /// This kernel with `kernel` (a 1×1 stride-1 convolution producing the depthwise input) as
@@ -412,15 +423,18 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
 
     private func separableScratch(_ input: [Int], _ output: [Int]) -> Int {
         var count = middleShape(input, output).reduce(1, *)
-        if case .sliced(let slices) = pointwise { count += slices.scratchCount(outputShape: output) }
+        switch pointwise {
+        case .sliced(let slices): count += slices.scratchCount(outputShape: output)
+        case .none: count = 0
+        case .whole: break
+        }
         return max(count, fallback.scratchCount(inputShapes: [input], outputShape: output), fusedPlan(input, output, nil)?.total ?? 0)
     }
 
     func run(_ a: _KernelArguments) {
         guard let expansion else { return runSeparable(a) }
         let expanded = depthwiseInput(a.inputShapes[0], expansion)
-        if case .whole(let pointwise, let activation) = pointwise, expansion.activation.isElementwise,
-           depthwiseActivation.isElementwise, activation.isElementwise,
+        if let (pointwise, activation) = fusablePointwise, expansion.activation.isElementwise,
            fused(a, middle: middleShape(expanded, a.outputShape), pointwise: pointwise, activation: activation, expansion: expansion) {
             return
         }
@@ -440,6 +454,17 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         runSeparable(rest)
     }
 
+    /// The pointwise convolution (nil: none) and its activation when the depthwise and pointwise
+    /// stages can run part by part (element-wise activations, a whole pointwise convolution).
+    private var fusablePointwise: (_OneDNNConvolution?, Activation)? {
+        guard depthwiseActivation.isElementwise else { return nil }
+        switch pointwise {
+        case .whole(let convolution, let activation): return activation.isElementwise ? (convolution, activation) : nil
+        case .none: return (nil, .linear)
+        case .sliced: return nil
+        }
+    }
+
     /// The depthwise and pointwise convolutions of `a.inputs[0]`.
     private func runSeparable(_ a: _KernelArguments) {
         let middle = middleShape(a.inputShapes[0], a.outputShape)
@@ -451,8 +476,12 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
                                            output: a.scratch, outputShape: middle, parallel: a.parallel)
                 && slices.run(input: a.scratch, inputShape: middle, output: a.output, outputShape: a.outputShape,
                               scratch: a.scratch + middle.reduce(1, *), parallel: a.parallel)
-        case .whole(let pointwise, let activation) where depthwiseActivation.isElementwise && activation.isElementwise:
+        case _ where fusablePointwise != nil:
+            let (pointwise, activation) = fusablePointwise!
             done = fused(a, middle: middle, pointwise: pointwise, activation: activation, expansion: nil)
+        case .none:
+            done = _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
+                                           output: a.output, outputShape: a.outputShape, parallel: a.parallel)
         case .whole(let pointwise, let activation):
             done = depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
                 && pointwise.prepare(input: middle, parallel: a.parallel) != nil
@@ -496,13 +525,16 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         let (h, w, expandedChannels) = (source[1], source[2], expansion == nil ? 0 : source[3])
         let (oh, ow, cm) = (output[1], output[2], depthwise.geometry.outChannels)
         let perImage = (h * w * expandedChannels + oh * ow * cm) * MemoryLayout<Float>.stride
+        // Without a pointwise convolution the depthwise output goes straight to the output.
+        let writesMiddle: Bool = { if case .none = pointwise { false } else { true } }()
         let step = max(1, Self.middleBudget / max(perImage, 1))
         var regions: [(expanded: Int, middle: Int)] = [], total = 0, rows = 0
         for (_, part) in parts {
             rows += part.batch == 1 ? part.inHeight : part.batch * h
             // A band's own rows; a run's images a step at a time.
             let (images, inRows, outRows) = part.batch == 1 ? (1, part.inHeight, part.outHeight) : (min(step, part.batch), h, oh)
-            let expanded = Self.rounded(images * inRows * w * expandedChannels), middle = Self.rounded(images * outRows * ow * cm)
+            let expanded = Self.rounded(images * inRows * w * expandedChannels)
+            let middle = Self.rounded(images * outRows * ow * (writesMiddle ? cm : 0))
             regions.append((total, total + expanded))
             total += expanded + middle
         }
@@ -512,7 +544,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     /// Whether the expansion runs in the parts for this kernel input (NHWC) and output, rather
     /// than as a pass of its own (for tests).
     func fusesExpansion(input: [Int], output: [Int]) -> Bool {
-        guard expansion != nil, case .whole = pointwise, let plan = fusedPlan(input, output, expansion) else { return false }
+        guard expansion != nil, fusablePointwise != nil, let plan = fusedPlan(input, output, expansion) else { return false }
         return Self.fusesExpansion(plan, input: input)
     }
 
@@ -525,15 +557,15 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     }
 
     /// The convolutions part by part on each worker; false when oneDNN refuses a part or fails.
-    private func fused(_ a: _KernelArguments, middle: [Int], pointwise: _OneDNNConvolution, activation: Activation,
+    private func fused(_ a: _KernelArguments, middle: [Int], pointwise: _OneDNNConvolution?, activation: Activation,
                        expansion: Expansion?) -> Bool {
         guard a.parallel.workers == workers, let plan = fusedPlan(a.inputShapes[0], a.outputShape, expansion) else { return false }
         let input = a.inputShapes[0], source = depthwiseInput(input, expansion)
         if expansion != nil, !Self.fusesExpansion(plan, input: input) { return false }
         let (h, w, c, ce) = (input[1], input[2], input[3], source[3])
-        let (oh, ow, cm, cout) = (middle[1], middle[2], middle[3], pointwise.geometry.outChannels)
+        let (oh, ow, cm, cout) = (middle[1], middle[2], middle[3], pointwise?.geometry.outChannels ?? middle[3])
         typealias Primitive = _OneDNNConvolution.Primitive
-        typealias Stages = (expansion: Primitive?, expandedRows: Int, depthwise: Primitive, pointwise: Primitive)
+        typealias Stages = (expansion: Primitive?, expandedRows: Int, depthwise: Primitive, pointwise: Primitive?)
         /// The primitives for `images` images (or a band: one image) whose depthwise part is `part`.
         func stages(images: Int, _ part: _OneDNNConvolution.Part) -> Stages? {
             var e: Primitive? = nil
@@ -541,8 +573,9 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
                 guard let p = expansion.convolution.primitive(for: pointwisePart(images: images, rows: part.inHeight, width: w)) else { return nil }
                 e = p
             }
-            guard let d = depthwise.primitive(for: part),
-                  let p = pointwise.primitive(for: pointwisePart(images: images, rows: part.outHeight, width: ow)) else { return nil }
+            guard let d = depthwise.primitive(for: part) else { return nil }
+            guard let pointwise else { return (e, images * part.inHeight, d, nil) }
+            guard let p = pointwise.primitive(for: pointwisePart(images: images, rows: part.outHeight, width: ow)) else { return nil }
             return (e, images * part.inHeight, d, p)
         }
         // Runs of images go a few images at a time (`middleBudget`; small late-layer maps want
@@ -578,12 +611,15 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
                 }
                 dwSource = UnsafePointer(x)
             }
-            let m = scratch + region.middle, o = output + ((image * oh + row) * ow) * cout
+            let o = output + ((image * oh + row) * ow) * cout
+            // Without a pointwise convolution the depthwise one writes the output.
+            let m = pw == nil ? o : scratch + region.middle
             guard dw.execute(s.depthwise, source: dwSource, destination: m) else { return failed.store(true, ordering: .relaxed) }
             if dwActivation != .linear {
                 _Activations.apply(dwActivation, source: m, destination: m, shape: [rows * ow, cm], bias: nil, parallel: .serial)
             }
-            guard pw.execute(s.pointwise, source: m, destination: o) else { return failed.store(true, ordering: .relaxed) }
+            guard let pw, let p = s.pointwise else { return }
+            guard pw.execute(p, source: m, destination: o) else { return failed.store(true, ordering: .relaxed) }
             if pwActivation != .linear {
                 _Activations.apply(pwActivation, source: o, destination: o, shape: [rows * ow, cout], bias: nil, parallel: .serial)
             }

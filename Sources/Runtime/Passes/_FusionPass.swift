@@ -14,9 +14,9 @@ import ModelIR
 ///   with explicit padding reads adds to that padding.
 /// - **Depthwise → pointwise**: a depthwise convolution that only a 1×1 stride-1 convolution
 ///   reads runs with it as one separable pass (MobileNet's blocks).
-/// - **Expansion → separable**: a 1×1 stride-1 convolution that only a separable pass reads
-///   may run as that pass's first stage (MobileNetV2's inverted residual blocks; `expansions`,
-///   which `_Program` applies when both run on oneDNN).
+/// - **Expansion → depthwise**: a 1×1 stride-1 convolution that only a separable pass or a
+///   depthwise convolution reads may run as its first stage (MobileNetV2's and EfficientNet's
+///   inverted residual blocks; `expansions`, which `_Program` applies when both run on oneDNN).
 ///
 /// A value that disappears is recorded in the editor's `eliminated`.
 struct _FusionPass {
@@ -26,7 +26,7 @@ struct _FusionPass {
     var elementwiseActivations: [String: Activation] = [:]
     /// Separable node name → what runs between the depthwise and pointwise halves of a fused pair.
     var depthwiseStages: [String: DepthwiseStage] = [:]
-    /// Separable node name → the 1×1 convolution node whose output only it reads. The graph keeps
+    /// Separable or depthwise node name → the 1×1 convolution node whose output only it reads. The graph keeps
     /// both nodes; `_Program` runs them as one step when both lower to oneDNN.
     var expansions: [String: String] = [:]
 
@@ -242,15 +242,20 @@ struct _FusionPass {
         editor.remove(removed)
     }
 
-    /// Records each separable node whose input comes only from a 1×1, stride-1, ungrouped
-    /// convolution with an element-wise activation (`expansions`); the graph is unchanged. Run
-    /// after `fuseDepthwisePointwise`, which makes MobileNetV2's depthwise and projection layers
-    /// the separable node.
+    /// Records each separable or depthwise node whose input comes only from a 1×1, stride-1,
+    /// ungrouped convolution with an element-wise activation (`expansions`); the graph is
+    /// unchanged. Run after `fuseDepthwisePointwise`, which makes MobileNetV2's depthwise and
+    /// projection layers the separable node (EfficientNet's depthwise layer feeds its
+    /// squeeze-and-excitation and stays alone).
     mutating func fuseExpansions(_ editor: _GraphEditor) {
         let (producer, reads) = editor.usage()
         for node in editor.graph.nodes {
-            guard case .conv(.separable(let s)) = node.op, s.layout == .channelsLast, let value = node.inputs.first,
-                  let pi = producer[value], reads[value] == 1 else { continue }
+            switch node.op {
+            case .conv(.separable(let a)) where a.layout == .channelsLast: break
+            case .conv(.depthwise(let a)) where a.layout == .channelsLast && a.activation.isElementwise: break
+            default: continue
+            }
+            guard let value = node.inputs.first, let pi = producer[value], reads[value] == 1 else { continue }
             let expansion = editor.graph.nodes[pi]
             guard expansion.outputs == [value], expansion.inputs.count >= 2, editor.graph.weights[expansion.inputs[1]] != nil,
                   case .conv(.conv(let c)) = expansion.op, c.layout == .channelsLast, c.kernelLayout == .spatialFirst,
