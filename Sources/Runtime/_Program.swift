@@ -176,14 +176,19 @@ final class _Program: @unchecked Sendable {
                     return oneDNN(kernel: k, geometry: geometry, padding: a.padding, epilogue: epilogue, input: inputShape,
                                   output: outputShape, lowering: lowering, fallback: gemm)
                 }
+                let medium = takesMediumTier(a, inChannels: inChannels, outputShape: outputShape, lowering: lowering)
+                    ? (pixels: _BatchSwitchConv2DKernel.defaultMediumPixels, kernel: _LazyKernel { winogradKernel(.f2) }) : nil
                 if switchesWithBatch(a, inChannels: inChannels, outputShape: outputShape, lowering: lowering) {
                     let small = oneDNNKernel()
                     if small is _OneDNNConv2DKernel || small is _OneDNNSlicedConv2DKernel {
-                        return _BatchSwitchConv2DKernel(small: small, smallPixels: _BatchSwitchConv2DKernel.defaultSmallPixels,
+                        return _BatchSwitchConv2DKernel(small: (_BatchSwitchConv2DKernel.defaultSmallPixels, small), medium: medium,
                                                         large: _LazyKernel { winogradKernel(.f4) })
                     }
                 }
                 if let transform = winograd(lowering.convolution, a, inChannels: inChannels, outputShape: outputShape) {
+                    if transform == .f4, let medium {
+                        return _BatchSwitchConv2DKernel(small: nil, medium: medium, large: _LazyKernel { winogradKernel(.f4) })
+                    }
                     return winogradKernel(transform)
                 }
                 guard lowering.convolution.usesOneDNN else { return gemm }
@@ -376,6 +381,17 @@ final class _Program: @unchecked Sendable {
         guard lowering.convolution == .auto, _ISA.current == .avx512, _WinogradTransform.applies(to: a), inChannels >= 16,
               let size = outputShape, size.count == 4, size[1] > 0, size[2] > 0 else { return false }
         return _WinogradTransform.cheapest(height: size[1], width: size[2]) != .f4
+    }
+
+    /// Whether `auto` runs this layer on F(2×2) between small and large batches
+    /// (``_BatchSwitchConv2DKernel``): on a CPU where oneDNN has AVX-512, a 3×3 stride-1 layer with
+    /// a kernel of `mediumWeights` floats per tap or more, on a map of fewer pixels than that tier's
+    /// bound.
+    private static func takesMediumTier(_ a: ConvAttributes, inChannels: Int, outputShape: [Int]?, lowering: Lowering) -> Bool {
+        guard lowering.convolution == .auto, _ISA.current == .avx512, _WinogradTransform.applies(to: a),
+              inChannels * a.filters >= _BatchSwitchConv2DKernel.mediumWeights,
+              let size = outputShape, size.count == 4, size[1] > 0, size[2] > 0 else { return false }
+        return size[1] * size[2] < _BatchSwitchConv2DKernel.defaultMediumPixels
     }
 
     /// The Winograd variant `algorithm` picks for a convolution, or nil for im2col.

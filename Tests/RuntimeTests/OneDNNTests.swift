@@ -200,8 +200,9 @@ extension OneDNNTests {
         guard _ISA.avx512.isSupported else { return }
         _ISA.force(.avx512)
         let switched = try XCTUnwrap(try kernel(graph, .auto) as? _BatchSwitchConv2DKernel)
-        XCTAssertTrue(switched.small is _OneDNNConv2DKernel)
-        XCTAssertEqual(switched.smallPixels, 128)
+        XCTAssertTrue(switched.small?.kernel is _OneDNNConv2DKernel)
+        XCTAssertEqual(switched.small?.pixels, 128)
+        XCTAssertNil(switched.medium, "24 filters of 32 channels: no F(2x2) tier")
         let executor = try Executor(graph: graph, options: ExecutorOptions(convolution: .auto))
         let step = try XCTUnwrap(executor.program.steps.first?.kernel as? _BatchSwitchConv2DKernel)
         for batch in [1, 2, 3, 20] {
@@ -217,6 +218,42 @@ extension OneDNNTests {
 }
 
 extension OneDNNTests {
+    /// `auto` with AVX-512 and a large kernel (256 → 512 channels): oneDNN up to 128 output
+    /// pixels, F(2×2) up to 800, F(4×4) beyond, each built on the first batch that needs it and
+    /// giving that algorithm's own result; a map of 800 pixels or more per image has no F(2×2) tier.
+    func testLargeKernelsTakeF2BetweenSmallAndLargeBatches() throws {
+        func graph(size: Int) -> Graph {
+            var b = GraphBuilder(seed: 22)
+            b.input("x", [-1, size, size, 256])
+            b.node("conv", .conv(.conv(ConvAttributes(filters: 512, kernelSize: [3, 3], padding: .same, activation: .relu))), ["x"],
+                   weights: [b.weight("k", [3, 3, 256, 512]), b.weight("b", [512])])
+            return b.graph(outputs: ["conv"])
+        }
+        let current = _ISA.current
+        defer { _ISA.force(current) }
+        guard _ISA.avx512.isSupported else { return }
+        _ISA.force(.avx512)
+        XCTAssertTrue(try kernel(graph(size: 30), .auto) is _WinogradConv2DKernel, "30×30 = 900 pixels per image: F(4x4) alone")
+        let executor = try Executor(graph: graph(size: 8), options: ExecutorOptions(convolution: .auto))
+        let step = try XCTUnwrap(executor.program.steps.first?.kernel as? _BatchSwitchConv2DKernel)
+        XCTAssertEqual(step.small?.pixels, 128)
+        XCTAssertEqual(step.medium?.pixels, 800)
+        for (batch, want) in [(2, ConvolutionAlgorithm.onednn), (3, .winograd2x2), (12, .winograd2x2), (13, .winograd4x4)] {
+            let input = Tensor(shape: [batch, 8, 8, 256], floats: TestSupport.randomFloats(batch * 8 * 8 * 256, seed: UInt64(batch)))
+            let got = try executor.run(input: input)
+            XCTAssertEqual(step.medium?.kernel.isBuilt, batch >= 3, "batch \(batch)")
+            XCTAssertEqual(step.large.isBuilt, batch >= 13, "batch \(batch)")
+            let expected = try Executor(graph: graph(size: 8), options: ExecutorOptions(convolution: want)).run(input: input)
+            XCTAssertTrue(got.floats == expected.floats, "batch \(batch): \(want)'s own result")
+        }
+        // 18×18 (324 pixels per image): F(2x2) at batch 1 and 2, F(4x4) from batch 3.
+        let mid = try Executor(graph: graph(size: 18), options: ExecutorOptions(convolution: .auto))
+        let midStep = try XCTUnwrap(mid.program.steps.first?.kernel as? _BatchSwitchConv2DKernel)
+        _ = try mid.run(input: Tensor(shape: [1, 18, 18, 256], floats: TestSupport.randomFloats(18 * 18 * 256, seed: 3)))
+        XCTAssertEqual(midStep.medium?.kernel.isBuilt, true)
+        XCTAssertFalse(midStep.large.isBuilt)
+    }
+
     /// A primitive keeps its memory objects between executions (re-pointed when a buffer moves):
     /// one executor run on several inputs, batch sizes and again on the first, with more
     /// concurrent executions than kept slots (12 workers, 8 slots), each output equal to a fresh
