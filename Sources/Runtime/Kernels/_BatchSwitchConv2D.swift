@@ -7,9 +7,10 @@ import Synchronization
 /// - oneDNN on small maps: measured on ResNet50's 8×8 and 4×4 layers and VGG16's 9×9 ones
 ///   (docs/performance.md), oneDNN wins at batch 1 and 2, F(4×4) from batch 4 on 8×8 maps and at
 ///   batch 20 everywhere, where it runs twice as fast as the F(2×2) a batch-blind rule picks.
-/// - F(2×2) for large kernels (`mediumWeights`): F(4×4) streams 36 transformed `Cin × Cout`
-///   planes for GEMMs of few rows, F(2×2) 16. On VGG16's 512-filter layers, F(2×2) was faster up
-///   to 648 output pixels (18×18 at batch 2, 9×9 at batch 4), F(4×4) from 972 (18×18 at batch 3).
+/// - F(2×2) for large kernels (`mediumWeights`) on maps its tiles fit better: F(4×4) streams 36
+///   transformed `Cin × Cout` planes for GEMMs of few rows, F(2×2) 16. On VGG16's 512-filter
+///   layers, F(2×2) was faster up to 648 output pixels (18×18 at batch 2, 9×9 at batch 4), F(4×4)
+///   from 972 (18×18 at batch 3).
 ///
 /// The Winograd kernels are built on the first batch that needs them (their transformed weights
 /// are 16/9 and 4× the kernel), so a model used one image at a time holds only its own.
