@@ -434,7 +434,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     func run(_ a: _KernelArguments) {
         guard let expansion else { return runSeparable(a) }
         let expanded = depthwiseInput(a.inputShapes[0], expansion)
-        if let (pointwise, activation) = fusablePointwise, expansion.activation.isElementwise,
+        if let (pointwise, activation) = fusablePointwise,
            fused(a, middle: middleShape(expanded, a.outputShape), pointwise: pointwise, activation: activation, expansion: expansion) {
             return
         }
@@ -469,28 +469,35 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
     private func runSeparable(_ a: _KernelArguments) {
         let middle = middleShape(a.inputShapes[0], a.outputShape)
         let done: Bool
+        if let (pointwise, activation) = fusablePointwise {
+            done = fused(a, middle: middle, pointwise: pointwise, activation: activation, expansion: nil)
+        } else {
+            done = runInPasses(a, middle: middle)
+        }
+        if !done { fallback.run(a) }
+    }
+
+    /// One pass per convolution over whole tensors (a row-crossing activation, or a pointwise
+    /// convolution split by output channels); false when oneDNN refuses a part or fails.
+    private func runInPasses(_ a: _KernelArguments, middle: [Int]) -> Bool {
         switch pointwise {
         case .sliced(let slices):
             // Every slice reads the whole depthwise output: two passes.
-            done = _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
+            return _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
                                            output: a.scratch, outputShape: middle, parallel: a.parallel)
                 && slices.run(input: a.scratch, inputShape: middle, output: a.output, outputShape: a.outputShape,
                               scratch: a.scratch + middle.reduce(1, *), parallel: a.parallel)
-        case _ where fusablePointwise != nil:
-            let (pointwise, activation) = fusablePointwise!
-            done = fused(a, middle: middle, pointwise: pointwise, activation: activation, expansion: nil)
         case .none:
-            done = _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
+            return _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
                                            output: a.output, outputShape: a.outputShape, parallel: a.parallel)
         case .whole(let pointwise, let activation):
-            done = depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
+            return depthwise.prepare(input: a.inputShapes[0], parallel: a.parallel) != nil
                 && pointwise.prepare(input: middle, parallel: a.parallel) != nil
                 && _OneDNNConv2DKernel.run(depthwise, depthwiseActivation, input: a.inputs[0], inputShape: a.inputShapes[0],
                                            output: a.scratch, outputShape: middle, parallel: a.parallel)
                 && _OneDNNConv2DKernel.run(pointwise, activation, input: a.scratch, inputShape: middle, output: a.output,
                                            outputShape: a.outputShape, parallel: a.parallel)
         }
-        if !done { fallback.run(a) }
     }
 
     /// How many bytes of intermediate rows a worker's run of images holds at a time. Measured on
