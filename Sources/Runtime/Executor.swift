@@ -240,6 +240,10 @@ final class _FloatBuffer: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
 
+    /// `count` rounded up to whole 64-byte lines of floats: offsets of that many floats from a
+    /// buffer's start (the arena's values, a kernel's scratch regions) stay 64-byte aligned.
+    static func alignedCount(_ count: Int) -> Int { (count + 15) / 16 * 16 }
+
     init(count: Int) {
         self.count = count
         pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)

@@ -75,9 +75,8 @@ struct _MemoryPlan {
         var regions: [Region] = []
         var regionOf = [Int](repeating: -1, count: valueCount)
         var storage = [Storage?](repeating: nil, count: valueCount)
-        func rounded(_ n: Int) -> Int { (n + 15) / 16 * 16 }  // 64-byte aligned offsets
         func allocate(_ count: Int, until last: Int) -> Int {
-            let size = rounded(count)
+            let size = _FloatBuffer.alignedCount(count)
             var best: Int? = nil, largest: Int? = nil
             for (s, r) in regions.enumerated() where r.free {
                 if r.capacity >= size, best.map({ regions[$0].capacity > r.capacity }) ?? true { best = s }
@@ -152,6 +151,6 @@ struct _MemoryPlan {
         self.lastUse = lastUse
         self.arenaCount = total
         self.scratchCount = scratch
-        self.unsharedCount = (0..<valueCount).reduce(0) { $0 + (regionOf[$1] >= 0 ? rounded(counts[$1]) : 0) }
+        self.unsharedCount = (0..<valueCount).reduce(0) { $0 + (regionOf[$1] >= 0 ? _FloatBuffer.alignedCount(counts[$1]) : 0) }
     }
 }

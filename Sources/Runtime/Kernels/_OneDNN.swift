@@ -391,7 +391,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         guard expansion == nil, let k = kernel as? _OneDNNConv2DKernel, k.activation.isElementwise else { return nil }
         let g = k.convolution.geometry
         guard g.kernelSize == [1, 1], g.strides == [1, 1], g.groups == 1, g.outChannels == depthwise.geometry.inChannels,
-              k.convolution.padding == .valid || k.convolution.padding == .same || k.convolution.padding.isZero else { return nil }
+              k.convolution.padding == .same || k.convolution.padding.isZero else { return nil }
         var copy = self
         copy.expansion = Expansion(convolution: k.convolution, activation: k.activation, fallback: k.fallback)
         return copy
@@ -407,9 +407,6 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         [input[0], output[1], output[2], depthwise.geometry.outChannels]
     }
 
-    /// Scratch offsets stay 64-byte aligned.
-    private static func rounded(_ count: Int) -> Int { (count + 15) / 16 * 16 }
-
     /// The most of: the fused parts' regions; the expansion's whole output and, after it, what
     /// the separable convolution needs by itself (the one-pass-per-convolution tensors, or the
     /// fallback's scratch, which runs when oneDNN refuses these shapes or fails).
@@ -418,7 +415,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         let expanded = depthwiseInput(inputShapes[0], expansion)
         let after = max(separableScratch(expanded, outputShape),
                         expansion.fallback.scratchCount(inputShapes: inputShapes, outputShape: expanded))
-        return max(Self.rounded(expanded.reduce(1, *)) + after, fusedPlan(inputShapes[0], outputShape, expansion)?.total ?? 0)
+        return max(_FloatBuffer.alignedCount(expanded.reduce(1, *)) + after, fusedPlan(inputShapes[0], outputShape, expansion)?.total ?? 0)
     }
 
     private func separableScratch(_ input: [Int], _ output: [Int]) -> Int {
@@ -442,7 +439,7 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
         var first = a
         first.output = a.scratch
         first.outputShape = expanded
-        first.scratch = a.scratch + Self.rounded(expanded.reduce(1, *))
+        first.scratch = a.scratch + _FloatBuffer.alignedCount(expanded.reduce(1, *))
         if !_OneDNNConv2DKernel.run(expansion.convolution, expansion.activation, input: a.inputs[0], inputShape: a.inputShapes[0],
                                     output: first.output, outputShape: expanded, parallel: a.parallel) {
             expansion.fallback.run(first)
@@ -540,8 +537,8 @@ struct _OneDNNSeparableConv2DKernel: _Kernel {
             rows += part.batch == 1 ? part.inHeight : part.batch * h
             // A band's own rows; a run's images a step at a time.
             let (images, inRows, outRows) = part.batch == 1 ? (1, part.inHeight, part.outHeight) : (min(step, part.batch), h, oh)
-            let expanded = Self.rounded(images * inRows * w * expandedChannels)
-            let middle = Self.rounded(images * outRows * ow * (writesMiddle ? cm : 0))
+            let expanded = _FloatBuffer.alignedCount(images * inRows * w * expandedChannels)
+            let middle = _FloatBuffer.alignedCount(images * outRows * ow * (writesMiddle ? cm : 0))
             regions.append((total, total + expanded))
             total += expanded + middle
         }
