@@ -4,6 +4,7 @@ import WTool
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "bench",
         abstract: "Time a model in-process: inference per batch, or with --io, file opening.",
         discussion: """
             Inference: loads the model (load_ms), runs two warm-up batches of random images at the model's \

@@ -4,6 +4,7 @@ import WTool
 
 struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Validate a .swm or .safetensors file completely (header, tensor table, graph, every tensor checksum), or the kernel cache.",
         discussion: """
             Exits 0 when the file is sound and 1 on any fault, naming the tensor whose bytes do not match \

@@ -4,6 +4,7 @@ import WTool
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert a model to another format (the output format comes from OUT's extension).",
         discussion: """
             The input format is detected from the file's content: Keras legacy .h5 (Keras 1/2/3, full model or \

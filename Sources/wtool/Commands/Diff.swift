@@ -4,6 +4,7 @@ import WTool
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "Compare two models of any formats: graph changes and, per weight tensor, shape, dtype and value differences.",
         discussion: """
             Tensors are matched by weight name, then by node and position, then by order when counts and shapes agree \

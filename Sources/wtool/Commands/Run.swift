@@ -3,6 +3,7 @@ import WTool
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a model on images or tensors and save its outputs as .npy/.npz.",
         discussion: """
             Images (JPEG/PNG): the output has shape (N, *output_shape), float32, rows in the order the images were \

@@ -3,6 +3,7 @@ import WTool
 
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "summary",
         abstract: "Print a model's layers, output shapes and parameter counts, like Keras's model.summary().",
         discussion: """
             Works on every format wtool reads. --json prints {"layers":[{"name","type","output_shape","params"}], \
