@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "SafetensorsFormat", dependencies: ["ModelIR", "FileSupport"]),
         .target(name: "KerasFormat", dependencies: [
             "ModelIR", "HDF5", "FileSupport", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            // Its JSON parser, for Keras configs (JSONValue.parse).
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // Only the generated onnx.pb.swift (scripts/generate_onnx_proto.sh); its types are `package`.
         .target(name: "ONNXProto", dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]),

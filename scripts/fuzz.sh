@@ -24,7 +24,8 @@
 #   npy-reader   Fuzz/NPYReader: NPYHeader.parse and NPYArray(npyBytes:) (`run --input`, `verify`).
 #   image-decoder  Fuzz/ImageDecoder: JPEG/PNG decoding through libjpeg-turbo and libpng with
 #                wtool's limits, colour conversion, a resize.
-#   keras-config Fuzz/KerasConfig: wtool's JSON parser and the Keras config → IR translation
+#   keras-config Fuzz/KerasConfig: the config's JSON parse (swift-protobuf's parser, JSONDecoder
+#                where it refuses) and the Keras config → IR translation
 #                (KerasReader.graph(configJSON:)); the HDF5 side is libhdf5's, parsed in the
 #                isolated child and covered by the CVE corpus (scripts/hostile_files.py).
 #
@@ -144,12 +145,14 @@ for target in "${TARGETS[@]}"; do
       FLAGS+=(-I "$zip/CZLib")
       build_module ZIPFoundation ZIPFoundation "-swift-version 5 -I $zip/CZLib -Xcc -D_GNU_SOURCE=1" "$zip/ZIPFoundation"
       build_module HDF5 wtool "" Sources/HDF5
+      # Keras configs are parsed with swift-protobuf's JSON parser (JSONValue.parse).
+      build_module SwiftProtobuf swift_protobuf "-enable-upcoming-feature ExistentialAny" "$(protobuf_sources)"
       build_module KerasFormat wtool "-I $zip/CZLib" Sources/KerasFormat
       rm -f "$BUILD/keras-config"
       # libhdf5 is dlopen'ed through CHDF5Loader's trampolines (never called by this target).
       clang -O1 -g -fsanitize=address $HDF5_CFLAGS -I Sources/CHDF5Loader/include -c Sources/CHDF5Loader/chdf5_loader.c \
         -o "$BUILD/modules/chdf5_loader.o"
-      LINK_EXTRA="$BUILD/modules/chdf5_loader.o -ldl" link_target keras-config Fuzz/KerasConfig/main.swift ModelIR FileSupport ZIPFoundation HDF5 KerasFormat ;;
+      LINK_EXTRA="$BUILD/modules/chdf5_loader.o -ldl" link_target keras-config Fuzz/KerasConfig/main.swift ModelIR FileSupport ZIPFoundation HDF5 SwiftProtobuf KerasFormat ;;
   esac
 done
 [ "$BUILD_ONLY" -eq 1 ] && exit 0

@@ -1,5 +1,5 @@
-// libFuzzer target for the Keras model-config parser (Sources/KerasFormat): wtool's JSON parser
-// (depth and size limits) and the Keras config → IR translation (Sequential, Functional, nested
+// libFuzzer target for the Keras model-config parser (Sources/KerasFormat): the JSON parse
+// (swift-protobuf's parser, JSONDecoder where it refuses; depth and size limits) and the Keras config → IR translation (Sequential, Functional, nested
 // models, every layer in KerasLayerTable), then shape inference. The HDF5 side is libhdf5's and
 // runs in the isolated child; this is the part written in Swift. Built by scripts/fuzz.sh.
 import Foundation

