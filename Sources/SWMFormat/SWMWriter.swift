@@ -48,16 +48,23 @@ public struct SWMWriter: Sendable {
         }
 
         let output = try AtomicOutput(destination: path, overwrite: overwrite)
-        var headerSize = try buildHeader(graph: graph, planned: planned, crcs: Array(repeating: 0, count: planned.count), dataSize: dataSize).count
+        let json = try encodedGraph(graph, planned: planned)
+        var headerSize = try buildHeader(json: json, planned: planned, crcs: Array(repeating: 0, count: planned.count), dataSize: dataSize).count
         let dataOffset = (headerSize + SWMLayout.pageSize - 1) / SWMLayout.pageSize * SWMLayout.pageSize
         try output.writeZeros(dataOffset)
 
-        // Checksums of tensors stored as they are run on the other core while this one writes.
-        let background = ChecksumBox(count: planned.count)
+        // Checksums of tensors stored as they are run on the other core while this one writes;
+        // this one joins in when its writes are done.
+        let inPlace = planned.indices.filter { planned[$0].storedType == planned[$0].weight.info.dtype }
+        let checksums = ParallelCRC32(ranges: inPlace.map { planned[$0].weight.data.bytes })
         let group = DispatchGroup()
-        let inPlace = planned.enumerated().filter { $1.storedType == $1.weight.info.dtype }.map { ($0, $1.weight.data) }
-        DispatchQueue.global(qos: .userInitiated).async(group: group) {
-            for (i, data) in inPlace { background.values[i] = swmCRC32(data.bytes) }
+        DispatchQueue.global(qos: .userInitiated).async(group: group) { checksums.work() }
+        // The pieces are views into the caller's tensors (often a mapped input file, unmapped as
+        // soon as its graph goes): no checksum may still be running when this function returns,
+        // by a throw (a full disk) as much as by the end.
+        defer {
+            checksums.cancel()
+            group.wait()
         }
         var crcs = [UInt32](repeating: 0, count: planned.count)
         var written = 0
@@ -79,10 +86,11 @@ public struct SWMWriter: Sendable {
             }
             progress?(written, dataSize)
         }
+        checksums.work()
         group.wait()
-        for (i, item) in planned.enumerated() where item.storedType == item.weight.info.dtype { crcs[i] = background.values[i] }
+        for (i, crc) in zip(inPlace, checksums.checksums()) { crcs[i] = crc }
         try output.writeZeros(dataSize - written)
-        let header = try buildHeader(graph: graph, planned: planned, crcs: crcs, dataSize: dataSize, dataOffset: dataOffset)
+        let header = try buildHeader(json: json, planned: planned, crcs: crcs, dataSize: dataSize, dataOffset: dataOffset)
         headerSize = header.count
         try output.write(header, at: 0)
         try output.commit()
@@ -94,14 +102,17 @@ public struct SWMWriter: Sendable {
         }
     }
 
-    /// Per-tensor checksums filled in by the background task; each slot is written by one task and
-    /// read only after `DispatchGroup.wait()`.
-    private final class ChecksumBox: @unchecked Sendable {
-        var values: [UInt32]
-        init(count: Int) { values = Array(repeating: 0, count: count) }
+    /// The graph section's JSON: the graph with each weight's stored type. Encoded once per
+    /// write (ResNet50's takes ~4 ms); both header builds use it.
+    private func encodedGraph(_ graph: Graph, planned: [Planned]) throws -> [UInt8] {
+        var storedGraph = graph
+        for item in planned where item.storedType != item.weight.info.dtype {
+            storedGraph.weights[item.name]?.info.dtype = item.storedType
+        }
+        return try GraphDocument(graph: storedGraph).encoded()
     }
 
-    private func buildHeader(graph: Graph, planned: [Planned], crcs: [UInt32], dataSize: Int, dataOffset: Int = 0) throws -> [UInt8] {
+    private func buildHeader(json: [UInt8], planned: [Planned], crcs: [UInt32], dataSize: Int, dataOffset: Int = 0) throws -> [UInt8] {
         var table: [UInt8] = []
         var dims: [UInt8] = []
         var strings: [UInt8] = []
@@ -131,11 +142,6 @@ public struct SWMWriter: Sendable {
             dimsCount += shape.count
             strings += nameBytes
         }
-        var storedGraph = graph
-        for item in planned where item.storedType != item.weight.info.dtype {
-            storedGraph.weights[item.name]?.info.dtype = item.storedType
-        }
-        let json = try GraphDocument(graph: storedGraph).encoded()
         var graphJSON: [UInt8] = []
         graphJSON.appendLE(json.withUnsafeBytes { swmCRC32($0) })
         graphJSON += json
