@@ -10,7 +10,10 @@ public final class H5Dataset: H5Object {
     }
 
     public func elementType() throws -> H5ElementType {
-        let type = H5Type(try h5call("H5Dget_type", path: path) { H5Dget_type(id) })
+        elementType(of: H5Type(try h5call("H5Dget_type", path: path) { H5Dget_type(id) }))
+    }
+
+    private func elementType(of type: H5Type) -> H5ElementType {
         let size = H5Tget_size(type.id)
         switch H5Tget_class(type.id) {
         case H5T_FLOAT: return .float(bytes: size)
@@ -23,7 +26,10 @@ public final class H5Dataset: H5Object {
     /// Refuses storage that Keras never writes and that can reach outside the file: external raw
     /// data files and virtual datasets (Keras 3's `safe_get_h5_dataset` refuses them too).
     public func checkSelfContained() throws {
-        let dcpl = H5PropertyList(try h5call("H5Dget_create_plist", path: path) { H5Dget_create_plist(id) })
+        try checkSelfContained(creation: H5PropertyList(try h5call("H5Dget_create_plist", path: path) { H5Dget_create_plist(id) }))
+    }
+
+    private func checkSelfContained(creation dcpl: H5PropertyList) throws {
         let external = try h5call("H5Pget_external_count", path: path) { H5Pget_external_count(dcpl.id) }
         if external > 0 {
             throw HDF5Error(operation: "reading dataset", detail: "it stores its data in an external file, which wtool refuses", path: path)
@@ -38,11 +44,11 @@ public final class H5Dataset: H5Object {
     /// the logical size. Nil otherwise (then use `readLittleEndianBytes`). The caller must still
     /// check the range against the file's size: the numbers come from the file.
     public func contiguousStorage() throws -> (type: H5ElementType, shape: [Int], offset: Int, length: Int)? {
-        try checkSelfContained()
         let dcpl = H5PropertyList(try h5call("H5Dget_create_plist", path: path) { H5Dget_create_plist(id) })
+        try checkSelfContained(creation: dcpl)
         guard H5Pget_layout(dcpl.id) == H5D_CONTIGUOUS, H5Pget_nfilters(dcpl.id) == 0 else { return nil }
         let fileType = H5Type(try h5call("H5Dget_type", path: path) { H5Dget_type(id) })
-        let type = try elementType()
+        let type = elementType(of: fileType)
         switch type {
         case .float(let b) where [2, 4, 8].contains(b), .integer(let b, _) where [1, 2, 4, 8].contains(b):
             guard b == 1 || H5Tget_order(fileType.id) == H5T_ORDER_LE else { return nil }

@@ -148,14 +148,28 @@ public final class H5Group: H5Object {
 
     /// What the direct child `name` is. Soft and external links are reported, never followed.
     public func kind(of name: String) throws -> ChildKind {
+        let child = try openChild(name)
+        if let object = child.id { H5Oclose(object) }
+        return child.kind
+    }
+
+    /// Opens the direct child `name` once: what it is and, for a group or a dataset, its open
+    /// identifier, which the caller owns (`H5Gclose`/`H5Dclose` close what `H5Oopen` opened).
+    /// Opening it to learn its kind and again as a group or dataset read its object header
+    /// twice. Soft and external links are reported, never followed.
+    private func openChild(_ name: String) throws -> (kind: ChildKind, id: hid_t?) {
         let linkType = chdf5_link_type(id, name)
-        if linkType < 0 { return .unsupported("missing") }
-        if linkType != Int32(H5L_TYPE_HARD.rawValue) { return .unsupported(linkType == Int32(H5L_TYPE_SOFT.rawValue) ? "soft link" : "external link") }
-        let object = H5Handle(id: try h5call("H5Oopen", path: path + "/" + name) { H5Oopen(id, name, chdf5_p_default()) }, close: H5Oclose)
-        switch H5Iget_type(object.id) {
-        case H5I_GROUP: return .group
-        case H5I_DATASET: return .dataset
-        default: return .unsupported("named datatype")
+        if linkType < 0 { return (.unsupported("missing"), nil) }
+        if linkType != Int32(H5L_TYPE_HARD.rawValue) {
+            return (.unsupported(linkType == Int32(H5L_TYPE_SOFT.rawValue) ? "soft link" : "external link"), nil)
+        }
+        let object = try h5call("H5Oopen", path: childPath(name)) { H5Oopen(id, name, chdf5_p_default()) }
+        switch H5Iget_type(object) {
+        case H5I_GROUP: return (.group, object)
+        case H5I_DATASET: return (.dataset, object)
+        default:
+            H5Oclose(object)
+            return (.unsupported("named datatype"), nil)
         }
     }
 
@@ -169,9 +183,11 @@ public final class H5Group: H5Object {
             for part in parts { g = try g.group(part) }
             return g
         }
-        let k = try kind(of: name)
-        guard k == .group else { throw HDF5Error(operation: "opening group", detail: describe(k, expected: "a group"), path: childPath(name)) }
-        let gid = try h5call("H5Gopen2", path: childPath(name)) { H5Gopen2(id, name, chdf5_p_default()) }
+        let child = try openChild(name)
+        guard child.kind == .group, let gid = child.id else {
+            if let object = child.id { H5Oclose(object) }
+            throw HDF5Error(operation: "opening group", detail: describe(child.kind, expected: "a group"), path: childPath(name))
+        }
         return H5Group(id: gid, path: childPath(name))
     }
 
@@ -181,9 +197,11 @@ public final class H5Group: H5Object {
         guard let last = parts.popLast() else { throw HDF5Error(operation: "opening dataset", detail: "empty name", path: path) }
         var g = self
         for part in parts { g = try g.group(part) }
-        let k = try g.kind(of: last)
-        guard k == .dataset else { throw HDF5Error(operation: "opening dataset", detail: describe(k, expected: "a dataset"), path: g.childPath(last)) }
-        let did = try h5call("H5Dopen2", path: g.childPath(last)) { H5Dopen2(g.id, last, chdf5_p_default()) }
+        let child = try g.openChild(last)
+        guard child.kind == .dataset, let did = child.id else {
+            if let object = child.id { H5Oclose(object) }
+            throw HDF5Error(operation: "opening dataset", detail: describe(child.kind, expected: "a dataset"), path: g.childPath(last))
+        }
         return H5Dataset(id: did, path: g.childPath(last))
     }
 
