@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import WTool
 
 /// The isolated child of `convert`/`summary`/`run` on HDF5 files: limits itself, parses the file
@@ -27,5 +28,10 @@ struct Import: ParsableCommand {
                                           overwrite: force, memoryBytes: memoryLimit, cpuSeconds: cpuLimit,
                                           parentPID: parentPid)
         }
+        // The output is committed. Skip the exit-time clean-up of the libraries libhdf5 brought in
+        // (OpenSSL, GnuTLS, libcurl …: a few milliseconds the waiting parent would pay); nothing
+        // of wtool's is left to flush.
+        fflush(nil)
+        _exit(0)
     }
 }
