@@ -345,7 +345,7 @@ struct KerasConfigParser {
             }
         }
         // Weights fill their roles' operand slots after the data operands; absent ones stay "".
-        let roles = layer.op.inputRoles.map { $0.replacingOccurrences(of: "?", with: "") }
+        let roles = layer.op.inputRoles.map { $0.filter { $0 != "?" } }
         var operands = layer.dataInputs ?? inputs
         if !layer.weights.isEmpty {
             let dataCount = layer.op.dataInputCount

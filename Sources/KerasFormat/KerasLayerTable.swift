@@ -419,7 +419,7 @@ enum KerasLayerTable {
     /// The Keras weights of a node: its present parameter operands (after the data operands), in
     /// operand order — which is Keras's weight order for every layer in the table — with roles.
     static func parameters(of node: Node) -> [(name: String, role: String)] {
-        let roles = node.op.inputRoles.map { $0.replacingOccurrences(of: "?", with: "") }
+        let roles = node.op.inputRoles.map { $0.filter { $0 != "?" } }
         return node.inputs.enumerated().dropFirst(node.op.dataInputCount).compactMap { i, name in
             name.isEmpty ? nil : (name, i < roles.count ? roles[i] : "weight_\(i)")
         }

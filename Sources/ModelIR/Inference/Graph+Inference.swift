@@ -152,11 +152,12 @@ public enum ShapeInference {
     }
 
     /// Requires operand `i` (when present) to have exactly `expected` (unknown dims match anything).
-    static func expectShape(_ ctx: InferenceContext, _ i: Int, _ expected: [Int], role: String) throws {
+    /// - Parameter role: the operand's name for the error, built only when there is one.
+    static func expectShape(_ ctx: InferenceContext, _ i: Int, _ expected: [Int], role: @autoclosure () -> String) throws {
         guard let o = ctx.optional(i), let s = o.shape else { return }
         let fits = s.count == expected.count && zip(s, expected).allSatisfy { $0 < 0 || $1 < 0 || $0 == $1 }
         if !fits {
-            throw ModelIRError.weightShapeMismatch(node: ctx.node.name, weight: role, expected: expected, actual: s)
+            throw ModelIRError.weightShapeMismatch(node: ctx.node.name, weight: role(), expected: expected, actual: s)
         }
     }
 
