@@ -105,24 +105,39 @@ public struct ModelSummary: Sendable {
         self = try ModelLoader.build(path, options: options) { try ModelSummary(graph: $0) }
     }
 
-    /// Keras's `readable_memory_size`: 1024-based units with two decimals.
+    /// Keras's `readable_memory_size`: 1024-based units with two decimals (Python's `.2f`).
     public static func readableSize(_ bytes: Int) -> String {
-        var value = Double(bytes)
+        var divisor = 1
         for unit in ["B", "KB", "MB", "GB"] {
-            if value < 1024 || unit == "GB" { return String(format: "%.2f %@", value, unit) }
-            value /= 1024
+            if bytes / divisor < 1024 || unit == "GB" { return twoDecimals(bytes, over: divisor) + " " + unit }
+            divisor *= 1024
         }
-        return String(format: "%.2f TB", value)
+        return twoDecimals(bytes, over: divisor) + " TB"
     }
 
+    /// `bytes / divisor` (a power of two, so the quotient is exact in binary) with two decimals,
+    /// rounded half to even as C's `%.2f` rounds an exactly representable value; computed in
+    /// integers, which `String(format:)` would do through Foundation's formatter in every process.
+    static func twoDecimals(_ bytes: Int, over divisor: Int) -> String {
+        let (scaled, overflow) = bytes.multipliedReportingOverflow(by: 100)
+        guard !overflow, bytes >= 0 else { return String(format: "%.2f", Double(bytes) / Double(divisor)) }
+        var hundredths = scaled / divisor
+        let twiceRemainder = 2 * (scaled % divisor)
+        if twiceRemainder > divisor || (twiceRemainder == divisor && hundredths % 2 == 1) { hundredths += 1 }
+        let fraction = hundredths % 100
+        return "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + String(fraction)
+    }
+
+    /// `n` with thousands separators (`23,587,712`).
     static func grouped(_ n: Int) -> String {
-        let digits = String(n)
-        var out = ""
-        for (i, c) in digits.reversed().enumerated() {
-            if i > 0, i % 3 == 0 { out.append(",") }
-            out.append(c)
+        let digits = Array(String(n.magnitude).utf8)
+        var out: [UInt8] = n < 0 ? [UInt8(ascii: "-")] : []
+        out.reserveCapacity(digits.count + digits.count / 3 + 1)
+        for (i, digit) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+            out.append(digit)
         }
-        return String(out.reversed())
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The table as Keras 3 prints it (box-drawing characters, thousands separators).
@@ -140,33 +155,53 @@ public struct ModelSummary: Sendable {
         let widths = headers.indices.map { col in
             max(minimum[col], headers[col].count, cells.map { $0[col].map(\.count).max() ?? 0 }.max() ?? 0)
         }
-        func line(_ left: String, _ fill: String, _ mid: String, _ right: String) -> String {
-            left + widths.map { String(repeating: fill, count: $0 + 2) }.joined(separator: mid) + right
+        // One string, appended to: a table of a few hundred rows is otherwise thousands of small
+        // strings to allocate, join and free (ResNet50's took ~10% of a `summary` process).
+        var out = ""
+        out.reserveCapacity((widths.reduce(0, +) + 3 * widths.count + 2) * 3 * (2 * cells.count + 8))
+        func pad(_ count: Int, _ fill: Character = " ") {
+            for _ in 0..<max(0, count) { out.append(fill) }
         }
-        func row(_ texts: [String], border: String) -> String {
-            border + texts.enumerated().map { col, text in
-                let pad = String(repeating: " ", count: widths[col] - text.count)
-                return " " + (col == 2 ? pad + text : text + pad) + " "
-            }.joined(separator: border) + border
+        func line(_ left: Character, _ fill: Character, _ mid: Character, _ right: Character) {
+            out.append(left)
+            for (col, width) in widths.enumerated() {
+                if col > 0 { out.append(mid) }
+                pad(width + 2, fill)
+            }
+            out.append(right)
+            out.append("\n")
         }
-        var out = ["Model: \"\(modelName)\""]
-        out.append(line("┏", "━", "┳", "┓"))
-        out.append(row(headers, border: "┃"))
-        out.append(line("┡", "━", "╇", "┩"))
+        func row(_ texts: [String], border: Character) {
+            out.append(border)
+            for (col, text) in texts.enumerated() {
+                if col > 0 { out.append(border) }
+                out.append(" ")
+                if col == 2 { pad(widths[col] - text.count) }
+                out.append(text)
+                if col != 2 { pad(widths[col] - text.count) }
+                out.append(" ")
+            }
+            out.append(border)
+            out.append("\n")
+        }
+        out.append("Model: \"\(modelName)\"\n")
+        line("┏", "━", "┳", "┓")
+        row(headers, border: "┃")
+        line("┡", "━", "╇", "┩")
         for (i, c) in cells.enumerated() {
             let height = c.map(\.count).max() ?? 1
-            for k in 0..<height { out.append(row(c.map { k < $0.count ? $0[k] : "" }, border: "│")) }
-            out.append(i == cells.count - 1 ? line("└", "─", "┴", "┘") : line("├", "─", "┼", "┤"))
+            for k in 0..<height { row(c.map { k < $0.count ? $0[k] : "" }, border: "│") }
+            if i == cells.count - 1 { line("└", "─", "┴", "┘") } else { line("├", "─", "┼", "┤") }
         }
         let p = parameters
-        out.append(" Total params: \(Self.grouped(p.total)) (\(Self.readableSize(p.total * 4)))")
-        out.append(" Trainable params: \(Self.grouped(p.trainable)) (\(Self.readableSize(p.trainable * 4)))")
+        out.append(" Total params: \(Self.grouped(p.total)) (\(Self.readableSize(p.total * 4)))\n")
+        out.append(" Trainable params: \(Self.grouped(p.trainable)) (\(Self.readableSize(p.trainable * 4)))\n")
         out.append(" Non-trainable params: \(Self.grouped(p.nonTrainable)) (\(Self.readableSize(p.nonTrainable * 4)))")
         if !carried.isEmpty {
-            out.append(" Carried, not computed (`wtool run` refuses the model): \(carried.count) layer\(carried.count == 1 ? "" : "s")")
-            for c in carried { out.append("   \(c.name) (\(c.type))\(c.reason.isEmpty ? "" : ": \(c.reason)")") }
+            out.append("\n Carried, not computed (`wtool run` refuses the model): \(carried.count) layer\(carried.count == 1 ? "" : "s")")
+            for c in carried { out.append("\n   \(c.name) (\(c.type))\(c.reason.isEmpty ? "" : ": \(c.reason)")") }
         }
-        return out.joined(separator: "\n")
+        return out
     }
 
     /// The JSON form: `{"layers":[{"name","type","output_shape","params"}], "total_params",
