@@ -15,13 +15,13 @@
 #define WT_DNNL_FUNCTIONS(X) \
     X(dnnl_engine_create) X(dnnl_stream_create) X(dnnl_stream_wait) \
     X(dnnl_memory_desc_init_by_tag) X(dnnl_memory_desc_init_by_strides) X(dnnl_memory_desc_get_size) \
-    X(dnnl_dilated_convolution_forward_desc_init) X(dnnl_reorder_primitive_desc_create) \
+    X(dnnl_dilated_convolution_forward_desc_init) X(dnnl_matmul_desc_init) X(dnnl_reorder_primitive_desc_create) \
     X(dnnl_primitive_attr_create) X(dnnl_primitive_attr_destroy) X(dnnl_primitive_attr_set_post_ops) \
     X(dnnl_primitive_attr_set_scratchpad_mode) \
     X(dnnl_post_ops_create) X(dnnl_post_ops_destroy) X(dnnl_post_ops_append_eltwise) \
     X(dnnl_post_ops_append_binary) X(dnnl_post_ops_append_sum) \
     X(dnnl_primitive_desc_create) X(dnnl_primitive_desc_destroy) X(dnnl_primitive_desc_query) \
-    X(dnnl_primitive_desc_query_md) \
+    X(dnnl_primitive_desc_query_md) X(dnnl_memory_desc_equal) \
     X(dnnl_primitive_create) X(dnnl_primitive_execute) X(dnnl_primitive_destroy) \
     X(dnnl_memory_create) X(dnnl_memory_destroy) X(dnnl_memory_set_data_handle) X(dnnl_set_max_cpu_isa)
 
@@ -262,14 +262,16 @@ static dnnl_status_t memory(dnnl_memory_t *m, const dnnl_memory_desc_t *md, cons
     return p_dnnl_memory_create(m, md, engine, (void *)data);
 }
 
-int wt_dnnl_conv_reorder_weights(const wt_dnnl_conv *c, const float *kernel, void *destination, char *error, size_t error_size) {
+// Reorders `source` (laid out as `from`) into `destination` (laid out as `to`).
+static int reorder(const dnnl_memory_desc_t *from_md, const void *source, const dnnl_memory_desc_t *to_md, void *destination,
+                   char *error, size_t error_size) {
     dnnl_memory_t from = NULL, to = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t reorder = NULL;
     int status = -1;
-    CHECK(memory(&from, &c->user_weights_md, kernel), "kernel memory");
-    CHECK(memory(&to, &c->weights_md, destination), "weights memory");
-    CHECK(p_dnnl_reorder_primitive_desc_create(&pd, &c->user_weights_md, engine, &c->weights_md, engine, NULL), "reorder");
+    CHECK(memory(&from, from_md, source), "kernel memory");
+    CHECK(memory(&to, to_md, destination), "weights memory");
+    CHECK(p_dnnl_reorder_primitive_desc_create(&pd, from_md, engine, to_md, engine, NULL), "reorder");
     CHECK(p_dnnl_primitive_create(&reorder, pd), "reorder");
     dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
     dnnl_stream_t stream = current_stream();
@@ -285,6 +287,10 @@ fail:
     return status;
 }
 
+int wt_dnnl_conv_reorder_weights(const wt_dnnl_conv *c, const float *kernel, void *destination, char *error, size_t error_size) {
+    return reorder(&c->user_weights_md, kernel, &c->weights_md, destination, error, error_size);
+}
+
 // Points `*m` (created on first use) at `data`.
 static dnnl_status_t bind(dnnl_memory_t *m, const void **handle, const dnnl_memory_desc_t *md, const void *data) {
     if (*m && *handle == data) return dnnl_success;
@@ -293,15 +299,24 @@ static dnnl_status_t bind(dnnl_memory_t *m, const void **handle, const dnnl_memo
     return s;
 }
 
-int wt_dnnl_conv_execute(const wt_dnnl_conv *c, const float *source, const void *weights, const float *bias,
-                         const float *scale, const float *shift, float *destination, char *error, size_t error_size) {
-    const wt_dnnl_conv_params *p = &c->params;
-    // A free slot of kept memory objects, else (more concurrent executions than slots) objects of
-    // this call only.
+// One argument of an execution: which kept memory object, its descriptor, its data, oneDNN's
+// argument index.
+typedef struct {
+    int index;
+    const dnnl_memory_desc_t *md;
+    const void *data;
+    int arg;
+    const char *what;
+} binding;
+
+// Executes `primitive` on the calling thread with `bindings` (and the thread's scratchpad when
+// `scratchpad_md` asks for one), through a free slot of kept memory objects, else (more
+// concurrent executions than slots) objects of this call only.
+static int execute(dnnl_primitive_t primitive, exec_slot *slots, const binding *bindings, int count,
+                   const dnnl_memory_desc_t *scratchpad_md, const char *what, char *error, size_t error_size) {
     exec_slot *slot = NULL;
     for (int i = 0; i < WT_DNNL_SLOTS && !slot; i++) {
-        exec_slot *candidate = (exec_slot *)&c->slots[i];
-        if (!atomic_exchange_explicit(&candidate->busy, 1, memory_order_acquire)) slot = candidate;
+        if (!atomic_exchange_explicit(&slots[i].busy, 1, memory_order_acquire)) slot = &slots[i];
     }
     dnnl_memory_t local[WT_ARG_COUNT] = {0};
     const void *local_handle[WT_ARG_COUNT] = {0};
@@ -309,29 +324,27 @@ int wt_dnnl_conv_execute(const wt_dnnl_conv *c, const float *source, const void 
     const void **h = slot ? slot->handle : local_handle;
     dnnl_exec_arg_t args[WT_ARG_COUNT];
     int n = 0, status = -1;
-#define BIND(index, md, data, argument, what) \
-    CHECK(bind(&m[index], &h[index], md, data), what); \
-    args[n].arg = (argument); args[n].memory = m[index]; n++;
-    BIND(WT_ARG_SRC, &c->src_md, source, DNNL_ARG_SRC, "source memory")
-    BIND(WT_ARG_WEIGHTS, &c->weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory")
-    BIND(WT_ARG_DST, &c->dst_md, destination, DNNL_ARG_DST, "destination memory")
-    if (p->has_bias) { BIND(WT_ARG_BIAS, &c->bias_md, bias, DNNL_ARG_BIAS, "bias memory") }
-    if (p->has_scale_shift) {
-        BIND(WT_ARG_SCALE, &c->channel_md, scale, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, "scale memory")
-        BIND(WT_ARG_SHIFT, &c->channel_md, shift, DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, "shift memory")
+    for (int i = 0; i < count; i++) {
+        const binding *b = &bindings[i];
+        CHECK(bind(&m[b->index], &h[b->index], b->md, b->data), b->what);
+        args[n].arg = b->arg;
+        args[n].memory = m[b->index];
+        n++;
     }
-    size_t scratch_bytes = p_dnnl_memory_desc_get_size(&c->scratchpad_md);
+    size_t scratch_bytes = p_dnnl_memory_desc_get_size(scratchpad_md);
     if (scratch_bytes) {
         void *buffer = scratchpad(scratch_bytes);
         if (!buffer) { copy_error(error, error_size, "out of memory for the scratchpad"); goto fail; }
-        BIND(WT_ARG_SCRATCHPAD, &c->scratchpad_md, buffer, DNNL_ARG_SCRATCHPAD, "scratchpad memory")
+        CHECK(bind(&m[WT_ARG_SCRATCHPAD], &h[WT_ARG_SCRATCHPAD], scratchpad_md, buffer), "scratchpad memory");
+        args[n].arg = DNNL_ARG_SCRATCHPAD;
+        args[n].memory = m[WT_ARG_SCRATCHPAD];
+        n++;
     }
-#undef BIND
-    if (!c->primitive) { copy_error(error, error_size, "a layout-only descriptor cannot run"); goto fail; }
+    if (!primitive) { copy_error(error, error_size, "a layout-only descriptor cannot run"); goto fail; }
     dnnl_stream_t stream = current_stream();
     if (!stream) { copy_error(error, error_size, "oneDNN stream"); goto fail; }
-    CHECK(p_dnnl_primitive_execute(c->primitive, stream, n, args), "convolution");
-    CHECK(p_dnnl_stream_wait(stream), "convolution");
+    CHECK(p_dnnl_primitive_execute(primitive, stream, n, args), what);
+    CHECK(p_dnnl_stream_wait(stream), what);
     status = 0;
 fail:
     if (slot) {
@@ -340,4 +353,104 @@ fail:
         for (int i = 0; i < WT_ARG_COUNT; i++) if (local[i]) p_dnnl_memory_destroy(local[i]);
     }
     return status;
+}
+
+int wt_dnnl_conv_execute(const wt_dnnl_conv *c, const float *source, const void *weights, const float *bias,
+                         const float *scale, const float *shift, float *destination, char *error, size_t error_size) {
+    const wt_dnnl_conv_params *p = &c->params;
+    binding b[6];
+    int n = 0;
+    b[n++] = (binding){WT_ARG_SRC, &c->src_md, source, DNNL_ARG_SRC, "source memory"};
+    b[n++] = (binding){WT_ARG_WEIGHTS, &c->weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory"};
+    b[n++] = (binding){WT_ARG_DST, &c->dst_md, destination, DNNL_ARG_DST, "destination memory"};
+    if (p->has_bias) b[n++] = (binding){WT_ARG_BIAS, &c->bias_md, bias, DNNL_ARG_BIAS, "bias memory"};
+    if (p->has_scale_shift) {
+        b[n++] = (binding){WT_ARG_SCALE, &c->channel_md, scale, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, "scale memory"};
+        b[n++] = (binding){WT_ARG_SHIFT, &c->channel_md, shift, DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, "shift memory"};
+    }
+    return execute(c->primitive, (exec_slot *)c->slots, b, n, &c->scratchpad_md, "convolution", error, error_size);
+}
+
+// ---- Matrix products -----------------------------------------------------------------------------
+
+struct wt_dnnl_matmul {
+    exec_slot slots[WT_DNNL_SLOTS];
+    dnnl_primitive_desc_t pd;
+    dnnl_primitive_t primitive;
+    dnnl_memory_desc_t src_md, dst_md, weights_md, user_weights_md, scratchpad_md;
+    uint64_t weights_layout;
+    char implementation[64];
+};
+
+wt_dnnl_matmul *wt_dnnl_matmul_create(int64_t m, int64_t k, int64_t n, const wt_dnnl_matmul *weights_like, int layout_only,
+                                      char *error, size_t error_size) {
+    if (wt_dnnl_load(NULL, error, error_size) != 0) return NULL;
+    if (m < 1 || k < 1 || n < 1) { copy_error(error, error_size, "empty matrix"); return NULL; }
+    wt_dnnl_matmul *c = calloc(1, sizeof *c);
+    dnnl_primitive_attr_t attr = NULL;
+    if (!c) { copy_error(error, error_size, "out of memory"); return NULL; }
+    dnnl_dims_t src_dims = {m, k}, weights_dims = {k, n}, dst_dims = {m, n};
+    CHECK(p_dnnl_memory_desc_init_by_tag(&c->src_md, 2, src_dims, dnnl_f32, dnnl_ab), "source descriptor");
+    CHECK(p_dnnl_memory_desc_init_by_tag(&c->dst_md, 2, dst_dims, dnnl_f32, dnnl_ab), "destination descriptor");
+    CHECK(p_dnnl_memory_desc_init_by_tag(&c->user_weights_md, 2, weights_dims, dnnl_f32, dnnl_ab), "weights descriptor");
+    dnnl_memory_desc_t wanted;
+    if (weights_like) {
+        if (weights_like->weights_md.dims[0] != k || weights_like->weights_md.dims[1] != n) {
+            copy_error(error, error_size, "the weights to share have other sizes");
+            goto fail;
+        }
+        wanted = weights_like->weights_md;
+    } else {
+        CHECK(p_dnnl_memory_desc_init_by_tag(&wanted, 2, weights_dims, dnnl_f32, dnnl_format_tag_any), "weights descriptor");
+    }
+    dnnl_matmul_desc_t desc;
+    CHECK(p_dnnl_matmul_desc_init(&desc, &c->src_md, &wanted, NULL, &c->dst_md), "matmul descriptor");
+    CHECK(p_dnnl_primitive_attr_create(&attr), "attributes");
+    CHECK(p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+    CHECK(p_dnnl_primitive_desc_create(&c->pd, &desc, attr, engine, NULL), "matmul");
+    c->weights_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_weights_md, 0);
+    if (weights_like && !p_dnnl_memory_desc_equal(&c->weights_md, &weights_like->weights_md)) {
+        copy_error(error, error_size, "oneDNN chose another weights layout");
+        goto fail;
+    }
+    c->weights_layout = fnv1a(&c->weights_md, sizeof c->weights_md);
+    c->scratchpad_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_scratchpad_md, 0);
+    const char *impl = NULL;
+    if (p_dnnl_primitive_desc_query(c->pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
+        snprintf(c->implementation, sizeof c->implementation, "%s", impl);
+    if (!layout_only) CHECK(p_dnnl_primitive_create(&c->primitive, c->pd), "primitive");
+    p_dnnl_primitive_attr_destroy(attr);
+    return c;
+fail:
+    if (attr) p_dnnl_primitive_attr_destroy(attr);
+    wt_dnnl_matmul_destroy(c);
+    return NULL;
+}
+
+void wt_dnnl_matmul_destroy(wt_dnnl_matmul *c) {
+    if (!c) return;
+    for (int i = 0; i < WT_DNNL_SLOTS; i++)
+        for (int a = 0; a < WT_ARG_COUNT; a++)
+            if (c->slots[i].memory[a]) p_dnnl_memory_destroy(c->slots[i].memory[a]);
+    if (c->primitive) p_dnnl_primitive_destroy(c->primitive);
+    if (c->pd) p_dnnl_primitive_desc_destroy(c->pd);
+    free(c);
+}
+
+size_t wt_dnnl_matmul_weights_bytes(const wt_dnnl_matmul *c) { return p_dnnl_memory_desc_get_size(&c->weights_md); }
+uint64_t wt_dnnl_matmul_weights_layout(const wt_dnnl_matmul *c) { return c->weights_layout; }
+const char *wt_dnnl_matmul_implementation(const wt_dnnl_matmul *c) { return c->implementation; }
+
+int wt_dnnl_matmul_reorder_weights(const wt_dnnl_matmul *c, const float *b, void *destination, char *error, size_t error_size) {
+    return reorder(&c->user_weights_md, b, &c->weights_md, destination, error, error_size);
+}
+
+int wt_dnnl_matmul_execute(const wt_dnnl_matmul *c, const float *a, const void *weights, float *out, char *error,
+                           size_t error_size) {
+    binding b[3] = {
+        {WT_ARG_SRC, &c->src_md, a, DNNL_ARG_SRC, "source memory"},
+        {WT_ARG_WEIGHTS, &c->weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory"},
+        {WT_ARG_DST, &c->dst_md, out, DNNL_ARG_DST, "destination memory"},
+    };
+    return execute(c->primitive, (exec_slot *)c->slots, b, 3, &c->scratchpad_md, "matmul", error, error_size);
 }

@@ -37,6 +37,10 @@ public struct ExecutorOptions: Sendable, Equatable {
     /// GEMM rows per call that chunking keeps at least (`_BLAS.minimumRowsPerCall`); tests lower
     /// it to drive the multi-chunk paths with small shapes.
     var minimumGemmRows: Int
+    /// Whether the Winograd kernels' transformed-domain products run on oneDNN's matmul (weights
+    /// reordered once) when oneDNN is available, rather than OpenBLAS's SGEMM (which packs both
+    /// operands on every call); tests turn it off to compare the two.
+    var winogradProductsOnOneDNN = true
 
     public init(batchNormalization: BatchNormalizationFusion = .epilogue, fuseActivations: Bool = true, threads: Int? = nil,
                 scratchBytes: Int = 8 << 20, convolution: ConvolutionAlgorithm = .auto, kernelStore: (any KernelStore)? = nil) {
@@ -58,6 +62,7 @@ public struct ExecutorOptions: Sendable, Equatable {
             && a.scratchBytes == b.scratchBytes && a.convolution == b.convolution
             && a.kernelStore.map(ObjectIdentifier.init) == b.kernelStore.map(ObjectIdentifier.init)
             && a.minimumParallelWork == b.minimumParallelWork && a.minimumGemmRows == b.minimumGemmRows
+            && a.winogradProductsOnOneDNN == b.winogradProductsOnOneDNN
     }
 }
 

@@ -58,6 +58,8 @@ final class _Program: @unchecked Sendable {
         let parallel: _Parallel
         let minimumGemmRows: Int
         let kernelCache: _KernelCache?
+        /// Winograd products on oneDNN's matmul (`ExecutorOptions.winogradProductsOnOneDNN`).
+        let winogradProductsOnOneDNN: Bool
 
         init(_ options: ExecutorOptions, parallel: _Parallel) {
             self.scratchLimit = max(options.scratchBytes / MemoryLayout<Float>.stride, 1)
@@ -65,6 +67,7 @@ final class _Program: @unchecked Sendable {
             self.parallel = parallel
             self.minimumGemmRows = max(options.minimumGemmRows, 1)
             self.kernelCache = options.kernelStore.map { _KernelCache(store: $0) }
+            self.winogradProductsOnOneDNN = options.winogradProductsOnOneDNN
         }
     }
 
@@ -163,10 +166,10 @@ final class _Program: @unchecked Sendable {
                 try checkBLAS(node, k.count, a.filters)
                 let epilogue = _Epilogue(bias: try constant("bias"), batchNorm: batchNorm, activation: a.activation)
                 let inChannels = k.count / max(a.kernelSize.reduce(1, *) * a.filters, 1) * a.groups
-                let cache = lowering.kernelCache
+                let cache = lowering.kernelCache, onOneDNN = lowering.winogradProductsOnOneDNN
                 let winogradKernel: @Sendable (_WinogradTransform) -> _WinogradConv2DKernel = { transform in
                     _WinogradConv2DKernel(kernel: k, transform: transform, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
-                                          minimumChunkTiles: minimumGemmRows, parallel: parallel, cache: cache)
+                                          minimumChunkTiles: minimumGemmRows, parallel: parallel, cache: cache, productsOnOneDNN: onOneDNN)
                 }
                 let gemm = _Conv2DKernel(kernel: k, epilogue: epilogue, attributes: a, scratchLimit: scratchLimit,
                                          minimumChunkRows: minimumGemmRows * parallel.workers)

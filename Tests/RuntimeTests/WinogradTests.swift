@@ -20,7 +20,13 @@ final class WinogradTests: XCTestCase {
         return b.graph(outputs: ["conv"])
     }
 
+    /// Every case twice: the transformed-domain products on oneDNN's matmul (weights reordered
+    /// once; where oneDNN is installed, as on CI) and on OpenBLAS's SGEMM.
     func testSweepAgainstReference() throws {
+        for onOneDNN in [true, false] { try sweep(productsOnOneDNN: onOneDNN) }
+    }
+
+    private func sweep(productsOnOneDNN: Bool) throws {
         var index = 0
         for algorithm in [ConvolutionAlgorithm.winograd2x2, .winograd4x4] {
             // F(4×4) rounds more (coefficients up to 8 and 1/24): its own, measured bound.
@@ -35,11 +41,18 @@ final class WinogradTests: XCTestCase {
                                           seed: UInt64(index))
                     var options = index % 2 == 0 ? ExecutorOptions() : stressOptions(scratchBytes: 4)
                     options.convolution = algorithm
+                    options.winogradProductsOnOneDNN = productsOnOneDNN
                     let executor = try Executor(graph: graph, options: options)
-                    XCTAssertTrue(executor.program.steps[0].kernel is _WinogradConv2DKernel, "case \(index)")
+                    let kernel = try XCTUnwrap(executor.program.steps[0].kernel as? _WinogradConv2DKernel, "case \(index)")
+                    // oneDNN's brgemm matmul (AVX-512) where it exists; SGEMM when turned off.
+                    if !productsOnOneDNN { XCTAssertNil(kernel.products, "case \(index)") }
+                    if productsOnOneDNN, _OneDNN.isAvailable, _ISA.current == .avx512 {
+                        XCTAssertEqual(kernel.products?.implementation.hasPrefix("brg"), true, "case \(index)")
+                    }
                     try checkAgainstReference(graph, inputShapes: ["x": [batch] + size + [cin]], options: options,
                                               tolerance: tolerance, seed: UInt64(index),
-                                              "\(algorithm) case \(index): \(padding) \(size) batch \(batch) \(cin)→\(cout)")
+                                              "\(algorithm) case \(index) (products on \(productsOnOneDNN ? "oneDNN" : "SGEMM")): "
+                                                + "\(padding) \(size) batch \(batch) \(cin)→\(cout)")
                 }
             }
         }

@@ -1,4 +1,4 @@
-// oneDNN convolutions for the runtime, through a library loaded at run time (dlopen), not linked.
+// oneDNN convolutions and matrix products for the runtime, through a library loaded at run time (dlopen), not linked.
 //
 // Why dlopen and not a link: libdnnl.so.2 (Debian libdnnl2, 40 MB, with libstdc++, libgomp and
 // libOpenCL) would otherwise load into every wtool process — `--version`, `summary`, `convert`
@@ -82,6 +82,30 @@ int wt_dnnl_conv_reorder_weights(const wt_dnnl_conv *conv, const float *kernel_h
 /// params say so. With `accumulate`, `destination` holds the addend on entry. 0 on success.
 int wt_dnnl_conv_execute(const wt_dnnl_conv *conv, const float *source, const void *weights, const float *bias,
                          const float *scale, const float *shift, float *destination, char *error, size_t error_size);
+
+/// One product `C[m × n] = A[m × k] · B[k × n]` of dense row-major float32 matrices, with `B` in
+/// oneDNN's blocked layout, reordered once (the transformed-domain GEMMs of the Winograd kernels:
+/// oneDNN's brgemm reads `A` in place and `B` already packed, where SGEMM packs both on every
+/// call). The blocked layout of `B` does not depend on `m`, so one reorder serves every row count.
+typedef struct wt_dnnl_matmul wt_dnnl_matmul;
+
+/// Creates the product for `m` rows. With `weights_like`, `B` takes that product's layout (which
+/// must have the same k and n); else the layout oneDNN prefers. `layout_only` as for convolutions.
+/// NULL on failure, with the reason in `error`.
+wt_dnnl_matmul *wt_dnnl_matmul_create(int64_t m, int64_t k, int64_t n, const wt_dnnl_matmul *weights_like, int layout_only,
+                                      char *error, size_t error_size);
+void wt_dnnl_matmul_destroy(wt_dnnl_matmul *matmul);
+/// Bytes of `B` in the blocked layout.
+size_t wt_dnnl_matmul_weights_bytes(const wt_dnnl_matmul *matmul);
+/// A hash of that layout's description (as wt_dnnl_conv_weights_layout).
+uint64_t wt_dnnl_matmul_weights_layout(const wt_dnnl_matmul *matmul);
+/// oneDNN's name for the implementation (e.g. "brg:avx512_core").
+const char *wt_dnnl_matmul_implementation(const wt_dnnl_matmul *matmul);
+/// Reorders row-major `B` (`k × n`) into the blocked layout at `destination`. 0 on success.
+int wt_dnnl_matmul_reorder_weights(const wt_dnnl_matmul *matmul, const float *b, void *destination, char *error, size_t error_size);
+/// `c = a · weights` (`weights` reordered). 0 on success.
+int wt_dnnl_matmul_execute(const wt_dnnl_matmul *matmul, const float *a, const void *weights, float *c, char *error,
+                           size_t error_size);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 import CKernels
 import ModelIR
+import Synchronization
 
 /// The matrices of one Winograd minimal-filtering algorithm F(m×m, 3×3) (Lavin & Gray, "Fast
 /// Algorithms for Convolutional Neural Networks", 2015): an output tile of m×m pixels is
@@ -128,8 +129,13 @@ struct _WinogradTransform: Sendable, Equatable {
 /// (bias, batch norm, activation) over the chunk's rows while they are in cache.
 struct _WinogradConv2DKernel: _Kernel {
     let transform: _WinogradTransform
-    /// `U`: α² matrices of `Cin × Cout`, owned.
+    /// `U`: α² matrices of `Cin × Cout`, row-major for SGEMM, or each in oneDNN's blocked layout
+    /// (`products`), owned or mapped from the kernel cache.
     let weights: _FloatWeights
+    /// oneDNN's matmul for the α² products, nil for OpenBLAS's SGEMM.
+    let products: _OneDNNMatMul?
+    /// The same convolution with its products on SGEMM, built only if oneDNN fails at run time.
+    private let fallback: _LazyKernel?
     let inChannels: Int
     let outChannels: Int
     let epilogue: _Epilogue
@@ -152,31 +158,52 @@ struct _WinogradConv2DKernel: _Kernel {
     }
 
     /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`), or maps the transform from `cache` when an
-    /// earlier process stored it there; `transform` must apply to `attributes`.
+    /// earlier process stored it there; `transform` must apply to `attributes`. With
+    /// `productsOnOneDNN` (and oneDNN available), the transformed matrices are reordered for
+    /// oneDNN's matmul, and that form is what the cache keeps.
     init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: ConvAttributes,
          scratchLimit: Int, minimumChunkTiles: Int = _BLAS.minimumRowsPerCall, parallel: _Parallel,
-         cache: _KernelCache? = nil) {
+         cache: _KernelCache? = nil, productsOnOneDNN: Bool = false) {
         let cout = attributes.filters
         let cin = kernel.count / (9 * max(cout, 1))
         let alpha = transform.alpha
-        let count = alpha * alpha * cin * cout
-        let key = cache == nil ? nil : kernel.sourceIdentity.map { "winograd F(\(transform.m)x\(transform.m),3x3) \(cin)x\(cout) \($0)" }
+        let plainCount = alpha * alpha * cin * cout
+        var products = productsOnOneDNN ? _OneDNNMatMul(k: cin, n: cout, sampleRows: minimumChunkTiles) : nil
+        let count = products.map { alpha * alpha * $0.floatsPerMatrix } ?? plainCount
+        let form = products.map { " onednn \(String($0.layout, radix: 16))" } ?? ""
+        var key = cache == nil ? nil : kernel.sourceIdentity.map { "winograd F(\(transform.m)x\(transform.m),3x3) \(cin)x\(cout)\(form) \($0)" }
         if let cache, let key, let cached = cache.load(key: key, count: count) {
             self.weights = cached
             self.cacheUse = .hit
         } else {
-            let buffer = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
-            let u = buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+            let plain = OwnedBuffer(byteCount: plainCount * MemoryLayout<Float>.stride)
+            let u = plain.pointer.bindMemory(to: Float.self, capacity: max(plainCount, 1))
             withExtendedLifetime(kernel) {
                 transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
             }
-            self.weights = _FloatWeights(owning: buffer, count: count)
+            var weights = _FloatWeights(owning: plain, count: plainCount)
+            if let matmul = products {
+                let packed = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
+                if matmul.reorder(u, count: alpha * alpha, into: packed.pointer.bindMemory(to: Float.self, capacity: max(count, 1))) {
+                    weights = _FloatWeights(owning: packed, count: count)
+                } else {
+                    // oneDNN refused the reorder: SGEMM on the plain transform, kept by no cache.
+                    products = nil
+                    key = nil
+                }
+            }
+            self.weights = weights
             if let cache, let key {
                 cache.store(key: key, weights)
                 self.cacheUse = .stored
             } else {
                 self.cacheUse = .none
             }
+        }
+        self.products = products
+        self.fallback = products == nil ? nil : _LazyKernel {
+            _WinogradConv2DKernel(kernel: kernel, transform: transform, epilogue: epilogue, attributes: attributes,
+                                  scratchLimit: scratchLimit, minimumChunkTiles: minimumChunkTiles, parallel: parallel, cache: nil)
         }
         // The original is not read again by this kernel: a mapped file's pages leave our RSS.
         kernel.releaseResidentPages()
@@ -246,12 +273,22 @@ struct _WinogradConv2DKernel: _Kernel {
             // (2) α² GEMMs in the transformed domain, whole products per worker: no block of one
             // product re-packs another's operands, however few tiles a small image has.
             let u = weights.pointer
+            let failed = Atomic<Bool>(false)
             a.parallel.forEachRange(alpha * alpha, workPerItem: _Parallel.work(tiles, cin, cout)) { range in
                 for xi in range {
-                    _BLAS.gemm(m: tiles, n: cout, k: cin, a: v + xi * chunkTiles * cin, lda: cin,
-                               b: u + xi * cin * cout, ldb: cout, c: mm + xi * chunkTiles * cout, ldc: cout)
+                    if let products {
+                        if !products.multiply(rows: tiles, v + xi * chunkTiles * cin, u + xi * products.floatsPerMatrix,
+                                               into: mm + xi * chunkTiles * cout) {
+                            failed.store(true, ordering: .relaxed)
+                        }
+                    } else {
+                        _BLAS.gemm(m: tiles, n: cout, k: cin, a: v + xi * chunkTiles * cin, lda: cin,
+                                   b: u + xi * cin * cout, ldb: cout, c: mm + xi * chunkTiles * cout, ldc: cout)
+                    }
                 }
             }
+            // oneDNN failed (out of memory for a primitive, say): the whole convolution again on SGEMM.
+            if failed.load(ordering: .relaxed), let fallback { return fallback.kernel.run(a) }
             // (3) Output transform with the epilogue when the C kernels compute it, else the
             // epilogue after, on the chunk's output rows.
             a.parallel.forEachRange(tiles, workPerItem: alpha * alpha * cout * 4) { range in
