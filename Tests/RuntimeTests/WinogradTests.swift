@@ -94,6 +94,35 @@ final class WinogradTests: XCTestCase {
         XCTAssertEqual((try kernel(3, .winograd4x4) as? _WinogradConv2DKernel)?.transform, .f4)
     }
 
+    /// Which products go to oneDNN: every kernel of 128×128 or more, a smaller one's when a chunk
+    /// has enough rows (the kernel then keeps its row-major form too), per the measurements `pays`
+    /// cites; both ways agree with the reference.
+    func testProductsOnOneDNNWhenTheyPay() throws {
+        if _OneDNN.isAvailable, _ISA.current == .avx512 {
+            for (channels, keepsRowMajor) in [(64, true), (128, false)] {
+                let graph = convGraph(cin: channels, cout: channels, padding: .same)
+                var options = ExecutorOptions(convolution: .winograd4x4)
+                options.minimumGemmRows = 1
+                let kernel = try XCTUnwrap(Executor(graph: graph, options: options).program.steps[0].kernel as? _WinogradConv2DKernel)
+                XCTAssertNotNil(kernel.products)
+                XCTAssertEqual(kernel.smallProductWeights != nil, keepsRowMajor, "\(channels) channels")
+                // 9 tiles (few rows: SGEMM for 64 channels), 300 tiles (oneDNN for both).
+                for shape in channels == 64 ? [[1, 12, 12, 64], [3, 40, 40, 64]] : [[1, 12, 12, 128]] {
+                    try checkAgainstReference(graph, inputShapes: ["x": shape], options: options, tolerance: 2e-5, "\(channels) \(shape)")
+                }
+            }
+        }
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 128, n: 128, rows: 1))
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 512, n: 512, rows: 25))
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 64, n: 64, rows: 1444), "VGG16 block1_conv2 at 150×150, F(4×4)")
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 64, n: 64, rows: 289))
+        XCTAssertFalse(_OneDNNMatMul.pays(k: 64, n: 64, rows: 100))
+        XCTAssertFalse(_OneDNNMatMul.pays(k: 32, n: 64, rows: 289), "InceptionV3's stem at 139×139")
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 32, n: 64, rows: 1444))
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 3, n: 4, rows: nil), "size unknown: large images are where Winograd is used")
+        XCTAssertTrue(_OneDNNMatMul.pays(k: 16, n: 16, rows: Int.max))
+    }
+
     /// The cost model behind `auto` at VGG16's and ResNet50's layer sizes: F(4×4) on big maps,
     /// F(2×2) where few tiles make packing the α² weight matrices dominate, im2col on the smallest.
     func testCheapestBySize() {

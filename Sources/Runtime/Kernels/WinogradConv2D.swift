@@ -134,6 +134,9 @@ struct _WinogradConv2DKernel: _Kernel {
     let weights: _FloatWeights
     /// oneDNN's matmul for the α² products, nil for OpenBLAS's SGEMM.
     let products: _OneDNNMatMul?
+    /// Row-major `U` kept beside the blocked one for a small kernel (under 128×128), whose
+    /// products of few rows SGEMM computes faster (`_OneDNNMatMul.pays`, decided per chunk).
+    let smallProductWeights: _FloatWeights?
     /// The same convolution with its products on SGEMM, built only if oneDNN fails at run time.
     private let fallback: _LazyKernel?
     let inChannels: Int
@@ -159,48 +162,55 @@ struct _WinogradConv2DKernel: _Kernel {
 
     /// Transforms `kernel` (HWIO `[3, 3, Cin, Cout]`), or maps the transform from `cache` when an
     /// earlier process stored it there; `transform` must apply to `attributes`. With
-    /// `productsOnOneDNN` (and oneDNN available), the transformed matrices are reordered for
-    /// oneDNN's matmul, and that form is what the cache keeps.
+    /// `productsOnOneDNN` (and oneDNN's brgemm available), the transformed matrices are reordered
+    /// for oneDNN's matmul, and that form is what the cache keeps (a small kernel also keeps its
+    /// row-major form in memory, for products of few rows).
     init(kernel: _FloatWeights, transform: _WinogradTransform, epilogue: _Epilogue, attributes: ConvAttributes,
          scratchLimit: Int, minimumChunkTiles: Int = _BLAS.minimumRowsPerCall, parallel: _Parallel,
          cache: _KernelCache? = nil, productsOnOneDNN: Bool = false) {
         let cout = attributes.filters
         let cin = kernel.count / (9 * max(cout, 1))
         let alpha = transform.alpha
-        let plainCount = alpha * alpha * cin * cout
+        let name = "winograd F(\(transform.m)x\(transform.m),3x3) \(cin)x\(cout)"
+        let source = cache == nil ? nil : kernel.sourceIdentity
         var products = productsOnOneDNN ? _OneDNNMatMul(k: cin, n: cout, sampleRows: minimumChunkTiles) : nil
-        let count = products.map { alpha * alpha * $0.floatsPerMatrix } ?? plainCount
-        let form = products.map { " onednn \(String($0.layout, radix: 16))" } ?? ""
-        var key = cache == nil ? nil : kernel.sourceIdentity.map { "winograd F(\(transform.m)x\(transform.m),3x3) \(cin)x\(cout)\(form) \($0)" }
-        if let cache, let key, let cached = cache.load(key: key, count: count) {
-            self.weights = cached
-            self.cacheUse = .hit
-        } else {
-            let plain = OwnedBuffer(byteCount: plainCount * MemoryLayout<Float>.stride)
-            let u = plain.pointer.bindMemory(to: Float.self, capacity: max(plainCount, 1))
-            withExtendedLifetime(kernel) {
-                transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
-            }
-            var weights = _FloatWeights(owning: plain, count: plainCount)
-            if let matmul = products {
-                let packed = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
-                if matmul.reorder(u, count: alpha * alpha, into: packed.pointer.bindMemory(to: Float.self, capacity: max(count, 1))) {
-                    weights = _FloatWeights(owning: packed, count: count)
-                } else {
-                    // oneDNN refused the reorder: SGEMM on the plain transform, kept by no cache.
-                    products = nil
-                    key = nil
+        // The row-major transform, made at most once; the cache keeps it only when it is the form
+        // the products use (a small kernel's copy beside the blocked one is remade at each load:
+        // a millisecond or so, and one cache entry per kernel).
+        var plain: (weights: _FloatWeights, use: CacheUse)?
+        func plainTransform(cached: Bool) -> (weights: _FloatWeights, use: CacheUse) {
+            if let plain { return plain }
+            let made = Self.transformed(kernel, transform, inChannels: cin, outChannels: cout, parallel: parallel,
+                                        cache: cached ? cache : nil, key: source.map { "\(name) \($0)" })
+            plain = made
+            return made
+        }
+        var packed: (weights: _FloatWeights, use: CacheUse)?
+        if let matmul = products {
+            let count = alpha * alpha * matmul.floatsPerMatrix
+            let key = source.map { "\(name) onednn \(String(matmul.layout, radix: 16)) \($0)" }
+            if let cache, let key, let cached = cache.load(key: key, count: count) {
+                packed = (cached, .hit)
+            } else {
+                let buffer = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
+                let u = plainTransform(cached: false).weights
+                let reordered = withExtendedLifetime(u) {
+                    matmul.reorder(u.pointer, count: alpha * alpha, into: buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1)))
+                }
+                if reordered {
+                    let weights = _FloatWeights(owning: buffer, count: count)
+                    if let cache, let key { cache.store(key: key, weights) }
+                    packed = (weights, cache != nil && key != nil ? .stored : .none)
                 }
             }
-            self.weights = weights
-            if let cache, let key {
-                cache.store(key: key, weights)
-                self.cacheUse = .stored
-            } else {
-                self.cacheUse = .none
-            }
+            // oneDNN refused the reorder: SGEMM on the row-major transform.
+            if packed == nil { products = nil }
         }
+        let chosen = packed ?? plainTransform(cached: true)
+        self.weights = chosen.weights
+        self.cacheUse = chosen.use
         self.products = products
+        self.smallProductWeights = products != nil && !_OneDNNMatMul.pays(k: cin, n: cout, rows: 1) ? plainTransform(cached: false).weights : nil
         self.fallback = products == nil ? nil : _LazyKernel {
             _WinogradConv2DKernel(kernel: kernel, transform: transform, epilogue: epilogue, attributes: attributes,
                                   scratchLimit: scratchLimit, minimumChunkTiles: minimumChunkTiles, parallel: parallel, cache: nil)
@@ -214,6 +224,23 @@ struct _WinogradConv2DKernel: _Kernel {
         self.attributes = attributes
         self.scratchLimit = scratchLimit
         self.minimumChunkTiles = minimumChunkTiles
+    }
+
+    /// The row-major transform `U` of `kernel`, mapped from `cache` under `key` or made here
+    /// (and offered to the cache).
+    private static func transformed(_ kernel: _FloatWeights, _ transform: _WinogradTransform, inChannels cin: Int, outChannels cout: Int,
+                                    parallel: _Parallel, cache: _KernelCache?, key: String?) -> (weights: _FloatWeights, use: CacheUse) {
+        let count = transform.alpha * transform.alpha * cin * cout
+        if let cache, let key, let cached = cache.load(key: key, count: count) { return (cached, .hit) }
+        let buffer = OwnedBuffer(byteCount: count * MemoryLayout<Float>.stride)
+        let u = buffer.pointer.bindMemory(to: Float.self, capacity: max(count, 1))
+        withExtendedLifetime(kernel) {
+            transform.transformKernel(kernel.pointer, inChannels: cin, outChannels: cout, into: u, parallel: parallel)
+        }
+        let weights = _FloatWeights(owning: buffer, count: count)
+        guard let cache, let key else { return (weights, .none) }
+        cache.store(key: key, weights)
+        return (weights, .stored)
     }
 
     private struct Tiling {
@@ -272,11 +299,13 @@ struct _WinogradConv2DKernel: _Kernel {
             }
             // (2) α² GEMMs in the transformed domain, whole products per worker: no block of one
             // product re-packs another's operands, however few tiles a small image has.
-            let u = weights.pointer
+            // oneDNN's matmul, or SGEMM for a small kernel's products of few rows.
+            let onOneDNN = products != nil && (smallProductWeights == nil || _OneDNNMatMul.pays(k: cin, n: cout, rows: tiles))
+            let u = onOneDNN ? weights.pointer : (smallProductWeights ?? weights).pointer
             let failed = Atomic<Bool>(false)
             a.parallel.forEachRange(alpha * alpha, workPerItem: _Parallel.work(tiles, cin, cout)) { range in
                 for xi in range {
-                    if let products {
+                    if onOneDNN, let products {
                         if !products.multiply(rows: tiles, v + xi * chunkTiles * cin, u + xi * products.floatsPerMatrix,
                                                into: mm + xi * chunkTiles * cout) {
                             failed.store(true, ordering: .relaxed)

@@ -50,6 +50,18 @@ final class _OneDNNMatMul: @unchecked Sendable {
 
     deinit { wt_dnnl_matmul_destroy(prototype) }
 
+    /// Whether products of `k × n` matrices with about `rows` rows (nil: unknown, taken as many)
+    /// are worth oneDNN. Measured with scripts/bench_matmul.c (one thread, AVX-512; time on
+    /// oneDNN ÷ SGEMM): small products that stay in cache are SGEMM's (rows × k × n = 100×64×64
+    /// 1.06, 289×32×64 1.05, 289×48×64 1.09, 25×64×64 1.25), larger ones oneDNN's (289×64×64 0.80,
+    /// 1444×32×64 0.67, 1444×64×64 0.50, and every kernel of 128×128 or more: 25×128×128 0.99,
+    /// 361×128×128 0.84, 81×512×512 0.77).
+    static func pays(k: Int, n: Int, rows: Int?) -> Bool {
+        let weights = max(k * n, 1)
+        guard weights < 1 << 14, let rows else { return true }
+        return rows >= ((1 << 20) + weights - 1) / weights
+    }
+
     /// Reorders `count` row-major `k × n` matrices, `k·n` floats apart from `matrices`, into
     /// `destination` (`floatsPerMatrix` floats apart). False when oneDNN fails.
     func reorder(_ matrices: UnsafePointer<Float>, count: Int, into destination: UnsafeMutablePointer<Float>) -> Bool {
