@@ -126,14 +126,21 @@ typedef struct {
     const void *handle[WT_ARG_COUNT];
 } exec_slot;
 
-struct wt_dnnl_conv {
-    wt_dnnl_conv_params params;
+// What convolutions and matrix products share: the primitive and its descriptor, the memory
+// objects kept between executions, and the weights' layouts.
+typedef struct {
     exec_slot slots[WT_DNNL_SLOTS];
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t src_md, dst_md, bias_md, channel_md, weights_md, user_weights_md, scratchpad_md;
+    dnnl_memory_desc_t weights_md, user_weights_md, scratchpad_md;
     uint64_t weights_layout;
     char implementation[64];
+} primitive_core;
+
+struct wt_dnnl_conv {
+    primitive_core core;
+    wt_dnnl_conv_params params;
+    dnnl_memory_desc_t src_md, dst_md, bias_md, channel_md;
 };
 
 static const char *status_text(dnnl_status_t s) {
@@ -174,6 +181,26 @@ static dnnl_status_t user_weights(const wt_dnnl_conv_params *p, dnnl_memory_desc
     return p_dnnl_memory_desc_init_by_strides(md, 5, dims, dnnl_f32, strides);
 }
 
+// Once `c->pd` is made: the weights layout and scratchpad it chose, its implementation's name,
+// and (unless `layout_only`) the primitive.
+static dnnl_status_t core_finish(primitive_core *c, int layout_only) {
+    c->weights_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_weights_md, 0);
+    c->weights_layout = fnv1a(&c->weights_md, sizeof c->weights_md);
+    c->scratchpad_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_scratchpad_md, 0);
+    const char *impl = NULL;
+    if (p_dnnl_primitive_desc_query(c->pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
+        snprintf(c->implementation, sizeof c->implementation, "%s", impl);
+    return layout_only ? dnnl_success : p_dnnl_primitive_create(&c->primitive, c->pd);
+}
+
+static void core_release(primitive_core *c) {
+    for (int i = 0; i < WT_DNNL_SLOTS; i++)
+        for (int a = 0; a < WT_ARG_COUNT; a++)
+            if (c->slots[i].memory[a]) p_dnnl_memory_destroy(c->slots[i].memory[a]);
+    if (c->primitive) p_dnnl_primitive_destroy(c->primitive);
+    if (c->pd) p_dnnl_primitive_desc_destroy(c->pd);
+}
+
 wt_dnnl_conv *wt_dnnl_conv_create(const wt_dnnl_conv_params *p, int layout_only, char *error, size_t error_size) {
     if (wt_dnnl_load(NULL, error, error_size) != 0) return NULL;
     if (p->groups < 1 || p->in_channels % p->groups || p->out_channels % p->groups) {
@@ -194,7 +221,7 @@ wt_dnnl_conv *wt_dnnl_conv_create(const wt_dnnl_conv_params *p, int layout_only,
     CHECK(p_dnnl_memory_desc_init_by_tag(&c->bias_md, 1, bias_dims, dnnl_f32, dnnl_a), "bias descriptor");
     dnnl_dims_t channel_dims = {1, oc, 1, 1};
     CHECK(p_dnnl_memory_desc_init_by_tag(&c->channel_md, 4, channel_dims, dnnl_f32, dnnl_nchw), "channel descriptor");
-    CHECK(user_weights(p, &c->user_weights_md), "kernel descriptor");
+    CHECK(user_weights(p, &c->core.user_weights_md), "kernel descriptor");
     dnnl_memory_desc_t any_weights;
     int64_t icg = p->in_channels / g, ocg = oc / g;
     if (g == 1) {
@@ -226,14 +253,8 @@ wt_dnnl_conv *wt_dnnl_conv_create(const wt_dnnl_conv_params *p, int layout_only,
     }
     if (p->accumulate) CHECK(p_dnnl_post_ops_append_sum(ops, 1.0f), "sum post-op");
     CHECK(p_dnnl_primitive_attr_set_post_ops(attr, ops), "post-ops");
-    CHECK(p_dnnl_primitive_desc_create(&c->pd, &desc, attr, engine, NULL), "convolution");
-    c->weights_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_weights_md, 0);
-    c->weights_layout = fnv1a(&c->weights_md, sizeof c->weights_md);
-    c->scratchpad_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_scratchpad_md, 0);
-    const char *impl = NULL;
-    if (p_dnnl_primitive_desc_query(c->pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
-        snprintf(c->implementation, sizeof c->implementation, "%s", impl);
-    if (!layout_only) CHECK(p_dnnl_primitive_create(&c->primitive, c->pd), "primitive");
+    CHECK(p_dnnl_primitive_desc_create(&c->core.pd, &desc, attr, engine, NULL), "convolution");
+    CHECK(core_finish(&c->core, layout_only), "primitive");
     p_dnnl_post_ops_destroy(ops);
     p_dnnl_primitive_attr_destroy(attr);
     return c;
@@ -246,17 +267,13 @@ fail:
 
 void wt_dnnl_conv_destroy(wt_dnnl_conv *c) {
     if (!c) return;
-    for (int i = 0; i < WT_DNNL_SLOTS; i++)
-        for (int a = 0; a < WT_ARG_COUNT; a++)
-            if (c->slots[i].memory[a]) p_dnnl_memory_destroy(c->slots[i].memory[a]);
-    if (c->primitive) p_dnnl_primitive_destroy(c->primitive);
-    if (c->pd) p_dnnl_primitive_desc_destroy(c->pd);
+    core_release(&c->core);
     free(c);
 }
 
-size_t wt_dnnl_conv_weights_bytes(const wt_dnnl_conv *c) { return p_dnnl_memory_desc_get_size(&c->weights_md); }
-uint64_t wt_dnnl_conv_weights_layout(const wt_dnnl_conv *c) { return c->weights_layout; }
-const char *wt_dnnl_conv_implementation(const wt_dnnl_conv *c) { return c->implementation; }
+size_t wt_dnnl_conv_weights_bytes(const wt_dnnl_conv *c) { return p_dnnl_memory_desc_get_size(&c->core.weights_md); }
+uint64_t wt_dnnl_conv_weights_layout(const wt_dnnl_conv *c) { return c->core.weights_layout; }
+const char *wt_dnnl_conv_implementation(const wt_dnnl_conv *c) { return c->core.implementation; }
 
 static dnnl_status_t memory(dnnl_memory_t *m, const dnnl_memory_desc_t *md, const void *data) {
     return p_dnnl_memory_create(m, md, engine, (void *)data);
@@ -288,7 +305,7 @@ fail:
 }
 
 int wt_dnnl_conv_reorder_weights(const wt_dnnl_conv *c, const float *kernel, void *destination, char *error, size_t error_size) {
-    return reorder(&c->user_weights_md, kernel, &c->weights_md, destination, error, error_size);
+    return reorder(&c->core.user_weights_md, kernel, &c->core.weights_md, destination, error, error_size);
 }
 
 // Points `*m` (created on first use) at `data`.
@@ -361,25 +378,21 @@ int wt_dnnl_conv_execute(const wt_dnnl_conv *c, const float *source, const void 
     binding b[6];
     int n = 0;
     b[n++] = (binding){WT_ARG_SRC, &c->src_md, source, DNNL_ARG_SRC, "source memory"};
-    b[n++] = (binding){WT_ARG_WEIGHTS, &c->weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory"};
+    b[n++] = (binding){WT_ARG_WEIGHTS, &c->core.weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory"};
     b[n++] = (binding){WT_ARG_DST, &c->dst_md, destination, DNNL_ARG_DST, "destination memory"};
     if (p->has_bias) b[n++] = (binding){WT_ARG_BIAS, &c->bias_md, bias, DNNL_ARG_BIAS, "bias memory"};
     if (p->has_scale_shift) {
         b[n++] = (binding){WT_ARG_SCALE, &c->channel_md, scale, DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, "scale memory"};
         b[n++] = (binding){WT_ARG_SHIFT, &c->channel_md, shift, DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, "shift memory"};
     }
-    return execute(c->primitive, (exec_slot *)c->slots, b, n, &c->scratchpad_md, "convolution", error, error_size);
+    return execute(c->core.primitive, (exec_slot *)c->core.slots, b, n, &c->core.scratchpad_md, "convolution", error, error_size);
 }
 
 // ---- Matrix products -----------------------------------------------------------------------------
 
 struct wt_dnnl_matmul {
-    exec_slot slots[WT_DNNL_SLOTS];
-    dnnl_primitive_desc_t pd;
-    dnnl_primitive_t primitive;
-    dnnl_memory_desc_t src_md, dst_md, weights_md, user_weights_md, scratchpad_md;
-    uint64_t weights_layout;
-    char implementation[64];
+    primitive_core core;
+    dnnl_memory_desc_t src_md, dst_md;
 };
 
 wt_dnnl_matmul *wt_dnnl_matmul_create(int64_t m, int64_t k, int64_t n, const wt_dnnl_matmul *weights_like, int layout_only,
@@ -392,14 +405,14 @@ wt_dnnl_matmul *wt_dnnl_matmul_create(int64_t m, int64_t k, int64_t n, const wt_
     dnnl_dims_t src_dims = {m, k}, weights_dims = {k, n}, dst_dims = {m, n};
     CHECK(p_dnnl_memory_desc_init_by_tag(&c->src_md, 2, src_dims, dnnl_f32, dnnl_ab), "source descriptor");
     CHECK(p_dnnl_memory_desc_init_by_tag(&c->dst_md, 2, dst_dims, dnnl_f32, dnnl_ab), "destination descriptor");
-    CHECK(p_dnnl_memory_desc_init_by_tag(&c->user_weights_md, 2, weights_dims, dnnl_f32, dnnl_ab), "weights descriptor");
+    CHECK(p_dnnl_memory_desc_init_by_tag(&c->core.user_weights_md, 2, weights_dims, dnnl_f32, dnnl_ab), "weights descriptor");
     dnnl_memory_desc_t wanted;
     if (weights_like) {
-        if (weights_like->weights_md.dims[0] != k || weights_like->weights_md.dims[1] != n) {
+        if (weights_like->core.weights_md.dims[0] != k || weights_like->core.weights_md.dims[1] != n) {
             copy_error(error, error_size, "the weights to share have other sizes");
             goto fail;
         }
-        wanted = weights_like->weights_md;
+        wanted = weights_like->core.weights_md;
     } else {
         CHECK(p_dnnl_memory_desc_init_by_tag(&wanted, 2, weights_dims, dnnl_f32, dnnl_format_tag_any), "weights descriptor");
     }
@@ -407,18 +420,12 @@ wt_dnnl_matmul *wt_dnnl_matmul_create(int64_t m, int64_t k, int64_t n, const wt_
     CHECK(p_dnnl_matmul_desc_init(&desc, &c->src_md, &wanted, NULL, &c->dst_md), "matmul descriptor");
     CHECK(p_dnnl_primitive_attr_create(&attr), "attributes");
     CHECK(p_dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
-    CHECK(p_dnnl_primitive_desc_create(&c->pd, &desc, attr, engine, NULL), "matmul");
-    c->weights_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_weights_md, 0);
-    if (weights_like && !p_dnnl_memory_desc_equal(&c->weights_md, &weights_like->weights_md)) {
+    CHECK(p_dnnl_primitive_desc_create(&c->core.pd, &desc, attr, engine, NULL), "matmul");
+    CHECK(core_finish(&c->core, layout_only), "primitive");
+    if (weights_like && !p_dnnl_memory_desc_equal(&c->core.weights_md, &weights_like->core.weights_md)) {
         copy_error(error, error_size, "oneDNN chose another weights layout");
         goto fail;
     }
-    c->weights_layout = fnv1a(&c->weights_md, sizeof c->weights_md);
-    c->scratchpad_md = *p_dnnl_primitive_desc_query_md(c->pd, dnnl_query_scratchpad_md, 0);
-    const char *impl = NULL;
-    if (p_dnnl_primitive_desc_query(c->pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
-        snprintf(c->implementation, sizeof c->implementation, "%s", impl);
-    if (!layout_only) CHECK(p_dnnl_primitive_create(&c->primitive, c->pd), "primitive");
     p_dnnl_primitive_attr_destroy(attr);
     return c;
 fail:
@@ -429,28 +436,24 @@ fail:
 
 void wt_dnnl_matmul_destroy(wt_dnnl_matmul *c) {
     if (!c) return;
-    for (int i = 0; i < WT_DNNL_SLOTS; i++)
-        for (int a = 0; a < WT_ARG_COUNT; a++)
-            if (c->slots[i].memory[a]) p_dnnl_memory_destroy(c->slots[i].memory[a]);
-    if (c->primitive) p_dnnl_primitive_destroy(c->primitive);
-    if (c->pd) p_dnnl_primitive_desc_destroy(c->pd);
+    core_release(&c->core);
     free(c);
 }
 
-size_t wt_dnnl_matmul_weights_bytes(const wt_dnnl_matmul *c) { return p_dnnl_memory_desc_get_size(&c->weights_md); }
-uint64_t wt_dnnl_matmul_weights_layout(const wt_dnnl_matmul *c) { return c->weights_layout; }
-const char *wt_dnnl_matmul_implementation(const wt_dnnl_matmul *c) { return c->implementation; }
+size_t wt_dnnl_matmul_weights_bytes(const wt_dnnl_matmul *c) { return p_dnnl_memory_desc_get_size(&c->core.weights_md); }
+uint64_t wt_dnnl_matmul_weights_layout(const wt_dnnl_matmul *c) { return c->core.weights_layout; }
+const char *wt_dnnl_matmul_implementation(const wt_dnnl_matmul *c) { return c->core.implementation; }
 
 int wt_dnnl_matmul_reorder_weights(const wt_dnnl_matmul *c, const float *b, void *destination, char *error, size_t error_size) {
-    return reorder(&c->user_weights_md, b, &c->weights_md, destination, error, error_size);
+    return reorder(&c->core.user_weights_md, b, &c->core.weights_md, destination, error, error_size);
 }
 
 int wt_dnnl_matmul_execute(const wt_dnnl_matmul *c, const float *a, const void *weights, float *out, char *error,
                            size_t error_size) {
     binding b[3] = {
         {WT_ARG_SRC, &c->src_md, a, DNNL_ARG_SRC, "source memory"},
-        {WT_ARG_WEIGHTS, &c->weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory"},
+        {WT_ARG_WEIGHTS, &c->core.weights_md, weights, DNNL_ARG_WEIGHTS, "weights memory"},
         {WT_ARG_DST, &c->dst_md, out, DNNL_ARG_DST, "destination memory"},
     };
-    return execute(c->primitive, (exec_slot *)c->slots, b, 3, &c->scratchpad_md, "matmul", error, error_size);
+    return execute(c->core.primitive, (exec_slot *)c->core.slots, b, 3, &c->core.scratchpad_md, "matmul", error, error_size);
 }
